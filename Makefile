@@ -1,0 +1,26 @@
+# The README's first two commands: `make run` and `make test`.
+GO ?= go
+BIN := bin/otp
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run test build lint bench sandbox
+
+run: build
+	./$(BIN) all
+
+test:
+	$(GO) test -race -count=1 ./...
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/otp
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./promise/
+
+sandbox: build
+	./$(BIN) sandbox

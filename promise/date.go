@@ -1,0 +1,82 @@
+package promise
+
+import (
+	"fmt"
+	"time"
+)
+
+// Date is a calendar day with no time of day and no zone: the unit ERPNext
+// dates and promises are expressed in. The zero Date is "no date".
+//
+// It is stored as days since 1970-01-01 so that calendar arithmetic in the
+// hot path is integer arithmetic.
+type Date int32
+
+// dateOffset makes the zero value mean "unset": day 0 is 0001-01-01.
+const unixEpochDays = 719162 // days from 0001-01-01 to 1970-01-01
+
+// NewDate returns the Date for the given year, month and day.
+func NewDate(year int, month time.Month, day int) Date {
+	t := time.Date(year, month, day, 0, 0, 0, 0, time.UTC)
+	return Date(t.Unix()/86400 + unixEpochDays)
+}
+
+// DateOf returns the calendar day of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return NewDate(y, m, d)
+}
+
+// ParseDate parses "YYYY-MM-DD" (ERPNext's Date format).
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return 0, fmt.Errorf("promise: invalid date %q: want YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// IsZero reports whether d is unset.
+func (d Date) IsZero() bool { return d == 0 }
+
+// Time returns midnight UTC of d.
+func (d Date) Time() time.Time {
+	return time.Unix(int64(d-unixEpochDays)*86400, 0).UTC()
+}
+
+// Weekday returns the day of the week of d.
+func (d Date) Weekday() time.Weekday {
+	// 1970-01-01 was a Thursday.
+	return time.Weekday((int64(d-unixEpochDays)%7 + 7 + int64(time.Thursday)) % 7)
+}
+
+// AddDays returns d moved by n calendar days.
+func (d Date) AddDays(n int) Date { return d + Date(n) }
+
+// DaysUntil returns the number of calendar days from d to e (negative if e is earlier).
+func (d Date) DaysUntil(e Date) int { return int(e - d) }
+
+// String formats d as "YYYY-MM-DD", or "" when d is zero.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.Time().Format(time.DateOnly)
+}
+
+// MarshalText formats d as "YYYY-MM-DD"; a zero Date marshals as "".
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses "YYYY-MM-DD"; "" gives the zero Date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = 0
+		return nil
+	}
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

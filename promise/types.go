@@ -1,0 +1,238 @@
+package promise
+
+import "time"
+
+// This file is the engine's contract with the rest of OTP (planner, server,
+// worker). Fields may be added; renaming or removing one means updating
+// every caller in the same commit.
+
+// Status is the order-level outcome, with the earlier OTP's enum values.
+type Status string
+
+const (
+	StatusOK                    Status = "OK"
+	StatusCannotFulfill         Status = "CANNOT_FULFILL"
+	StatusCannotPromiseReliably Status = "CANNOT_PROMISE_RELIABLY"
+)
+
+// Confidence is HIGH, MEDIUM or LOW (DESIGN.md §5.4).
+type Confidence string
+
+const (
+	ConfidenceHigh   Confidence = "HIGH"
+	ConfidenceMedium Confidence = "MEDIUM"
+	ConfidenceLow    Confidence = "LOW"
+)
+
+// DesiredDateMode says how a customer's desired date constrains the promise
+// (otp-v1-reference.md §2.8, with its bugs fixed).
+type DesiredDateMode string
+
+const (
+	LatestAcceptable DesiredDateMode = "LATEST_ACCEPTABLE"
+	StrictFail       DesiredDateMode = "STRICT_FAIL"
+	NoEarlyDelivery  DesiredDateMode = "NO_EARLY_DELIVERY"
+)
+
+// Order is what is being promised: a Sales Order or a quote request.
+type Order struct {
+	// Name is the Sales Order name; empty for a quote. Demand records with
+	// this SalesOrder never compete with the order itself.
+	Name  string
+	Lines []Line
+	// DesiredDate is the customer's date; zero when none was given.
+	DesiredDate Date
+	// DesiredDateMode applies only when DesiredDate is set; empty means LatestAcceptable.
+	DesiredDateMode DesiredDateMode
+}
+
+// Line is one order line, in stock UOM, with what is already delivered removed.
+type Line struct {
+	ID        string // Sales Order Item row name; "1", "2", ... for a quote
+	ItemCode  string
+	Warehouse string
+	Qty       float64
+}
+
+// Supply is the supply and demand picture for the items of an order, as read
+// from ERPNext. All quantities are in stock UOM.
+type Supply struct {
+	Stock    []Stock
+	Receipts []Receipt
+	Demand   []Demand
+	// Items by item code. An item missing here is treated as a stock item
+	// with no lead time.
+	Items map[string]Item
+	// Warnings name supply data that could not be read (for example
+	// "Purchase Order: permission denied"). Any warning makes the promise
+	// LOW confidence and is reported as a blocker.
+	Warnings []string
+}
+
+// Stock is one Bin: stock on hand of an item in a warehouse.
+type Stock struct {
+	ItemCode  string
+	Warehouse string
+	ActualQty float64
+	// ReservedForProduction and ReservedForSubcontract are demand due today.
+	ReservedForProduction  float64
+	ReservedForSubcontract float64
+}
+
+// Receipt is an expected arrival: the open quantity of a Purchase Order line.
+type Receipt struct {
+	ItemCode      string
+	Warehouse     string
+	Qty           float64
+	Date          Date // expected_delivery_date, else schedule_date
+	PurchaseOrder string
+}
+
+// Demand is another order's undelivered quantity due on a date.
+type Demand struct {
+	ItemCode   string
+	Warehouse  string
+	Qty        float64
+	Due        Date // the line's delivery_date; past-due counts as due today
+	SalesOrder string
+}
+
+// Item is the part of the Item master the engine needs.
+type Item struct {
+	Code         string
+	IsStockItem  bool
+	LeadTimeDays int
+	Disabled     bool
+}
+
+// Calendar says which days are working days.
+type Calendar struct {
+	// Weekend is the set of weekly non-working days. When the company's
+	// Holiday List is readable, its weekly-off rows are in WeeklyOffs and
+	// Weekend is the configured fallback used outside the list's range.
+	Weekend []time.Weekday
+	// WeeklyOffs are Holiday rows with weekly_off=1 (ERPNext generates them).
+	WeeklyOffs map[Date]bool
+	// Holidays are the other Holiday rows, with their descriptions.
+	Holidays map[Date]string
+	// ListFrom and ListTo bound the Holiday List; zero when there is none.
+	ListFrom, ListTo Date
+}
+
+// ConfidenceRules are the thresholds of DESIGN.md §5.4 (the earlier OTP's).
+type ConfidenceRules struct {
+	HighStockShare    float64 // 0.99: stock/total at or above this can be HIGH
+	HighShortageShare float64 // 0.01: shortage/total below this can be HIGH
+	LowShortageShare  float64 // 0.10: shortage/total above this is LOW
+	FarPODays         int     // 7: POs further out than this are "far"
+}
+
+// Rules are the promise rules: configuration defaults, overridable per quote.
+type Rules struct {
+	Location       *time.Location // for "today" and the cutoff
+	CutoffHour     int            // 14
+	CutoffMinute   int            // 0
+	ProcessingDays int            // working days from availability to ship-ready
+	BufferDays     int            // working days added to the order date
+	// NoWeekends false treats weekly offs and weekend days as working days;
+	// other holidays stay non-working.
+	NoWeekends bool
+	// DefaultLeadTimeDays is the fallback for items whose lead_time_days is 0;
+	// 0 means no fallback.
+	DefaultLeadTimeDays int
+	Confidence          ConfidenceRules
+}
+
+// DefaultRules returns DESIGN.md §3's defaults.
+func DefaultRules() Rules {
+	return Rules{
+		Location:       time.UTC,
+		CutoffHour:     14,
+		ProcessingDays: 1,
+		BufferDays:     1,
+		NoWeekends:     true,
+		Confidence: ConfidenceRules{
+			HighStockShare:    0.99,
+			HighShortageShare: 0.01,
+			LowShortageShare:  0.10,
+			FarPODays:         7,
+		},
+	}
+}
+
+// SourceKind says where a line's quantity comes from.
+type SourceKind string
+
+const (
+	SourceStock         SourceKind = "stock"
+	SourcePurchaseOrder SourceKind = "purchase_order"
+	SourceLeadTime      SourceKind = "lead_time" // replenishment lead-time fallback
+)
+
+// Source is one part of a line's fulfilment (v1's FulfillmentSource).
+type Source struct {
+	Kind          SourceKind
+	Qty           float64
+	AvailableDate Date
+	ShipReadyDate Date
+	Warehouse     string
+	PurchaseOrder string // for SourcePurchaseOrder
+	ExpectedDate  Date   // the PO's own date, before rolling to a working day
+	Overdue       bool   // the PO's date was before today
+}
+
+// LinePlan is the promise for one line.
+type LinePlan struct {
+	LineID        string
+	ItemCode      string
+	Warehouse     string
+	QtyRequired   float64
+	Sources       []Source
+	Shortage      float64
+	AvailableDate Date // zero when the line cannot be fulfilled
+	ShipReadyDate Date
+	PromiseDate   Date // ship-ready + buffer days; zero when the line cannot be fulfilled
+	Confidence    Confidence
+}
+
+// Option is a suggested way to improve the promise (v1 §2.12, but truthful).
+type Option struct {
+	Type          string // alternate_warehouse, expedite_po, split_shipment
+	Description   string
+	Impact        string
+	PurchaseOrder string
+}
+
+// Suggestion is a procurement suggestion for a shortage.
+type Suggestion struct {
+	ItemCode   string
+	Warehouse  string
+	Qty        float64
+	RequiredBy Date
+}
+
+// Plan is the engine's answer for one order.
+type Plan struct {
+	Status      Status
+	PromiseDate Date // zero when the order cannot be fulfilled
+	// PromiseDateRaw is the date from supply and rules, before the desired-date mode.
+	PromiseDateRaw  Date
+	DesiredDate     Date
+	DesiredDateMode DesiredDateMode // set only when DesiredDate is
+	// OnTime is nil without a desired date or without a promise date.
+	OnTime   *bool
+	Adjusted bool // moved later by NoEarlyDelivery
+	// MissedStrict reports a STRICT_FAIL desired date that the promise misses;
+	// the quote API answers 409 with the plan.
+	MissedStrict bool
+	CanFulfill   bool
+	Confidence   Confidence
+	Lines        []LinePlan
+	Reasons      []string
+	Blockers     []string
+	Options      []Option
+	Procurement  []Suggestion
+	// Explanation is one human sentence naming each source and rule applied,
+	// for the order's timeline and the promise fields.
+	Explanation string
+}
