@@ -1,0 +1,145 @@
+// Package tasks names OTP's background tasks and builds them: type names,
+// payloads, constructors and enqueue options, shared by the server (which
+// enqueues) and the worker (which handles).
+package tasks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task type names, "noun:verb" as in asynq's README.
+const (
+	TypePromiseOrder  = "order:promise"
+	TypeSupplyChanged = "supply:changed"
+	TypeReconcile     = "orders:reconcile"
+)
+
+// Queue names. Promises for orders people just saved go first.
+const (
+	QueuePromise   = "promise"
+	QueueSupply    = "supply"
+	QueueReconcile = "reconcile"
+)
+
+// Queues is the asynq server's queue priority table.
+var Queues = map[string]int{QueuePromise: 6, QueueSupply: 3, QueueReconcile: 1}
+
+// Retention keeps a finished task's id for this long, so that Frappe's
+// repeated delivery of the same save is recognised as a duplicate.
+const Retention = 24 * time.Hour
+
+// ErrBadPayload marks a payload that will never decode: the task is archived,
+// not retried.
+var ErrBadPayload = errors.New("tasks: bad payload")
+
+// PromiseOrder asks for one Sales Order to be promised.
+type PromiseOrder struct {
+	SalesOrder string `json:"sales_order"`
+	// Modified is the order's `modified` in the delivery that caused the task;
+	// empty for a reconcile or supply-driven re-promise.
+	Modified string `json:"modified,omitempty"`
+	// Event is the webhook event or "reconcile"/"supply", for logs and the dashboard.
+	Event string `json:"event,omitempty"`
+}
+
+// NewPromiseOrderTask builds the task for p. Its id is derived from the
+// order and its modified timestamp, so one save gives one task however many
+// times Frappe delivers it.
+func NewPromiseOrderTask(p PromiseOrder, opts ...asynq.Option) (*asynq.Task, error) {
+	if p.SalesOrder == "" {
+		return nil, fmt.Errorf("%w: sales_order is required", ErrBadPayload)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: encode %s: %w", TypePromiseOrder, err)
+	}
+	base := []asynq.Option{
+		asynq.TaskID(PromiseOrderID(p.SalesOrder, p.Modified)),
+		asynq.Queue(QueuePromise),
+		asynq.Retention(Retention),
+		asynq.MaxRetry(10),
+		asynq.Timeout(2 * time.Minute),
+	}
+	return asynq.NewTask(TypePromiseOrder, body, append(base, opts...)...), nil
+}
+
+// PromiseOrderID is the task id of one saved version of an order.
+func PromiseOrderID(salesOrder, modified string) string {
+	return "promise:" + digest(salesOrder, modified)
+}
+
+// DecodePromiseOrder decodes a PromiseOrder payload; a bad one is wrapped
+// with asynq.SkipRetry so it is archived at once.
+func DecodePromiseOrder(t *asynq.Task) (PromiseOrder, error) {
+	var p PromiseOrder
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("%w: %s: %v: %w", ErrBadPayload, t.Type(), err, asynq.SkipRetry)
+	}
+	if p.SalesOrder == "" {
+		return p, fmt.Errorf("%w: %s: sales_order is empty: %w", ErrBadPayload, t.Type(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// SupplyChanged reports that supply or demand for some items changed: a
+// Purchase Order, Purchase Receipt, Delivery Note or Stock Entry was saved.
+type SupplyChanged struct {
+	DocType  string   `json:"doctype"`
+	Name     string   `json:"name"`
+	Modified string   `json:"modified,omitempty"`
+	Event    string   `json:"event,omitempty"`
+	Items    []string `json:"items,omitempty"`
+}
+
+// NewSupplyChangedTask builds the task for s, with an id derived from the
+// document and its modified timestamp.
+func NewSupplyChangedTask(s SupplyChanged, opts ...asynq.Option) (*asynq.Task, error) {
+	if s.DocType == "" || s.Name == "" {
+		return nil, fmt.Errorf("%w: doctype and name are required", ErrBadPayload)
+	}
+	body, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: encode %s: %w", TypeSupplyChanged, err)
+	}
+	base := []asynq.Option{
+		asynq.TaskID("supply:" + digest(s.DocType, s.Name, s.Modified, s.Event)),
+		asynq.Queue(QueueSupply),
+		asynq.Retention(Retention),
+		asynq.MaxRetry(10),
+		asynq.Timeout(5 * time.Minute),
+	}
+	return asynq.NewTask(TypeSupplyChanged, body, append(base, opts...)...), nil
+}
+
+// DecodeSupplyChanged decodes a SupplyChanged payload.
+func DecodeSupplyChanged(t *asynq.Task) (SupplyChanged, error) {
+	var s SupplyChanged
+	if err := json.Unmarshal(t.Payload(), &s); err != nil {
+		return s, fmt.Errorf("%w: %s: %v: %w", ErrBadPayload, t.Type(), err, asynq.SkipRetry)
+	}
+	return s, nil
+}
+
+// NewReconcileTask builds the periodic sweep that re-promises orders a lost
+// webhook missed.
+func NewReconcileTask(opts ...asynq.Option) *asynq.Task {
+	base := []asynq.Option{asynq.Queue(QueueReconcile), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute)}
+	return asynq.NewTask(TypeReconcile, nil, append(base, opts...)...)
+}
+
+// digest joins parts unambiguously and hashes them: order names may hold any
+// character, and asynq ids are Redis key parts.
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
