@@ -1,0 +1,44 @@
+package tasks
+
+import (
+	"context"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+func TestVersionsKeepsTheNewest(t *testing.T) {
+	mr := miniredis.RunT(t)
+	v := NewVersions(redis.NewClient(&redis.Options{Addr: mr.Addr()}))
+	ctx := context.Background()
+	const so = "SAL-ORD-2026-00001"
+	steps := []struct {
+		modified   string
+		wantNewest bool
+	}{
+		{"2026-11-25 10:00:00.000001", true},
+		{"2026-11-25 10:00:00", false}, // older (no microseconds)
+		{"2026-11-25 10:00:01", true},
+		{"2026-11-25 10:00:01", false}, // same delivery again
+	}
+	for _, s := range steps {
+		got, err := v.Record(ctx, so, s.modified)
+		if err != nil || got != s.wantNewest {
+			t.Fatalf("Record(%q) = %v, %v; want %v", s.modified, got, err, s.wantNewest)
+		}
+	}
+	for modified, want := range map[string]bool{
+		"2026-11-25 10:00:00.000001": true,
+		"2026-11-25 10:00:01":        false,
+		"":                           false,
+	} {
+		got, err := v.Superseded(ctx, so, modified)
+		if err != nil || got != want {
+			t.Errorf("Superseded(%q) = %v, %v; want %v", modified, got, err, want)
+		}
+	}
+	if got, _ := v.Superseded(ctx, "OTHER", "2020-01-01 00:00:00"); got {
+		t.Error("an order never recorded is not superseded")
+	}
+}
