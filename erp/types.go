@@ -24,6 +24,7 @@ const (
 type SalesOrder struct {
 	Name            string
 	Customer        string
+	CustomerName    string
 	Company         string
 	Status          string
 	DocStatus       int
@@ -57,6 +58,7 @@ type SalesOrderItem struct {
 	Name             string // row name, the key for line-level writes
 	Idx              int
 	ItemCode         string
+	ItemName         string
 	Warehouse        string
 	Qty              float64 // transaction UOM
 	UOM              string

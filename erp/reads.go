@@ -1,0 +1,629 @@
+package erp
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// Statuses whose orders neither supply nor compete (DESIGN.md §5.1). On Hold
+// POs still count as incoming supply, as in ERPNext's ordered_qty (§3.3).
+var (
+	closedPOStatuses  = []string{"Closed", "Completed", "Delivered"}
+	closedSOStatuses  = []string{"Closed", "On Hold", "Completed"}
+	unsweptSOStatuses = []string{"Closed", "Completed", "Cancelled", "On Hold"}
+)
+
+// SalesOrder reads one Sales Order with its lines (GET /api/resource/Sales Order/{name}).
+// Raw keeps the document exactly as returned, for UpdateSalesOrder.
+func (c *Client) SalesOrder(ctx context.Context, name string) (*SalesOrder, error) {
+	k := docCall("GET", "Sales Order", name)
+	k.read = true
+	body, err := c.do(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	return decodeSalesOrder(k, body)
+}
+
+func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
+	var raw map[string]any
+	if err := decode(k, body, "data", &raw); err != nil {
+		return nil, err
+	}
+	var w wireSalesOrder
+	if err := decode(k, body, "data", &w); err != nil {
+		return nil, err
+	}
+	if raw == nil || w.Name == "" {
+		return nil, unexpected(k, "response has no Sales Order", nil)
+	}
+	so := w.salesOrder()
+	so.Raw = raw
+	return so, nil
+}
+
+// wireSalesOrder is a Sales Order as GET returns it (§2.4, §3.1).
+type wireSalesOrder struct {
+	Name            string  `json:"name"`
+	Customer        string  `json:"customer"`
+	CustomerName    string  `json:"customer_name"`
+	Company         string  `json:"company"`
+	Status          string  `json:"status"`
+	DocStatus       num     `json:"docstatus"`
+	TransactionDate string  `json:"transaction_date"`
+	DeliveryDate    string  `json:"delivery_date"`
+	SetWarehouse    string  `json:"set_warehouse"`
+	PerDelivered    num     `json:"per_delivered"`
+	GrandTotal      num     `json:"grand_total"`
+	Modified        string  `json:"modified"`
+	ModifiedBy      string  `json:"modified_by"`
+	PromiseDate     string  `json:"custom_otp_promise_date"`
+	Confidence      string  `json:"custom_otp_confidence"`
+	PromiseStatus   string  `json:"custom_otp_status"`
+	FirstPromise    string  `json:"custom_otp_first_promise_date"`
+	PromisedAt      string  `json:"custom_otp_promised_at"`
+	Explanation     string  `json:"custom_otp_explanation"`
+	Fingerprint     string  `json:"custom_otp_fingerprint"`
+	Items           []wSOIt `json:"items"`
+}
+
+// wSOIt is a Sales Order Item row as GET returns it (§3.2).
+type wSOIt struct {
+	Name             string `json:"name"`
+	Idx              num    `json:"idx"`
+	ItemCode         string `json:"item_code"`
+	ItemName         string `json:"item_name"`
+	Warehouse        string `json:"warehouse"`
+	Qty              num    `json:"qty"`
+	UOM              string `json:"uom"`
+	StockUOM         string `json:"stock_uom"`
+	ConversionFactor num    `json:"conversion_factor"`
+	StockQty         num    `json:"stock_qty"`
+	DeliveredQty     num    `json:"delivered_qty"`
+	DeliveryDate     string `json:"delivery_date"`
+	LinePromiseDate  string `json:"custom_otp_line_promise_date"`
+	LineConfidence   string `json:"custom_otp_line_confidence"`
+}
+
+func (w wireSalesOrder) salesOrder() *SalesOrder {
+	so := &SalesOrder{
+		Name:             w.Name,
+		Customer:         w.Customer,
+		CustomerName:     w.CustomerName,
+		Company:          w.Company,
+		Status:           w.Status,
+		DocStatus:        w.DocStatus.int(),
+		TransactionDate:  w.TransactionDate,
+		DeliveryDate:     w.DeliveryDate,
+		SetWarehouse:     w.SetWarehouse,
+		PerDelivered:     w.PerDelivered.float(),
+		GrandTotal:       w.GrandTotal.float(),
+		Modified:         w.Modified,
+		ModifiedBy:       w.ModifiedBy,
+		PromiseDate:      w.PromiseDate,
+		Confidence:       w.Confidence,
+		PromiseStatus:    w.PromiseStatus,
+		FirstPromiseDate: w.FirstPromise,
+		PromisedAt:       w.PromisedAt,
+		Explanation:      w.Explanation,
+		Fingerprint:      w.Fingerprint,
+		Items:            make([]SalesOrderItem, 0, len(w.Items)),
+	}
+	for _, it := range w.Items {
+		so.Items = append(so.Items, SalesOrderItem{
+			Name:             it.Name,
+			Idx:              it.Idx.int(),
+			ItemCode:         it.ItemCode,
+			ItemName:         it.ItemName,
+			Warehouse:        it.Warehouse,
+			Qty:              it.Qty.float(),
+			UOM:              it.UOM,
+			StockUOM:         it.StockUOM,
+			ConversionFactor: it.ConversionFactor.float(),
+			StockQty:         it.StockQty.float(),
+			DeliveredQty:     it.DeliveredQty.float(),
+			DeliveryDate:     it.DeliveryDate,
+			LinePromiseDate:  it.LinePromiseDate,
+			LineConfidence:   it.LineConfidence,
+		})
+	}
+	slices.SortStableFunc(so.Items, func(a, b SalesOrderItem) int { return cmp.Compare(a.Idx, b.Idx) })
+	return so
+}
+
+// binFields are the Bin columns of §3.3, as §5.3 lists them.
+var binFields = []string{
+	"item_code", "warehouse", "actual_qty", "reserved_qty", "ordered_qty", "indented_qty", "planned_qty",
+	"projected_qty", "reserved_qty_for_production", "reserved_qty_for_sub_contract",
+	"reserved_qty_for_production_plan", "reserved_stock",
+}
+
+type wireBin struct {
+	ItemCode                     string `json:"item_code"`
+	Warehouse                    string `json:"warehouse"`
+	ActualQty                    num    `json:"actual_qty"`
+	ReservedQty                  num    `json:"reserved_qty"`
+	OrderedQty                   num    `json:"ordered_qty"`
+	IndentedQty                  num    `json:"indented_qty"`
+	PlannedQty                   num    `json:"planned_qty"`
+	ProjectedQty                 num    `json:"projected_qty"`
+	ReservedQtyForProduction     num    `json:"reserved_qty_for_production"`
+	ReservedQtyForSubContract    num    `json:"reserved_qty_for_sub_contract"`
+	ReservedQtyForProductionPlan num    `json:"reserved_qty_for_production_plan"`
+	ReservedStock                num    `json:"reserved_stock"`
+}
+
+// Bins reads the Bins of items in warehouses (nil = every warehouse), in one
+// request, ordered by item then warehouse. Items without a Bin in a
+// warehouse have no row: they have never had stock there (§3.3).
+func (c *Client) Bins(ctx context.Context, items, warehouses []string) ([]Bin, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	filters := []any{[]any{"item_code", "in", items}}
+	if warehouses != nil {
+		if len(warehouses) == 0 {
+			return nil, nil
+		}
+		filters = append(filters, []any{"warehouse", "in", warehouses})
+	}
+	var rows []wireBin
+	if err := c.list(ctx, "Bin", ListQuery{Fields: binFields, Filters: filters}, &rows); err != nil {
+		return nil, err
+	}
+	bins := make([]Bin, 0, len(rows))
+	for _, r := range rows {
+		bins = append(bins, Bin{
+			ItemCode:                     r.ItemCode,
+			Warehouse:                    r.Warehouse,
+			ActualQty:                    r.ActualQty.float(),
+			ReservedQty:                  r.ReservedQty.float(),
+			OrderedQty:                   r.OrderedQty.float(),
+			IndentedQty:                  r.IndentedQty.float(),
+			PlannedQty:                   r.PlannedQty.float(),
+			ProjectedQty:                 r.ProjectedQty.float(),
+			ReservedQtyForProduction:     r.ReservedQtyForProduction.float(),
+			ReservedQtyForSubContract:    r.ReservedQtyForSubContract.float(),
+			ReservedQtyForProductionPlan: r.ReservedQtyForProductionPlan.float(),
+			ReservedStock:                r.ReservedStock.float(),
+		})
+	}
+	slices.SortFunc(bins, func(a, b Bin) int {
+		return cmp.Or(cmp.Compare(a.ItemCode, b.ItemCode), cmp.Compare(a.Warehouse, b.Warehouse))
+	})
+	return bins, nil
+}
+
+type wirePOLine struct {
+	PurchaseOrder        string `json:"name"`
+	Status               string `json:"status"`
+	Line                 string `json:"po_detail"`
+	Idx                  num    `json:"idx"`
+	ItemCode             string `json:"item_code"`
+	Warehouse            string `json:"warehouse"`
+	Qty                  num    `json:"qty"`
+	ReceivedQty          num    `json:"received_qty"`
+	ConversionFactor     num    `json:"conversion_factor"`
+	ScheduleDate         string `json:"schedule_date"`
+	ExpectedDeliveryDate string `json:"expected_delivery_date"`
+	DeliveredBySupplier  num    `json:"delivered_by_supplier"`
+}
+
+// OpenPurchaseOrderLines reads the lines for items of submitted Purchase
+// Orders whose status is not Closed, Completed or Delivered (DESIGN.md §5.1;
+// On Hold counts, as in ordered_qty, §3.3), with each parent's status, in one
+// request: a parent-side list with child columns (§2.8). Fully received and
+// drop-ship lines are included; the caller weighs them. Ordered by
+// Purchase Order, then line.
+func (c *Client) OpenPurchaseOrderLines(ctx context.Context, items []string) ([]PurchaseOrderLine, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	q := ListQuery{
+		Fields: []string{
+			"name", "status",
+			"items.name as po_detail", "items.idx as idx", "items.item_code as item_code",
+			"items.warehouse as warehouse", "items.qty as qty", "items.received_qty as received_qty",
+			"items.conversion_factor as conversion_factor", "items.schedule_date as schedule_date",
+			"items.expected_delivery_date as expected_delivery_date",
+			"items.delivered_by_supplier as delivered_by_supplier",
+		},
+		Filters: []any{
+			[]any{"Purchase Order Item", "item_code", "in", items},
+			[]any{"docstatus", "=", 1},
+			[]any{"status", "not in", closedPOStatuses},
+		},
+	}
+	var rows []wirePOLine
+	if err := c.list(ctx, "Purchase Order", q, &rows); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rows, func(a, b wirePOLine) int {
+		return cmp.Or(cmp.Compare(a.PurchaseOrder, b.PurchaseOrder), cmp.Compare(a.Idx, b.Idx))
+	})
+	lines := make([]PurchaseOrderLine, 0, len(rows))
+	for _, r := range rows {
+		lines = append(lines, PurchaseOrderLine{
+			PurchaseOrder:        r.PurchaseOrder,
+			Status:               r.Status,
+			Name:                 r.Line,
+			ItemCode:             r.ItemCode,
+			Warehouse:            r.Warehouse,
+			Qty:                  r.Qty.float(),
+			ReceivedQty:          r.ReceivedQty.float(),
+			ConversionFactor:     r.ConversionFactor.float(),
+			ScheduleDate:         r.ScheduleDate,
+			ExpectedDeliveryDate: r.ExpectedDeliveryDate,
+			DeliveredBySupplier:  r.DeliveredBySupplier.bool(),
+		})
+	}
+	return lines, nil
+}
+
+type wireSOLine struct {
+	SalesOrder          string `json:"name"`
+	Status              string `json:"status"`
+	Line                string `json:"so_detail"`
+	Idx                 num    `json:"idx"`
+	ItemCode            string `json:"item_code"`
+	Warehouse           string `json:"warehouse"`
+	Qty                 num    `json:"qty"`
+	StockQty            num    `json:"stock_qty"`
+	ConversionFactor    num    `json:"conversion_factor"`
+	DeliveredQty        num    `json:"delivered_qty"`
+	DeliveryDate        string `json:"delivery_date"`
+	DeliveredBySupplier num    `json:"delivered_by_supplier"`
+}
+
+// OpenSalesOrderLines reads the lines for items of submitted Sales Orders
+// whose status is not Closed, On Hold or Completed (DESIGN.md §5.1), with
+// each parent's status and the line delivery dates, in one request. Drafts
+// reserve nothing and are left out. Ordered by Sales Order, then line.
+func (c *Client) OpenSalesOrderLines(ctx context.Context, items []string) ([]SalesOrderLine, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	q := ListQuery{
+		Fields: []string{
+			"name", "status",
+			"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
+			"items.warehouse as warehouse", "items.qty as qty", "items.stock_qty as stock_qty",
+			"items.conversion_factor as conversion_factor", "items.delivered_qty as delivered_qty",
+			"items.delivery_date as delivery_date", "items.delivered_by_supplier as delivered_by_supplier",
+		},
+		Filters: []any{
+			[]any{"Sales Order Item", "item_code", "in", items},
+			[]any{"docstatus", "=", 1},
+			[]any{"status", "not in", closedSOStatuses},
+		},
+	}
+	var rows []wireSOLine
+	if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rows, func(a, b wireSOLine) int {
+		return cmp.Or(cmp.Compare(a.SalesOrder, b.SalesOrder), cmp.Compare(a.Idx, b.Idx))
+	})
+	lines := make([]SalesOrderLine, 0, len(rows))
+	for _, r := range rows {
+		lines = append(lines, SalesOrderLine{
+			SalesOrder:          r.SalesOrder,
+			Status:              r.Status,
+			Name:                r.Line,
+			ItemCode:            r.ItemCode,
+			Warehouse:           r.Warehouse,
+			Qty:                 r.Qty.float(),
+			StockQty:            r.StockQty.float(),
+			ConversionFactor:    r.ConversionFactor.float(),
+			DeliveredQty:        r.DeliveredQty.float(),
+			DeliveryDate:        r.DeliveryDate,
+			DeliveredBySupplier: r.DeliveredBySupplier.bool(),
+		})
+	}
+	return lines, nil
+}
+
+type wireItem struct {
+	Name         string `json:"name"`
+	ItemName     string `json:"item_name"`
+	StockUOM     string `json:"stock_uom"`
+	IsStockItem  num    `json:"is_stock_item"`
+	Disabled     num    `json:"disabled"`
+	LeadTimeDays num    `json:"lead_time_days"`
+}
+
+// Items reads the Item masters of codes in one request, ordered by code.
+// Unknown codes have no row.
+func (c *Client) Items(ctx context.Context, codes []string) ([]Item, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	q := ListQuery{
+		Fields:  []string{"name", "item_name", "stock_uom", "is_stock_item", "disabled", "lead_time_days"},
+		Filters: []any{[]any{"name", "in", codes}},
+	}
+	var rows []wireItem
+	if err := c.list(ctx, "Item", q, &rows); err != nil {
+		return nil, err
+	}
+	items := make([]Item, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, Item{
+			Code:         r.Name,
+			Name:         r.ItemName,
+			StockUOM:     r.StockUOM,
+			IsStockItem:  r.IsStockItem.bool(),
+			Disabled:     r.Disabled.bool(),
+			LeadTimeDays: r.LeadTimeDays.int(),
+		})
+	}
+	slices.SortFunc(items, func(a, b Item) int { return cmp.Compare(a.Code, b.Code) })
+	return items, nil
+}
+
+type wireWarehouse struct {
+	Name            string `json:"name"`
+	Company         string `json:"company"`
+	ParentWarehouse string `json:"parent_warehouse"`
+	WarehouseType   string `json:"warehouse_type"`
+	IsGroup         num    `json:"is_group"`
+	Disabled        num    `json:"disabled"`
+}
+
+// Warehouses reads the warehouses of company ("" = every company), group
+// and disabled ones included, ordered by name.
+func (c *Client) Warehouses(ctx context.Context, company string) ([]Warehouse, error) {
+	q := ListQuery{Fields: []string{"name", "company", "parent_warehouse", "warehouse_type", "is_group", "disabled"}}
+	if company != "" {
+		q.Filters = []any{[]any{"company", "=", company}}
+	}
+	var rows []wireWarehouse
+	if err := c.list(ctx, "Warehouse", q, &rows); err != nil {
+		return nil, err
+	}
+	whs := make([]Warehouse, 0, len(rows))
+	for _, r := range rows {
+		whs = append(whs, Warehouse{
+			Name:            r.Name,
+			Company:         r.Company,
+			ParentWarehouse: r.ParentWarehouse,
+			WarehouseType:   r.WarehouseType,
+			IsGroup:         r.IsGroup.bool(),
+			Disabled:        r.Disabled.bool(),
+		})
+	}
+	slices.SortFunc(whs, func(a, b Warehouse) int { return cmp.Compare(a.Name, b.Name) })
+	return whs, nil
+}
+
+// Companies reads the names of all companies, sorted.
+func (c *Client) Companies(ctx context.Context) ([]string, error) {
+	var rows []struct {
+		Name string `json:"name"`
+	}
+	if err := c.list(ctx, "Company", ListQuery{Fields: []string{"name"}}, &rows); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(rows))
+	for _, r := range rows {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// CompanyHolidayList reads a company's default_holiday_list with
+// frappe.client.get_value (§2.5, §3.5): "" when unset, ErrNotFound when the
+// company does not exist.
+func (c *Client) CompanyHolidayList(ctx context.Context, company string) (string, error) {
+	k := methodCall("GET", "frappe.client.get_value")
+	k.target += " Company " + company
+	k.read = true
+	filters, _ := json.Marshal(map[string]string{"name": company})
+	k.query = url.Values{
+		"doctype":   {"Company"},
+		"fieldname": {`["default_holiday_list"]`},
+		"filters":   {string(filters)},
+	}
+	body, err := c.do(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	var env struct {
+		Message *struct {
+			HolidayList *string `json:"default_holiday_list"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return "", unexpected(k, "cannot decode", err)
+	}
+	if env.Message == nil {
+		// get_value answers {} (no message) when no document matched.
+		return "", &Error{Kind: KindNotFound, Status: 200, Method: k.method, Path: k.target,
+			Message: "Company " + company + " not found"}
+	}
+	if env.Message.HolidayList == nil {
+		return "", nil
+	}
+	return *env.Message.HolidayList, nil
+}
+
+type wireHolidayList struct {
+	Name     string `json:"name"`
+	FromDate string `json:"from_date"`
+	ToDate   string `json:"to_date"`
+	Holidays []struct {
+		Date        string `json:"holiday_date"`
+		Description string `json:"description"`
+		WeeklyOff   num    `json:"weekly_off"`
+	} `json:"holidays"`
+}
+
+// HolidayList reads a Holiday List with its rows, ordered by date. Its read
+// permission is HR Manager only on a stock site (§2.8): expect ErrPermission
+// when the API user lacks it.
+func (c *Client) HolidayList(ctx context.Context, name string) (*HolidayList, error) {
+	k := docCall("GET", "Holiday List", name)
+	k.read = true
+	body, err := c.do(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	var w wireHolidayList
+	if err := decode(k, body, "data", &w); err != nil {
+		return nil, err
+	}
+	hl := &HolidayList{Name: w.Name, FromDate: w.FromDate, ToDate: w.ToDate, Holidays: make([]Holiday, 0, len(w.Holidays))}
+	for _, h := range w.Holidays {
+		hl.Holidays = append(hl.Holidays, Holiday{Date: h.Date, Description: h.Description, WeeklyOff: h.WeeklyOff.bool()})
+	}
+	slices.SortStableFunc(hl.Holidays, func(a, b Holiday) int { return cmp.Compare(a.Date, b.Date) })
+	return hl, nil
+}
+
+// SalesOrderQuery selects Sales Orders for GET /otp/sales-orders
+// (otp-v1-reference.md §1.4).
+type SalesOrderQuery struct {
+	Limit    int // <= 0 means 20, the earlier OTP's default
+	Offset   int
+	Customer string
+	Status   string
+	FromDate string // transaction_date >= FromDate
+	ToDate   string // transaction_date <= ToDate
+	Search   string // name or customer contains Search
+}
+
+// SalesOrderSummary is one row of a Sales Order list.
+type SalesOrderSummary struct {
+	Name            string
+	Customer        string
+	CustomerName    string
+	TransactionDate string
+	DeliveryDate    string
+	Status          string
+	Modified        string
+	DocStatus       int
+	GrandTotal      float64
+}
+
+var summaryFields = []string{
+	"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "docstatus", "grand_total",
+}
+
+type wireSummary struct {
+	Name            string `json:"name"`
+	Customer        string `json:"customer"`
+	CustomerName    string `json:"customer_name"`
+	TransactionDate string `json:"transaction_date"`
+	DeliveryDate    string `json:"delivery_date"`
+	Status          string `json:"status"`
+	Modified        string `json:"modified"`
+	DocStatus       num    `json:"docstatus"`
+	GrandTotal      num    `json:"grand_total"`
+}
+
+func (c *Client) summaries(ctx context.Context, q ListQuery) ([]SalesOrderSummary, error) {
+	q.Fields = summaryFields
+	var rows []wireSummary
+	if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]SalesOrderSummary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, SalesOrderSummary{
+			Name:            r.Name,
+			Customer:        r.Customer,
+			CustomerName:    r.CustomerName,
+			TransactionDate: r.TransactionDate,
+			DeliveryDate:    r.DeliveryDate,
+			Status:          r.Status,
+			Modified:        r.Modified,
+			DocStatus:       r.DocStatus.int(),
+			GrandTotal:      r.GrandTotal.float(),
+		})
+	}
+	return out, nil
+}
+
+// SalesOrders lists draft and submitted Sales Orders, newest transaction
+// date first, as the earlier OTP's GET /otp/sales-orders did (§1.4), with a
+// name tiebreak so that pages do not overlap.
+func (c *Client) SalesOrders(ctx context.Context, q SalesOrderQuery) ([]SalesOrderSummary, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	filters := []any{[]any{"docstatus", "in", []int{0, 1}}}
+	if q.Status != "" {
+		filters = append(filters, []any{"status", "=", q.Status})
+	}
+	if q.Customer != "" {
+		filters = append(filters, []any{"customer", "=", q.Customer})
+	}
+	if q.FromDate != "" {
+		filters = append(filters, []any{"transaction_date", ">=", q.FromDate})
+	}
+	if q.ToDate != "" {
+		filters = append(filters, []any{"transaction_date", "<=", q.ToDate})
+	}
+	lq := ListQuery{Filters: filters, OrderBy: "transaction_date desc, name desc", Limit: limit, Start: max(q.Offset, 0)}
+	if q.Search != "" {
+		like := "%" + q.Search + "%"
+		lq.OrFilters = []any{[]any{"name", "like", like}, []any{"customer", "like", like}}
+	}
+	return c.summaries(ctx, lq)
+}
+
+// SalesOrdersModifiedSince lists Sales Orders still worth promising (draft or
+// submitted, status not Closed, Completed, Cancelled or On Hold) modified
+// after since ("" = any time), oldest modification first, at most limit
+// (0 = all). For the reconcile sweep: pass the last row's Modified as the
+// next since.
+func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since string, limit int) ([]SalesOrderSummary, error) {
+	filters := []any{
+		[]any{"docstatus", "in", []int{0, 1}},
+		[]any{"status", "not in", unsweptSOStatuses},
+	}
+	if since != "" {
+		filters = append(filters, []any{"modified", ">", since})
+	}
+	return c.summaries(ctx, ListQuery{Filters: filters, OrderBy: "modified asc", Limit: max(limit, 0)})
+}
+
+// LoggedUser returns the API user's name (frappe.auth.get_logged_user): a
+// credentials check that fails with ErrAuth on a wrong key or secret.
+func (c *Client) LoggedUser(ctx context.Context) (string, error) {
+	k := methodCall("GET", "frappe.auth.get_logged_user")
+	k.read = true
+	body, err := c.do(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	var user string
+	if err := decode(k, body, "message", &user); err != nil {
+		return "", err
+	}
+	return user, nil
+}
+
+// Ping checks that ERPNext answers (GET /api/method/ping, guest allowed). It
+// makes a single attempt, not retried, for health checks.
+func (c *Client) Ping(ctx context.Context) error {
+	k := methodCall("GET", "ping")
+	body, err := c.do(ctx, k)
+	if err != nil {
+		return err
+	}
+	var pong string
+	if err := decode(k, body, "message", &pong); err != nil {
+		return err
+	}
+	if pong != "pong" {
+		return unexpected(k, "ping answered "+strconv.Quote(pong), nil)
+	}
+	return nil
+}
