@@ -154,7 +154,10 @@ func TestWritesAreSentOnce(t *testing.T) {
 	ctx := testContext(t)
 	calls := map[string]func() error{
 		"InsertDoc": func() error { _, err := c.InsertDoc(ctx, "Comment", map[string]any{"content": "x"}); return err },
-		"UpdateDoc": func() error { _, err := c.UpdateDoc(ctx, "Sales Order", "SO-1", map[string]any{"po_no": "x"}); return err },
+		"UpdateDoc": func() error {
+			_, err := c.UpdateDoc(ctx, "Sales Order", "SO-1", map[string]any{"po_no": "x"})
+			return err
+		},
 		"DeleteDoc": func() error { return c.DeleteDoc(ctx, "Custom Field", "Sales Order-x") },
 		"AddComment": func() error {
 			return c.AddComment(ctx, "Sales Order", "SO-1", "promised")

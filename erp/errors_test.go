@@ -103,7 +103,7 @@ func TestErrorBodies(t *testing.T) {
 			name: "502 HTML from nginx: short tag-free snippet", status: 502, file: "502_nginx.html",
 			want:     erp.Error{Kind: erp.KindServer, Status: 502, Message: "502 Bad Gateway 502 Bad Gateway nginx/1.24.0"},
 			sentinel: erp.ErrServer, retryable: true,
-			text:     "erp: GET Sales Order SAL-ORD-1: server error (502): 502 Bad Gateway 502 Bad Gateway nginx/1.24.0",
+			text: "erp: GET Sales Order SAL-ORD-1: server error (502): 502 Bad Gateway 502 Bad Gateway nginx/1.24.0",
 		},
 		{
 			name: "400 CSRFTokenError is a bad request", status: 400, file: "400_csrf.json",

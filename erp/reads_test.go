@@ -88,7 +88,9 @@ func TestListReadsSendOneGet(t *testing.T) {
 		},
 		{
 			name: "open Purchase Order lines, parent side with child columns (§2.8)",
-			call: func(c *erp.Client) (any, error) { return c.OpenPurchaseOrderLines(testContext(t), []string{"WIDGET-01"}) },
+			call: func(c *erp.Client) (any, error) {
+				return c.OpenPurchaseOrderLines(testContext(t), []string{"WIDGET-01"})
+			},
 			answer: `{"data":[
 				{"name":"PO-00013","status":"On Hold","po_detail":"r3","idx":1,"item_code":"WIDGET-01","warehouse":"Stores - AC","qty":5.0,"received_qty":0.0,"conversion_factor":1.0,"schedule_date":"2025-03-20","delivered_by_supplier":0},
 				{"name":"PO-00012","status":"To Receive and Bill","po_detail":"r2","idx":2,"item_code":"WIDGET-01","warehouse":"Stores - AC","qty":2.0,"received_qty":1.0,"conversion_factor":12.0,"schedule_date":"2025-03-08","expected_delivery_date":"2025-03-10","delivered_by_supplier":1},
@@ -150,9 +152,9 @@ func TestListReadsSendOneGet(t *testing.T) {
 			},
 		},
 		{
-			name:   "Warehouses of a company",
-			call:   func(c *erp.Client) (any, error) { return c.Warehouses(testContext(t), "Acme Corp") },
-			answer: `{"data":[{"name":"Stores - AC","company":"Acme Corp","parent_warehouse":"All Warehouses - AC","is_group":0,"disabled":0},{"name":"All Warehouses - AC","company":"Acme Corp","is_group":1,"disabled":0}]}`,
+			name:     "Warehouses of a company",
+			call:     func(c *erp.Client) (any, error) { return c.Warehouses(testContext(t), "Acme Corp") },
+			answer:   `{"data":[{"name":"Stores - AC","company":"Acme Corp","parent_warehouse":"All Warehouses - AC","is_group":0,"disabled":0},{"name":"All Warehouses - AC","company":"Acme Corp","is_group":1,"disabled":0}]}`,
 			wantPath: "/api/resource/Warehouse",
 			wantParams: map[string]any{
 				"fields":            []any{"name", "company", "parent_warehouse", "warehouse_type", "is_group", "disabled"},
@@ -196,8 +198,10 @@ func TestListReadsSendOneGet(t *testing.T) {
 				TransactionDate: "2025-03-03", Status: "To Deliver", Modified: "2025-03-03 10:15:42.123456", DocStatus: 1, GrandTotal: 1234.5}},
 		},
 		{
-			name:     "SalesOrdersModifiedSince for the reconcile sweep",
-			call:     func(c *erp.Client) (any, error) { return c.SalesOrdersModifiedSince(testContext(t), "2025-03-03 10:00:00", 500) },
+			name: "SalesOrdersModifiedSince for the reconcile sweep",
+			call: func(c *erp.Client) (any, error) {
+				return c.SalesOrdersModifiedSince(testContext(t), "2025-03-03 10:00:00", 500)
+			},
 			answer:   `{"data":[]}`,
 			wantPath: "/api/resource/Sales Order",
 			wantParams: map[string]any{
