@@ -1,0 +1,85 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Error is an error with the HTTP status and JSON body it is answered with:
+// {"error": Message, "detail": Detail}.
+type Error struct {
+	Status  int
+	Message string
+	Detail  any
+	Err     error // the cause, for logs and errors.Is; never sent
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorBody is every error response's shape.
+type errorBody struct {
+	Error  string `json:"error"`
+	Detail any    `json:"detail,omitempty"`
+}
+
+func badRequest(msg string, detail any) *Error {
+	return &Error{Status: http.StatusBadRequest, Message: msg, Detail: detail}
+}
+
+func unauthorized(msg string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Message: msg}
+}
+
+func unavailable(msg string, cause error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Message: msg, Err: cause}
+}
+
+// handleError is the one place an error becomes a status and a JSON body.
+// Anything it does not recognise is a 500 whose cause is logged, not sent.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var (
+		apiErr  *Error
+		httpErr *echo.HTTPError
+		tooBig  *http.MaxBytesError
+		status  int
+		body    errorBody
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		status, body = apiErr.Status, errorBody{Error: apiErr.Message, Detail: apiErr.Detail}
+	case errors.As(err, &tooBig):
+		status, body = http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large", Detail: map[string]int64{"limit_bytes": tooBig.Limit}}
+	case errors.As(err, &httpErr):
+		status = httpErr.Code
+		msg, ok := httpErr.Message.(string)
+		if !ok || msg == "" {
+			msg = http.StatusText(status)
+		}
+		body = errorBody{Error: msg}
+	default:
+		status, body = http.StatusInternalServerError, errorBody{Error: "internal server error"}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		err = c.NoContent(status)
+	} else {
+		err = c.JSON(status, body)
+	}
+	if err != nil {
+		s.log.Warn("write error response", "err", err)
+	}
+}

@@ -1,0 +1,229 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hibiken/asynq"
+	"github.com/labstack/echo/v4"
+)
+
+func TestHealth(t *testing.T) {
+	down := func(context.Context) (string, error) { return "", errors.New("erp: connection refused") }
+	tests := []struct {
+		name    string
+		erp     func(context.Context) (string, error)
+		breaker string
+		redis   bool
+		want    healthBody
+	}{
+		{"all well", nil, "closed", true,
+			healthBody{Status: "healthy", Version: "v-test", ERPNextConnected: true, CircuitBreaker: "closed", Redis: "ok", Message: "All systems operational"}},
+		{"ERPNext down", down, "closed", true,
+			healthBody{Status: "degraded", Version: "v-test", CircuitBreaker: "closed", Redis: "ok", Message: "ERPNext connection failed"}},
+		{"breaker open", nil, "open", true,
+			healthBody{Status: "degraded", Version: "v-test", ERPNextConnected: true, CircuitBreaker: "open", Redis: "ok", Message: "Connected but circuit breaker is protecting against cascading failures"}},
+		{"Redis down", nil, "closed", false,
+			healthBody{Status: "degraded", Version: "v-test", ERPNextConnected: true, CircuitBreaker: "closed", Message: "Redis unreachable: webhooks cannot be queued"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := MustEnv(t, nil)
+			e.erp.loggedUser = tt.erp
+			e.breaker.Store(tt.breaker)
+			if !tt.redis {
+				e.mr.Close()
+			}
+			rec := e.get(t, "/health")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status = %d, want 200 always", rec.Code)
+			}
+			got := decode[healthBody](t, rec)
+			if got.ERPNextCheckedAt != "2026-11-25T10:00:00Z" {
+				t.Errorf("erpnext_checked_at = %q", got.ERPNextCheckedAt)
+			}
+			if !tt.redis && got.Redis == "ok" {
+				t.Error("redis = ok with Redis down")
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(healthBody{}, "ERPNextCheckedAt", "Redis")); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// /health asks ERPNext at most once per HealthTTL, however often it is probed.
+func TestHealthCachesERPNextCheck(t *testing.T) {
+	e := MustEnv(t, func(d *Deps) { d.HealthTTL = 30 * time.Second })
+	for range 5 {
+		e.get(t, "/health")
+	}
+	if n := e.erp.calls.Load(); n != 1 {
+		t.Fatalf("LoggedUser calls after 5 probes = %d, want 1", n)
+	}
+	e.clock.Advance(31 * time.Second)
+	e.get(t, "/health")
+	e.get(t, "/health")
+	if n := e.erp.calls.Load(); n != 2 {
+		t.Errorf("LoggedUser calls after the TTL = %d, want 2", n)
+	}
+}
+
+func TestReady(t *testing.T) {
+	for _, path := range []string{"/ready", "/readyz"} {
+		t.Run(path, func(t *testing.T) {
+			e := MustEnv(t, nil)
+			rec := e.get(t, path)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("all up: status = %d %s", rec.Code, rec.Body)
+			}
+			if diff := cmp.Diff(readyBody{Status: "ready", Redis: "ok", ERPNext: "ok"}, decode[readyBody](t, rec)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+
+			e.erp.loggedUser = func(context.Context) (string, error) { return "", errors.New("erp: 401 invalid token") }
+			rec = e.get(t, path)
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("ERPNext down: status = %d", rec.Code)
+			}
+			if got := decode[errBody](t, rec).Detail["failed"]; !cmp.Equal(got, []any{"erpnext"}) {
+				t.Errorf("failed = %v, want [erpnext]", got)
+			}
+
+			e.erp.loggedUser = nil
+			e.mr.Close()
+			rec = e.get(t, path)
+			if got := decode[errBody](t, rec).Detail["failed"]; rec.Code != http.StatusServiceUnavailable || !cmp.Equal(got, []any{"redis"}) {
+				t.Errorf("Redis down: %d failed = %v, want 503 [redis]", rec.Code, got)
+			}
+		})
+	}
+}
+
+// A slow ERPNext cannot hold readiness longer than ReadyTimeout.
+func TestReadyTimesOut(t *testing.T) {
+	e := MustEnv(t, func(d *Deps) { d.ReadyTimeout = 50 * time.Millisecond })
+	e.erp.loggedUser = func(ctx context.Context) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	start := time.Now()
+	rec := e.get(t, "/ready")
+	if rec.Code != http.StatusServiceUnavailable || time.Since(start) > 2*time.Second {
+		t.Errorf("status = %d after %v, want 503 quickly", rec.Code, time.Since(start))
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	e := MustEnv(t, nil)
+	e.get(t, "/health")
+	e.post(t, "/webhooks/erpnext/sales-order", MustFixtures(t)[0].body)
+	e.post(t, "/webhooks/erpnext/sales-order", MustFixtures(t)[0].body)
+	e.post(t, "/webhooks/erpnext/sales-order", []byte("{"))
+	e.get(t, "/nope")
+	rec := e.get(t, "/metrics")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d", rec.Code)
+	}
+	text := rec.Body.String()
+	for _, line := range []string{
+		`http_requests_total{method="POST",route="/webhooks/erpnext/sales-order",status="202"} 1`,
+		`http_requests_total{method="POST",route="/webhooks/erpnext/sales-order",status="200"} 1`,
+		`http_requests_total{method="POST",route="/webhooks/erpnext/sales-order",status="400"} 1`,
+		`http_requests_total{method="GET",route="/health",status="200"} 1`,
+		`http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`http_request_duration_seconds_count{method="POST",route="/webhooks/erpnext/sales-order"} 3`,
+		`otp_webhooks_total{result="queued"} 1`,
+		`otp_webhooks_total{result="duplicate"} 1`,
+		`otp_webhooks_total{result="invalid"} 1`,
+		`otp_webhooks_total{result="unauthorized"} 0`,
+		`erpnext_connection_status 1`,
+		`otp_queue_tasks{queue="promise",state="pending"} 1`,
+		`otp_build_info{version="v-test"} 1`,
+	} {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("metrics lack %s", line)
+		}
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	withCreds := func(d *Deps) {
+		d.DashboardRedis = asynq.RedisClientOpt{Addr: "127.0.0.1:1"}
+		d.DashboardUser, d.DashboardPassword = "ops", "s3cret"
+	}
+	tests := []struct {
+		name       string
+		edit       func(*Deps)
+		user, pass string
+		want       int
+	}{
+		{"no credentials sent", withCreds, "", "", http.StatusUnauthorized},
+		{"wrong password", withCreds, "ops", "guess", http.StatusUnauthorized},
+		{"wrong user", withCreds, "admin", "s3cret", http.StatusUnauthorized},
+		{"right credentials", withCreds, "ops", "s3cret", http.StatusOK},
+		{"development without credentials", func(d *Deps) { d.DashboardRedis = asynq.RedisClientOpt{Addr: "127.0.0.1:1"} }, "", "", http.StatusOK},
+		{"production without credentials", func(d *Deps) {
+			d.DashboardRedis = asynq.RedisClientOpt{Addr: "127.0.0.1:1"}
+			d.Production = true
+		}, "", "", http.StatusNotFound},
+		{"production with credentials", func(d *Deps) { withCreds(d); d.Production = true }, "ops", "s3cret", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := MustEnv(t, tt.edit)
+			req := httptest.NewRequest(http.MethodGet, "/monitoring/", nil)
+			if tt.user != "" {
+				req.SetBasicAuth(tt.user, tt.pass)
+			}
+			rec := e.do(t, req)
+			if rec.Code != tt.want {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.want)
+			}
+			switch tt.want {
+			case http.StatusOK:
+				if !strings.Contains(rec.Body.String(), "<html") {
+					t.Errorf("body is not the dashboard page: %.200s", rec.Body)
+				}
+			case http.StatusUnauthorized:
+				if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "basic") {
+					t.Errorf("WWW-Authenticate = %q", rec.Header().Get("WWW-Authenticate"))
+				}
+			}
+		})
+	}
+}
+
+func TestErrorsAreJSON(t *testing.T) {
+	e := MustEnv(t, nil)
+	e.srv.echo.GET("/boom", func(echo.Context) error { panic("kaboom") })
+	e.srv.echo.GET("/fail", func(echo.Context) error { return errors.New("secret internals") })
+	tests := []struct {
+		method, path string
+		want         int
+		error        string
+	}{
+		{http.MethodGet, "/boom", http.StatusInternalServerError, "internal server error"},
+		{http.MethodGet, "/fail", http.StatusInternalServerError, "internal server error"},
+		{http.MethodGet, "/no/such/route", http.StatusNotFound, "Not Found"},
+		{http.MethodGet, "/webhooks/erpnext/sales-order", http.StatusMethodNotAllowed, "Method Not Allowed"},
+		{http.MethodPut, "/health", http.StatusMethodNotAllowed, "Method Not Allowed"},
+	}
+	for _, tt := range tests {
+		rec := e.do(t, httptest.NewRequest(tt.method, tt.path, nil))
+		if rec.Code != tt.want {
+			t.Errorf("%s %s: status = %d, want %d", tt.method, tt.path, rec.Code, tt.want)
+			continue
+		}
+		if got := decode[errBody](t, rec).Error; got != tt.error {
+			t.Errorf("%s %s: error = %q, want %q", tt.method, tt.path, got, tt.error)
+		}
+	}
+}

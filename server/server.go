@@ -1,0 +1,214 @@
+// Package server is OTP's HTTP face: Frappe webhook receivers, health,
+// readiness and metrics, and the queue dashboard, in one Echo app with one
+// route table and one error-to-status mapper.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue enqueues tasks durably; *asynq.Client is one.
+type Queue interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// VersionRecorder remembers the newest saved version of each order;
+// *tasks.Versions is one.
+type VersionRecorder interface {
+	Record(ctx context.Context, order, modified string) (bool, error)
+}
+
+// ERPNext is what the server asks ERPNext, for readiness only: webhooks
+// never call it.
+type ERPNext interface {
+	LoggedUser(ctx context.Context) (string, error)
+}
+
+// Pinger checks Redis; redis.UniversalClient is one.
+type Pinger interface {
+	Ping(ctx context.Context) *redis.StatusCmd
+}
+
+// QueueInspector reads queue sizes for /metrics; *asynq.Inspector is one.
+type QueueInspector interface {
+	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+}
+
+// Deps are the server's dependencies and settings.
+type Deps struct {
+	Queue    Queue           // required
+	Versions VersionRecorder // required
+	Redis    Pinger          // required
+	ERP      ERPNext         // required
+	// BreakerState reports the ERPNext client's circuit breaker
+	// ("closed", "open", "half-open"); nil reports "unknown".
+	BreakerState func() string
+	// Inspector, when set, adds asynq queue sizes to /metrics.
+	Inspector QueueInspector
+	// DashboardRedis, when set, serves the asynq dashboard at /monitoring.
+	DashboardRedis asynq.RedisConnOpt
+	// DashboardUser and DashboardPassword protect /monitoring with basic
+	// auth. In production the dashboard is off without them.
+	DashboardUser, DashboardPassword string
+	// WebhookSecret is the Frappe webhook secret. Empty accepts unsigned
+	// deliveries, which production refuses.
+	WebhookSecret string
+	Production    bool
+	Version       string
+	Logger        *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// HealthTTL is how long /health trusts its last ERPNext check (30 s when zero).
+	HealthTTL time.Duration
+	// ReadyTimeout bounds each readiness check (2 s when zero).
+	ReadyTimeout time.Duration
+}
+
+// Server is the HTTP server.
+type Server struct {
+	deps      Deps
+	log       *slog.Logger
+	echo      *echo.Echo
+	http      *http.Server
+	metrics   *metrics
+	health    *healthCache
+	dashboard *asynqmon.HTTPHandler
+}
+
+// MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
+const MaxBodyBytes = 1 << 20
+
+// ErrNoWebhookSecret is returned by New in production without a webhook secret.
+var ErrNoWebhookSecret = errors.New("server: OTP_WEBHOOK_SECRET is required in production")
+
+// New builds the server. It does not listen; call Serve.
+func New(d Deps) (*Server, error) {
+	if d.Queue == nil || d.Versions == nil || d.Redis == nil || d.ERP == nil {
+		return nil, errors.New("server: Queue, Versions, Redis and ERP are required")
+	}
+	if d.Production && d.WebhookSecret == "" {
+		return nil, ErrNoWebhookSecret
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HealthTTL <= 0 {
+		d.HealthTTL = 30 * time.Second
+	}
+	if d.ReadyTimeout <= 0 {
+		d.ReadyTimeout = 2 * time.Second
+	}
+	if d.BreakerState == nil {
+		d.BreakerState = func() string { return "unknown" }
+	}
+	if d.Version == "" {
+		d.Version = "dev"
+	}
+	s := &Server{deps: d, log: d.Logger, health: &healthCache{}}
+	if d.WebhookSecret == "" {
+		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
+	}
+	s.metrics = newMetrics(d.Version, s.health, d.Inspector)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.observe, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
+			return fmt.Errorf("server: panic: %w", err)
+		},
+	}))
+	s.echo = e
+
+	if d.DashboardRedis != nil {
+		switch {
+		case d.DashboardUser != "":
+		case d.Production:
+			s.log.Info("dashboard off: set OTP_DASHBOARD_USER and OTP_DASHBOARD_PASSWORD to serve /monitoring")
+		default:
+			s.log.Warn("dashboard at /monitoring has no password (set OTP_DASHBOARD_USER and OTP_DASHBOARD_PASSWORD)")
+		}
+		if d.DashboardUser != "" || !d.Production {
+			s.dashboard = asynqmon.New(asynqmon.Options{RootPath: DashboardPath, RedisConnOpt: d.DashboardRedis})
+		}
+	}
+	s.routes()
+	s.http = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(d.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// DashboardPath is where the asynq dashboard is mounted.
+const DashboardPath = "/monitoring"
+
+// routes is the one route table.
+func (s *Server) routes() {
+	e := s.echo
+	e.POST("/webhooks/erpnext/sales-order", s.salesOrderWebhook)
+	e.POST("/webhooks/erpnext/:doctype", s.supplyWebhook)
+
+	e.GET("/health", s.getHealth)
+	e.GET("/ready", s.getReady)
+	e.GET("/readyz", s.getReady)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+
+	if s.dashboard != nil {
+		h := echo.WrapHandler(s.dashboard)
+		var mw []echo.MiddlewareFunc
+		if s.deps.DashboardUser != "" {
+			mw = append(mw, middleware.BasicAuthWithConfig(middleware.BasicAuthConfig{
+				Realm:     "OTP dashboard",
+				Validator: s.checkDashboardUser,
+			}))
+		}
+		e.Any(DashboardPath, h, mw...)
+		e.Any(DashboardPath+"/*", h, mw...)
+	}
+	// The quote API (server/quote*.go) adds its routes here.
+}
+
+// Handler returns the HTTP handler, for tests and for embedding.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve answers requests on ln until Shutdown. It returns nil after a
+// graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: serve: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends, then closes the dashboard's Redis connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if s.dashboard != nil {
+		err = errors.Join(err, s.dashboard.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	return nil
+}
