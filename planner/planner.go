@@ -1,0 +1,204 @@
+// Package planner gathers a promise's inputs from ERPNext and runs the engine.
+//
+// The worker (promising a saved Sales Order) and the quote API (promising a
+// request) both build their inputs here, so the same order gets the same
+// promise from either path. Reads are batched with "in" filters and run
+// concurrently: a promise costs the same number of ERPNext requests whatever
+// the number of lines (DESIGN.md §6).
+package planner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
+)
+
+// Reader is the part of the ERPNext client the planner reads with. It is
+// satisfied by *erp.Client.
+type Reader interface {
+	SalesOrder(ctx context.Context, name string) (*erp.SalesOrder, error)
+	Bins(ctx context.Context, items, warehouses []string) ([]erp.Bin, error)
+	OpenPurchaseOrderLines(ctx context.Context, items []string) ([]erp.PurchaseOrderLine, error)
+	OpenSalesOrderLines(ctx context.Context, items []string) ([]erp.SalesOrderLine, error)
+	Items(ctx context.Context, codes []string) ([]erp.Item, error)
+	Warehouses(ctx context.Context, company string) ([]erp.Warehouse, error)
+	CompanyHolidayList(ctx context.Context, company string) (string, error)
+	HolidayList(ctx context.Context, name string) (*erp.HolidayList, error)
+}
+
+// DefaultCalendarTTL is how long a company's calendar and warehouses are
+// reused before they are read again.
+const DefaultCalendarTTL = 10 * time.Minute
+
+// Config is the planner's part of OTP's configuration (DESIGN.md §3).
+type Config struct {
+	// Company whose holiday list and warehouses are used; empty means the
+	// order's own company (a quote then has none: weekend-only calendar).
+	Company string
+	// DefaultWarehouse is the last fallback for a line's warehouse.
+	DefaultWarehouse string
+	// Rules are the promise rules for orders, and for quotes that bring none.
+	Rules promise.Rules
+	// Weekend is used when no holiday list is readable; default Saturday, Sunday.
+	Weekend []time.Weekday
+	// CalendarTTL defaults to DefaultCalendarTTL.
+	CalendarTTL time.Duration
+}
+
+// Option configures a Planner.
+type Option func(*Planner)
+
+// WithClock sets the clock that gives "now" (default time.Now).
+func WithClock(now func() time.Time) Option { return func(p *Planner) { p.now = now } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(p *Planner) { p.log = l } }
+
+// Planner builds promise inputs from ERPNext. It is safe for concurrent use.
+type Planner struct {
+	r   Reader
+	cfg Config
+	now func() time.Time
+	log *slog.Logger
+
+	loads singleflight.Group // one cold read of a company's site data at a time
+
+	mu     sync.Mutex
+	sites  map[string]*site // by company
+	warned map[string]bool  // calendar problems already logged
+}
+
+// New returns a Planner reading from r.
+func New(r Reader, cfg Config, opts ...Option) *Planner {
+	if cfg.Rules.Location == nil {
+		cfg.Rules.Location = time.UTC
+	}
+	if len(cfg.Weekend) == 0 {
+		cfg.Weekend = []time.Weekday{time.Saturday, time.Sunday}
+	}
+	if cfg.CalendarTTL <= 0 {
+		cfg.CalendarTTL = DefaultCalendarTTL
+	}
+	p := &Planner{
+		r:      r,
+		cfg:    cfg,
+		now:    time.Now,
+		log:    slog.Default(),
+		sites:  map[string]*site{},
+		warned: map[string]bool{},
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Inputs is everything the engine needs for one promise. The maps inside
+// Supply and Calendar may be shared between Inputs and must not be modified.
+type Inputs struct {
+	Now      time.Time
+	Order    promise.Order
+	Supply   promise.Supply
+	Calendar promise.Calendar
+	Rules    promise.Rules
+}
+
+// Plan runs the engine on in.
+func (p *Planner) Plan(in Inputs) (promise.Plan, error) {
+	return promise.Compute(in.Now, in.Order, in.Supply, in.Calendar, in.Rules)
+}
+
+// Fingerprint is a short stable hash of in: equal inputs give an equal
+// fingerprint whatever the order ERPNext listed supply in. "Now" enters only
+// as what the engine uses of it: today's date and whether the cutoff has
+// passed, in the rules' location.
+func Fingerprint(in Inputs) string {
+	loc := in.Rules.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := in.Now.In(loc)
+	cutoff := time.Date(now.Year(), now.Month(), now.Day(), in.Rules.CutoffHour, in.Rules.CutoffMinute, 0, 0, loc)
+	rules := in.Rules
+	rules.Location = nil
+	canon := struct {
+		Today       promise.Date
+		AfterCutoff bool
+		Location    string
+		Rules       promise.Rules
+		Order       promise.Order
+		Supply      promise.Supply
+		Calendar    promise.Calendar
+	}{
+		Today:       promise.DateOf(now),
+		AfterCutoff: now.After(cutoff),
+		Location:    loc.String(),
+		Rules:       rules,
+		Order:       in.Order,
+		Supply:      sortedSupply(in.Supply),
+		Calendar:    in.Calendar,
+	}
+	// Marshal cannot fail: the struct holds only numbers, strings, slices
+	// and maps keyed by Date (a TextMarshaler).
+	b, err := json.Marshal(canon)
+	if err != nil {
+		panic("planner: fingerprint: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// sortedSupply returns s with its lists in a canonical order, leaving s alone.
+func sortedSupply(s promise.Supply) promise.Supply {
+	s.Stock = slices.Clone(s.Stock)
+	s.Receipts = slices.Clone(s.Receipts)
+	s.Demand = slices.Clone(s.Demand)
+	s.Warnings = slices.Clone(s.Warnings)
+	sortSupply(&s)
+	return s
+}
+
+func sortSupply(s *promise.Supply) {
+	slices.SortFunc(s.Stock, func(a, b promise.Stock) int {
+		return cmpJoin(strings.Compare(a.ItemCode, b.ItemCode), strings.Compare(a.Warehouse, b.Warehouse))
+	})
+	slices.SortFunc(s.Receipts, func(a, b promise.Receipt) int {
+		return cmpJoin(strings.Compare(a.ItemCode, b.ItemCode), strings.Compare(a.Warehouse, b.Warehouse),
+			int(a.Date-b.Date), strings.Compare(a.PurchaseOrder, b.PurchaseOrder), cmpFloat(a.Qty, b.Qty))
+	})
+	slices.SortFunc(s.Demand, func(a, b promise.Demand) int {
+		return cmpJoin(strings.Compare(a.ItemCode, b.ItemCode), strings.Compare(a.Warehouse, b.Warehouse),
+			int(a.Due-b.Due), strings.Compare(a.SalesOrder, b.SalesOrder), cmpFloat(a.Qty, b.Qty))
+	})
+	slices.Sort(s.Warnings)
+}
+
+func cmpJoin(cs ...int) int {
+	for _, c := range cs {
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

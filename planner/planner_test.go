@@ -1,0 +1,640 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
+)
+
+const company = "OTP Demo Co"
+
+func testConfig() Config {
+	return Config{Company: company, DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}
+}
+
+// demoWarehouses is a company's warehouse tree as ERPNext's setup makes it
+// (erpnext-reference.md §3.5), plus one disabled and one of another company.
+func demoWarehouses(string) ([]erp.Warehouse, error) {
+	return []erp.Warehouse{
+		{Name: "All Warehouses - WH", Company: company, IsGroup: true},
+		{Name: "Stores - WH", Company: company, ParentWarehouse: "All Warehouses - WH"},
+		{Name: "Finished Goods - WH", Company: company, ParentWarehouse: "All Warehouses - WH"},
+		{Name: "Goods In Transit - WH", Company: company, WarehouseType: "Transit"},
+		{Name: "Work In Progress - WH", Company: company},
+		{Name: "Old Depot - WH", Company: company, Disabled: true},
+		{Name: "Small Parts - WH", Company: company}, // the earlier OTP called this a group ("all")
+		{Name: "Stores - XX", Company: "Other Co"},
+	}, nil
+}
+
+func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
+	so := &erp.SalesOrder{
+		Name: "SAL-ORD-2026-00001", Company: company, DocStatus: 1, Status: "To Deliver and Bill",
+		SetWarehouse: "Finished Goods - WH", DeliveryDate: "2026-12-10",
+		Items: []erp.SalesOrderItem{
+			// 2 boxes of 12, half a box delivered: 24 − 0.5×12 = 18 in stock UOM.
+			{Name: "row-a", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 2, UOM: "Box", StockUOM: "Nos", ConversionFactor: 12, StockQty: 24, DeliveredQty: 0.5},
+			// No line warehouse: the order's set_warehouse.
+			{Name: "row-b", ItemCode: "SKU-002", Qty: 5, UOM: "Nos", ConversionFactor: 1, StockQty: 5},
+			// Fully delivered: left out.
+			{Name: "row-c", ItemCode: "SKU-003", Qty: 3, ConversionFactor: 1, StockQty: 3, DeliveredQty: 3},
+			// Over-delivered: clamped to 0 and left out.
+			{Name: "row-d", ItemCode: "SKU-004", Qty: 1, ConversionFactor: 1, StockQty: 1, DeliveredQty: 2},
+		},
+	}
+	var gotBinItems, gotBinWarehouses []string
+	f := &fakeReader{
+		bins: func(items, whs []string) ([]erp.Bin, error) {
+			gotBinItems, gotBinWarehouses = items, whs
+			return []erp.Bin{
+				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", ActualQty: 1, ReservedQty: 4},
+				{ItemCode: "SKU-001", Warehouse: "Stores - WH", ActualQty: 6, ReservedQty: 18, ProjectedQty: -12,
+					ReservedQtyForProduction: 2, ReservedQtyForSubContract: 1},
+				{ItemCode: "SKU-001", Warehouse: "Small Parts - WH", ActualQty: 40},
+			}, nil
+		},
+		poLines: func([]string) ([]erp.PurchaseOrderLine, error) {
+			return []erp.PurchaseOrderLine{
+				// 10 boxes of 12, 4 received: (10−4)×12 = 72, expected date wins.
+				{PurchaseOrder: "PUR-ORD-1", Status: "To Receive and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Qty: 10, ReceivedQty: 4, ConversionFactor: 12, ScheduleDate: "2026-12-01", ExpectedDeliveryDate: "2026-12-03"},
+				// Overdue: passed through as is (the engine moves and flags it).
+				{PurchaseOrder: "PUR-ORD-2", Status: "To Receive", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
+					Qty: 4, ConversionFactor: 1, ScheduleDate: "2026-11-20"},
+				// Drop-ship: never reaches our stock.
+				{PurchaseOrder: "PUR-ORD-3", Status: "To Receive and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Qty: 50, ConversionFactor: 1, ScheduleDate: "2026-11-30", DeliveredBySupplier: true},
+				// Fully received.
+				{PurchaseOrder: "PUR-ORD-4", Status: "To Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Qty: 5, ReceivedQty: 5, ConversionFactor: 1, ScheduleDate: "2026-11-30"},
+				// No date at all.
+				{PurchaseOrder: "PUR-ORD-5", Status: "To Receive", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 5, ConversionFactor: 1},
+				// Closed.
+				{PurchaseOrder: "PUR-ORD-6", Status: "Closed", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 5, ConversionFactor: 1, ScheduleDate: "2026-11-30"},
+			}, nil
+		},
+		soLines: func([]string) ([]erp.SalesOrderLine, error) {
+			return []erp.SalesOrderLine{
+				// Another order: (3 − 1) boxes × 12 = 24 due on its delivery date.
+				{SalesOrder: "SAL-ORD-2026-00002", Status: "To Deliver and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Qty: 3, StockQty: 36, ConversionFactor: 12, DeliveredQty: 1, DeliveryDate: "2026-11-27"},
+				// The order itself never competes.
+				{SalesOrder: so.Name, Status: "To Deliver and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Qty: 2, StockQty: 24, ConversionFactor: 12, DeliveryDate: "2026-12-10"},
+				// Drop-ship, on hold and closed orders reserve nothing.
+				{SalesOrder: "SAL-ORD-2026-00003", Status: "To Deliver", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26", DeliveredBySupplier: true},
+				{SalesOrder: "SAL-ORD-2026-00004", Status: "On Hold", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
+					Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26"},
+				{SalesOrder: "SAL-ORD-2026-00005", Status: "Closed", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
+					Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26"},
+				// Past due and with no date: the engine counts both as due today.
+				{SalesOrder: "SAL-ORD-2026-00006", Status: "To Deliver", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
+					Qty: 2, ConversionFactor: 1, DeliveryDate: "2026-11-01"},
+				{SalesOrder: "SAL-ORD-2026-00007", Status: "To Deliver", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
+					Qty: 1, ConversionFactor: 1},
+			}, nil
+		},
+		items: func(codes []string) ([]erp.Item, error) {
+			return []erp.Item{
+				{Code: "SKU-001", IsStockItem: true, LeadTimeDays: 14},
+				{Code: "SKU-002", IsStockItem: true, Disabled: true},
+			}, nil
+		},
+		warehouses: demoWarehouses,
+	}
+	p := newTestPlanner(f, testConfig())
+
+	got, err := p.ForOrder(context.Background(), so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Inputs{
+		Now: pinned,
+		Order: promise.Order{
+			Name: so.Name,
+			Lines: []promise.Line{
+				{ID: "row-a", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 18},
+				{ID: "row-b", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 5},
+			},
+			DesiredDate:     MustDate(t, "2026-12-10"),
+			DesiredDateMode: promise.LatestAcceptable,
+		},
+		Supply: promise.Supply{
+			Stock: []promise.Stock{
+				{ItemCode: "SKU-001", Warehouse: "Small Parts - WH", ActualQty: 40},
+				{ItemCode: "SKU-001", Warehouse: "Stores - WH", ActualQty: 6, ReservedForProduction: 2, ReservedForSubcontract: 1},
+				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", ActualQty: 1},
+			},
+			Receipts: []promise.Receipt{
+				{ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 72, Date: MustDate(t, "2026-12-03"), PurchaseOrder: "PUR-ORD-1"},
+				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 4, Date: MustDate(t, "2026-11-20"), PurchaseOrder: "PUR-ORD-2"},
+			},
+			Demand: []promise.Demand{
+				{ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 24, Due: MustDate(t, "2026-11-27"), SalesOrder: "SAL-ORD-2026-00002"},
+				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 2, Due: MustDate(t, "2026-11-01"), SalesOrder: "SAL-ORD-2026-00006"},
+				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 1, Due: MustDate(t, "2026-11-25"), SalesOrder: "SAL-ORD-2026-00007"},
+			},
+			Items: map[string]promise.Item{
+				"SKU-001": {Code: "SKU-001", IsStockItem: true, LeadTimeDays: 14},
+				"SKU-002": {Code: "SKU-002", IsStockItem: true, Disabled: true},
+			},
+			ShippingWarehouses: map[string]bool{"Finished Goods - WH": true, "Small Parts - WH": true, "Stores - WH": true},
+		},
+		Calendar: promise.Calendar{Weekend: []time.Weekday{time.Saturday, time.Sunday}},
+		Rules:    promise.DefaultRules(),
+	}
+	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+		t.Errorf("ForOrder inputs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"SKU-001", "SKU-002"}, gotBinItems); diff != "" {
+		t.Errorf("Bins items (-want +got):\n%s", diff)
+	}
+	if gotBinWarehouses != nil {
+		t.Errorf("Bins warehouses = %q, want nil (all warehouses)", gotBinWarehouses)
+	}
+}
+
+func TestForOrderWarehouseFallback(t *testing.T) {
+	tests := []struct {
+		name               string
+		line, setWarehouse string
+		want               string
+	}{
+		{"line warehouse wins", "Finished Goods - WH", "Small Parts - WH", "Finished Goods - WH"},
+		{"order set_warehouse", "", "Small Parts - WH", "Small Parts - WH"},
+		{"configured default", "", "", "Stores - WH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPlanner(&fakeReader{}, testConfig())
+			in, err := p.ForOrder(context.Background(), &erp.SalesOrder{
+				Name: "SO", SetWarehouse: tt.setWarehouse,
+				Items: []erp.SalesOrderItem{{Name: "r", ItemCode: "SKU-001", Warehouse: tt.line, Qty: 1, ConversionFactor: 1, StockQty: 1}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := in.Order.Lines[0].Warehouse; got != tt.want {
+				t.Errorf("warehouse = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestForOrderNothingLeftToDeliver(t *testing.T) {
+	f := &fakeReader{}
+	p := newTestPlanner(f, testConfig())
+	_, err := p.ForOrder(context.Background(), &erp.SalesOrder{
+		Name:  "SO",
+		Items: []erp.SalesOrderItem{{Name: "r", ItemCode: "SKU-001", Qty: 4, ConversionFactor: 1, StockQty: 4, DeliveredQty: 4}},
+	})
+	if !errors.Is(err, ErrNothingToPromise) {
+		t.Fatalf("err = %v, want ErrNothingToPromise", err)
+	}
+	if n := len(f.Calls()); n != 0 {
+		t.Errorf("ERPNext calls = %v, want none", f.Calls())
+	}
+}
+
+func TestCalendarFromHolidayList(t *testing.T) {
+	weekend := []time.Weekday{time.Friday, time.Saturday}
+	list := &erp.HolidayList{
+		Name: "Demo 2026", FromDate: "2026-01-01", ToDate: "2026-12-31",
+		Holidays: []erp.Holiday{
+			{Date: "2026-11-27", Description: "Friday", WeeklyOff: true},
+			{Date: "2026-11-28", Description: "Saturday", WeeklyOff: true},
+			{Date: "2026-12-08", Description: "Founders' Day"},
+		},
+	}
+	withList := promise.Calendar{
+		Weekend:    weekend,
+		WeeklyOffs: map[promise.Date]bool{MustDate(t, "2026-11-27"): true, MustDate(t, "2026-11-28"): true},
+		Holidays:   map[promise.Date]string{MustDate(t, "2026-12-08"): "Founders' Day"},
+		ListFrom:   MustDate(t, "2026-01-01"),
+		ListTo:     MustDate(t, "2026-12-31"),
+	}
+	weekendOnly := promise.Calendar{Weekend: weekend}
+	tests := []struct {
+		name        string
+		companyList func(string) (string, error)
+		holidayList func(string) (*erp.HolidayList, error)
+		want        promise.Calendar
+		wantErr     error
+		wantCalls   map[string]int
+	}{
+		{
+			name:        "company default holiday list",
+			companyList: func(c string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(n string) (*erp.HolidayList, error) { return list, nil },
+			want:        withList,
+			wantCalls:   map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
+		},
+		{
+			name:        "holiday list not readable (403, HR Manager only)",
+			companyList: func(string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(string) (*erp.HolidayList, error) { return nil, permissionDenied() },
+			want:        weekendOnly,
+			wantCalls:   map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
+		},
+		{
+			name:        "holiday list deleted (404)",
+			companyList: func(string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(string) (*erp.HolidayList, error) { return nil, notFound() },
+			want:        weekendOnly,
+			wantCalls:   map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
+		},
+		{
+			name:        "company not readable (403)",
+			companyList: func(string) (string, error) { return "", permissionDenied() },
+			want:        weekendOnly,
+			wantCalls:   map[string]int{"CompanyHolidayList": 1},
+		},
+		{
+			name:        "no default holiday list",
+			companyList: func(string) (string, error) { return "", nil },
+			want:        weekendOnly,
+			wantCalls:   map[string]int{"CompanyHolidayList": 1},
+		},
+		{
+			name:        "ERPNext down is an error",
+			companyList: func(string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(string) (*erp.HolidayList, error) {
+				return nil, &erp.Error{Kind: erp.KindServer, Status: http.StatusServiceUnavailable}
+			},
+			wantErr:   erp.ErrServer,
+			wantCalls: map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeReader{companyHolidayList: tt.companyList, holidayList: tt.holidayList}
+			cfg := testConfig()
+			cfg.Weekend = weekend
+			p := newTestPlanner(f, cfg)
+			in, err := p.ForQuote(context.Background(), Quote{Lines: []QuoteLine{{ItemCode: "SKU-001", Qty: 1}}})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, in.Calendar); tt.wantErr == nil && diff != "" {
+				t.Errorf("calendar (-want +got):\n%s", diff)
+			}
+			calls := f.Calls()
+			got := map[string]int{"CompanyHolidayList": calls["CompanyHolidayList"], "HolidayList": calls["HolidayList"]}
+			want := map[string]int{"CompanyHolidayList": tt.wantCalls["CompanyHolidayList"], "HolidayList": tt.wantCalls["HolidayList"]}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("calendar reads (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSiteDataIsCachedForTheTTL(t *testing.T) {
+	clk := &clock{t: pinned}
+	f := &fakeReader{
+		warehouses:         demoWarehouses,
+		companyHolidayList: func(string) (string, error) { return "Demo 2026", nil },
+		holidayList: func(string) (*erp.HolidayList, error) {
+			return &erp.HolidayList{Name: "Demo 2026", FromDate: "2026-01-01", ToDate: "2026-12-31"}, nil
+		},
+	}
+	cfg := testConfig()
+	cfg.CalendarTTL = 5 * time.Minute
+	p := newTestPlanner(f, cfg, WithClock(clk.Now))
+	quote := Quote{Lines: []QuoteLine{{ItemCode: "SKU-001", Qty: 1}}}
+	steps := []struct {
+		advance   time.Duration
+		wantReads int // Warehouses + CompanyHolidayList + HolidayList so far
+	}{
+		{0, 3},               // cold
+		{time.Minute, 3},     // warm
+		{4 * time.Minute, 6}, // 5 min after the first read: expired
+		{time.Minute, 6},
+	}
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		if _, err := p.ForQuote(context.Background(), quote); err != nil {
+			t.Fatal(err)
+		}
+		c := f.Calls()
+		if got := c["Warehouses"] + c["CompanyHolidayList"] + c["HolidayList"]; got != s.wantReads {
+			t.Errorf("step %d: site reads = %d, want %d", i, got, s.wantReads)
+		}
+		if c["Bins"] != i+1 {
+			t.Errorf("step %d: Bins reads = %d, want %d (supply is never cached)", i, c["Bins"], i+1)
+		}
+	}
+}
+
+func TestReadFailures(t *testing.T) {
+	server := func() error { return &erp.Error{Kind: erp.KindServer, Status: http.StatusInternalServerError} }
+	tests := []struct {
+		name         string
+		f            *fakeReader
+		wantErr      error
+		wantWarnings []string
+	}{
+		{
+			name:         "purchase orders forbidden: a warning, not an error",
+			f:            &fakeReader{poLines: func([]string) ([]erp.PurchaseOrderLine, error) { return nil, permissionDenied() }},
+			wantWarnings: []string{WarningPurchaseOrders},
+		},
+		{
+			name:         "sales orders forbidden: a warning, not an error",
+			f:            &fakeReader{soLines: func([]string) ([]erp.SalesOrderLine, error) { return nil, permissionDenied() }},
+			wantWarnings: []string{WarningSalesOrders},
+		},
+		{
+			name:    "purchase orders failing otherwise",
+			f:       &fakeReader{poLines: func([]string) ([]erp.PurchaseOrderLine, error) { return nil, server() }},
+			wantErr: erp.ErrServer,
+		},
+		{
+			name:    "bins forbidden is an error",
+			f:       &fakeReader{bins: func([]string, []string) ([]erp.Bin, error) { return nil, permissionDenied() }},
+			wantErr: erp.ErrPermission,
+		},
+		{
+			name:    "items failing",
+			f:       &fakeReader{items: func([]string) ([]erp.Item, error) { return nil, server() }},
+			wantErr: erp.ErrServer,
+		},
+		{
+			name:    "warehouses failing",
+			f:       &fakeReader{warehouses: func(string) ([]erp.Warehouse, error) { return nil, server() }},
+			wantErr: erp.ErrServer,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPlanner(tt.f, testConfig())
+			in, err := p.ForOrder(context.Background(), &erp.SalesOrder{
+				Name:  "SO",
+				Items: []erp.SalesOrderItem{{Name: "r", ItemCode: "SKU-001", Qty: 1, ConversionFactor: 1, StockQty: 1}},
+			})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantWarnings, in.Supply.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestForQuote(t *testing.T) {
+	f := &fakeReader{
+		warehouses: demoWarehouses,
+		items: func(codes []string) ([]erp.Item, error) {
+			var out []erp.Item
+			for _, c := range codes {
+				if c != "NOPE" {
+					out = append(out, erp.Item{Code: c, IsStockItem: true})
+				}
+			}
+			return out, nil
+		},
+	}
+	p := newTestPlanner(f, testConfig())
+	ctx := context.Background()
+
+	t.Run("lines, default warehouse, desired date, rules", func(t *testing.T) {
+		rules := promise.DefaultRules()
+		rules.BufferDays = 3
+		in, err := p.ForQuote(ctx, Quote{
+			Lines:       []QuoteLine{{ItemCode: "SKU-001", Qty: 4}, {ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 2.5}},
+			DesiredDate: MustDate(t, "2026-12-01"), Mode: promise.StrictFail, Rules: rules,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := promise.Order{
+			Lines: []promise.Line{
+				{ID: "1", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 4},
+				{ID: "2", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 2.5},
+			},
+			DesiredDate: MustDate(t, "2026-12-01"), DesiredDateMode: promise.StrictFail,
+		}
+		if diff := cmp.Diff(want, in.Order); diff != "" {
+			t.Errorf("order (-want +got):\n%s", diff)
+		}
+		if in.Rules.BufferDays != 3 {
+			t.Errorf("rules.BufferDays = %d, want the quote's 3", in.Rules.BufferDays)
+		}
+	})
+
+	tests := []struct {
+		name     string
+		lines    []QuoteLine
+		sentinel error
+		want     *NotFoundError
+	}{
+		{"unknown item", []QuoteLine{{ItemCode: "SKU-001", Qty: 1}, {ItemCode: "NOPE", Qty: 1}}, ErrUnknownItem,
+			&NotFoundError{Kind: "item", Name: "NOPE"}},
+		{"unknown warehouse", []QuoteLine{{ItemCode: "SKU-001", Warehouse: "Nowhere - WH", Qty: 1}}, ErrUnknownWarehouse,
+			&NotFoundError{Kind: "warehouse", Name: "Nowhere - WH"}},
+		{"another company's warehouse", []QuoteLine{{ItemCode: "SKU-001", Warehouse: "Stores - ZZ", Qty: 1}}, ErrUnknownWarehouse,
+			&NotFoundError{Kind: "warehouse", Name: "Stores - ZZ"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.ForQuote(ctx, Quote{Lines: tt.lines})
+			if !errors.Is(err, tt.sentinel) {
+				t.Fatalf("err = %v, want %v", err, tt.sentinel)
+			}
+			var nf *NotFoundError
+			if !errors.As(err, &nf) {
+				t.Fatalf("err = %T, want *NotFoundError", err)
+			}
+			if diff := cmp.Diff(tt.want, nf); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestShipsFrom(t *testing.T) {
+	ws, _ := demoWarehouses(company)
+	var got []string
+	for _, w := range ws {
+		if shipsFrom(w, company) {
+			got = append(got, w.Name)
+		}
+	}
+	want := []string{"Stores - WH", "Finished Goods - WH", "Small Parts - WH"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("shipping warehouses (-want +got):\n%s", diff)
+	}
+}
+
+// A promise costs the same requests whatever the number of lines.
+func TestRequestCountDoesNotGrowWithLines(t *testing.T) {
+	order := func(n int) *erp.SalesOrder {
+		so := &erp.SalesOrder{Name: "SO", Company: company}
+		for i := range n {
+			so.Items = append(so.Items, erp.SalesOrderItem{
+				Name: fmt.Sprintf("row-%d", i), ItemCode: fmt.Sprintf("SKU-%03d", i%50+1), Qty: 1, ConversionFactor: 1, StockQty: 1,
+			})
+		}
+		return so
+	}
+	counts := map[int]map[string]int{}
+	for _, n := range []int{3, 60} {
+		f := &fakeReader{
+			warehouses:         demoWarehouses,
+			companyHolidayList: func(string) (string, error) { return "L", nil },
+			holidayList: func(string) (*erp.HolidayList, error) {
+				return &erp.HolidayList{Name: "L", FromDate: "2026-01-01", ToDate: "2026-12-31"}, nil
+			},
+		}
+		p := newTestPlanner(f, testConfig())
+		for range 2 { // cold, then warm
+			if _, err := p.ForOrder(context.Background(), order(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counts[n] = f.Calls()
+	}
+	want := map[string]int{
+		"Bins": 2, "OpenPurchaseOrderLines": 2, "OpenSalesOrderLines": 2, "Items": 2,
+		"Warehouses": 1, "CompanyHolidayList": 1, "HolidayList": 1,
+	}
+	for n, got := range counts {
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%d lines: calls for a cold and a warm promise (-want +got):\n%s", n, diff)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	base := Inputs{
+		Now:   pinned,
+		Order: promise.Order{Name: "SO", Lines: []promise.Line{{ID: "r", ItemCode: "A", Warehouse: "W", Qty: 2}}},
+		Supply: promise.Supply{
+			Stock:    []promise.Stock{{ItemCode: "A", Warehouse: "W", ActualQty: 1}, {ItemCode: "A", Warehouse: "V", ActualQty: 5}},
+			Receipts: []promise.Receipt{{ItemCode: "A", Warehouse: "W", Qty: 3, Date: MustDate(t, "2026-12-01"), PurchaseOrder: "PO-1"}},
+			Items:    map[string]promise.Item{"A": {Code: "A", IsStockItem: true}},
+		},
+		Calendar: promise.Calendar{Weekend: []time.Weekday{time.Saturday, time.Sunday}},
+		Rules:    promise.DefaultRules(),
+	}
+	fp := Fingerprint(base)
+	if len(fp) != 16 {
+		t.Errorf("Fingerprint = %q, want 16 hex digits", fp)
+	}
+
+	reordered := base
+	reordered.Supply.Stock = slices.Clone(base.Supply.Stock)
+	slices.Reverse(reordered.Supply.Stock)
+	laterSameMorning := base
+	laterSameMorning.Now = pinned.Add(3 * time.Hour) // 13:00, still before the 14:00 cutoff
+	same := map[string]Inputs{"supply listed in another order": reordered, "later, same side of the cutoff": laterSameMorning}
+	for name, in := range same {
+		if got := Fingerprint(in); got != fp {
+			t.Errorf("%s: fingerprint %s, want %s", name, got, fp)
+		}
+	}
+
+	moreQty := base
+	moreQty.Order.Lines = []promise.Line{{ID: "r", ItemCode: "A", Warehouse: "W", Qty: 3}}
+	afterCutoff := base
+	afterCutoff.Now = pinned.Add(5 * time.Hour)
+	tomorrow := base
+	tomorrow.Now = pinned.Add(24 * time.Hour)
+	otherRules := base
+	otherRules.Rules.BufferDays = 2
+	otherZone := base
+	otherZone.Rules.Location = time.FixedZone("UTC+14", 14*3600)
+	different := map[string]Inputs{
+		"quantity": moreQty, "after the cutoff": afterCutoff, "another day": tomorrow, "rules": otherRules, "zone": otherZone,
+	}
+	for name, in := range different {
+		if got := Fingerprint(in); got == fp {
+			t.Errorf("%s changed but the fingerprint did not", name)
+		}
+	}
+	if diff := cmp.Diff([]promise.Stock{{ItemCode: "A", Warehouse: "W", ActualQty: 1}, {ItemCode: "A", Warehouse: "V", ActualQty: 5}},
+		base.Supply.Stock); diff != "" {
+		t.Errorf("Fingerprint reordered its argument (-want +got):\n%s", diff)
+	}
+}
+
+// The worker (ForOrder) and the quote API (ForQuote) promise the same lines
+// the same way: same dates, confidence, status and explanation.
+func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
+	f := &fakeReader{
+		bins: func([]string, []string) ([]erp.Bin, error) {
+			return []erp.Bin{{ItemCode: "SKU-001", Warehouse: "Stores - WH", ActualQty: 10}}, nil
+		},
+		poLines: func([]string) ([]erp.PurchaseOrderLine, error) {
+			return []erp.PurchaseOrderLine{{PurchaseOrder: "PUR-ORD-1", Status: "To Receive", ItemCode: "SKU-002",
+				Warehouse: "Stores - WH", Qty: 2, ConversionFactor: 6, ScheduleDate: "2026-12-02"}}, nil
+		},
+		soLines: func([]string) ([]erp.SalesOrderLine, error) {
+			return []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-2026-00009", Status: "To Deliver", ItemCode: "SKU-001",
+				Warehouse: "Stores - WH", Qty: 4, ConversionFactor: 1, DeliveryDate: "2026-11-26"}}, nil
+		},
+	}
+	p := newTestPlanner(f, testConfig())
+	ctx := context.Background()
+	so := &erp.SalesOrder{
+		Name: "SAL-ORD-2026-00010", Company: company, DocStatus: 0, DeliveryDate: "2026-12-04",
+		Items: []erp.SalesOrderItem{
+			{Name: "a", ItemCode: "SKU-001", Qty: 1, UOM: "Box", ConversionFactor: 5, StockQty: 5},
+			{Name: "b", ItemCode: "SKU-002", Qty: 9, ConversionFactor: 1, StockQty: 9},
+		},
+	}
+	orderIn, err := p.ForOrder(ctx, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoteIn, err := p.ForQuote(ctx, Quote{
+		Lines:       []QuoteLine{{ItemCode: "SKU-001", Qty: 5}, {ItemCode: "SKU-002", Qty: 9}},
+		DesiredDate: MustDate(t, "2026-12-04"), Mode: promise.LatestAcceptable,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orderPlan, err := p.Plan(orderIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quotePlan, err := p.Plan(quoteIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type summary struct {
+		Status      promise.Status
+		PromiseDate promise.Date
+		Confidence  promise.Confidence
+		LineDates   []promise.Date
+		Explanation string
+	}
+	sum := func(pl promise.Plan) summary {
+		s := summary{Status: pl.Status, PromiseDate: pl.PromiseDate, Confidence: pl.Confidence, Explanation: pl.Explanation}
+		for _, l := range pl.Lines {
+			s.LineDates = append(s.LineDates, l.PromiseDate)
+		}
+		return s
+	}
+	if diff := cmp.Diff(sum(orderPlan), sum(quotePlan)); diff != "" {
+		t.Errorf("order vs quote (-order +quote):\n%s", diff)
+	}
+	// 10 on hand, 4 promised to another order: 5 from stock today; the 12
+	// arriving Wednesday 2026-12-02 cover the 9: +1 processing day (Thu),
+	// +1 buffer day (Fri). A PO 7 days out is near: MEDIUM.
+	want := summary{Status: promise.StatusOK, PromiseDate: MustDate(t, "2026-12-04"), Confidence: promise.ConfidenceMedium,
+		LineDates: []promise.Date{MustDate(t, "2026-11-27"), MustDate(t, "2026-12-04")}, Explanation: orderPlan.Explanation}
+	if diff := cmp.Diff(want, sum(orderPlan)); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+}
