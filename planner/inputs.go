@@ -302,4 +302,3 @@ func wrap(err error, what string) error {
 	}
 	return fmt.Errorf("read %s: %w", what, err)
 }
-
