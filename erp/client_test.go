@@ -3,6 +3,7 @@ package erp_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -447,5 +448,37 @@ func TestUnexpectedBodies(t *testing.T) {
 				t.Errorf("requests = %d, want 1", n)
 			}
 		})
+	}
+}
+
+func TestConnectionsAreReused(t *testing.T) {
+	var mu sync.Mutex
+	conns := 0
+	f := newFakeERP(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n%2 == 0 { // error bodies are drained too
+			reply(w, 404, MustReadFile(t, "errors/404_does_not_exist.json"))
+			return
+		}
+		reply(w, 200, MustReadFile(t, "sales_order.json"))
+	}, func(s *http.Server) {
+		s.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				mu.Lock()
+				conns++
+				mu.Unlock()
+			}
+		}
+	})
+	c := MustClient(t, f.URL)
+	for range 20 {
+		_, _ = c.SalesOrder(testContext(t), "SAL-ORD-2025-00042")
+	}
+	if n := len(f.requests()); n != 20 {
+		t.Fatalf("requests = %d, want 20", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("20 sequential requests opened %d connections, want 1", conns)
 	}
 }

@@ -39,10 +39,10 @@ type fakeERP struct {
 	reqs []recorded
 }
 
-func newFakeERP(tb testing.TB, handle func(w http.ResponseWriter, r *http.Request, n int)) *fakeERP {
+func newFakeERP(tb testing.TB, handle func(w http.ResponseWriter, r *http.Request, n int), configure ...func(*http.Server)) *fakeERP {
 	tb.Helper()
 	f := &fakeERP{handle: handle}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
@@ -50,6 +50,10 @@ func newFakeERP(tb testing.TB, handle func(w http.ResponseWriter, r *http.Reques
 		f.mu.Unlock()
 		f.handle(w, r, n)
 	}))
+	for _, c := range configure {
+		c(f.Config)
+	}
+	f.Start()
 	tb.Cleanup(f.Close)
 	return f
 }
