@@ -67,6 +67,11 @@ type Supply struct {
 	// "Purchase Order: permission denied"). Any warning makes the promise
 	// LOW confidence and is reported as a blocker.
 	Warnings []string
+	// ShippingWarehouses names the warehouses the company ships from. The
+	// engine suggests an alternate warehouse only among these; nil means
+	// every warehouse in Stock may ship. A warehouse missing from a non-nil
+	// map, or mapped to false, is never suggested.
+	ShippingWarehouses map[string]bool
 }
 
 // Stock is one Bin: stock on hand of an item in a warehouse.

@@ -1,0 +1,184 @@
+package promise
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNoWorkingDay is returned when a search for a working day finds none
+// within maxSearchDays (for example a calendar whose weekend is all seven
+// days): the engine answers with an error instead of looping for ever.
+var ErrNoWorkingDay = errors.New("promise: no working day in the calendar")
+
+// maxSearchDays caps every forward or backward search for a working day:
+// five years of consecutive non-working days means the calendar is broken.
+const maxSearchDays = 5 * 366
+
+// IsWorkingDay reports whether d is a working day (DESIGN.md §5.1).
+//
+// A holiday (Calendar.Holidays) is never a working day. With noWeekends
+// true, weekly offs are not working days either: inside the Holiday List's
+// range [ListFrom, ListTo] they are exactly Calendar.WeeklyOffs (the rows
+// ERPNext generated, erpnext-reference.md §3.5); outside it, or when there is
+// no list, they are the Calendar.Weekend weekdays. With noWeekends false,
+// weekly offs and weekend days are working days.
+func (c Calendar) IsWorkingDay(d Date, noWeekends bool) bool {
+	w := c.compile(noWeekends)
+	return w.working(d)
+}
+
+// NextWorkingDay returns the first working day on or after d (d itself when
+// it is a working day). It returns ErrNoWorkingDay when there is none within
+// five years.
+func (c Calendar) NextWorkingDay(d Date, noWeekends bool) (Date, error) {
+	w := c.compile(noWeekends)
+	return w.next(d)
+}
+
+// AddWorkingDays returns d moved forward by n working days: it steps one day
+// at a time and counts only working days, so n = 0 returns d unchanged (even
+// when d is not a working day) and the result of n > 0 is always a working
+// day. Negative n is an ErrInvalidInput.
+func (c Calendar) AddWorkingDays(d Date, n int, noWeekends bool) (Date, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%w: negative number of working days %d", ErrInvalidInput, n)
+	}
+	w := c.compile(noWeekends)
+	return w.add(d, n)
+}
+
+// NonWorkingReason says why d is not a working day: "holiday" or
+// "holiday (Christmas Day)" for a Holiday row, "weekend" for a weekly off or
+// a weekend day, and "" for a working day.
+func (c Calendar) NonWorkingReason(d Date, noWeekends bool) string {
+	w := c.compile(noWeekends)
+	switch w.kind(d) {
+	case dayHoliday:
+		if desc := c.Holidays[d]; desc != "" {
+			return "holiday (" + desc + ")"
+		}
+		return "holiday"
+	case dayWeekend:
+		return "weekend"
+	}
+	return ""
+}
+
+// validate reports a calendar whose list range is half set or inverted.
+func (c Calendar) validate() error {
+	if (c.ListFrom == 0) != (c.ListTo == 0) {
+		return fmt.Errorf("%w: holiday list range needs both ListFrom and ListTo (got %q, %q)",
+			ErrInvalidInput, c.ListFrom, c.ListTo)
+	}
+	if c.ListFrom > c.ListTo {
+		return fmt.Errorf("%w: holiday list range %s..%s is inverted", ErrInvalidInput, c.ListFrom, c.ListTo)
+	}
+	for _, wd := range c.Weekend {
+		if wd < time.Sunday || wd > time.Saturday {
+			return fmt.Errorf("%w: weekend day %d is not a weekday", ErrInvalidInput, int(wd))
+		}
+	}
+	return nil
+}
+
+// workCal is a Calendar prepared for the hot path: the weekend as a lookup
+// table, and the noWeekends switch folded in.
+type workCal struct {
+	weekend    [7]bool
+	weeklyOffs map[Date]bool
+	holidays   map[Date]string
+	from, to   Date
+	noWeekends bool
+}
+
+type dayKind int
+
+const (
+	dayWorking dayKind = iota
+	dayHoliday
+	dayWeekend
+)
+
+func (c Calendar) compile(noWeekends bool) workCal {
+	w := workCal{
+		weeklyOffs: c.WeeklyOffs,
+		holidays:   c.Holidays,
+		from:       c.ListFrom,
+		to:         c.ListTo,
+		noWeekends: noWeekends,
+	}
+	for _, wd := range c.Weekend {
+		if wd >= time.Sunday && wd <= time.Saturday {
+			w.weekend[wd] = true
+		}
+	}
+	return w
+}
+
+func (w *workCal) kind(d Date) dayKind {
+	if _, ok := w.holidays[d]; ok {
+		return dayHoliday
+	}
+	if !w.noWeekends {
+		return dayWorking
+	}
+	if w.from != 0 && w.to != 0 && d >= w.from && d <= w.to {
+		if w.weeklyOffs[d] {
+			return dayWeekend
+		}
+		return dayWorking
+	}
+	if w.weekend[d.Weekday()] {
+		return dayWeekend
+	}
+	return dayWorking
+}
+
+func (w *workCal) working(d Date) bool { return w.kind(d) == dayWorking }
+
+// next returns the first working day on or after d.
+func (w *workCal) next(d Date) (Date, error) {
+	for i := 0; i <= maxSearchDays; i++ {
+		if w.working(d + Date(i)) {
+			return d + Date(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: none within %d days from %s", ErrNoWorkingDay, maxSearchDays, d)
+}
+
+// prev returns the last working day on or before d.
+func (w *workCal) prev(d Date) (Date, error) {
+	for i := 0; i <= maxSearchDays; i++ {
+		if w.working(d - Date(i)) {
+			return d - Date(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: none within %d days before %s", ErrNoWorkingDay, maxSearchDays, d)
+}
+
+// add moves d forward by n >= 0 working days.
+func (w *workCal) add(d Date, n int) (Date, error) {
+	cur := d
+	for ; n > 0; n-- {
+		next, err := w.next(cur + 1)
+		if err != nil {
+			return 0, err
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// sub moves a working day d back by n >= 0 working days.
+func (w *workCal) sub(d Date, n int) (Date, error) {
+	cur := d
+	for ; n > 0; n-- {
+		prev, err := w.prev(cur - 1)
+		if err != nil {
+			return 0, err
+		}
+		cur = prev
+	}
+	return cur, nil
+}
