@@ -102,7 +102,9 @@ func runCases(t *testing.T, cases []computeCase) {
 	}
 }
 
-func stock(item string, qty float64) Stock { return Stock{ItemCode: item, Warehouse: wh, ActualQty: qty} }
+func stock(item string, qty float64) Stock {
+	return Stock{ItemCode: item, Warehouse: wh, ActualQty: qty}
+}
 
 func po(t *testing.T, name, item string, qty float64, date string) Receipt {
 	return Receipt{ItemCode: item, Warehouse: wh, Qty: qty, Date: MustDate(t, date), PurchaseOrder: name}
@@ -493,7 +495,7 @@ func TestComputeFallbacksAndShortages(t *testing.T) {
 			// Line 1 on hand, line 2 short: PromiseDateRaw still comes from line 1 (v1), PromiseDate is zero.
 			// Line 1 has a PO on Mon 7: ship Tue 8, raw Wed 9.
 			name: "raw date from the lines that can be fulfilled", now: now,
-			order: Order{Name: "SO-1", Lines: []Line{{ID: "1", ItemCode: "A", Warehouse: wh, Qty: 5}, {ID: "2", ItemCode: "B", Warehouse: wh, Qty: 4}}},
+			order:  Order{Name: "SO-1", Lines: []Line{{ID: "1", ItemCode: "A", Warehouse: wh, Qty: 5}, {ID: "2", ItemCode: "B", Warehouse: wh, Qty: 4}}},
 			supply: Supply{Receipts: []Receipt{po(t, "PO-1", "A", 5, "2026-12-07")}},
 			want: summary{Status: StatusCannotFulfill, Raw: "2026-12-09", Confidence: ConfidenceLow,
 				Lines: []lineSummary{
