@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 )
 
 // eps is the float tolerance: differences below it count as zero.
@@ -13,11 +14,18 @@ const eps = 1e-9
 // (counted at today) or an open Purchase Order line.
 type lot struct {
 	eff      Date // the day it counts in ATP
-	qty      float64
-	kind     SourceKind // SourceStock or SourcePurchaseOrder
-	po       string
 	expected Date // the PO's own date
+	qty      float64
+	po       string
+	stock    bool // stock on hand, else a PO line
 	overdue  bool
+}
+
+func (l lot) kind() SourceKind {
+	if l.stock {
+		return SourceStock
+	}
+	return SourcePurchaseOrder
 }
 
 // Ranks order needs due on the same day: negative stock first, then other
@@ -31,44 +39,65 @@ const (
 // need is demand on an item in a warehouse due on a day.
 type need struct {
 	due  Date
+	rank int32
 	qty  float64
-	rank int
-	line int // the order line for rankOwn, else -1
+	line int // the group's line for rankOwn, else -1
 }
 
 // group is the supply and demand picture of one item in one warehouse.
 type group struct {
 	item, wh string
 	onHand   float64 // Σ Bin.actual_qty
-	lots     []lot   // sorted by lotLess
-	needs    []need  // competing demand, sorted by needLess
-	lines    []int   // this order's lines on the group, in line order
+	reserved float64 // Σ reserved for production and sub-contracting
+	nLots    int     // receipts counted while bucketing
+	nNeeds   int     // needs counted while bucketing
+	sorted   bool
+	lots     []lot  // sorted by lotLess
+	needs    []need // competing demand, sorted by needLess
+	lines    []int  // this order's lines on the group, in line order
 }
 
-func lotLess(a, b lot) int {
-	return cmp.Or(
-		cmp.Compare(a.eff, b.eff),
-		cmp.Compare(kindOrder(a.kind), kindOrder(b.kind)),
-		cmp.Compare(a.expected, b.expected),
-		cmp.Compare(a.po, b.po),
-		cmp.Compare(a.qty, b.qty),
-	)
-}
-
-func kindOrder(k SourceKind) int {
-	if k == SourceStock {
-		return 0
+// sort puts lots and needs in order, once. Elements that compare equal are
+// interchangeable, so an unstable sort still gives one answer whatever the
+// input order.
+func (g *group) sort() {
+	if !g.sorted {
+		slices.SortFunc(g.lots, lotLess)
+		slices.SortFunc(g.needs, needLess)
+		g.sorted = true
 	}
-	return 1
 }
 
+// lotLess orders lots by the day they count, stock before POs, then by the
+// PO's own date, name and quantity: a total order up to identical lots.
+func lotLess(a, b lot) int {
+	switch {
+	case a.eff != b.eff:
+		return cmp.Compare(a.eff, b.eff)
+	case a.stock != b.stock:
+		if a.stock {
+			return -1
+		}
+		return 1
+	case a.expected != b.expected:
+		return cmp.Compare(a.expected, b.expected)
+	case a.po != b.po:
+		return strings.Compare(a.po, b.po)
+	}
+	return cmp.Compare(a.qty, b.qty)
+}
+
+// needLess orders needs by due day, then rank, line and quantity.
 func needLess(a, b need) int {
-	return cmp.Or(
-		cmp.Compare(a.due, b.due),
-		cmp.Compare(a.rank, b.rank),
-		cmp.Compare(a.line, b.line),
-		cmp.Compare(a.qty, b.qty),
-	)
+	switch {
+	case a.due != b.due:
+		return cmp.Compare(a.due, b.due)
+	case a.rank != b.rank:
+		return cmp.Compare(a.rank, b.rank)
+	case a.line != b.line:
+		return cmp.Compare(a.line, b.line)
+	}
+	return cmp.Compare(a.qty, b.qty)
 }
 
 // outcomeKind says how a stock line is covered.
@@ -103,12 +132,9 @@ type timeline struct {
 	suf   []float64 // suf[i] = min(cum[i:]); suf[len] = +Inf
 }
 
-func newTimeline(lots []lot, needs []need) *timeline {
-	t := &timeline{
-		dates: make([]Date, 0, len(lots)+len(needs)),
-		delta: make([]float64, 0, len(lots)+len(needs)),
-	}
-	// Both inputs are sorted by day: merge them.
+// reset loads the lots and needs (both sorted by day), reusing t's arrays.
+func (t *timeline) reset(lots []lot, needs []need) {
+	t.dates, t.delta = t.dates[:0], t.delta[:0]
 	i, j := 0, 0
 	for i < len(lots) || j < len(needs) {
 		var d Date
@@ -127,7 +153,6 @@ func newTimeline(lots []lot, needs []need) *timeline {
 			t.delta = append(t.delta, v)
 		}
 	}
-	return t
 }
 
 // add records qty more demand on day d.
@@ -216,8 +241,9 @@ func (env *groupEnv) availOf(d Date) (Date, error) {
 // each found line's quantity joining the demand on that day; then it
 // attributes supply lots to lines. The returned outcomes are indexed like
 // g.lines. lots may differ from g.lots (what-if analysis for expedite_po).
-func planGroup(env *groupEnv, g *group, lots []lot) ([]outcome, *timeline, error) {
-	t := newTimeline(lots, g.needs)
+// t is scratch space; it ends holding the timeline after the order, prepared.
+func planGroup(env *groupEnv, g *group, lots []lot, t *timeline) ([]outcome, error) {
+	t.reset(lots, g.needs)
 	outs := make([]outcome, len(g.lines))
 	own := make([]need, 0, len(g.lines))
 	for k, li := range g.lines {
@@ -230,7 +256,7 @@ func planGroup(env *groupEnv, g *group, lots []lot) ([]outcome, *timeline, error
 		if found {
 			var err error
 			if knownAvail, err = env.availOf(d); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 		var ltStart, ltAvail Date
@@ -238,7 +264,7 @@ func planGroup(env *groupEnv, g *group, lots []lot) ([]outcome, *timeline, error
 			ltStart = env.today.AddDays(lt)
 			var err error
 			if ltAvail, err = env.availOf(ltStart); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 		switch {
@@ -264,7 +290,7 @@ func planGroup(env *groupEnv, g *group, lots []lot) ([]outcome, *timeline, error
 	}
 	attribute(lots, g.needs, own, outs)
 	t.prepare()
-	return outs, t, nil
+	return outs, nil
 }
 
 // attribute hands supply lots to demand first-come first-served: needs in

@@ -61,7 +61,39 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return d.Time().Format(time.DateOnly)
+	y, m, dd := d.civil()
+	if y < 0 || y > 9999 {
+		return d.Time().Format(time.DateOnly)
+	}
+	b := [10]byte{
+		byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + dd/10), byte('0' + dd%10),
+	}
+	return string(b[:])
+}
+
+// civil returns the proleptic Gregorian year, month and day of d, without
+// going through time.Time (Howard Hinnant's days_from_civil inverse).
+func (d Date) civil() (year, month, day int) {
+	z := int64(d-unixEpochDays) + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
 }
 
 // MarshalText formats d as "YYYY-MM-DD"; a zero Date marshals as "".

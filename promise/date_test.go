@@ -23,3 +23,13 @@ func TestDateRoundTrip(t *testing.T) {
 		t.Error("zero Date must be unset and print as empty")
 	}
 }
+
+// TestDateStringMatchesTime checks the fast formatter against time.Format
+// over every day from 1600 to 2500.
+func TestDateStringMatchesTime(t *testing.T) {
+	for d := NewDate(1600, time.January, 1); d <= NewDate(2500, time.December, 31); d++ {
+		if got, want := d.String(), d.Time().Format(time.DateOnly); got != want {
+			t.Fatalf("Date(%d).String() = %q, want %q", int32(d), got, want)
+		}
+	}
+}

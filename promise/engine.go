@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 )
@@ -78,17 +77,23 @@ type engine struct {
 	afterCutoff   bool
 	overdueOn     Date // the day an overdue PO counts: first working day after today
 
-	env       groupEnv
-	groups    []*group
-	groupOf   map[gkey]int
-	kinds     []lineKind
-	lineGroup []int       // group index per line, -1 when none
-	outs      []outcome   // per line, for stock lines
-	free0     []float64   // per group with lines: ATP today before this order
-	final     []*timeline // per group with lines: the timeline after this order
-	chainFrom []Date      // per line: the raw day its supply is there
+	env        groupEnv
+	groups     []*group
+	byItem     map[string]*itemGroups
+	kinds      []lineKind
+	lineGroup  []int     // group index per line, -1 when none
+	outs       []outcome // per line, for stock lines
+	recG, demG []int32   // group of each receipt and demand record, -1 for none
+	recOff     []int32   // receipts by group, built on demand (see index)
+	recIdx     []int32
+	demOff     []int32 // demand by group, built on demand
+	demIdx     []int32
+	free0      []float64 // per group with lines: ATP today before this order
+	free       []float64 // per group: ATP today after this order, NaN until computed
+	chainFrom  []Date    // per line: the raw day its supply is there
 
 	lines []LinePlan
+	parts [][]string // per line: how it is covered, for reasons and the explanation
 	plan  Plan
 }
 
@@ -159,11 +164,14 @@ func (e *engine) classify() {
 }
 
 // bucket builds one group per item and warehouse for the items of the
-// order's stock lines: its lots and its competing demand.
+// order's stock lines. A group with lines of the order gets its lots and
+// competing demand; the others (other warehouses of the same items, only
+// consulted for alternate_warehouse) keep their stock on hand, and their
+// records are read later, if ever, by atpToday. Slices are carved from
+// one array per kind, so 10,000 records cost few allocations.
 func (e *engine) bucket() {
-	e.groupOf = make(map[gkey]int)
+	e.byItem = make(map[string]*itemGroups)
 	e.lineGroup = make([]int, len(e.order.Lines))
-	items := make(map[string]bool)
 	for i, l := range e.order.Lines {
 		e.lineGroup[i] = -1
 		if e.kinds[i] != lineStock {
@@ -172,76 +180,145 @@ func (e *engine) bucket() {
 		gi := e.groupFor(l.ItemCode, l.Warehouse)
 		e.groups[gi].lines = append(e.groups[gi].lines, i)
 		e.lineGroup[i] = gi
-		items[l.ItemCode] = true
 	}
-	for _, s := range e.supply.Stock {
-		if !items[s.ItemCode] {
-			continue
+	// lookup returns the group of a record, or -1 when its item is not ordered.
+	lookup := func(item, wh string) int32 {
+		ig := e.byItem[item]
+		if ig == nil {
+			return -1
 		}
-		g := e.groups[e.groupFor(s.ItemCode, s.Warehouse)]
-		g.onHand += s.ActualQty
-		if res := s.ReservedForProduction + s.ReservedForSubcontract; res > eps {
-			g.needs = append(g.needs, need{due: e.today, qty: res, rank: rankCompeting, line: -1})
+		for k, w := range ig.whs {
+			if w == wh {
+				return int32(ig.gis[k])
+			}
+		}
+		return int32(e.groupFor(item, wh))
+	}
+	sup := e.supply
+	for _, s := range sup.Stock {
+		if gi := lookup(s.ItemCode, s.Warehouse); gi >= 0 {
+			g := e.groups[gi]
+			g.onHand += s.ActualQty
+			g.reserved += s.ReservedForProduction + s.ReservedForSubcontract
 		}
 	}
-	for _, r := range e.supply.Receipts {
-		if !items[r.ItemCode] || r.Qty <= eps {
-			continue
+	e.recG = make([]int32, len(sup.Receipts))
+	e.demG = make([]int32, len(sup.Demand))
+	for k, r := range sup.Receipts {
+		e.recG[k] = -1
+		if r.Qty > eps {
+			if e.recG[k] = lookup(r.ItemCode, r.Warehouse); e.recG[k] >= 0 {
+				e.groups[e.recG[k]].nLots++
+			}
 		}
-		l := lot{eff: r.Date, qty: r.Qty, kind: SourcePurchaseOrder, po: r.PurchaseOrder, expected: r.Date}
-		if r.Date < e.today {
-			l.eff, l.overdue = e.overdueOn, true
-		}
-		g := e.groups[e.groupFor(r.ItemCode, r.Warehouse)]
-		g.lots = append(g.lots, l)
 	}
-	for _, d := range e.supply.Demand {
-		if !items[d.ItemCode] || d.Qty <= eps || (e.order.Name != "" && d.SalesOrder == e.order.Name) {
-			continue
+	for k, d := range sup.Demand {
+		e.demG[k] = -1
+		if d.Qty > eps && (e.order.Name == "" || d.SalesOrder != e.order.Name) {
+			if e.demG[k] = lookup(d.ItemCode, d.Warehouse); e.demG[k] >= 0 {
+				e.groups[e.demG[k]].nNeeds++
+			}
 		}
-		g := e.groups[e.groupFor(d.ItemCode, d.Warehouse)]
-		g.needs = append(g.needs, need{due: max(d.Due, e.today), qty: d.Qty, rank: rankCompeting, line: -1})
+	}
+	nLots, nNeeds := 0, 0
+	for _, g := range e.groups {
+		if len(g.lines) > 0 {
+			nLots += g.nLots + 1   // + the stock on hand
+			nNeeds += g.nNeeds + 2 // + reserved, or negative stock
+		}
+	}
+	lots, needs := make([]lot, nLots), make([]need, nNeeds)
+	for _, g := range e.groups {
+		if len(g.lines) > 0 {
+			g.lots, lots = lots[:0:g.nLots+1], lots[g.nLots+1:]
+			g.needs, needs = needs[:0:g.nNeeds+2], needs[g.nNeeds+2:]
+		}
+	}
+	for k, r := range sup.Receipts {
+		if gi := e.recG[k]; gi >= 0 && len(e.groups[gi].lines) > 0 {
+			g := e.groups[gi]
+			g.lots = append(g.lots, e.lotOf(r))
+		}
+	}
+	for k, d := range sup.Demand {
+		if gi := e.demG[k]; gi >= 0 && len(e.groups[gi].lines) > 0 {
+			g := e.groups[gi]
+			g.needs = append(g.needs, need{due: max(d.Due, e.today), qty: d.Qty, rank: rankCompeting, line: -1})
+		}
 	}
 	for _, g := range e.groups {
+		if len(g.lines) == 0 {
+			continue
+		}
+		if g.reserved > eps {
+			g.needs = append(g.needs, need{due: e.today, qty: g.reserved, rank: rankCompeting, line: -1})
+		}
 		switch oh := g.onHand; {
 		case oh > eps:
-			g.lots = append(g.lots, lot{eff: e.today, qty: oh, kind: SourceStock})
+			g.lots = append(g.lots, lot{eff: e.today, qty: oh, stock: true})
 		case oh < -eps:
 			// Negative stock (allowed by some sites) is owed before anything else.
 			g.needs = append(g.needs, need{due: e.today, qty: -oh, rank: rankNegativeStock, line: -1})
 		}
-		slices.SortStableFunc(g.lots, lotLess)
-		slices.SortStableFunc(g.needs, needLess)
 	}
 }
 
+// lotOf is the lot of a PO line: an overdue one counts on the first working
+// day after today (DESIGN.md §5.1).
+func (e *engine) lotOf(r Receipt) lot {
+	l := lot{eff: r.Date, qty: r.Qty, po: r.PurchaseOrder, expected: r.Date}
+	if r.Date < e.today {
+		l.eff, l.overdue = e.overdueOn, true
+	}
+	return l
+}
+
+// groupFor returns the group of an ordered item in a warehouse, creating it.
+// Groups are found by item (one hash) and then by warehouse among the
+// item's few warehouses.
 func (e *engine) groupFor(item, wh string) int {
-	k := gkey{item, wh}
-	if gi, ok := e.groupOf[k]; ok {
-		return gi
+	ig := e.byItem[item]
+	if ig == nil {
+		ig = &itemGroups{}
+		e.byItem[item] = ig
+	}
+	for k, w := range ig.whs {
+		if w == wh {
+			return ig.gis[k]
+		}
 	}
 	gi := len(e.groups)
 	e.groups = append(e.groups, &group{item: item, wh: wh})
-	e.groupOf[k] = gi
+	ig.whs = append(ig.whs, wh)
+	ig.gis = append(ig.gis, gi)
 	return gi
+}
+
+// itemGroups are the groups of one item, by warehouse.
+type itemGroups struct {
+	whs []string
+	gis []int
 }
 
 func (e *engine) planGroups() error {
 	e.outs = make([]outcome, len(e.order.Lines))
 	e.free0 = make([]float64, len(e.groups))
-	e.final = make([]*timeline, len(e.groups))
+	e.free = make([]float64, len(e.groups))
+	t := &timeline{}
 	for gi, g := range e.groups {
 		if len(g.lines) == 0 {
+			e.free[gi] = math.NaN()
 			continue
 		}
-		before := newTimeline(g.lots, g.needs)
-		before.prepare()
-		e.free0[gi] = before.atp(e.today)
-		outs, final, err := planGroup(&e.env, g, g.lots)
+		g.sort()
+		t.reset(g.lots, g.needs)
+		t.prepare()
+		e.free0[gi] = t.atp(e.today)
+		outs, err := planGroup(&e.env, g, g.lots, t)
 		if err != nil {
 			return err
 		}
-		e.final[gi] = final
+		e.free[gi] = t.atp(e.today)
 		for k, li := range g.lines {
 			e.outs[li] = outs[k]
 		}
@@ -271,9 +348,9 @@ func (e *engine) linePlans() error {
 				if err != nil {
 					return err
 				}
-				src := Source{Kind: lt.kind, Qty: p.qty, AvailableDate: avail, Warehouse: g.wh,
+				src := Source{Kind: lt.kind(), Qty: p.qty, AvailableDate: avail, Warehouse: g.wh,
 					PurchaseOrder: lt.po, Overdue: lt.overdue}
-				if lt.kind == SourcePurchaseOrder {
+				if !lt.stock {
 					src.ExpectedDate = lt.expected
 				}
 				lp.Sources = append(lp.Sources, src)

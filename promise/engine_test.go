@@ -741,6 +741,33 @@ func TestComputeOptions(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
+	t.Run("no expedite when two items set the date", func(t *testing.T) {
+		// A and B both wait for POs on Mon 7: expediting either leaves the other at Mon 7.
+		order := Order{Name: "SO-1", Lines: []Line{{ID: "1", ItemCode: "A", Warehouse: wh, Qty: 5}, {ID: "2", ItemCode: "B", Warehouse: wh, Qty: 5}}}
+		s := Supply{Receipts: []Receipt{po(t, "PO-A", "A", 5, "2026-12-07"), po(t, "PO-B", "B", 5, "2026-12-07")}}
+		p := MustCompute(t, now, order, s, satSun(), rules)
+		if p.PromiseDate != MustDate(t, "2026-12-09") || p.Options != nil {
+			t.Errorf("promise %s, options %+v; want 2026-12-09 and no options", p.PromiseDate, p.Options)
+		}
+	})
+	t.Run("expedite a PO the line does not use yet", func(t *testing.T) {
+		// The line waits for PO-1 (6 on Mon 7 → promise Wed 9); PO-2 (10 on Mon 14) is not needed.
+		// Expediting PO-1 gives Thu 3 (6 days); expediting PO-2 also covers it today: Thu 3 (6 days).
+		// Equal savings: the earlier PO first.
+		s := Supply{Receipts: []Receipt{po(t, "PO-2", "A", 10, "2026-12-14"), po(t, "PO-1", "A", 6, "2026-12-07")}}
+		p := MustCompute(t, now, oneLine("A", 5), s, satSun(), rules)
+		var got []string
+		for _, o := range p.Options {
+			got = append(got, o.PurchaseOrder+": "+o.Impact)
+		}
+		want := []string{
+			"PO-1: If it arrived today, the promise would move from 2026-12-09 to 2026-12-03 (6 days earlier)",
+			"PO-2: If it arrived today, the promise would move from 2026-12-09 to 2026-12-03 (6 days earlier)",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 	t.Run("split shipment when the desired date is missed", func(t *testing.T) {
 		// A on hand: promise Thu 3. B on PO Mon 7: promise Wed 9 = the order's. Desired Fri 4 is missed.
 		order := Order{Name: "SO-1", DesiredDate: MustDate(t, "2026-12-04"), Lines: []Line{

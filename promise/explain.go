@@ -58,18 +58,27 @@ func (e *engine) sourcePhrase(i int, s Source) string {
 			po = "a purchase order"
 		}
 		if s.Overdue {
-			return fmt.Sprintf("%s from %s due %s (overdue, counted on %s)", q, po, s.ExpectedDate, e.overdueOn)
+			return q + " from " + po + " due " + s.ExpectedDate.String() + " (overdue, counted on " + e.overdueOn.String() + ")"
 		}
-		return fmt.Sprintf("%s from %s due %s", q, po, s.ExpectedDate)
+		return q + " from " + po + " due " + s.ExpectedDate.String()
 	case SourceLeadTime:
-		return fmt.Sprintf("%s by replenishment lead time (%s) on %s", q,
-			plural(e.env.lead[i], "day", "days"), s.AvailableDate)
+		return q + " by replenishment lead time (" + plural(e.env.lead[i], "day", "days") + ") on " + s.AvailableDate.String()
 	}
 	return q
 }
 
 // lineParts describes how a line is covered, source by source.
 func (e *engine) lineParts(i int) []string {
+	if e.parts == nil {
+		e.parts = make([][]string, len(e.lines))
+	}
+	if e.parts[i] == nil {
+		e.parts[i] = e.describeLine(i)
+	}
+	return e.parts[i]
+}
+
+func (e *engine) describeLine(i int) []string {
 	lp := e.lines[i]
 	switch e.kinds[i] {
 	case lineDisabled:
@@ -106,7 +115,7 @@ func (e *engine) reasons() []string {
 	var rs []string
 	seen := make(map[int]bool)
 	for i, lp := range e.lines {
-		rs = append(rs, fmt.Sprintf("Item %s: %s", lp.ItemCode, strings.Join(e.lineParts(i), ", ")))
+		rs = append(rs, "Item "+lp.ItemCode+": "+strings.Join(e.lineParts(i), ", "))
 		if e.kinds[i] != lineStock {
 			continue
 		}
@@ -259,15 +268,11 @@ func (e *engine) blockers() []string {
 // the other shipping warehouses that have free stock of the item today:
 // on hand and not needed by any order there (ATP today, after this order).
 func (e *engine) alternateWarehouses() []Option {
+	ships := func(gi int) bool {
+		g := e.groups[gi]
+		return g.onHand > eps && (e.supply.ShippingWarehouses == nil || e.supply.ShippingWarehouses[g.wh])
+	}
 	byItem := make(map[string][]int)
-	for gi, g := range e.groups {
-		if g.onHand > eps && (e.supply.ShippingWarehouses == nil || e.supply.ShippingWarehouses[g.wh]) {
-			byItem[g.item] = append(byItem[g.item], gi)
-		}
-	}
-	for _, gis := range byItem {
-		slices.SortFunc(gis, func(a, b int) int { return cmp.Compare(e.groups[a].wh, e.groups[b].wh) })
-	}
 	var opts []Option
 	for i, lp := range e.lines {
 		if e.kinds[i] != lineStock {
@@ -277,7 +282,17 @@ func (e *engine) alternateWarehouses() []Option {
 		if missing <= eps {
 			continue
 		}
-		for _, gi := range byItem[lp.ItemCode] {
+		gis, ok := byItem[lp.ItemCode]
+		if !ok {
+			for _, gi := range e.byItem[lp.ItemCode].gis {
+				if ships(gi) {
+					gis = append(gis, gi)
+				}
+			}
+			slices.SortFunc(gis, func(a, b int) int { return cmp.Compare(e.groups[a].wh, e.groups[b].wh) })
+			byItem[lp.ItemCode] = gis
+		}
+		for _, gi := range gis {
 			g := e.groups[gi]
 			if g.wh == lp.Warehouse {
 				continue
@@ -303,18 +318,77 @@ func (e *engine) alternateWarehouses() []Option {
 
 // freeAt is ATP today of a group, after this order's lines on it.
 func (e *engine) freeAt(gi int) float64 {
-	if t := e.final[gi]; t != nil {
-		return t.atp(e.today)
+	if f := e.free[gi]; !math.IsNaN(f) {
+		return f
+	}
+	e.free[gi] = e.atpToday(gi)
+	return e.free[gi]
+}
+
+// atpToday is ATP today of a group no line of the order is on, read from
+// the records: it sorts only the net change per event.
+func (e *engine) atpToday(gi int) float64 {
+	type change struct {
+		d Date
+		v float64
+	}
+	if e.recOff == nil {
+		e.recOff, e.recIdx = index(e.recG, len(e.groups))
+		e.demOff, e.demIdx = index(e.demG, len(e.groups))
 	}
 	g := e.groups[gi]
-	t := newTimeline(g.lots, g.needs)
-	t.prepare()
-	return t.atp(e.today)
+	ev := make([]change, 0, g.nLots+g.nNeeds+1)
+	ev = append(ev, change{e.today, g.onHand - g.reserved})
+	for _, k := range e.recIdx[e.recOff[gi]:e.recOff[gi+1]] {
+		r := e.supply.Receipts[k]
+		ev = append(ev, change{e.lotOf(r).eff, r.Qty})
+	}
+	for _, k := range e.demIdx[e.demOff[gi]:e.demOff[gi+1]] {
+		d := e.supply.Demand[k]
+		ev = append(ev, change{max(d.Due, e.today), -d.Qty})
+	}
+	slices.SortFunc(ev, func(a, b change) int { return cmp.Compare(a.d, b.d) })
+	cur, later, s := 0.0, math.Inf(1), 0.0
+	for i, c := range ev {
+		s += c.v
+		if i+1 < len(ev) && ev[i+1].d == c.d {
+			continue // the net of a day counts after all its events
+		}
+		if c.d <= e.today {
+			cur = s
+		} else {
+			later = math.Min(later, s)
+		}
+	}
+	return math.Min(cur, later)
+}
+
+// index groups record numbers by group (a counting sort): the records of
+// group g are idx[off[g]:off[g+1]].
+func index(groupOf []int32, groups int) (off, idx []int32) {
+	off = make([]int32, groups+1)
+	for _, g := range groupOf {
+		if g >= 0 {
+			off[g+1]++
+		}
+	}
+	for g := range groups {
+		off[g+1] += off[g]
+	}
+	idx = make([]int32, off[groups])
+	next := slices.Clone(off[:groups])
+	for k, g := range groupOf {
+		if g >= 0 {
+			idx[next[g]] = int32(k)
+			next[g]++
+		}
+	}
+	return off, idx
 }
 
 // expedite offers the purchase orders whose arrival today would bring the
-// order's promise forward, with the saving computed by re-planning the
-// item and warehouse with that PO arriving today.
+// order's promise forward, best saving first, with the saving computed by
+// re-planning the item and warehouse with that PO arriving today.
 func (e *engine) expedite() ([]Option, error) {
 	p := e.plan
 	c := e.critical()
@@ -322,100 +396,98 @@ func (e *engine) expedite() ([]Option, error) {
 		return nil, nil
 	}
 	latest := e.lines[c].ShipReadyDate
-	floor, err := e.cal.add(e.intake, e.rules.ProcessingDays)
+	// A PO moves only its own item and warehouse: if the latest ship-ready
+	// date is shared by a line of another group (or a non-stock line), no
+	// single PO can bring the order forward.
+	gi := e.lineGroup[c]
+	rest, err := e.cal.add(e.intake, e.rules.ProcessingDays)
 	if err != nil {
 		return nil, err
 	}
+	for i, lp := range e.lines {
+		switch {
+		case lp.AvailableDate.IsZero() || e.lineGroup[i] == gi && gi >= 0:
+		case lp.ShipReadyDate == latest:
+			return nil, nil
+		default:
+			rest = max(rest, lp.ShipReadyDate)
+		}
+	}
+	if gi < 0 {
+		return nil, nil
+	}
+	g := e.groups[gi]
 	type cand struct {
 		opt    Option
 		saving int
 		due    Date
 	}
 	var cands []cand
-	done := make(map[int]bool)
-	for i, lp := range e.lines {
-		gi := e.lineGroup[i]
-		if gi < 0 || done[gi] || lp.ShipReadyDate != latest {
+	seen := make(map[string]bool)
+	for _, l := range g.lots {
+		if l.stock || l.po == "" || l.eff <= e.today || seen[l.po] {
 			continue
 		}
-		done[gi] = true
-		g := e.groups[gi]
-		pos := make(map[string]Date)
-		var names []string
-		for _, l := range g.lots {
-			if l.kind != SourcePurchaseOrder || l.po == "" || l.eff <= e.today {
-				continue
-			}
-			if _, ok := pos[l.po]; !ok {
-				names = append(names, l.po)
-				pos[l.po] = l.expected
-			}
+		seen[l.po] = true
+		newRaw, qty, err := e.ifArrivedToday(g, l.po, rest)
+		if err != nil {
+			return nil, err
 		}
-		for _, po := range names {
-			lots := slices.Clone(g.lots)
-			qty := 0.0
-			for k := range lots {
-				if lots[k].po == po && lots[k].kind == SourcePurchaseOrder {
-					lots[k].eff, lots[k].overdue = e.today, false
-					qty += lots[k].qty
-				}
-			}
-			slices.SortStableFunc(lots, lotLess)
-			outs, _, err := planGroup(&e.env, g, lots)
-			if err != nil {
-				return nil, err
-			}
-			newLatest := floor
-			for j, other := range e.lines {
-				if e.lineGroup[j] != gi && !other.AvailableDate.IsZero() {
-					newLatest = max(newLatest, other.ShipReadyDate)
-				}
-			}
-			ok := true
-			for k := range g.lines {
-				if outs[k].kind == shortOfSupply {
-					ok = false
-					break
-				}
-				sr, err := e.cal.add(outs[k].avail, e.rules.ProcessingDays)
-				if err != nil {
-					return nil, err
-				}
-				newLatest = max(newLatest, sr)
-			}
-			if !ok {
-				continue
-			}
-			newRaw, err := e.cal.add(newLatest, e.rules.BufferDays)
-			if err != nil {
-				return nil, err
-			}
-			saving := newRaw.DaysUntil(p.PromiseDateRaw)
-			if saving <= 0 {
-				continue
-			}
-			cands = append(cands, cand{saving: saving, due: pos[po], opt: Option{
-				Type:          "expedite_po",
-				PurchaseOrder: po,
-				Description: fmt.Sprintf("Expedite %s for %s (%s due %s into %s)",
-					po, g.item, FormatQty(qty), pos[po], g.wh),
-				Impact: fmt.Sprintf("If it arrived today, the promise would move from %s to %s (%s earlier)",
-					p.PromiseDateRaw, newRaw, plural(saving, "day", "days")),
-			}})
+		saving := newRaw.DaysUntil(p.PromiseDateRaw)
+		if newRaw.IsZero() || saving <= 0 {
+			continue
 		}
+		cands = append(cands, cand{saving: saving, due: l.expected, opt: Option{
+			Type:          "expedite_po",
+			PurchaseOrder: l.po,
+			Description: fmt.Sprintf("Expedite %s for %s (%s due %s into %s)",
+				l.po, g.item, FormatQty(qty), l.expected, g.wh),
+			Impact: fmt.Sprintf("If it arrived today, the promise would move from %s to %s (%s earlier)",
+				p.PromiseDateRaw, newRaw, plural(saving, "day", "days")),
+		}})
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int {
 		return cmp.Or(cmp.Compare(b.saving, a.saving), cmp.Compare(a.due, b.due),
-			cmp.Compare(a.opt.PurchaseOrder, b.opt.PurchaseOrder))
+			strings.Compare(a.opt.PurchaseOrder, b.opt.PurchaseOrder))
 	})
 	var opts []Option
-	for k, c := range cands {
-		if k == maxExpediteOptions {
-			break
-		}
+	for _, c := range cands[:min(len(cands), maxExpediteOptions)] {
 		opts = append(opts, c.opt)
 	}
 	return opts, nil
+}
+
+// ifArrivedToday re-plans group g with every line of purchase order po
+// arriving today and returns the order's raw promise then (zero if a line
+// of g would be short), given rest, the latest ship-ready date of the other
+// lines; and the quantity the PO brings.
+func (e *engine) ifArrivedToday(g *group, po string, rest Date) (Date, float64, error) {
+	lots := slices.Clone(g.lots)
+	qty := 0.0
+	for k := range lots {
+		if lots[k].po == po && !lots[k].stock {
+			lots[k].eff, lots[k].overdue = e.today, false
+			qty += lots[k].qty
+		}
+	}
+	slices.SortFunc(lots, lotLess)
+	outs, err := planGroup(&e.env, g, lots, &timeline{})
+	if err != nil {
+		return 0, 0, err
+	}
+	latest := rest
+	for _, o := range outs {
+		if o.kind == shortOfSupply {
+			return 0, qty, nil
+		}
+		sr, err := e.cal.add(o.avail, e.rules.ProcessingDays)
+		if err != nil {
+			return 0, 0, err
+		}
+		latest = max(latest, sr)
+	}
+	raw, err := e.cal.add(latest, e.rules.BufferDays)
+	return raw, qty, err
 }
 
 // split offers shipping the lines that are ready earlier on their own when
