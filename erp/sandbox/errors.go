@@ -1,0 +1,140 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Error is a Frappe exception raised by the sandbox: the HTTP status Frappe
+// maps it to (reference §2.6), the exception class name (exc_type) and the
+// message shown to the user. Match it with errors.As.
+type Error struct {
+	Status  int
+	ExcType string
+	Message string
+	// Title is the message dialog title ("Message" unless the code sets one).
+	Title string
+	// Silent exceptions (a bare `raise frappe.PermissionError`) put no
+	// message in _server_messages.
+	Silent bool
+	// ErrorMessage is the `_error_message` Frappe adds for permission errors.
+	ErrorMessage string
+	// Messages, when set, are the _server_messages (one per msgprint);
+	// otherwise Message is the only one.
+	Messages []string
+	// Indicator is the message colour ("red" unless the code says otherwise).
+	Indicator string
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("sandbox: %d %s", e.Status, e.ExcType)
+	}
+	return fmt.Sprintf("sandbox: %d %s: %s", e.Status, e.ExcType, e.Message)
+}
+
+// Exception classes and their HTTP status (frappe/exceptions.py, reference §2.6).
+var excStatus = map[string]int{
+	"ValidationError":           http.StatusExpectationFailed,
+	"MandatoryError":            http.StatusExpectationFailed,
+	"LinkValidationError":       http.StatusExpectationFailed,
+	"UpdateAfterSubmitError":    http.StatusExpectationFailed,
+	"TimestampMismatchError":    http.StatusExpectationFailed,
+	"DocstatusTransitionError":  http.StatusExpectationFailed,
+	"InvalidStatusError":        http.StatusExpectationFailed,
+	"CannotChangeConstantError": http.StatusExpectationFailed,
+	"LinkExistsError":           http.StatusExpectationFailed,
+	"WarehouseRequired":         http.StatusExpectationFailed,
+	"NegativeStockError":        http.StatusExpectationFailed,
+	"DoesNotExistError":         http.StatusNotFound,
+	"PermissionError":           http.StatusForbidden,
+	"AuthenticationError":       http.StatusUnauthorized,
+	"DuplicateEntryError":       http.StatusConflict,
+	"NameError":                 http.StatusConflict,
+	"TooManyRequestsError":      http.StatusTooManyRequests,
+	"CSRFTokenError":            http.StatusBadRequest,
+	"InReadOnlyMode":            http.StatusServiceUnavailable,
+}
+
+// frappeErr builds an exception of the given class with a message.
+func frappeErr(exc, msg string) *Error {
+	st, ok := excStatus[exc]
+	if !ok {
+		st = http.StatusInternalServerError
+	}
+	return &Error{Status: st, ExcType: exc, Message: msg, Title: "Message"}
+}
+
+func validationErr(msg string) *Error { return frappeErr("ValidationError", msg) }
+
+func notFound(doctype, name string) *Error {
+	return frappeErr("DoesNotExistError", fmt.Sprintf("%s %s not found", doctype, name))
+}
+
+// permissionErr is what Document.check_permission raises: a bare
+// PermissionError with frappe.flags.error_message set.
+func permissionErr(doctype, ptype string) *Error {
+	e := frappeErr("PermissionError", "")
+	e.Silent = true
+	e.ErrorMessage = fmt.Sprintf("Insufficient Permission for %s", doctype)
+	if ptype != "" {
+		e.ErrorMessage += fmt.Sprintf(" (<strong>%s</strong>)", ptype)
+	}
+	return e
+}
+
+// barePermissionErr is `raise frappe.PermissionError` with no message, as
+// check_parent_permission does (reference §2.8).
+func barePermissionErr() *Error {
+	e := frappeErr("PermissionError", "")
+	e.Silent = true
+	return e
+}
+
+// errorBody renders the v1 error body (reference §2.6): exc_type,
+// _server_messages (a JSON string of a list of JSON strings), exception and
+// exc when tracebacks are allowed and the status is not 404, and
+// _error_message for permission errors.
+func errorBody(e *Error, allowTraceback bool) *omap {
+	body := newOmap()
+	if allowTraceback && e.Status != http.StatusNotFound {
+		exception := "frappe.exceptions." + e.ExcType
+		if e.Message != "" {
+			exception += ": " + e.Message
+		}
+		tb := "Traceback (most recent call last):\n  File \"apps/frappe/frappe/app.py\", line 114, in application\n    response = frappe.api.handle(request)\n" + exception + "\n"
+		body.set("exception", exception)
+		body.set("exc_type", e.ExcType)
+		body.set("exc", pyDumps.encode([]any{tb}))
+	} else {
+		body.set("exc_type", e.ExcType)
+	}
+	if e.ErrorMessage != "" {
+		body.set("_error_message", e.ErrorMessage)
+	}
+	msgs := e.Messages
+	if len(msgs) == 0 && e.Message != "" {
+		msgs = []string{e.Message}
+	}
+	if !e.Silent && len(msgs) > 0 {
+		title := e.Title
+		if title == "" {
+			title = "Message"
+		}
+		indicator := e.Indicator
+		if indicator == "" {
+			indicator = "red"
+		}
+		list := make([]any, 0, len(msgs))
+		for _, m := range msgs {
+			msg := newOmap()
+			msg.set("message", m)
+			msg.set("title", title)
+			msg.set("indicator", indicator)
+			msg.set("raise_exception", 1)
+			list = append(list, pyDumps.encode(msg))
+		}
+		body.set("_server_messages", pyDumps.encode(list))
+	}
+	return body
+}

@@ -1,0 +1,410 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Sandbox is an in-memory ERPNext site. It is an http.Handler serving the
+// Frappe v1 REST API, and offers the same operations in process.
+type Sandbox struct {
+	mu     sync.Mutex // the database lock: one transaction at a time
+	metas  map[string]*meta
+	docs   map[string]map[string]*document
+	series map[string]int
+	// passwords holds Password field values (Frappe keeps them in __Auth).
+	passwords map[string]string
+	seq       int64
+	lastStamp time.Time
+	rng       *rand.Rand
+
+	clockMu sync.Mutex
+	clock   func() time.Time
+
+	key, secret, apiUser string
+	roles                map[string][]string
+	logger               *slog.Logger
+	allowTraceback       bool
+
+	knobMu     sync.Mutex
+	latency    time.Duration
+	errRate    float64
+	errStatus  int
+	errCounter int
+	failNext   []failure
+	counts     map[string]int
+	total      int
+
+	hooks *hookRunner
+	demo  DemoData
+}
+
+type failure struct {
+	status int
+	body   string
+	header http.Header
+}
+
+// Option configures a Sandbox.
+type Option func(*Sandbox)
+
+// Default API user and token.
+const (
+	DefaultAPIKey    = "otp-demo-key"
+	DefaultAPISecret = "otp-demo-secret"
+	DefaultAPIUser   = "otp@example.com"
+	Administrator    = "Administrator"
+)
+
+// DefaultRoles are the API user's roles unless WithUserRoles narrows them:
+// everything OTP does works with them.
+var DefaultRoles = []string{"Sales User", "Sales Manager", "Stock User", "Purchase User", "HR Manager", "System Manager"}
+
+// WithDemoData loads the demo data set (see demo.go) when the sandbox is built.
+func WithDemoData() Option {
+	return func(s *Sandbox) { s.hooks.loadDemo = true }
+}
+
+// WithClock sets the clock: `modified`, "today" and posting dates use it.
+func WithClock(now func() time.Time) Option {
+	return func(s *Sandbox) { s.clock = now }
+}
+
+// WithCredentials sets the API user's token and user name.
+func WithCredentials(key, secret, user string) Option {
+	return func(s *Sandbox) {
+		roles := s.roles[s.apiUser]
+		delete(s.roles, s.apiUser)
+		s.key, s.secret, s.apiUser = key, secret, user
+		s.roles[user] = roles
+	}
+}
+
+// WithLogger sets the logger (webhook deliveries and failures are logged).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Sandbox) { s.logger = l }
+}
+
+// WithWebhookClient sets the HTTP client webhooks are sent with.
+func WithWebhookClient(c *http.Client) Option {
+	return func(s *Sandbox) { s.hooks.client = c }
+}
+
+// WithWebhookSleep replaces the sleep between webhook attempts (Frappe's
+// 1 s, 4 s, 7 s; reference §1.8), so tests can make it instant.
+func WithWebhookSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(s *Sandbox) { s.hooks.sleep = sleep }
+}
+
+// WithUserRoles sets a user's roles (for the API user: replaces DefaultRoles).
+func WithUserRoles(user string, roles ...string) Option {
+	return func(s *Sandbox) { s.roles[user] = append([]string(nil), roles...) }
+}
+
+// WithTraceback turns System Settings allow_error_traceback on or off
+// (default on): error bodies carry `exception` and `exc` (reference §2.6).
+func WithTraceback(on bool) Option {
+	return func(s *Sandbox) { s.allowTraceback = on }
+}
+
+// New builds an empty site (Administrator, the API user and the doctype
+// metas) and applies the options.
+func New(opts ...Option) *Sandbox {
+	s := &Sandbox{
+		metas:          baseMetas(),
+		docs:           map[string]map[string]*document{},
+		series:         map[string]int{},
+		passwords:      map[string]string{},
+		rng:            rand.New(rand.NewPCG(0x5eed, 0x07b)),
+		clock:          time.Now,
+		key:            DefaultAPIKey,
+		secret:         DefaultAPISecret,
+		apiUser:        DefaultAPIUser,
+		roles:          map[string][]string{DefaultAPIUser: append([]string(nil), DefaultRoles...)},
+		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		allowTraceback: true,
+		counts:         map[string]int{},
+	}
+	s.hooks = newHookRunner(s)
+	for _, o := range opts {
+		o(s)
+	}
+	s.bootstrapUsers()
+	if s.hooks.loadDemo {
+		if err := s.loadDemoData(); err != nil {
+			panic("sandbox: demo data does not load: " + err.Error())
+		}
+	}
+	s.hooks.start()
+	return s
+}
+
+// Close stops the webhook sender and waits for it.
+func (s *Sandbox) Close() error {
+	s.hooks.stop()
+	return nil
+}
+
+// Credentials returns the API user's key and secret.
+func (s *Sandbox) Credentials() (key, secret string) { return s.key, s.secret }
+
+// APIUser returns the API user's name, e.g. "otp@example.com".
+func (s *Sandbox) APIUser() string { return s.apiUser }
+
+// AuthHeader is the Authorization header value for the API user.
+func (s *Sandbox) AuthHeader() string { return "token " + s.key + ":" + s.secret }
+
+// BasicAuthHeader is the same token as HTTP Basic auth (reference §2.1).
+func (s *Sandbox) BasicAuthHeader() string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(s.key+":"+s.secret))
+}
+
+// SetNow pins the clock at t.
+func (s *Sandbox) SetNow(t time.Time) {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	s.clock = func() time.Time { return t }
+}
+
+func (s *Sandbox) now() time.Time {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	return s.clock()
+}
+
+// Today is the clock's date, "YYYY-MM-DD".
+func (s *Sandbox) Today() string { return s.now().Format("2006-01-02") }
+
+// SetLatency delays every HTTP request by d.
+func (s *Sandbox) SetLatency(d time.Duration) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	s.latency = d
+}
+
+// InjectErrors makes a share of HTTP requests fail with status: with rate
+// 0.25 every 4th request fails (deterministic). Rate 0 turns it off.
+func (s *Sandbox) InjectErrors(rate float64, status int) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	s.errRate, s.errStatus, s.errCounter = rate, status, 0
+}
+
+// FailNext makes the next n HTTP requests answer status with this body and
+// headers verbatim (e.g. 429 with Retry-After, or a proxy's HTML 502).
+func (s *Sandbox) FailNext(n int, status int, body string, header http.Header) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	for i := 0; i < n; i++ {
+		s.failNext = append(s.failNext, failure{status: status, body: body, header: header.Clone()})
+	}
+}
+
+// Requests returns how many requests hit a route, keyed like
+// "GET /api/resource/Bin" or "POST /api/method/frappe.client.get_list".
+func (s *Sandbox) Requests(route string) int {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	return s.counts[route]
+}
+
+// RequestCounts returns a copy of all route counters.
+func (s *Sandbox) RequestCounts() map[string]int {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	out := make(map[string]int, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// TotalRequests is the number of HTTP requests served.
+func (s *Sandbox) TotalRequests() int {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	return s.total
+}
+
+// ResetCounters zeroes the request counters.
+func (s *Sandbox) ResetCounters() {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	s.counts = map[string]int{}
+	s.total = 0
+}
+
+// ---- store and transactions ----
+
+// tx is one request's database transaction. Writes go to the store at once
+// and are undone on rollback; webhooks queue until commit (reference §1.4).
+type tx struct {
+	s     *Sandbox
+	user  string
+	roles map[string]bool
+	stamp time.Time
+	undo  []func()
+	queue []queuedHook
+}
+
+func (s *Sandbox) begin(user string) *tx {
+	stamp := s.now().Truncate(time.Microsecond)
+	if !stamp.After(s.lastStamp) {
+		stamp = s.lastStamp.Add(time.Microsecond)
+	}
+	s.lastStamp = stamp
+	t := &tx{s: s, user: user, stamp: stamp, roles: map[string]bool{"All": true, "Guest": true}}
+	for _, r := range s.roles[user] {
+		t.roles[r] = true
+	}
+	return t
+}
+
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+	t.queue = nil
+}
+
+func (t *tx) commit() {
+	t.undo = nil
+	t.s.hooks.enqueue(t.buildJobs(t.queue))
+	t.queue = nil
+}
+
+// run executes fn in a transaction as user, committing on success.
+func (s *Sandbox) run(user string, fn func(t *tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.begin(user)
+	if err := fn(t); err != nil {
+		t.rollback()
+		return err
+	}
+	t.commit()
+	return nil
+}
+
+func (t *tx) now() string   { return formatDatetime(t.stamp) }
+func (t *tx) today() string { return t.stamp.Format("2006-01-02") }
+func (t *tx) isAdmin() bool { return t.user == Administrator }
+
+func (t *tx) get(doctype, name string) *document {
+	return t.s.docs[doctype][name]
+}
+
+func (t *tx) put(d *document) {
+	s := t.s
+	tbl := s.docs[d.DocType]
+	if tbl == nil {
+		tbl = map[string]*document{}
+		s.docs[d.DocType] = tbl
+	}
+	name := d.name()
+	prev, had := tbl[name]
+	if !had {
+		s.seq++
+		d.seq = s.seq
+	} else {
+		d.seq = prev.seq
+	}
+	tbl[name] = d
+	t.undo = append(t.undo, func() {
+		if had {
+			tbl[name] = prev
+		} else {
+			delete(tbl, name)
+		}
+	})
+}
+
+func (t *tx) remove(doctype, name string) {
+	tbl := t.s.docs[doctype]
+	prev, had := tbl[name]
+	if !had {
+		return
+	}
+	delete(tbl, name)
+	t.undo = append(t.undo, func() { tbl[name] = prev })
+}
+
+// all returns a doctype's documents in insertion order.
+func (t *tx) all(doctype string) []*document {
+	tbl := t.s.docs[doctype]
+	out := make([]*document, 0, len(tbl))
+	for _, d := range tbl {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+func (t *tx) nextSeries(prefix string) int {
+	prev := t.s.series[prefix]
+	t.s.series[prefix] = prev + 1
+	t.undo = append(t.undo, func() { t.s.series[prefix] = prev })
+	return prev + 1
+}
+
+func (t *tx) setPassword(key, value string) {
+	prev, had := t.s.passwords[key]
+	t.s.passwords[key] = value
+	t.undo = append(t.undo, func() {
+		if had {
+			t.s.passwords[key] = prev
+		} else {
+			delete(t.s.passwords, key)
+		}
+	})
+}
+
+// setMeta replaces a doctype's meta (custom fields), undone on rollback.
+func (t *tx) setMeta(m *meta) {
+	prev := t.s.metas[m.Name]
+	t.s.metas[m.Name] = m
+	t.undo = append(t.undo, func() { t.s.metas[m.Name] = prev })
+}
+
+// hash is frappe.generate_hash(length=10): lowercase hex.
+func (t *tx) hash() string {
+	const hexdigits = "0123456789abcdef"
+	b := make([]byte, 10)
+	for i := range b {
+		b[i] = hexdigits[t.s.rng.IntN(16)]
+	}
+	return string(b)
+}
+
+// bootstrapUsers creates Administrator and the API user as User documents.
+func (s *Sandbox) bootstrapUsers() {
+	err := s.run(Administrator, func(t *tx) error {
+		for _, u := range []struct {
+			name, first string
+			roles       []string
+		}{
+			{Administrator, "Administrator", []string{"Administrator", "System Manager"}},
+			{s.apiUser, "OTP", s.roles[s.apiUser]},
+		} {
+			roles := make([]any, 0, len(u.roles))
+			for _, r := range u.roles {
+				roles = append(roles, map[string]any{"role": r})
+			}
+			if _, err := t.insert("User", map[string]any{"email": u.name, "first_name": u.first, "roles": roles}, opIgnorePerms); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		panic("sandbox: cannot create users: " + err.Error())
+	}
+}
