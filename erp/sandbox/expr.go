@@ -119,9 +119,9 @@ func lex(src string) ([]token, error) {
 type node interface{}
 
 type (
-	litNode     struct{ v any }
-	nameNode    struct{ name string }
-	attrNode    struct {
+	litNode  struct{ v any }
+	nameNode struct{ name string }
+	attrNode struct {
 		x    node
 		name string
 	}
@@ -145,8 +145,8 @@ type (
 		op   string
 		l, r node
 	}
-	condNode struct{ then, cond, els node } // els nil: Jinja's undefined
-	listNode struct{ items []node }
+	condNode   struct{ then, cond, els node } // els nil: Jinja's undefined
+	listNode   struct{ items []node }
 	filterNode struct {
 		x    node
 		name string
@@ -183,7 +183,7 @@ func parseExpr(src string, jinja bool) (node, error) {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token  { t := p.toks[p.i]; p.i++; return t }
+func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
 func (p *parser) isOp(s string) bool {
 	t := p.peek()
 	return t.kind == tOp && t.s == s

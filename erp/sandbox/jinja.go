@@ -31,8 +31,8 @@ type (
 )
 
 type rawTok struct {
-	kind        string // text, output, stmt
-	s           string
+	kind         string // text, output, stmt
+	s            string
 	trimL, trimR bool
 }
 

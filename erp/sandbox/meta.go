@@ -36,7 +36,7 @@ func (f *field) hasColumn() bool {
 
 // docPerm is one DocPerm row: what a role may do on a doctype.
 type docPerm struct {
-	Role                                       string
+	Role                                        string
 	Read, Write, Create, Submit, Cancel, Delete bool
 }
 

@@ -368,7 +368,7 @@ var methodVerbs = map[string][]string{
 	"frappe.client.submit":    {"POST", "PUT"},
 	"frappe.client.cancel":    {"POST", "PUT"},
 	"frappe.client.delete":    {"POST", "PUT", "DELETE"},
-	"erpnext.selling.doctype.sales_order.sales_order.update_status":   {"POST", "PUT"},
+	"erpnext.selling.doctype.sales_order.sales_order.update_status":      {"POST", "PUT"},
 	"erpnext.buying.doctype.purchase_order.purchase_order.update_status": {"POST", "PUT"},
 }
 
