@@ -78,7 +78,7 @@ type engine struct {
 	overdueOn     Date // the day an overdue PO counts: first working day after today
 
 	env        groupEnv
-	groups     []*group
+	groups     []group
 	byItem     map[string]*itemGroups
 	kinds      []lineKind
 	lineGroup  []int     // group index per line, -1 when none
@@ -90,6 +90,7 @@ type engine struct {
 	demIdx     []int32
 	free0      []float64 // per group with lines: ATP today before this order
 	free       []float64 // per group: ATP today after this order, NaN until computed
+	changes    []change  // scratch space for atpToday
 	chainFrom  []Date    // per line: the raw day its supply is there
 
 	lines []LinePlan
@@ -197,7 +198,7 @@ func (e *engine) bucket() {
 	sup := e.supply
 	for _, s := range sup.Stock {
 		if gi := lookup(s.ItemCode, s.Warehouse); gi >= 0 {
-			g := e.groups[gi]
+			g := &e.groups[gi]
 			g.onHand += s.ActualQty
 			g.reserved += s.ReservedForProduction + s.ReservedForSubcontract
 		}
@@ -221,14 +222,16 @@ func (e *engine) bucket() {
 		}
 	}
 	nLots, nNeeds := 0, 0
-	for _, g := range e.groups {
+	for gi := range e.groups {
+		g := &e.groups[gi]
 		if len(g.lines) > 0 {
 			nLots += g.nLots + 1   // + the stock on hand
 			nNeeds += g.nNeeds + 2 // + reserved, or negative stock
 		}
 	}
 	lots, needs := make([]lot, nLots), make([]need, nNeeds)
-	for _, g := range e.groups {
+	for gi := range e.groups {
+		g := &e.groups[gi]
 		if len(g.lines) > 0 {
 			g.lots, lots = lots[:0:g.nLots+1], lots[g.nLots+1:]
 			g.needs, needs = needs[:0:g.nNeeds+2], needs[g.nNeeds+2:]
@@ -236,17 +239,18 @@ func (e *engine) bucket() {
 	}
 	for k, r := range sup.Receipts {
 		if gi := e.recG[k]; gi >= 0 && len(e.groups[gi].lines) > 0 {
-			g := e.groups[gi]
+			g := &e.groups[gi]
 			g.lots = append(g.lots, e.lotOf(r))
 		}
 	}
 	for k, d := range sup.Demand {
 		if gi := e.demG[k]; gi >= 0 && len(e.groups[gi].lines) > 0 {
-			g := e.groups[gi]
+			g := &e.groups[gi]
 			g.needs = append(g.needs, need{due: max(d.Due, e.today), qty: d.Qty, rank: rankCompeting, line: -1})
 		}
 	}
-	for _, g := range e.groups {
+	for gi := range e.groups {
+		g := &e.groups[gi]
 		if len(g.lines) == 0 {
 			continue
 		}
@@ -288,7 +292,7 @@ func (e *engine) groupFor(item, wh string) int {
 		}
 	}
 	gi := len(e.groups)
-	e.groups = append(e.groups, &group{item: item, wh: wh})
+	e.groups = append(e.groups, group{item: item, wh: wh})
 	ig.whs = append(ig.whs, wh)
 	ig.gis = append(ig.gis, gi)
 	return gi
@@ -305,7 +309,8 @@ func (e *engine) planGroups() error {
 	e.free0 = make([]float64, len(e.groups))
 	e.free = make([]float64, len(e.groups))
 	t := &timeline{}
-	for gi, g := range e.groups {
+	for gi := range e.groups {
+		g := &e.groups[gi]
 		if len(g.lines) == 0 {
 			e.free[gi] = math.NaN()
 			continue
@@ -340,7 +345,7 @@ func (e *engine) linePlans() error {
 			e.chainFrom[i] = e.today
 		case lineStock:
 			o := e.outs[i]
-			g := e.groups[e.lineGroup[i]]
+			g := &e.groups[e.lineGroup[i]]
 			got := 0.0
 			for _, p := range o.alloc {
 				lt := g.lots[p.lot]
@@ -611,10 +616,14 @@ func validate(now time.Time, order Order, supply Supply, cal Calendar, rules Rul
 			return bad("line %d (%q): empty warehouse for stock item %q", i+1, l.ID, l.ItemCode)
 		}
 	}
+	badItem := ""
 	for code, it := range supply.Items {
-		if it.LeadTimeDays < 0 || it.LeadTimeDays > maxDays {
-			return bad("item %q: lead time %d days out of range 0..%d", code, it.LeadTimeDays, maxDays)
+		if (it.LeadTimeDays < 0 || it.LeadTimeDays > maxDays) && (badItem == "" || code < badItem) {
+			badItem = code // the first in code order, so the message does not depend on map order
 		}
+	}
+	if badItem != "" {
+		return bad("item %q: lead time %d days out of range 0..%d", badItem, supply.Items[badItem].LeadTimeDays, maxDays)
 	}
 	for _, s := range supply.Stock {
 		if !finite(s.ActualQty) || !finite(s.ReservedForProduction) || !finite(s.ReservedForSubcontract) {

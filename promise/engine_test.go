@@ -142,6 +142,11 @@ func TestComputeCalendarAndCutoff(t *testing.T) {
 			want: onHandLine("5", "2026-12-01", "2026-12-02", "2026-12-03"),
 		},
 		{
+			// Half a second after 14:00 is after the cutoff already (v1 §2.7): promise Fri 4.
+			name: "half a second after the cutoff", now: "2026-12-01 14:00:00.5", order: oneLine("A", 5), supply: in,
+			want: onHandLine("5", "2026-12-02", "2026-12-03", "2026-12-04"),
+		},
+		{
 			// 14:00:01 is after: intake Wed 2; ship-ready Thu 3; promise Fri 4.
 			name: "after the cutoff", now: "2026-12-01 14:00:01", order: oneLine("A", 5), supply: in,
 			want: onHandLine("5", "2026-12-02", "2026-12-03", "2026-12-04"),

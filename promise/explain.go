@@ -120,7 +120,7 @@ func (e *engine) reasons() []string {
 			continue
 		}
 		gi := e.lineGroup[i]
-		g := e.groups[gi]
+		g := &e.groups[gi]
 		if seen[gi] || e.stockQty(i) >= lp.QtyRequired-eps || g.onHand <= eps {
 			continue
 		}
@@ -269,7 +269,7 @@ func (e *engine) blockers() []string {
 // on hand and not needed by any order there (ATP today, after this order).
 func (e *engine) alternateWarehouses() []Option {
 	ships := func(gi int) bool {
-		g := e.groups[gi]
+		g := &e.groups[gi]
 		return g.onHand > eps && (e.supply.ShippingWarehouses == nil || e.supply.ShippingWarehouses[g.wh])
 	}
 	byItem := make(map[string][]int)
@@ -293,7 +293,7 @@ func (e *engine) alternateWarehouses() []Option {
 			byItem[lp.ItemCode] = gis
 		}
 		for _, gi := range gis {
-			g := e.groups[gi]
+			g := &e.groups[gi]
 			if g.wh == lp.Warehouse {
 				continue
 			}
@@ -328,17 +328,12 @@ func (e *engine) freeAt(gi int) float64 {
 // atpToday is ATP today of a group no line of the order is on, read from
 // the records: it sorts only the net change per event.
 func (e *engine) atpToday(gi int) float64 {
-	type change struct {
-		d Date
-		v float64
-	}
 	if e.recOff == nil {
 		e.recOff, e.recIdx = index(e.recG, len(e.groups))
 		e.demOff, e.demIdx = index(e.demG, len(e.groups))
 	}
-	g := e.groups[gi]
-	ev := make([]change, 0, g.nLots+g.nNeeds+1)
-	ev = append(ev, change{e.today, g.onHand - g.reserved})
+	g := &e.groups[gi]
+	ev := append(e.changes[:0], change{e.today, g.onHand - g.reserved})
 	for _, k := range e.recIdx[e.recOff[gi]:e.recOff[gi+1]] {
 		r := e.supply.Receipts[k]
 		ev = append(ev, change{e.lotOf(r).eff, r.Qty})
@@ -348,6 +343,7 @@ func (e *engine) atpToday(gi int) float64 {
 		ev = append(ev, change{max(d.Due, e.today), -d.Qty})
 	}
 	slices.SortFunc(ev, func(a, b change) int { return cmp.Compare(a.d, b.d) })
+	e.changes = ev // reuse the array for the next group
 	cur, later, s := 0.0, math.Inf(1), 0.0
 	for i, c := range ev {
 		s += c.v
@@ -361,6 +357,12 @@ func (e *engine) atpToday(gi int) float64 {
 		}
 	}
 	return math.Min(cur, later)
+}
+
+// change is a net change of supply minus demand on a day.
+type change struct {
+	d Date
+	v float64
 }
 
 // index groups record numbers by group (a counting sort): the records of
@@ -416,7 +418,7 @@ func (e *engine) expedite() ([]Option, error) {
 	if gi < 0 {
 		return nil, nil
 	}
-	g := e.groups[gi]
+	g := &e.groups[gi]
 	type cand struct {
 		opt    Option
 		saving int
