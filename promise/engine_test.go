@@ -601,7 +601,7 @@ func TestComputeText(t *testing.T) {
 				"Item WIDGET: 4 of the 10 on hand at Stores - WH are committed to other orders",
 				"Added 1 processing day",
 				"Added 1 buffer day",
-				"Skipped non-working days: 2026-12-05 (weekend), 2026-12-06 (weekend), 2026-12-08 (holiday (Immaculate Conception))",
+				"Skipped non-working days: 2026-12-05 (weekend), 2026-12-06 (weekend), 2026-12-08 (holiday: Immaculate Conception)",
 				"Desired delivery: 2026-12-07. Late by 2 days.",
 			},
 			Options: []Option{

@@ -24,8 +24,8 @@ func (e *engine) explain() error {
 	if p.Procurement, err = e.procurement(); err != nil {
 		return err
 	}
-	p.Explanation, err = e.explanation()
-	return err
+	p.Explanation = e.explanation()
+	return nil
 }
 
 // FormatQty writes a quantity as a person does: "6", "2.5", "0.125", never
@@ -152,7 +152,14 @@ func (e *engine) reasons() []string {
 				words = append(words, fmt.Sprintf("and %d more", len(skipped)-show))
 				break
 			}
-			words = append(words, fmt.Sprintf("%s (%s)", d, e.calendar.NonWorkingReason(d, e.rules.NoWeekends)))
+			why := "weekend"
+			if e.cal.kind(d) == dayHoliday {
+				why = "holiday"
+				if desc := e.calendar.Holidays[d]; desc != "" {
+					why += ": " + desc
+				}
+			}
+			words = append(words, d.String()+" ("+why+")")
 		}
 		rs = append(rs, "Skipped non-working days: "+strings.Join(words, ", "))
 	}
@@ -585,7 +592,7 @@ func (e *engine) procurement() ([]Suggestion, error) {
 // explanation is the one-line summary of DESIGN.md §5.4: "6 from stock at
 // Stores - WH; 4 from PO-00012 due 2026-12-03; +1 processing day; +1 buffer
 // day; 2026-12-08 is a holiday".
-func (e *engine) explanation() (string, error) {
+func (e *engine) explanation() string {
 	var parts []string
 	if len(e.lines) == 1 {
 		parts = append(parts, e.lineParts(0)...)
@@ -604,17 +611,25 @@ func (e *engine) explanation() (string, error) {
 	if n := e.rules.BufferDays; n > 0 {
 		parts = append(parts, "+"+plural(n, "buffer day", "buffer days"))
 	}
+	const showHolidays = 3
 	var weekend []Date
+	holidays := 0
 	for _, d := range e.skipped() {
-		if e.cal.kind(d) == dayHoliday {
-			s := d.String() + " is a holiday"
-			if desc := e.calendar.Holidays[d]; desc != "" {
-				s += " (" + desc + ")"
-			}
-			parts = append(parts, s)
-		} else {
+		if e.cal.kind(d) != dayHoliday {
 			weekend = append(weekend, d)
+			continue
 		}
+		if holidays++; holidays > showHolidays {
+			continue
+		}
+		s := d.String() + " is a holiday"
+		if desc := e.calendar.Holidays[d]; desc != "" {
+			s += " (" + desc + ")"
+		}
+		parts = append(parts, s)
+	}
+	if more := holidays - showHolidays; more > 0 {
+		parts = append(parts, "and "+plural(more, "more holiday", "more holidays"))
 	}
 	switch len(weekend) {
 	case 0:
@@ -631,5 +646,5 @@ func (e *engine) explanation() (string, error) {
 	if w := e.supply.Warnings; len(w) > 0 {
 		parts = append(parts, "supply data incomplete ("+strings.Join(w, "; ")+")")
 	}
-	return strings.Join(parts, "; "), nil
+	return strings.Join(parts, "; ")
 }

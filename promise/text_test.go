@@ -72,6 +72,24 @@ func TestComputeExplanations(t *testing.T) {
 			},
 		},
 		{
+			// Holidays Wed 2, Thu 3, Fri 4, Mon 7: 10 processing days from Tue 1 count Tue 8 … Mon 21
+			// (skipping 4 holidays and 6 weekend days); no buffer → Mon 21. The explanation names three
+			// holidays and counts the rest.
+			name: "holidays are named, up to three",
+			c: computeCase{now: "2026-12-01 09:00:00", order: oneLine("A", 1), supply: in,
+				cal: calPtr(Calendar{Weekend: satSun().Weekend, Holidays: map[Date]string{
+					MustDate(t, "2026-12-02"): "A", MustDate(t, "2026-12-03"): "", MustDate(t, "2026-12-04"): "C", MustDate(t, "2026-12-07"): "D"}}),
+				rules: func(r *Rules) { r.ProcessingDays, r.BufferDays = 10, 0 }},
+			explanation: "1 from stock at Stores - WH; +10 processing days; 2026-12-02 is a holiday (A); 2026-12-03 is a holiday; " +
+				"2026-12-04 is a holiday (C); and 1 more holiday; 6 weekend days",
+			reasons: []string{
+				"Item A: 1 from stock at Stores - WH",
+				"Added 10 processing days",
+				"Skipped non-working days: 2026-12-02 (holiday: A), 2026-12-03 (holiday), 2026-12-04 (holiday: C), 2026-12-05 (weekend), " +
+					"2026-12-06 (weekend), 2026-12-07 (holiday: D), 2026-12-12 (weekend), 2026-12-13 (weekend), 2026-12-19 (weekend), 2026-12-20 (weekend)",
+			},
+		},
+		{
 			// Lead time 10: Fri 11; processing skips Sat 12, Sun 13 → Mon 14; buffer → Tue 15.
 			name: "lead time",
 			c: computeCase{now: "2026-12-01 09:00:00", order: oneLine("A", 5),
