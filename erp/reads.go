@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -434,22 +435,22 @@ func (c *Client) CompanyHolidayList(ctx context.Context, company string) (string
 		return "", err
 	}
 	var env struct {
-		Message *struct {
-			HolidayList *string `json:"default_holiday_list"`
-		} `json:"message"`
+		Message map[string]*string `json:"message"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
 		return "", unexpected(k, "cannot decode", err)
 	}
-	if env.Message == nil {
-		// get_value answers {} (no message) when no document matched.
-		return "", &Error{Kind: KindNotFound, Status: 200, Method: k.method, Path: k.target,
+	hl, ok := env.Message["default_holiday_list"]
+	if !ok {
+		// get_value answers {"message": {}} when no document matched (and
+		// Frappe leaves out a null message altogether).
+		return "", &Error{Kind: KindNotFound, Status: http.StatusOK, Method: k.method, Path: k.target,
 			Message: "Company " + company + " not found"}
 	}
-	if env.Message.HolidayList == nil {
+	if hl == nil {
 		return "", nil
 	}
-	return *env.Message.HolidayList, nil
+	return *hl, nil
 }
 
 type wireHolidayList struct {

@@ -331,7 +331,8 @@ func TestCompanyHolidayList(t *testing.T) {
 	}{
 		{answer: `{"message":{"default_holiday_list":"Holidays 2025"}}`, want: "Holidays 2025"},
 		{answer: `{"message":{"default_holiday_list":null}}`, want: ""},
-		{answer: `{}`, wantErr: erp.ErrNotFound}, // get_value found no Company
+		{answer: `{"message":{}}`, wantErr: erp.ErrNotFound}, // get_value found no Company
+		{answer: `{}`, wantErr: erp.ErrNotFound},
 	}
 	for _, tt := range tests {
 		f := newFakeERP(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, []byte(tt.answer)) })
