@@ -166,7 +166,12 @@ func New(baseURL, apiKey, apiSecret string, opts ...Option) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns = 100
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{
+			Transport: t,
+			// A redirect means a wrong base URL (http→https, a login page):
+			// following it would turn a PUT into a GET. Report it instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -403,6 +408,10 @@ func (c *Client) send(ctx context.Context, k call) ([]byte, error) {
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return body, nil
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, &Error{Kind: KindUnexpected, Status: resp.StatusCode, Method: k.method, Path: k.target,
+			Message: fmt.Sprintf("redirected to %q: check the ERPNext base URL", resp.Header.Get("Location"))}
 	}
 	e := httpError(k.method, k.target, resp.StatusCode, resp.Header, body, c.now())
 	c.logger.DebugContext(ctx, "erp: error response", "method", k.method, "route", k.route, "status", resp.StatusCode, "exc_type", e.ExcType)

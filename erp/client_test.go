@@ -318,7 +318,7 @@ func TestBreaker(t *testing.T) {
 		reply(w, s, []byte(`{"exc_type":"X"}`))
 	})
 	setStatus := func(s int) { mu.Lock(); status = s; mu.Unlock() }
-	const openFor = 150 * time.Millisecond
+	const openFor = 400 * time.Millisecond
 	c := MustClient(t, f.URL, erp.WithBreaker(3, openFor))
 	ctx := testContext(t)
 
@@ -480,5 +480,20 @@ func TestConnectionsAreReused(t *testing.T) {
 	defer mu.Unlock()
 	if conns != 1 {
 		t.Errorf("20 sequential requests opened %d connections, want 1", conns)
+	}
+}
+
+func TestRedirectIsReportedNotFollowed(t *testing.T) {
+	f := newFakeERP(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Redirect(w, r, "https://erp.example.com"+r.URL.Path, http.StatusMovedPermanently)
+	})
+	c := MustClient(t, f.URL)
+	_, err := c.UpdateDoc(testContext(t), "Sales Order", "SO-1", map[string]any{"po_no": "x"})
+	var e *erp.Error
+	if !errors.As(err, &e) || e.Kind != erp.KindUnexpected || e.Status != 301 || !strings.Contains(e.Message, "https://erp.example.com/api/resource/Sales Order/SO-1") {
+		t.Fatalf("error = %v, want an unexpected 301 naming the new location", err)
+	}
+	if reqs := f.requests(); len(reqs) != 1 || reqs[0].Method != "PUT" {
+		t.Errorf("requests = %+v, want the one PUT", reqs)
 	}
 }

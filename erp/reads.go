@@ -581,9 +581,11 @@ func (c *Client) SalesOrders(ctx context.Context, q SalesOrderQuery) ([]SalesOrd
 
 // SalesOrdersModifiedSince lists Sales Orders still worth promising (draft or
 // submitted, status not Closed, Completed, Cancelled or On Hold) modified
-// after since ("" = any time), oldest modification first, at most limit
-// (0 = all). For the reconcile sweep: pass the last row's Modified as the
-// next since.
+// after since ("" = any time), oldest modification first, then by name, at
+// most limit (0 = all). For the reconcile sweep: pass the last row's Modified
+// as the next since. Orders sharing that exact microsecond beyond the limit
+// would be skipped; a sweep that fills its page can re-read from the same
+// since with a larger limit.
 func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since string, limit int) ([]SalesOrderSummary, error) {
 	filters := []any{
 		[]any{"docstatus", "in", []int{0, 1}},
@@ -592,7 +594,7 @@ func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since string, lim
 	if since != "" {
 		filters = append(filters, []any{"modified", ">", since})
 	}
-	return c.summaries(ctx, ListQuery{Filters: filters, OrderBy: "modified asc", Limit: max(limit, 0)})
+	return c.summaries(ctx, ListQuery{Filters: filters, OrderBy: "modified asc, name asc", Limit: max(limit, 0)})
 }
 
 // LoggedUser returns the API user's name (frappe.auth.get_logged_user): a

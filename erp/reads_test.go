@@ -211,7 +211,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 					[]any{"status", "not in", []any{"Closed", "Completed", "Cancelled", "On Hold"}},
 					[]any{"modified", ">", "2025-03-03 10:00:00"},
 				},
-				"order_by":          "modified asc",
+				"order_by":          "modified asc, name asc",
 				"limit_page_length": "500",
 			},
 			want: []erp.SalesOrderSummary{},

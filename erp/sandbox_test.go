@@ -656,7 +656,7 @@ func TestSandboxTransportError(t *testing.T) {
 
 func TestSandboxBreakerOpensAndRecovers(t *testing.T) {
 	s, srv := MustSandbox(t)
-	const openFor = 150 * time.Millisecond
+	const openFor = 400 * time.Millisecond
 	c := MustSandboxClient(t, s, srv, erp.WithRetry(1, time.Millisecond, time.Millisecond), erp.WithBreaker(3, openFor))
 	ctx := testContext(t)
 
