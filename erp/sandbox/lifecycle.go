@@ -195,6 +195,9 @@ func (t *tx) insert(doctype string, vals map[string]any, flags ...opFlag) (*docu
 	d.V["modified"] = t.now()
 	d.V["modified_by"] = t.user
 	d.V["idx"] = 0
+	if d.V["docstatus"] == nil {
+		d.V["docstatus"] = 0
+	}
 	action := actSave
 	switch d.docstatus() {
 	case 0:

@@ -96,7 +96,7 @@ func TestListFilters_Ref2_3(t *testing.T) {
 	demo := st.Demo()
 	tests := []struct {
 		name, doctype, filters, orFilters, parent string
-		want                                    []string
+		want                                      []string
 	}{
 		{"dict equality", "Item", `{"item_code":"SKU-007"}`, "", "", []string{"SKU-007"}},
 		{"dict with operator", "Item", `{"item_code":["in",["SKU-001","SKU-002"]]}`, "", "", []string{"SKU-001", "SKU-002"}},
