@@ -138,7 +138,7 @@ func standardFieldType(name string) string {
 //
 //	fieldname Type[:Options] [reqd] [aos] [ro] [nc] [default=X] [label=Some_Label]
 //
-// Options and labels use "_" for spaces; the label defaults to the title-cased
+// Options and labels use "_" for spaces and "^" for a real underscore; the label defaults to the title-cased
 // fieldname; "\n" in Select options is written "|".
 func parseFields(spec string) []*field {
 	var out []*field
@@ -151,7 +151,7 @@ func parseFields(spec string) []*field {
 		f := &field{Name: parts[0]}
 		typ := parts[1]
 		if i := strings.Index(typ, ":"); i >= 0 {
-			f.Options = strings.ReplaceAll(strings.ReplaceAll(typ[i+1:], "_", " "), "|", "\n")
+			f.Options = strings.NewReplacer("_", " ", "|", "\n", "^", "_").Replace(typ[i+1:])
 			typ = typ[:i]
 		}
 		f.Type = strings.ReplaceAll(typ, "_", " ")
@@ -685,7 +685,7 @@ func baseMetas() map[string]*meta {
 			Name: "Webhook", Autoname: "prompt",
 			Fields: parseFields(`
 				webhook_doctype Link:DocType reqd label=DocType
-				webhook_docevent Select:after_insert|on_update|on_submit|on_cancel|on_trash|on_update_after_submit|on_change label=Doc_Event
+				webhook_docevent Select:after^insert|on^update|on^submit|on^cancel|on^trash|on^update^after^submit|on^change label=Doc_Event
 				enabled Check default=1
 				condition Small_Text
 				request_url Data reqd label=Request_URL

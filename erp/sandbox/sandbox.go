@@ -255,8 +255,11 @@ type tx struct {
 }
 
 func (s *Sandbox) begin(user string) *tx {
+	// Saves in the same instant (a pinned clock) still get distinct,
+	// increasing `modified` values, as a real clock would give; a clock set
+	// back on purpose (more than a second) is followed.
 	stamp := s.now().Truncate(time.Microsecond)
-	if !stamp.After(s.lastStamp) {
+	if !stamp.After(s.lastStamp) && s.lastStamp.Sub(stamp) < time.Second {
 		stamp = s.lastStamp.Add(time.Microsecond)
 	}
 	s.lastStamp = stamp
