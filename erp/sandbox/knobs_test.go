@@ -1,0 +1,146 @@
+package sandbox
+
+import (
+	"math"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Knobs: latency, injected errors, scripted failures, counters and clock.
+func TestKnobs(t *testing.T) {
+	st := MustSite(t, WithDemoData())
+	t.Run("latency", func(t *testing.T) {
+		st.SetLatency(30 * time.Millisecond)
+		defer st.SetLatency(0)
+		start := time.Now()
+		st.call(t, "GET", "/api/method/ping", nil, nil)
+		if d := time.Since(start); d < 30*time.Millisecond {
+			t.Errorf("request took %v, want ≥ 30ms", d)
+		}
+	})
+	t.Run("inject errors every Nth", func(t *testing.T) {
+		st.InjectErrors(0.5, http.StatusServiceUnavailable)
+		var got []int
+		for i := 0; i < 4; i++ {
+			got = append(got, st.call(t, "GET", "/api/resource/Item", nil, nil).Status)
+		}
+		st.InjectErrors(0, 0)
+		if diff := cmp.Diff([]int{200, 503, 200, 503}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if r := st.call(t, "GET", "/api/resource/Item", nil, nil); r.Status != 200 {
+			t.Errorf("rate 0 must turn it off: %d", r.Status)
+		}
+	})
+	t.Run("fail next with headers and a non-JSON body", func(t *testing.T) {
+		st.FailNext(2, http.StatusTooManyRequests, "slow down", http.Header{"Retry-After": {"3"}})
+		r1 := st.call(t, "GET", "/api/resource/Bin", nil, nil)
+		r2 := st.call(t, "GET", "/api/resource/Bin", nil, nil)
+		r3 := st.call(t, "GET", "/api/resource/Bin", nil, nil)
+		if r1.Status != 429 || string(r1.Raw) != "slow down" || r1.Header.Get("Retry-After") != "3" || r2.Status != 429 || r3.Status != 200 {
+			t.Errorf("got %d %q %q, %d, %d", r1.Status, r1.Raw, r1.Header.Get("Retry-After"), r2.Status, r3.Status)
+		}
+		st.FailNext(1, http.StatusBadGateway, "<html>502 Bad Gateway</html>", nil)
+		if r := st.call(t, "PUT", "/api/resource/Sales Order/x", nil, map[string]any{}); r.Status != 502 || r.Body != nil {
+			t.Errorf("proxy 502: %d %s", r.Status, r.Raw)
+		}
+	})
+	t.Run("counters", func(t *testing.T) {
+		st.ResetCounters()
+		st.call(t, "GET", "/api/resource/Bin", nil, nil)
+		st.call(t, "GET", "/api/resource/Sales Order/"+st.Demo().DraftSO, nil, nil)
+		st.call(t, "GET", "/api/v1/resource/Sales Order/"+st.Demo().DraftSO2, nil, nil)
+		st.call(t, "POST", "/api/method/frappe.client.get_list", nil, map[string]any{"doctype": "Item"})
+		want := map[string]int{"GET /api/resource/Bin": 1, "GET /api/resource/Sales Order": 2, "POST /api/method/frappe.client.get_list": 1}
+		if diff := cmp.Diff(want, st.RequestCounts()); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if st.Requests("GET /api/resource/Sales Order") != 2 || st.TotalRequests() != 4 {
+			t.Errorf("Requests %d Total %d", st.Requests("GET /api/resource/Sales Order"), st.TotalRequests())
+		}
+	})
+	t.Run("clock drives modified, today and naming", func(t *testing.T) {
+		st.SetNow(time.Date(2027, 1, 4, 15, 30, 0, 0, time.UTC))
+		defer st.SetNow(pinned)
+		so := MustInsert(t, st.Sandbox, "Sales Order", map[string]any{"customer": DemoCustomer, "company": DemoCompany,
+			"items": []any{map[string]any{"item_code": "SKU-010", "qty": 1, "warehouse": DemoStores, "delivery_date": "2027-01-08"}}})
+		got := []any{so["name"], so["transaction_date"], so["modified"]}
+		if diff := cmp.Diff([]any{"SAL-ORD-2027-00001", "2027-01-04", "2027-01-04 15:30:00"}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+}
+
+// Python json.dumps / json.loads / repr details the webhook bodies rely on.
+func TestPythonJSON(t *testing.T) {
+	floats := []struct {
+		f    float64
+		want string
+	}{
+		{10, "10.0"}, {0.1, "0.1"}, {1e16, "1e+16"}, {1.5e-5, "1.5e-05"}, {123456.789, "123456.789"}, {math.Copysign(0, -1), "-0.0"},
+		{1234567890123456.0, "1234567890123456.0"}, {math.Inf(1), "Infinity"},
+	}
+	for _, tc := range floats {
+		if got := pyFloatRepr(tc.f); got != tc.want {
+			t.Errorf("repr(%v) = %s, want %s", tc.f, got, tc.want)
+		}
+	}
+	in := `{"b": 1, "a": [1.0, 2, "é\u00e9", null, true], "b2": {"z": 1e2}, "b": 3}`
+	v, err := pyLoads(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pyDumps.encode(v), `{"b": 3, "a": [1.0, 2, "\u00e9\u00e9", null, true], "b2": {"z": 100.0}}`; got != want {
+		t.Errorf("dumps(loads) = %s, want %s", got, want)
+	}
+	if got, want := pyDumps.encode("😀\n\"\\"), `"\ud83d\ude00\n\"\\"`; got != want {
+		t.Errorf("surrogates: %s, want %s", got, want)
+	}
+	for _, bad := range []string{`{"a": }`, `[1,]`, `{"a" 1}`, `"x`, `{} x`} {
+		if _, err := pyLoads(bad); err == nil {
+			t.Errorf("loads(%q) accepted", bad)
+		}
+	}
+}
+
+// The Jinja subset: filters, loops, conditionals, whitespace control and
+// DebugUndefined.
+func TestJinjaSubset(t *testing.T) {
+	doc := newOmap()
+	doc.set("name", "SO-1")
+	doc.set("qty", 2.0)
+	doc.set("none", nil)
+	doc.set("quote", `a "b" <c>`)
+	row := func(code string) *omap { o := newOmap(); o.set("item_code", code); return o }
+	doc.set("items", []any{row("A"), row("B"), row("C")})
+	tests := []struct{ tmpl, want string }{
+		{`{{ doc.name }}|{{ doc.qty }}|{{ doc.none }}|{{ doc.missing }}`, `SO-1|2.0|None|None`},
+		{`{{ doc.quote | tojson }}`, `"a \"b\" \u003cc\u003e"`},
+		{`{{ doc.none | tojson }}`, `null`},
+		{`[{%- for i in doc["items"] %}"{{ i.item_code }}"{{ "," if not loop.last }}{%- endfor %}]`, `["A","B","C"]`},
+		{"{% for i in doc.get(\"items\") %}{{ loop.index }}{% endfor %}", `123`},
+		{`{% if doc.qty > 1 %}many{% elif doc.qty == 1 %}one{% else %}none{% endif %}`, `many`},
+		{`{{ undefined_name }}`, `{{ undefined_name }}`},
+		{`{{ doc["items"] | length }}-{{ doc.qty | int }}`, `3-2`},
+		{"a\n", "a"},
+	}
+	for _, tc := range tests {
+		got, err := renderTemplate(tc.tmpl, map[string]any{"doc": doc})
+		if err != nil {
+			t.Errorf("%s: %v", tc.tmpl, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.tmpl, got, tc.want)
+		}
+	}
+	if _, err := renderTemplate(`{% for i in doc.items %}x{% endfor %}`, map[string]any{"doc": doc}); err == nil {
+		t.Errorf("for over doc.items must fail (dict method)")
+	}
+	if _, err := renderTemplate(`{{ doc.__class__ }}`, map[string]any{"doc": doc}); err == nil {
+		t.Errorf(`".__" must be rejected`)
+	}
+}
