@@ -1,0 +1,173 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
+)
+
+// Apply actions (v1's ApplyPromiseRequest.action).
+const (
+	actionAddComment     = "add_comment"
+	actionSetCustomField = "set_custom_field"
+	actionBoth           = "both"
+)
+
+var (
+	applyActions = []string{actionAddComment, actionSetCustomField, actionBoth}
+	confidences  = []string{string(promise.ConfidenceHigh), string(promise.ConfidenceMedium), string(promise.ConfidenceLow)}
+)
+
+// applyRequest is a decoded POST /otp/apply.
+type applyRequest struct {
+	SalesOrder  string
+	PromiseDate promise.Date
+	Confidence  string
+	Action      string
+	CommentText string
+}
+
+// decodeApplyRequest reads v1's ApplyPromiseRequest. Unlike the earlier
+// OTP, action and confidence are checked (otp-v1-reference.md §6.11).
+func decodeApplyRequest(body []byte) (applyRequest, []fieldError) {
+	var req applyRequest
+	v, jerr := decodeJSON(body)
+	if jerr != nil {
+		return req, []fieldError{*jerr}
+	}
+	var c checker
+	root := []any{"body"}
+	obj, ok := c.object(v, root)
+	if !ok {
+		return req, c.errs
+	}
+	req.SalesOrder, _ = c.nonEmpty(obj, "sales_order_id", root)
+	req.PromiseDate = c.date(obj, "promise_date", root, true)
+	if _, present := obj["confidence"]; !present {
+		c.add("missing", at(root, "confidence"), "Field required", obj, nil)
+	} else if obj["confidence"] == nil {
+		c.add("enum", at(root, "confidence"), "Input should be "+quotedList(confidences), nil,
+			map[string]any{"expected": quotedList(confidences)})
+	} else {
+		req.Confidence = c.enum(obj, "confidence", root, confidences, "")
+	}
+	req.Action = c.enum(obj, "action", root, applyActions, actionBoth)
+	req.CommentText, _ = c.str(obj, "comment_text", root, false)
+	if !c.ok() {
+		return applyRequest{}, c.errs
+	}
+	return req, nil
+}
+
+// applyResponse is v1's ApplyPromiseResponse.
+type applyResponse struct {
+	Status          string         `json:"status"` // "success" or "error"
+	SalesOrderID    string         `json:"sales_order_id"`
+	ActionsTaken    []string       `json:"actions_taken"`
+	ERPNextResponse map[string]any `json:"erpnext_response"`
+	Error           *string        `json:"error"`
+}
+
+// postApply is POST /otp/apply: write a promise onto a Sales Order, as its
+// custom fields (ONE PUT: date, confidence, and the first promised date
+// when the order has none yet) and/or a timeline comment.
+//
+// The order must exist (404 otherwise, not the earlier OTP's 200 "error").
+// The fields are written before the comment, so a comment never announces
+// a promise that was not saved. When ERPNext refuses a write (for example
+// 417: the field is missing or not Allow on Submit), the answer is 200 with
+// status "error" and ERPNext's message, and what was done before it is
+// listed; when ERPNext cannot be reached before anything was written, 503.
+func (s *Server) postApply(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	req, errs := decodeApplyRequest(body)
+	if errs != nil {
+		return validationFailed(errs)
+	}
+	ctx := c.Request().Context()
+	q, err := s.quote(ctx)
+	if err != nil {
+		return err
+	}
+	so, err := q.erp.SalesOrder(ctx, req.SalesOrder)
+	if errors.Is(err, erp.ErrNotFound) {
+		return notFound(fmt.Sprintf("Sales Order %s not found", req.SalesOrder))
+	}
+	if err != nil {
+		return err
+	}
+
+	resp := applyResponse{Status: "success", SalesOrderID: so.Name, ActionsTaken: []string{}, ERPNextResponse: map[string]any{}}
+	fail := func(msg string) error {
+		resp.Status = "error"
+		resp.Error = &msg
+		return c.JSON(http.StatusOK, resp)
+	}
+	date := req.PromiseDate.String()
+
+	if req.Action == actionSetCustomField || req.Action == actionBoth {
+		fields := map[string]any{erp.FieldPromiseDate: date, erp.FieldConfidence: req.Confidence}
+		if so.FirstPromiseDate == "" {
+			fields[erp.FieldFirstPromiseDate] = date // set once, never overwritten (DESIGN.md §5.5)
+		}
+		saved, err := q.erp.UpdateSalesOrder(ctx, so, fields, nil)
+		if err != nil {
+			if isUnavailable(err) {
+				return err // nothing written yet: 503
+			}
+			return fail("Failed to set custom fields: " + erpMessage(err))
+		}
+		resp.ActionsTaken = append(resp.ActionsTaken,
+			fmt.Sprintf("Set custom field '%s' to %s", erp.FieldPromiseDate, date),
+			fmt.Sprintf("Set custom field '%s' to %s", erp.FieldConfidence, req.Confidence))
+		resp.ERPNextResponse["custom_field"] = map[string]any{
+			erp.FieldPromiseDate:      saved.PromiseDate,
+			erp.FieldConfidence:       saved.Confidence,
+			erp.FieldFirstPromiseDate: saved.FirstPromiseDate,
+			"modified":                saved.Modified,
+		}
+	}
+	if req.Action == actionAddComment || req.Action == actionBoth {
+		text := req.CommentText
+		if text == "" {
+			text = fmt.Sprintf("Order Promise Date: %s (Confidence: %s)\nCalculated by OTP Engine.", date, req.Confidence)
+		}
+		// Comment content is HTML in Frappe's timeline: send the text as text.
+		content := strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
+		if err := q.erp.AddComment(ctx, "Sales Order", so.Name, content); err != nil {
+			if isUnavailable(err) && len(resp.ActionsTaken) == 0 {
+				return err
+			}
+			return fail("Failed to add comment: " + erpMessage(err))
+		}
+		resp.ActionsTaken = append(resp.ActionsTaken, "Added comment to "+so.Name)
+		resp.ERPNextResponse["comment"] = map[string]any{"reference_doctype": "Sales Order", "reference_name": so.Name, "content": content}
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// erpMessage is ERPNext's own words for a failed call, with the status.
+func erpMessage(err error) string {
+	var e *erp.Error
+	if errors.As(err, &e) {
+		msg := e.Message
+		if msg == "" {
+			msg = string(e.Kind)
+		}
+		if e.Status != 0 {
+			return fmt.Sprintf("ERPNext %d: %s", e.Status, msg)
+		}
+		return "ERPNext " + string(e.Kind) + ": " + msg
+	}
+	return err.Error()
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/erpnext-otp/otp/erp"
+)
+
+// deliveryModel is what the earlier OTP's SO details offered as the UI's
+// default desired-date mode (its DELIVERY_MODEL setting, §1.5).
+const deliveryModel = "latest_acceptable"
+
+// salesOrderRow is one row of GET /otp/sales-orders (v1 §1.4, plus customer_name).
+type salesOrderRow struct {
+	Name            string     `json:"name"`
+	Customer        string     `json:"customer"`
+	CustomerName    nullString `json:"customer_name"`
+	TransactionDate string     `json:"transaction_date"`
+	DeliveryDate    nullString `json:"delivery_date"`
+	Status          nullString `json:"status"`
+	GrandTotal      float64    `json:"grand_total"`
+}
+
+// getSalesOrders is GET /otp/sales-orders: draft and submitted orders for
+// a UI's dropdown, newest first, filtered and paged as in the earlier OTP.
+// There is no cache: every call is one ERPNext request, so a new order shows
+// at once (the earlier OTP's cache was unbounded and never invalidated, §6.12).
+func (s *Server) getSalesOrders(c echo.Context) error {
+	var ch checker
+	loc := []any{"query"}
+	params := queryParams(c)
+	q := erp.SalesOrderQuery{
+		Limit:  ch.integer(params, "limit", loc, 1, 100, 20),
+		Offset: ch.integer(params, "offset", loc, 0, 1<<30, 0),
+	}
+	q.Customer, _ = ch.str(params, "customer", loc, false)
+	q.Status, _ = ch.str(params, "status", loc, false)
+	q.Search, _ = ch.str(params, "search", loc, false)
+	if d := ch.date(params, "from_date", loc, false); !d.IsZero() {
+		q.FromDate = d.String()
+	}
+	if d := ch.date(params, "to_date", loc, false); !d.IsZero() {
+		q.ToDate = d.String()
+	}
+	if !ch.ok() {
+		return validationFailed(ch.errs)
+	}
+	ctx := c.Request().Context()
+	qc, err := s.quote(ctx)
+	if err != nil {
+		return err
+	}
+	orders, err := qc.erp.SalesOrders(ctx, q)
+	if err != nil {
+		return err
+	}
+	rows := make([]salesOrderRow, 0, len(orders))
+	for _, o := range orders {
+		rows = append(rows, salesOrderRow{
+			Name:            o.Name,
+			Customer:        o.Customer,
+			CustomerName:    nullString(o.CustomerName),
+			TransactionDate: o.TransactionDate,
+			DeliveryDate:    nullString(o.DeliveryDate),
+			Status:          nullString(o.Status),
+			GrandTotal:      o.GrandTotal,
+		})
+	}
+	return c.JSON(http.StatusOK, rows)
+}
+
+// queryParams is the query string as an object of strings; empty values
+// count as absent.
+func queryParams(c echo.Context) map[string]any {
+	m := map[string]any{}
+	for k, vs := range c.QueryParams() {
+		if len(vs) > 0 && vs[0] != "" {
+			m[k] = vs[0]
+		}
+	}
+	return m
+}
+
+// salesOrderDetail is GET /otp/sales-orders/{id} (v1 §1.5).
+type salesOrderDetail struct {
+	ID              string            `json:"id"`
+	CustomerName    string            `json:"customer_name"`
+	TransactionDate string            `json:"transaction_date"`
+	DeliveryDate    nullString        `json:"delivery_date"`
+	Status          nullString        `json:"status"`
+	GrandTotal      float64           `json:"grand_total"`
+	Items           []salesOrderLine  `json:"items"`
+	Defaults        salesOrderDefault `json:"defaults"`
+	// The promise OTP last wrote on the order (DESIGN.md §5.5).
+	PromiseDate nullString `json:"otp_promise_date"`
+	Confidence  nullString `json:"otp_confidence"`
+}
+
+type salesOrderLine struct {
+	ItemCode       string  `json:"item_code"`
+	ItemName       string  `json:"item_name"`
+	Qty            float64 `json:"qty"`
+	UOM            string  `json:"uom"`
+	Warehouse      string  `json:"warehouse"`
+	StockActual    float64 `json:"stock_actual"`
+	StockReserved  float64 `json:"stock_reserved"`
+	StockAvailable float64 `json:"stock_available"`
+}
+
+type salesOrderDefault struct {
+	Warehouse     string `json:"warehouse"`
+	DeliveryModel string `json:"delivery_model"`
+	CutoffTime    string `json:"cutoff_time"`
+	NoWeekends    bool   `json:"no_weekends"`
+}
+
+// reservingStatuses are the statuses whose open quantities ERPNext counts in
+// Bin.reserved_qty (stock_balance.py, erpnext-reference.md §3.3).
+var notReserving = map[string]bool{"On Hold": true, "Closed": true, "Completed": true}
+
+// getSalesOrder is GET /otp/sales-orders/{id}: the order with each line's
+// stock, read in two requests (the order, then every line's Bin at once).
+//
+// stock_available is what this order can draw on: on hand minus what other
+// orders have reserved, never negative. The earlier OTP subtracted the
+// order's own reservation from itself and could go negative (§6.3).
+func (s *Server) getSalesOrder(c echo.Context) error {
+	id := strings.TrimSpace(c.Param("id"))
+	ctx := c.Request().Context()
+	q, err := s.quote(ctx)
+	if err != nil {
+		return err
+	}
+	so, err := q.erp.SalesOrder(ctx, id)
+	if errors.Is(err, erp.ErrNotFound) {
+		return notFound(fmt.Sprintf("Sales Order %s not found", id))
+	}
+	if err != nil {
+		return err
+	}
+
+	type key struct{ item, wh string }
+	whOf := func(it erp.SalesOrderItem) string {
+		return firstNonEmpty(it.Warehouse, so.SetWarehouse, s.deps.Quote.DefaultWarehouse)
+	}
+	ownReserved := map[key]float64{}
+	var items, whs []string
+	seenItem, seenWh := map[string]bool{}, map[string]bool{}
+	for _, it := range so.Items {
+		k := key{it.ItemCode, whOf(it)}
+		if !seenItem[k.item] {
+			seenItem[k.item] = true
+			items = append(items, k.item)
+		}
+		if !seenWh[k.wh] {
+			seenWh[k.wh] = true
+			whs = append(whs, k.wh)
+		}
+		if so.DocStatus == 1 && !notReserving[so.Status] {
+			ownReserved[k] += max(0, it.StockQty-it.DeliveredQty*factorOf(it))
+		}
+	}
+	bins, err := q.erp.Bins(ctx, items, whs)
+	if err != nil {
+		return err
+	}
+	stock := map[key]erp.Bin{}
+	for _, b := range bins {
+		stock[key{b.ItemCode, b.Warehouse}] = b
+	}
+
+	out := salesOrderDetail{
+		ID:              so.Name,
+		CustomerName:    firstNonEmpty(so.CustomerName, so.Customer, "Unknown"),
+		TransactionDate: so.TransactionDate,
+		DeliveryDate:    nullString(so.DeliveryDate),
+		Status:          nullString(so.Status),
+		GrandTotal:      so.GrandTotal,
+		Items:           make([]salesOrderLine, 0, len(so.Items)),
+		PromiseDate:     nullString(so.PromiseDate),
+		Confidence:      nullString(so.Confidence),
+	}
+	for _, it := range so.Items {
+		k := key{it.ItemCode, whOf(it)}
+		b := stock[k]
+		othersReserved := max(0, b.ReservedQty-ownReserved[k])
+		out.Items = append(out.Items, salesOrderLine{
+			ItemCode:       it.ItemCode,
+			ItemName:       it.ItemName,
+			Qty:            it.Qty,
+			UOM:            it.UOM,
+			Warehouse:      k.wh,
+			StockActual:    b.ActualQty,
+			StockReserved:  b.ReservedQty,
+			StockAvailable: max(0, b.ActualQty-othersReserved),
+		})
+	}
+	out.Defaults = salesOrderDefault{
+		Warehouse:     s.deps.Quote.DefaultWarehouse,
+		DeliveryModel: deliveryModel,
+		CutoffTime:    fmt.Sprintf("%02d:%02d", q.rules.CutoffHour, q.rules.CutoffMinute),
+		NoWeekends:    q.rules.NoWeekends,
+	}
+	if so.SetWarehouse != "" {
+		out.Defaults.Warehouse = so.SetWarehouse
+	} else if len(so.Items) > 0 {
+		out.Defaults.Warehouse = whOf(so.Items[0])
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// factorOf is a line's conversion factor to stock UOM (1 when unset).
+func factorOf(it erp.SalesOrderItem) float64 {
+	switch {
+	case it.ConversionFactor > 0:
+		return it.ConversionFactor
+	case it.Qty > 0 && it.StockQty > 0:
+		return it.StockQty / it.Qty
+	}
+	return 1
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,354 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/erpnext-otp/otp/planner"
+	"github.com/erpnext-otp/otp/promise"
+)
+
+// maxQuoteLines bounds the lines of one quote (the earlier OTP had no bound).
+const maxQuoteLines = 1000
+
+// maxQty bounds a line's quantity: far above any real order, low enough that
+// sums of quantities stay exact to the unit.
+const maxQty = 1e12
+
+// maxRuleDays bounds the processing and buffer days of a request's rules:
+// ten years, the engine's own bound.
+const maxRuleDays = 3660
+
+var desiredDateModes = []string{string(promise.LatestAcceptable), string(promise.StrictFail), string(promise.NoEarlyDelivery)}
+
+// promiseRequest is a decoded POST /otp/promise (v1's PromiseRequest).
+type promiseRequest struct {
+	Customer string
+	// SalesOrder, when set, names the saved order the quote re-promises: its
+	// own reservation is not counted as competing demand (the earlier OTP
+	// counted it against itself, otp-v1-reference.md §6.3).
+	SalesOrder string
+	Quote      planner.Quote
+}
+
+// decodePromiseRequest reads a PromiseRequest body, with rules defaulting
+// to base (the configured rules). It never panics; every problem comes back
+// as a field error.
+func decodePromiseRequest(body []byte, base promise.Rules) (promiseRequest, []fieldError) {
+	var req promiseRequest
+	v, jerr := decodeJSON(body)
+	if jerr != nil {
+		return req, []fieldError{*jerr}
+	}
+	var c checker
+	root := []any{"body"}
+	obj, ok := c.object(v, root)
+	if !ok {
+		return req, c.errs
+	}
+	req.Customer, _ = c.str(obj, "customer", root, true)
+	req.SalesOrder, _ = c.str(obj, "sales_order_id", root, false)
+	if items, ok := c.list(obj, "items", root, maxQuoteLines); ok {
+		for i, it := range items {
+			loc := at(at(root, "items"), i)
+			line, ok := c.object(it, loc)
+			if !ok {
+				continue
+			}
+			code, _ := c.nonEmpty(line, "item_code", loc)
+			qty, _ := c.positive(line, "qty", loc, maxQty)
+			wh, _ := c.str(line, "warehouse", loc, false)
+			req.Quote.Lines = append(req.Quote.Lines, planner.QuoteLine{
+				ItemCode: code, Warehouse: strings.TrimSpace(wh), Qty: qty,
+			})
+		}
+	}
+	req.Quote.DesiredDate = c.date(obj, "desired_date", root, false)
+	req.Quote.Rules = base
+	req.Quote.Mode = promise.LatestAcceptable
+	if rv, present := c.field(obj, "rules", root, false); present {
+		loc := at(root, "rules")
+		if rules, ok := c.object(rv, loc); ok {
+			req.Quote.Rules, req.Quote.Mode = decodeRules(&c, rules, loc, base)
+		}
+	}
+	if !c.ok() {
+		return promiseRequest{}, c.errs
+	}
+	return req, nil
+}
+
+// decodeRules reads v1's PromiseRules, each field defaulting to base.
+func decodeRules(c *checker, obj map[string]any, loc []any, base promise.Rules) (promise.Rules, promise.DesiredDateMode) {
+	r := base
+	r.NoWeekends = c.boolean(obj, "no_weekends", loc, base.NoWeekends)
+	if s, ok := c.str(obj, "cutoff_time", loc, false); ok {
+		h, m, err := parseClock(s)
+		if err != nil {
+			c.valueError(at(loc, "cutoff_time"), s, err.Error())
+		} else {
+			r.CutoffHour, r.CutoffMinute = h, m
+		}
+	}
+	if s, ok := c.str(obj, "timezone", loc, false); ok {
+		tz, err := loadZone(s)
+		if err != nil {
+			c.valueError(at(loc, "timezone"), s, err.Error())
+		} else {
+			r.Location = tz
+		}
+	}
+	r.BufferDays = c.integer(obj, "lead_time_buffer_days", loc, 0, maxRuleDays, base.BufferDays)
+	r.ProcessingDays = c.integer(obj, "processing_lead_time_days", loc, 0, maxRuleDays, base.ProcessingDays)
+	mode := c.enum(obj, "desired_date_mode", loc, desiredDateModes, string(promise.LatestAcceptable))
+	return r, promise.DesiredDateMode(mode)
+}
+
+// parseClock reads "HH:MM" on a 24-hour clock, as Python's %H:%M does
+// (one or two digits each).
+func parseClock(s string) (hour, minute int, err error) {
+	hs, ms, found := strings.Cut(strings.TrimSpace(s), ":")
+	bad := fmt.Errorf("cutoff_time %q is not a time of day HH:MM", s)
+	if !found || len(hs) < 1 || len(hs) > 2 || len(ms) < 1 || len(ms) > 2 {
+		return 0, 0, bad
+	}
+	if hour, err = atoiDigits(hs); err != nil || hour > 23 {
+		return 0, 0, bad
+	}
+	if minute, err = atoiDigits(ms); err != nil || minute > 59 {
+		return 0, 0, bad
+	}
+	return hour, minute, nil
+}
+
+func atoiDigits(s string) (int, error) {
+	n := 0
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("not a digit: %q", r)
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, nil
+}
+
+// loadZone loads an IANA zone name. "" and "Local" are refused: they name
+// the server's own zone, not a place (pytz refuses them too).
+func loadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" {
+		return nil, fmt.Errorf("timezone %q is not an IANA zone name", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown timezone %q", name)
+	}
+	return loc, nil
+}
+
+// nullDate is a date that marshals as JSON null when zero.
+type nullDate promise.Date
+
+func (d nullDate) MarshalJSON() ([]byte, error) {
+	if promise.Date(d).IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(promise.Date(d).String())
+}
+
+// nullString marshals "" as JSON null.
+type nullString string
+
+func (s nullString) MarshalJSON() ([]byte, error) {
+	if s == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(s))
+}
+
+// promiseResponse is v1's PromiseResponse (nulls serialised), plus
+// explanation and procurement_suggestions; detail is set only on a 409.
+type promiseResponse struct {
+	Status                 promise.Status          `json:"status"`
+	PromiseDate            nullDate                `json:"promise_date"`
+	PromiseDateRaw         nullDate                `json:"promise_date_raw"`
+	DesiredDate            nullDate                `json:"desired_date"`
+	DesiredDateMode        nullString              `json:"desired_date_mode"`
+	OnTime                 *bool                   `json:"on_time"`
+	Adjusted               bool                    `json:"adjusted_due_to_no_early_delivery"`
+	CanFulfill             bool                    `json:"can_fulfill"`
+	Confidence             promise.Confidence      `json:"confidence"`
+	Plan                   []itemPlan              `json:"plan"`
+	Reasons                []string                `json:"reasons"`
+	Blockers               []string                `json:"blockers"`
+	Options                []promiseOption         `json:"options"`
+	Explanation            string                  `json:"explanation"`
+	ProcurementSuggestions []procurementSuggestion `json:"procurement_suggestions"`
+	Detail                 string                  `json:"detail,omitempty"`
+}
+
+// itemPlan is v1's ItemPlan plus the line's warehouse, dates and confidence.
+type itemPlan struct {
+	ItemCode      string              `json:"item_code"`
+	QtyRequired   float64             `json:"qty_required"`
+	Fulfillment   []fulfillmentSource `json:"fulfillment"`
+	Shortage      float64             `json:"shortage"`
+	Warehouse     string              `json:"warehouse"`
+	AvailableDate nullDate            `json:"available_date"`
+	ShipReadyDate nullDate            `json:"ship_ready_date"`
+	PromiseDate   nullDate            `json:"promise_date"`
+	Confidence    promise.Confidence  `json:"confidence"`
+}
+
+// fulfillmentSource is v1's FulfillmentSource. source is "stock",
+// "purchase_order", or "lead_time" for quantity expected from the item's
+// replenishment lead time (which the earlier OTP reported as a shortage).
+type fulfillmentSource struct {
+	Source        promise.SourceKind `json:"source"`
+	Qty           float64            `json:"qty"`
+	AvailableDate nullDate           `json:"available_date"`
+	ShipReadyDate nullDate           `json:"ship_ready_date"`
+	Warehouse     nullString         `json:"warehouse"`
+	POID          nullString         `json:"po_id"`
+	ExpectedDate  nullDate           `json:"expected_date"`
+}
+
+// promiseOption is v1's option.
+type promiseOption struct {
+	Type        string     `json:"type"`
+	Description string     `json:"description"`
+	Impact      string     `json:"impact"`
+	POID        nullString `json:"po_id"`
+}
+
+// procurementSuggestion is one item of a ready-made POST
+// /otp/procurement-suggest body, with the warehouse it is needed in.
+type procurementSuggestion struct {
+	ItemCode   string  `json:"item_code"`
+	QtyNeeded  float64 `json:"qty_needed"`
+	RequiredBy string  `json:"required_by"`
+	Warehouse  string  `json:"warehouse"`
+	Reason     string  `json:"reason"`
+}
+
+// newPromiseResponse turns a plan into the response body.
+func newPromiseResponse(p promise.Plan) promiseResponse {
+	r := promiseResponse{
+		Status:                 p.Status,
+		PromiseDate:            nullDate(p.PromiseDate),
+		PromiseDateRaw:         nullDate(p.PromiseDateRaw),
+		DesiredDate:            nullDate(p.DesiredDate),
+		DesiredDateMode:        nullString(p.DesiredDateMode),
+		OnTime:                 p.OnTime,
+		Adjusted:               p.Adjusted,
+		CanFulfill:             p.CanFulfill,
+		Confidence:             p.Confidence,
+		Plan:                   make([]itemPlan, 0, len(p.Lines)),
+		Reasons:                nonNil(p.Reasons),
+		Blockers:               nonNil(p.Blockers),
+		Options:                make([]promiseOption, 0, len(p.Options)),
+		Explanation:            p.Explanation,
+		ProcurementSuggestions: make([]procurementSuggestion, 0, len(p.Procurement)),
+	}
+	for _, l := range p.Lines {
+		ip := itemPlan{
+			ItemCode:      l.ItemCode,
+			QtyRequired:   l.QtyRequired,
+			Fulfillment:   make([]fulfillmentSource, 0, len(l.Sources)),
+			Shortage:      l.Shortage,
+			Warehouse:     l.Warehouse,
+			AvailableDate: nullDate(l.AvailableDate),
+			ShipReadyDate: nullDate(l.ShipReadyDate),
+			PromiseDate:   nullDate(l.PromiseDate),
+			Confidence:    l.Confidence,
+		}
+		for _, s := range l.Sources {
+			ip.Fulfillment = append(ip.Fulfillment, fulfillmentSource{
+				Source:        s.Kind,
+				Qty:           s.Qty,
+				AvailableDate: nullDate(s.AvailableDate),
+				ShipReadyDate: nullDate(s.ShipReadyDate),
+				Warehouse:     nullString(s.Warehouse),
+				POID:          nullString(s.PurchaseOrder),
+				ExpectedDate:  nullDate(s.ExpectedDate),
+			})
+		}
+		r.Plan = append(r.Plan, ip)
+	}
+	for _, o := range p.Options {
+		r.Options = append(r.Options, promiseOption{Type: o.Type, Description: o.Description, Impact: o.Impact, POID: nullString(o.PurchaseOrder)})
+	}
+	for _, sg := range p.Procurement {
+		r.ProcurementSuggestions = append(r.ProcurementSuggestions, procurementSuggestion{
+			ItemCode:   sg.ItemCode,
+			QtyNeeded:  sg.Qty,
+			RequiredBy: sg.RequiredBy.String(),
+			Warehouse:  sg.Warehouse,
+			Reason:     fmt.Sprintf("OTP: %s %s needed at %s by %s", promise.FormatQty(sg.Qty), sg.ItemCode, sg.Warehouse, sg.RequiredBy),
+		})
+	}
+	return r
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// strictFailDetail is the 409's detail: the earliest possible promise, or
+// why there is none.
+func strictFailDetail(p promise.Plan) string {
+	if p.PromiseDate.IsZero() {
+		return fmt.Sprintf("Cannot meet desired delivery date %s: the order cannot be fulfilled from known supply.", p.DesiredDate)
+	}
+	late := p.DesiredDate.DaysUntil(p.PromiseDate)
+	unit := "days"
+	if late == 1 {
+		unit = "day"
+	}
+	return fmt.Sprintf("Cannot meet desired delivery date %s. Earliest possible promise: %s (%d %s late).",
+		p.DesiredDate, p.PromiseDate, late, unit)
+}
+
+// postPromise is POST /otp/promise: compute a promise for the requested
+// lines against ERPNext's current supply, without writing anything.
+//
+// 200 with the plan; 409 with the plan and a detail when a STRICT_FAIL
+// desired date cannot be met; 422 for a bad request; 404 naming an unknown
+// item or warehouse; 503 when ERPNext cannot be reached.
+func (s *Server) postPromise(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	req, errs := decodePromiseRequest(body, s.quoteRules())
+	if errs != nil {
+		return validationFailed(errs)
+	}
+	ctx := c.Request().Context()
+	q, err := s.quote(ctx)
+	if err != nil {
+		return err
+	}
+	in, err := q.planner.ForQuote(ctx, req.Quote)
+	if err != nil {
+		return err
+	}
+	in.Order.Name = req.SalesOrder
+	plan, err := q.planner.Plan(in)
+	if err != nil {
+		return err
+	}
+	resp := newPromiseResponse(plan)
+	if plan.MissedStrict {
+		resp.Detail = strictFailDetail(plan)
+		return c.JSON(http.StatusConflict, resp)
+	}
+	return c.JSON(http.StatusOK, resp)
+}
