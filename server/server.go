@@ -74,17 +74,20 @@ type Deps struct {
 	HealthTTL time.Duration
 	// ReadyTimeout bounds each readiness check (2 s when zero).
 	ReadyTimeout time.Duration
+	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
+	Quote QuoteDeps
 }
 
 // Server is the HTTP server.
 type Server struct {
-	deps      Deps
-	log       *slog.Logger
-	echo      *echo.Echo
-	http      *http.Server
-	metrics   *metrics
-	health    *healthCache
-	dashboard *asynqmon.HTTPHandler
+	deps       Deps
+	log        *slog.Logger
+	echo       *echo.Echo
+	http       *http.Server
+	metrics    *metrics
+	health     *healthCache
+	dashboard  *asynqmon.HTTPHandler
+	quoteState *quoteState
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -119,7 +122,7 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{deps: d, log: d.Logger, health: &healthCache{}}
+	s := &Server{deps: d, log: d.Logger, health: &healthCache{}, quoteState: &quoteState{}}
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}
@@ -185,7 +188,14 @@ func (s *Server) routes() {
 		e.Any(DashboardPath, h, mw...)
 		e.Any(DashboardPath+"/*", h, mw...)
 	}
-	// The quote API (server/quote*.go) adds its routes here.
+	// The quote API (server/quote*.go).
+	e.POST("/otp/promise", s.postPromise)
+	e.POST("/otp/apply", s.postApply)
+	e.POST("/otp/procurement-suggest", s.postProcurementSuggest)
+	e.GET("/otp/sales-orders", s.getSalesOrders)
+	e.GET("/otp/sales-orders/:id", s.getSalesOrder)
+	e.GET("/api/items/stock", s.getItemStock)
+	e.GET("/openapi.json", s.getOpenAPI)
 }
 
 // Handler returns the HTTP handler, for tests and for embedding.
