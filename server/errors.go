@@ -2,9 +2,16 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/planner"
+	"github.com/erpnext-otp/otp/promise"
 )
 
 // Error is an error with the HTTP status and JSON body it is answered with:
@@ -53,6 +60,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		apiErr  *Error
 		httpErr *echo.HTTPError
 		tooBig  *http.MaxBytesError
+		unknown *planner.NotFoundError
+		erpErr  *erp.Error
 		status  int
 		body    errorBody
 	)
@@ -68,6 +77,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = http.StatusText(status)
 		}
 		body = errorBody{Error: msg}
+	// The quote API's domain errors (server/quote*.go).
+	case errors.As(err, &unknown):
+		status, body = http.StatusNotFound, errorBody{Error: "not found", Detail: unknownDetail(unknown)}
+	case isUnavailable(err):
+		status, body = http.StatusServiceUnavailable, errorBody{Error: "ERPNext unavailable", Detail: "ERPNext unavailable: " + err.Error()}
+		if errors.As(err, &erpErr) && erpErr.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(erpErr.RetryAfter.Seconds()+0.999)))
+		}
+	case errors.As(err, &erpErr):
+		status, body = http.StatusBadGateway, errorBody{Error: "ERPNext error", Detail: "ERPNext returned error: " + err.Error()}
+	case errors.Is(err, promise.ErrInvalidInput):
+		status, body = http.StatusUnprocessableEntity, errorBody{Error: "validation failed", Detail: []fieldError{
+			{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: nil},
+		}}
 	default:
 		status, body = http.StatusInternalServerError, errorBody{Error: "internal server error"}
 	}
@@ -82,4 +105,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err != nil {
 		s.log.Warn("write error response", "err", err)
 	}
+}
+
+// unknownDetail names what a quote asked for that ERPNext does not have:
+// "Item 'X' not found".
+func unknownDetail(e *planner.NotFoundError) string {
+	kind := e.Kind
+	if kind != "" {
+		kind = strings.ToUpper(kind[:1]) + kind[1:]
+	}
+	return fmt.Sprintf("%s '%s' not found", kind, e.Name)
 }
