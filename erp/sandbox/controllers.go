@@ -491,7 +491,7 @@ func (t *tx) updateMaterialRequests(po *document) error {
 			var total, done float64
 			for _, row := range c.Tables["items"] {
 				var ordered float64
-				for _, p := range t.all("Purchase Order") {
+				for _, p := range t.s.docs["Purchase Order"] {
 					if p.docstatus() != 1 {
 						continue
 					}
@@ -614,7 +614,7 @@ func (t *tx) updateOrdersFromReceipts(pr *document) error {
 			var total, done float64
 			for _, row := range c.Tables["items"] {
 				var rec float64
-				for _, p := range t.all("Purchase Receipt") {
+				for _, p := range t.s.docs["Purchase Receipt"] {
 					if p.docstatus() != 1 {
 						continue
 					}
@@ -708,7 +708,7 @@ func (t *tx) updateOrdersFromDeliveries(dn *document) error {
 			var total, done float64
 			for _, row := range c.Tables["items"] {
 				var del float64
-				for _, n := range t.all("Delivery Note") {
+				for _, n := range t.s.docs["Delivery Note"] {
 					if n.docstatus() != 1 || toInt(n.V["is_return"]) == 1 {
 						continue
 					}

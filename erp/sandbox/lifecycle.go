@@ -356,6 +356,11 @@ func (t *tx) save(d, before *document, givenModified string, flags ...opFlag) (*
 			return nil, permissionErr(doctype, ptype)
 		}
 	}
+	if action == actCancel {
+		if err := t.checkNoBackLinks(before, "Cancel"); err != nil {
+			return nil, err
+		}
+	}
 	d.V["modified"] = t.now()
 	d.V["modified_by"] = t.user
 	t.finishChildren(d)
@@ -494,9 +499,6 @@ func (t *tx) cancel(doctype, name string, flags ...opFlag) (*document, error) {
 	cur := t.get(doctype, name)
 	if cur == nil {
 		return nil, notFound(doctype, name)
-	}
-	if err := t.checkNoBackLinks(cur, "Cancel"); err != nil {
-		return nil, err
 	}
 	d := cur.clone()
 	d.V["docstatus"] = 2

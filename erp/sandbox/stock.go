@@ -79,7 +79,7 @@ func (t *tx) refreshBins(pairs [][2]string, actualDelta map[[2]string]float64) e
 // Orders not On Hold or Closed, not drop-shipped.
 func (t *tx) reservedQty(item, wh string) float64 {
 	var sum float64
-	for _, so := range t.all("Sales Order") {
+	for _, so := range t.s.docs["Sales Order"] {
 		if so.docstatus() != 1 {
 			continue
 		}
@@ -107,7 +107,7 @@ func (t *tx) reservedQty(item, wh string) float64 {
 // Purchase Orders not Closed or Delivered, lines not drop-shipped.
 func (t *tx) orderedQty(item, wh string) float64 {
 	var sum float64
-	for _, po := range t.all("Purchase Order") {
+	for _, po := range t.s.docs["Purchase Order"] {
 		if po.docstatus() != 1 {
 			continue
 		}
@@ -130,7 +130,7 @@ func (t *tx) orderedQty(item, wh string) float64 {
 // Material Requests; Material Issue requests subtract.
 func (t *tx) indentedQty(item, wh string) float64 {
 	var sum float64
-	for _, mr := range t.all("Material Request") {
+	for _, mr := range t.s.docs["Material Request"] {
 		if mr.docstatus() != 1 || str(mr.V["status"]) == "Stopped" {
 			continue
 		}
