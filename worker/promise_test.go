@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/tasks"
 )
 
 const soName = "SAL-ORD-2026-00001"
@@ -458,5 +459,32 @@ func TestRetryDelay(t *testing.T) {
 	short := &erp.Error{Kind: erp.KindRateLimited, Status: http.StatusTooManyRequests, RetryAfter: time.Second}
 	if d := RetryDelay(3, short, task); d < 8*time.Second {
 		t.Errorf("RetryDelay(3, Retry-After 1s) = %v, want the backoff (≥ 8 s)", d)
+	}
+}
+
+func TestRegisterRoutesEveryTaskType(t *testing.T) {
+	e := MustEnv(t, withSupply(newFakeERP(testOrder(0))))
+	mux := asynq.NewServeMux()
+	e.w.Register(mux)
+	ctx := context.Background()
+	if err := mux.ProcessTask(ctx, MustPromiseTask(t, soName, "")); err != nil {
+		t.Fatalf("%s: %v", tasks.TypePromiseOrder, err)
+	}
+	if len(e.erp.updates) != 1 {
+		t.Errorf("promise task: updates = %d, want 1", len(e.erp.updates))
+	}
+	supply, err := tasks.NewSupplyChangedTask(tasks.SupplyChanged{DocType: "Purchase Order", Name: "PO-1", Items: []string{"SKU-001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mux.ProcessTask(ctx, supply); err != nil {
+		t.Fatalf("%s: %v", tasks.TypeSupplyChanged, err)
+	}
+	if err := mux.ProcessTask(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatalf("%s: %v", tasks.TypeReconcile, err)
+	}
+	c := e.erp.Calls()
+	if c["OpenSalesOrderLines"] != 2 || c["SalesOrdersModifiedSince"] != 1 {
+		t.Errorf("calls = %v, want the supply handler's open-lines read and the sweep's list", c)
 	}
 }
