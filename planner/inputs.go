@@ -138,7 +138,7 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 	g.Go(func() (err error) {
 		poLines, err = p.r.OpenPurchaseOrderLines(gctx, items)
 		if isPermission(err) {
-			p.log.WarnContext(ctx, "planner: purchase orders not readable", "err", err)
+			p.warnOnce(ctx, "purchase-orders", "planner: purchase orders not readable; promises are LOW", "err", err)
 			warn[0] = WarningPurchaseOrders
 			return nil
 		}
@@ -147,7 +147,7 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 	g.Go(func() (err error) {
 		soLines, err = p.r.OpenSalesOrderLines(gctx, items)
 		if isPermission(err) {
-			p.log.WarnContext(ctx, "planner: sales orders not readable", "err", err)
+			p.warnOnce(ctx, "sales-orders", "planner: sales orders not readable; promises are LOW", "err", err)
 			warn[1] = WarningSalesOrders
 			return nil
 		}

@@ -387,6 +387,18 @@ func TestReadFailures(t *testing.T) {
 			if diff := cmp.Diff(tt.wantWarnings, in.Supply.Warnings); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
+			if tt.wantErr != nil {
+				return
+			}
+			// No stock and supply unknown: the earlier OTP's answer for a PO
+			// access error (otp-v1-reference.md §2.1 step 7).
+			plan, err := p.Plan(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.Status != promise.StatusCannotPromiseReliably || plan.Confidence != promise.ConfidenceLow {
+				t.Errorf("plan = %s %s, want CANNOT_PROMISE_RELIABLY LOW", plan.Status, plan.Confidence)
+			}
 		})
 	}
 }
