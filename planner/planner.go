@@ -11,7 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -149,14 +149,11 @@ func Fingerprint(in Inputs) string {
 		Supply:      sortedSupply(in.Supply),
 		Calendar:    in.Calendar,
 	}
-	// Marshal cannot fail: the struct holds only numbers, strings, slices
-	// and maps keyed by Date (a TextMarshaler).
-	b, err := json.Marshal(canon)
-	if err != nil {
-		panic("planner: fingerprint: " + err.Error())
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
+	// fmt prints maps sorted by key and Dates through their String method,
+	// so equal inputs print the same.
+	h := sha256.New()
+	fmt.Fprintf(h, "%+v", canon)
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // sortedSupply returns s with its lists in a canonical order, leaving s alone.

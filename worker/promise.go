@@ -130,7 +130,7 @@ func (w *Worker) writeBack(ctx context.Context, log *slog.Logger, so *erp.SalesO
 	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
 		"status", plan.Status, "fields", len(fields), "lines", len(lines))
 
-	if so.PromiseDate == dateField(plan.PromiseDate) && so.Confidence == string(plan.Confidence) {
+	if so.PromiseDate == plan.PromiseDate.String() && so.Confidence == string(plan.Confidence) {
 		return nil
 	}
 	// The promise is saved; a failed comment is logged, not retried: a retry
@@ -154,7 +154,7 @@ func changes(so *erp.SalesOrder, plan promise.Plan) (map[string]any, map[string]
 			fields[field] = nullable(want)
 		}
 	}
-	set(erp.FieldPromiseDate, so.PromiseDate, dateField(plan.PromiseDate))
+	set(erp.FieldPromiseDate, so.PromiseDate, plan.PromiseDate.String())
 	set(erp.FieldConfidence, so.Confidence, string(plan.Confidence))
 	set(erp.FieldPromiseStatus, so.PromiseStatus, string(plan.Status))
 	set(erp.FieldExplanation, so.Explanation, plan.Explanation)
@@ -174,7 +174,7 @@ func changes(so *erp.SalesOrder, plan promise.Plan) (map[string]any, map[string]
 			continue // delivered lines keep what they have
 		}
 		row := map[string]any{}
-		if d := dateField(lp.PromiseDate); it.LinePromiseDate != d {
+		if d := lp.PromiseDate.String(); it.LinePromiseDate != d {
 			row[erp.FieldLinePromiseDate] = nullable(d)
 		}
 		if c := string(lp.Confidence); it.LineConfidence != c {
@@ -189,9 +189,6 @@ func changes(so *erp.SalesOrder, plan promise.Plan) (map[string]any, map[string]
 	}
 	return fields, lines
 }
-
-// dateField is d as ERPNext shows it: "YYYY-MM-DD", or "" for no date.
-func dateField(d promise.Date) string { return d.String() }
 
 // nullable sends "" as JSON null, which is how ERPNext stores an empty
 // field and how it reads back (absent, so "").
