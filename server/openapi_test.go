@@ -1,0 +1,68 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOpenAPIServedAsWritten(t *testing.T) {
+	q := MustQuoteEnv(t)
+	status, body := q.call(t, http.MethodGet, "/openapi.json", nil)
+	if status != http.StatusOK || string(body) != openAPI {
+		t.Errorf("GET /openapi.json: status %d, %d bytes; want 200 and the embedded document (%d bytes)", status, len(body), len(openAPI))
+	}
+}
+
+// TestOpenAPIDescribesEveryQuoteRoute: the description and the route table
+// name the same operations (MustSpec has already validated the document).
+func TestOpenAPIDescribesEveryQuoteRoute(t *testing.T) {
+	q := MustQuoteEnv(t)
+	var routed []string
+	for _, r := range q.srv.echo.Routes() {
+		if strings.HasPrefix(r.Path, "/otp/") || strings.HasPrefix(r.Path, "/api/") || r.Path == "/openapi.json" {
+			// Echo's ":id" is OpenAPI's "{sales_order_id}".
+			routed = append(routed, r.Method+" "+strings.Replace(r.Path, ":id", "{sales_order_id}", 1))
+		}
+	}
+	var described []string
+	for path, item := range q.spec.doc.Paths.Map() {
+		for method := range item.Operations() {
+			described = append(described, method+" "+path)
+		}
+	}
+	slices.Sort(routed)
+	slices.Sort(described)
+	if diff := cmp.Diff(described, routed); diff != "" {
+		t.Errorf("routes (-described +routed):\n%s", diff)
+	}
+}
+
+// TestOpenAPIRejectsWhatHandlersReject: requests the handlers refuse with
+// 422 are refused by the description too, where OpenAPI can say why.
+func TestOpenAPIRejectsWhatHandlersReject(t *testing.T) {
+	q := MustQuoteEnv(t)
+	for _, tt := range []struct{ path, body string }{
+		{"/otp/promise", `{"customer":"C","items":[]}`},
+		{"/otp/promise", `{"items":[{"item_code":"SKU-001","qty":1}]}`},
+		{"/otp/promise", `{"customer":"C","items":[{"item_code":"SKU-001","qty":0}]}`},
+		{"/otp/promise", `{"customer":"C","items":[{"item_code":"SKU-001","qty":1}],"desired_date":"soon"}`},
+		{"/otp/promise", `{"customer":"C","items":[{"item_code":"SKU-001","qty":1}],"rules":{"desired_date_mode":"X"}}`},
+		{"/otp/promise", `{"customer":"C","items":[{"item_code":"SKU-001","qty":1}],"rules":{"lead_time_buffer_days":-1}}`},
+		{"/otp/apply", `{"sales_order_id":"X","promise_date":"2026-12-04","confidence":"SURE"}`},
+		{"/otp/apply", `{"sales_order_id":"X","promise_date":"2026-12-04","confidence":"HIGH","action":"delete"}`},
+		{"/otp/procurement-suggest", `{"items":[{"item_code":"SKU-001","qty_needed":1,"reason":"r"}]}`},
+	} {
+		status, _ := q.call(t, http.MethodPost, tt.path, tt.body)
+		if status != http.StatusUnprocessableEntity {
+			t.Errorf("POST %s %s: status %d, want 422", tt.path, tt.body, status)
+			continue
+		}
+		if err := q.spec.validateRequest(http.MethodPost, tt.path, tt.body); err == nil {
+			t.Errorf("POST %s %s: the handler answers 422 but openapi.json accepts it", tt.path, tt.body)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
+)
+
+// FuzzDecodePromiseRequest feeds arbitrary bodies to the request decoder
+// and to POST /otp/promise (over an in-memory ERPNext, so that each input
+// costs microseconds). The decoder must never panic, must accept only what
+// the engine can plan, and the endpoint must never answer 5xx.
+//
+//	go test ./server -run '^$' -fuzz FuzzDecodePromiseRequest -fuzztime 30s
+//
+// Seeds: f.Add below and testdata/fuzz/FuzzDecodePromiseRequest.
+func FuzzDecodePromiseRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"customer":"C","items":[{"item_code":"SKU-001","qty":10}]}`,
+		`{"customer":"C","items":[{"item_code":"SKU-001","qty":"10","warehouse":null}],"desired_date":null,"rules":null}`,
+		`{"customer":"C","items":[{"item_code":"SKU-002","qty":3,"warehouse":"East - WH"}],"desired_date":"2026-12-01",` +
+			`"rules":{"no_weekends":"0","cutoff_time":"9:5","timezone":"Asia/Tokyo","lead_time_buffer_days":"2",` +
+			`"processing_lead_time_days":0,"desired_date_mode":"NO_EARLY_DELIVERY"}}`,
+		`{"customer":"C","items":[{"item_code":"SKU-001","qty":1e12}],"desired_date":"2026-11-25","rules":{"desired_date_mode":"STRICT_FAIL"}}`,
+		`{"customer":"C","items":[{"item_code":"SKU-001","qty":0.000001}],"rules":{"processing_lead_time_days":3660,"lead_time_buffer_days":3660}}`,
+		`{"customer":"C","items":[{"item_code":"NOPE","qty":1},{"item_code":"SKU-001","qty":1,"warehouse":"Nowhere"}]}`,
+		`{"customer":"C","items":[]}`,
+		`{"customer":1,"items":{"a":1}}`,
+		`[[[[[[[[[[]]]]]]]]]]`,
+		`{"customer":"C","items":[{"item_code":"\u0000","qty":"NaN"}]}`,
+		``,
+		`null`,
+	} {
+		f.Add([]byte(s))
+	}
+	srv := mustFuzzServer(f)
+	base := promise.DefaultRules()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, errs := decodePromiseRequest(body, base)
+		if errs == nil {
+			checkDecoded(t, req)
+		} else if len(errs) == 0 {
+			t.Fatal("rejected with an empty error list")
+		}
+
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/otp/promise", bytes.NewReader(body))
+		srv.Handler().ServeHTTP(rec, r)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+		if !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("status %d: body is not JSON: %q", rec.Code, rec.Body)
+		}
+		if errs != nil && rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("decoder rejected %q but the endpoint answered %d", body, rec.Code)
+		}
+	})
+}
+
+// checkDecoded asserts what the engine relies on.
+func checkDecoded(t *testing.T, req promiseRequest) {
+	t.Helper()
+	q := req.Quote
+	if len(q.Lines) == 0 || len(q.Lines) > maxQuoteLines {
+		t.Fatalf("%d lines accepted", len(q.Lines))
+	}
+	for _, l := range q.Lines {
+		if strings.TrimSpace(l.ItemCode) == "" || math.IsNaN(l.Qty) || l.Qty <= 0 || l.Qty > maxQty {
+			t.Fatalf("line accepted: %+v", l)
+		}
+	}
+	r := q.Rules
+	if r.Location == nil || r.CutoffHour < 0 || r.CutoffHour > 23 || r.CutoffMinute < 0 || r.CutoffMinute > 59 ||
+		r.ProcessingDays < 0 || r.ProcessingDays > maxRuleDays || r.BufferDays < 0 || r.BufferDays > maxRuleDays {
+		t.Fatalf("rules accepted: %+v", r)
+	}
+	switch q.Mode {
+	case promise.LatestAcceptable, promise.StrictFail, promise.NoEarlyDelivery:
+	default:
+		t.Fatalf("mode accepted: %q", q.Mode)
+	}
+}
+
+// mustFuzzServer is a server whose quote API reads fuzzERP.
+func mustFuzzServer(tb testing.TB) *Server {
+	tb.Helper()
+	e := MustEnv(tb, func(d *Deps) {
+		d.Quote = QuoteDeps{ERP: fuzzERP{}, DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}
+	})
+	return e.srv
+}
+
+// fuzzERP is a tiny ERPNext in memory: SKU-001 in stock, SKU-002 on a PO
+// and with a lead time, two warehouses, one company, no holiday list.
+type fuzzERP struct{}
+
+var errFuzzUnused = errors.New("fuzzERP: not used by POST /otp/promise")
+
+func (fuzzERP) SalesOrder(context.Context, string) (*erp.SalesOrder, error) {
+	return nil, errFuzzUnused
+}
+
+func (fuzzERP) Bins(_ context.Context, items, _ []string) ([]erp.Bin, error) {
+	var out []erp.Bin
+	for _, it := range items {
+		if it == "SKU-001" {
+			out = append(out, erp.Bin{ItemCode: it, Warehouse: "Stores - WH", ActualQty: 50, ReservedQty: 5})
+		}
+	}
+	return out, nil
+}
+
+func (fuzzERP) OpenPurchaseOrderLines(_ context.Context, items []string) ([]erp.PurchaseOrderLine, error) {
+	var out []erp.PurchaseOrderLine
+	for _, it := range items {
+		if it == "SKU-002" {
+			out = append(out, erp.PurchaseOrderLine{PurchaseOrder: "PO-1", Status: "To Receive and Bill", Name: "r1",
+				ItemCode: it, Warehouse: "East - WH", Qty: 20, ConversionFactor: 1, ScheduleDate: "2026-12-03"})
+		}
+	}
+	return out, nil
+}
+
+func (fuzzERP) OpenSalesOrderLines(_ context.Context, items []string) ([]erp.SalesOrderLine, error) {
+	var out []erp.SalesOrderLine
+	for _, it := range items {
+		if it == "SKU-001" {
+			out = append(out, erp.SalesOrderLine{SalesOrder: "SO-1", Status: "To Deliver and Bill", Name: "s1",
+				ItemCode: it, Warehouse: "Stores - WH", Qty: 5, StockQty: 5, ConversionFactor: 1, DeliveryDate: "2026-11-27"})
+		}
+	}
+	return out, nil
+}
+
+func (fuzzERP) Items(_ context.Context, codes []string) ([]erp.Item, error) {
+	var out []erp.Item
+	for _, c := range codes {
+		switch c {
+		case "SKU-001":
+			out = append(out, erp.Item{Code: c, IsStockItem: true})
+		case "SKU-002":
+			out = append(out, erp.Item{Code: c, IsStockItem: true, LeadTimeDays: 3})
+		}
+	}
+	return out, nil
+}
+
+func (fuzzERP) Warehouses(context.Context, string) ([]erp.Warehouse, error) {
+	return []erp.Warehouse{{Name: "Stores - WH", Company: "Fuzz Co"}, {Name: "East - WH", Company: "Fuzz Co"}}, nil
+}
+
+func (fuzzERP) CompanyHolidayList(context.Context, string) (string, error) { return "", nil }
+
+func (fuzzERP) HolidayList(context.Context, string) (*erp.HolidayList, error) {
+	return nil, errFuzzUnused
+}
+
+func (fuzzERP) Companies(context.Context) ([]string, error) { return []string{"Fuzz Co"}, nil }
+
+func (fuzzERP) SalesOrders(context.Context, erp.SalesOrderQuery) ([]erp.SalesOrderSummary, error) {
+	return nil, errFuzzUnused
+}
+
+func (fuzzERP) GetDoc(context.Context, string, string) (map[string]any, error) {
+	return nil, errFuzzUnused
+}
+
+func (fuzzERP) UpdateSalesOrder(context.Context, *erp.SalesOrder, map[string]any, map[string]map[string]any) (*erp.SalesOrder, error) {
+	return nil, errFuzzUnused
+}
+
+func (fuzzERP) AddComment(context.Context, string, string, string) error { return errFuzzUnused }
+
+func (fuzzERP) CreateMaterialRequest(context.Context, erp.MaterialRequest) (string, error) {
+	return "", errFuzzUnused
+}
+
+func (fuzzERP) BaseURL() string { return "http://erp.invalid" }
