@@ -142,8 +142,8 @@ func TestOrderPromiseFieldDefinitions(t *testing.T) {
 	step := migrations.Steps()[0]
 	docs := step.Documents(migrations.Config{})
 	type field struct {
-		DocType, FieldName, FieldType, InsertAfter, Options string
-		AllowOnSubmit, ReadOnly, NoCopy, Hidden, Collapsible  any
+		DocType, FieldName, FieldType, InsertAfter, Options  string
+		AllowOnSubmit, ReadOnly, NoCopy, Hidden, Collapsible any
 	}
 	var got []field
 	for _, d := range docs {
