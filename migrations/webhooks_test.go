@@ -55,7 +55,9 @@ func TestWebhookDefinitions(t *testing.T) {
 		}
 	}
 	const notOTP = `doc.modified_by != "otp@example.com"`
-	u := func(slug, ev string) string { return "https://otp.example.com/webhooks/erpnext/" + slug + "?event=" + ev }
+	u := func(slug, ev string) string {
+		return "https://otp.example.com/webhooks/erpnext/" + slug + "?event=" + ev
+	}
 	want := []hook{
 		{"OTP Sales Order on_update", "Sales Order", "on_update", u("sales-order", "on_update"), "doc.docstatus == 0 and " + notOTP},
 		{"OTP Sales Order on_submit", "Sales Order", "on_submit", u("sales-order", "on_submit"), notOTP},
@@ -159,8 +161,8 @@ func TestMigratedWebhooksDeliverValidSignedJSON(t *testing.T) {
 	want := []delivery{
 		{soPath, "on_update", "Sales Order", name},
 		{soPath, "on_submit", "Sales Order", name},
-		{soPath, "on_change", "Sales Order", name}, // submit
-		{soPath, "on_change", "Sales Order", name}, // the planner's save; OTP's own sent nothing
+		{soPath, "on_change", "Sales Order", name},      // submit
+		{soPath, "on_change", "Sales Order", name},      // the planner's save; OTP's own sent nothing
 		{poPath, "on_submit", "Purchase Order", poName}, // inserted submitted: no on_change during insert (§1.2)
 		{soPath, "on_cancel", "Sales Order", name},
 		{poPath, "on_cancel", "Purchase Order", poName},
