@@ -170,9 +170,10 @@ func (s nullString) MarshalJSON() ([]byte, error) {
 	return json.Marshal(string(s))
 }
 
-// promiseResponse is v1's PromiseResponse (nulls serialised), plus
-// explanation and procurement_suggestions; detail is set only on a 409.
-type promiseResponse struct {
+// PromiseResponse is the body of POST /otp/promise: v1's PromiseResponse
+// (nulls serialised), plus explanation and procurement_suggestions; detail
+// is set only on a 409. `otp promise --json` prints it too.
+type PromiseResponse struct {
 	Status                 promise.Status          `json:"status"`
 	PromiseDate            nullDate                `json:"promise_date"`
 	PromiseDateRaw         nullDate                `json:"promise_date_raw"`
@@ -235,9 +236,9 @@ type procurementSuggestion struct {
 	Reason     string  `json:"reason"`
 }
 
-// newPromiseResponse turns a plan into the response body.
-func newPromiseResponse(p promise.Plan) promiseResponse {
-	r := promiseResponse{
+// NewPromiseResponse turns a plan into the response body.
+func NewPromiseResponse(p promise.Plan) PromiseResponse {
+	r := PromiseResponse{
 		Status:                 p.Status,
 		PromiseDate:            nullDate(p.PromiseDate),
 		PromiseDateRaw:         nullDate(p.PromiseDateRaw),
@@ -345,7 +346,7 @@ func (s *Server) postPromise(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp := newPromiseResponse(plan)
+	resp := NewPromiseResponse(plan)
 	if plan.MissedStrict {
 		resp.Detail = strictFailDetail(plan)
 		return c.JSON(http.StatusConflict, resp)

@@ -411,6 +411,16 @@ func TestPromiseHappyPaths(t *testing.T) {
 				OnTime: ptr(true), Sources: []string{"SKU-001: stock 1 2026-11-25 2026-11-26"}},
 		},
 		{
+			// The README's example: the SKU-050 line waits for the PO as
+			// above, SKU-001 ships from stock; the order, Friday 12-04, is
+			// 3 days after the desired Tuesday.
+			name: "README example",
+			body: quoteBody([]map[string]any{line("SKU-050", 5), line("SKU-001", "10")}, map[string]any{"desired_date": "2026-12-01"}),
+			want: promiseSummary{Status: "OK", PromiseDate: ptr("2026-12-04"), Raw: "2026-12-04", Confidence: "MEDIUM", CanFulfill: true,
+				OnTime: ptr(false), Sources: []string{"SKU-050: purchase_order 5 2026-12-02 2026-12-03 " + demo.OpenPO,
+					"SKU-001: stock 10 2026-11-25 2026-11-26"}},
+		},
+		{
 			// No delivery before Tuesday 12-01: the promise is held to it.
 			name: "no early delivery",
 			body: quoteBody([]map[string]any{line("SKU-001", 1)},
