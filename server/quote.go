@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,9 +130,18 @@ func (q *quoteCtx) today(now time.Time) promise.Date {
 	return promise.DateOf(now.In(q.rules.Location))
 }
 
-// readBody reads a request body of at most MaxBodyBytes (413 past that).
+// readBody reads a JSON request body of at most MaxBodyBytes (413 past
+// that). The body must be declared JSON (415 otherwise), as FastAPI read
+// only declared JSON: a browser cannot send that cross-origin without a
+// CORS preflight, so another site cannot make a visitor's browser write
+// through /otp/apply.
 func readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
+	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Message: "unsupported media type",
+			Detail: "Content-Type must be application/json"}
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError

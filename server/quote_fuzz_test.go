@@ -54,6 +54,7 @@ func FuzzDecodePromiseRequest(f *testing.F) {
 
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodPost, "/otp/promise", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
 		srv.Handler().ServeHTTP(rec, r)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)

@@ -231,6 +231,31 @@ func TestPromiseBodyTooLarge(t *testing.T) {
 	}
 }
 
+func TestQuotePostsWantJSON(t *testing.T) {
+	q := MustQuoteEnv(t)
+	for _, path := range []string{"/otp/promise", "/otp/apply", "/otp/procurement-suggest"} {
+		for _, ct := range []string{"text/plain;charset=UTF-8", "application/x-www-form-urlencoded", ""} {
+			req, _ := http.NewRequest(http.MethodPost, q.otp.URL+path, strings.NewReader(`{"customer":"C","items":[{"item_code":"SKU-001","qty":1}]}`))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			resp, err := q.otp.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b struct{ Detail string }
+			err = json.NewDecoder(resp.Body).Decode(&b)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusUnsupportedMediaType || b.Detail != "Content-Type must be application/json" {
+				t.Errorf("POST %s as %q: %d %q (%v), want 415", path, ct, resp.StatusCode, b.Detail, err)
+			}
+		}
+	}
+	if n := q.sb.Requests("PUT /api/resource/Sales Order") + q.sb.Requests("POST /api/resource/Material Request"); n != 0 {
+		t.Errorf("ERPNext writes = %d, want 0", n)
+	}
+}
+
 // TestPromiseERPNextUnavailable: ERPNext down, failing or refusing to be
 // asked by the breaker gives 503 with a detail, never 500.
 func TestPromiseERPNextUnavailable(t *testing.T) {
@@ -290,6 +315,7 @@ func TestPromiseERPNextUnavailable(t *testing.T) {
 		MustCall[promiseBody](t, q, http.MethodPost, "/otp/promise", body, http.StatusOK)
 		q.sb.FailNext(10, http.StatusTooManyRequests, `{"exc_type":"RateLimitExceededError"}`, http.Header{"Retry-After": {"30"}})
 		req, _ := http.NewRequest(http.MethodPost, q.otp.URL+"/otp/promise", strings.NewReader(`{"customer":"C","items":[{"item_code":"SKU-001","qty":1}]}`))
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := q.otp.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
