@@ -1,0 +1,496 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/erpnext-otp/otp/config"
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/planner"
+	"github.com/erpnext-otp/otp/server"
+	"github.com/erpnext-otp/otp/tasks"
+	"github.com/erpnext-otp/otp/worker"
+)
+
+// role is what one process does: serve HTTP, work the queues, or both.
+type role int
+
+const (
+	roleServe role = 1 << iota
+	roleWork
+)
+
+// runRoles is the serve/work/all subcommand: start, wait for SIGTERM or a
+// failure, shut down in order.
+func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		if err := parseFlags(newFlags("", stderr), args); err != nil {
+			return err
+		}
+		cfg, err := config.FromEnv()
+		if err != nil {
+			return err
+		}
+		m := &Main{Config: cfg, Roles: r, Logger: newLogger(stderr, cfg.SlogLevel()), Out: stdout, Version: version}
+		if err := m.Run(ctx); err != nil {
+			return errors.Join(err, m.Close())
+		}
+		select {
+		case <-ctx.Done():
+			m.Logger.Info("shutting down", "reason", "signal")
+		case err = <-m.Failed():
+			m.Logger.Error("shutting down", "reason", err)
+		}
+		return errors.Join(err, m.Close())
+	}
+}
+
+// Main is one run of OTP: it wires the dependencies the configuration asks
+// for, starts them, and stops them in order (benbjohnson/wtf's Main).
+type Main struct {
+	Config  config.Config
+	Roles   role
+	Logger  *slog.Logger
+	Out     io.Writer // where the start-up banner goes
+	Version string
+	// Now is the clock handed to the worker and the sandbox (time.Now when nil).
+	Now func() time.Time
+
+	// Set by Run.
+	HTTPURL    string // where OTP answers, e.g. http://127.0.0.1:8001
+	SandboxURL string // the embedded sandbox, when there is one
+	Sandbox    *sandbox.Sandbox
+	ERP        *erp.Client
+	Redis      redis.UniversalClient
+	RedisOpt   asynq.RedisConnOpt
+
+	// pollEvery is how often idle workers look for tasks and due retries
+	// (asynq's TaskCheckInterval and DelayedTaskCheckInterval); 0 keeps
+	// asynq's 1 s and 5 s, the embedded Redis uses 200 ms.
+	pollEvery     time.Duration
+	webhookSecret string
+	apiUser       string
+	miniredis     *miniredis.Miniredis
+	stopTTL       func()
+	sandboxHTTP   *http.Server
+	server        *server.Server
+	queue         *asynq.Client
+	inspector     *asynq.Inspector
+	asynqServer   *asynq.Server
+	scheduler     *asynq.Scheduler
+	erpMetrics    *erpMetrics
+	failed        chan error
+	closeOnce     sync.Once
+	closeErr      error
+}
+
+// Failed reports a component that stopped on its own (the HTTP listener,
+// the embedded sandbox).
+func (m *Main) Failed() <-chan error { return m.failed }
+
+func (m *Main) fail(err error) {
+	select {
+	case m.failed <- err:
+	default:
+	}
+}
+
+// Run starts every component and returns; Close stops them.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Out == nil {
+		m.Out = io.Discard
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	m.failed = make(chan error, 1)
+	cfg := m.Config
+
+	if err := m.openRedis(); err != nil {
+		return err
+	}
+	if err := m.openERPNext(); err != nil {
+		return err
+	}
+
+	var ln net.Listener
+	if m.Roles&roleServe != 0 {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("OTP_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
+		m.HTTPURL = localURL(ln.Addr().String())
+	}
+
+	m.webhookSecret = cfg.WebhookSecret
+	if m.Sandbox != nil {
+		if m.webhookSecret == "" {
+			m.webhookSecret = randomHex(16)
+		}
+		target := cfg.PublicURL
+		if m.HTTPURL != "" {
+			target = m.HTTPURL
+		}
+		if err := setUpDevSite(ctx, m.ERP, devSite{
+			WebhookURL: target + "/webhooks/erpnext/sales-order",
+			Secret:     m.webhookSecret,
+			APIUser:    m.apiUser,
+		}); err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return fmt.Errorf("set up the sandbox for OTP: %w", err)
+		}
+	}
+
+	if ln != nil {
+		if err := m.startServer(ln); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	if m.Roles&roleWork != 0 {
+		if err := m.startWorker(ctx); err != nil {
+			return err
+		}
+	}
+	m.banner()
+	return nil
+}
+
+// openRedis connects to REDIS_URL, or starts an in-process miniredis.
+func (m *Main) openRedis() error {
+	if m.Config.EmbeddedRedis() {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("start embedded miniredis: %w", err)
+		}
+		m.miniredis = mr
+		m.stopTTL = expireKeys(mr)
+		m.RedisOpt = asynq.RedisClientOpt{Addr: mr.Addr()}
+		if m.pollEvery == 0 {
+			m.pollEvery = 200 * time.Millisecond // in-process: polling costs nothing
+		}
+		m.Logger.Warn("REDIS_URL is unset: using an in-process miniredis; queued tasks are lost when OTP stops", "addr", mr.Addr())
+	} else {
+		m.RedisOpt = m.Config.RedisConnOpt()
+	}
+	rdb, ok := m.RedisOpt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("REDIS_URL: unsupported connection type %T", m.RedisOpt)
+	}
+	m.Redis = rdb
+	m.queue = asynq.NewClientFromRedisClient(rdb)
+	m.inspector = asynq.NewInspectorFromRedisClient(rdb)
+	return nil
+}
+
+// expireKeys counts down miniredis's TTLs once a second, so that asynq's
+// retention and unique locks expire as they would on Redis.
+func expireKeys(mr *miniredis.Miniredis) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				mr.FastForward(time.Second)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// openERPNext builds the ERPNext client, starting the sandbox first when
+// ERPNEXT_BASE_URL is unset.
+func (m *Main) openERPNext() error {
+	cfg := m.Config
+	base, key, secret := cfg.ERPNextBaseURL, cfg.ERPNextAPIKey, cfg.ERPNextAPISecret
+	m.apiUser = cfg.ERPNextAPIUser
+	if cfg.EmbeddedERPNext() {
+		sb, url, srv, err := startSandbox(cfg.SandboxAddr, m.Now, m.Logger, m.fail)
+		if err != nil {
+			return fmt.Errorf("OTP_SANDBOX_ADDR %s: %w", cfg.SandboxAddr, err)
+		}
+		m.Sandbox, m.SandboxURL, m.sandboxHTTP = sb, url, srv
+		key, secret = sb.Credentials()
+		base = url
+		m.apiUser = sb.APIUser()
+		m.Logger.Warn("ERPNEXT_BASE_URL is unset: using the in-process ERPNext sandbox with demo data", "url", url)
+	}
+	m.erpMetrics = newERPMetrics()
+	client, err := erp.New(base, key, secret,
+		erp.WithTimeout(cfg.RequestTimeout.Duration()),
+		erp.WithLogger(m.Logger.With("component", "erp")),
+		erp.WithObserver(m.erpMetrics.observe),
+		erp.WithUserAgent("otp/"+m.Version),
+	)
+	if err != nil {
+		return fmt.Errorf("ERPNEXT_BASE_URL: %w", err)
+	}
+	m.ERP = client
+	return nil
+}
+
+func (m *Main) startServer(ln net.Listener) error {
+	cfg := m.Config
+	srv, err := server.New(server.Deps{
+		Queue:             m.queue,
+		Versions:          tasks.NewVersions(m.Redis),
+		Redis:             m.Redis,
+		ERP:               m.ERP,
+		BreakerState:      func() string { return string(m.ERP.BreakerState()) },
+		Inspector:         m.inspector,
+		DashboardRedis:    m.RedisOpt,
+		DashboardUser:     cfg.DashboardUser,
+		DashboardPassword: cfg.DashboardPassword,
+		WebhookSecret:     m.webhookSecret,
+		Production:        cfg.Production(),
+		Version:           m.Version,
+		Logger:            m.Logger.With("component", "http"),
+		Now:               m.Now,
+		Quote: server.QuoteDeps{
+			ERP:              m.ERP,
+			Company:          cfg.Company,
+			DefaultWarehouse: cfg.DefaultWarehouse,
+			Rules:            cfg.Rules(),
+			Weekend:          cfg.Weekend(),
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Registerer().Register(m.erpMetrics); err != nil {
+		return fmt.Errorf("register ERPNext metrics: %w", err)
+	}
+	m.server = srv
+	go func() {
+		if err := srv.Serve(ln); err != nil {
+			m.fail(err)
+		}
+	}()
+	m.Logger.Info("http server listening", "url", m.HTTPURL)
+	return nil
+}
+
+func (m *Main) startWorker(ctx context.Context) error {
+	cfg := m.Config
+	if m.apiUser == "" {
+		cctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout.Duration())
+		user, err := m.ERP.LoggedUser(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("find the ERPNext API user (or set ERPNEXT_API_USER): %w", err)
+		}
+		m.apiUser = user
+	}
+	log := m.Logger.With("component", "worker")
+	p := planner.New(m.ERP, planner.Config{
+		Company:          cfg.Company,
+		DefaultWarehouse: cfg.DefaultWarehouse,
+		Rules:            cfg.Rules(),
+		Weekend:          cfg.Weekend(),
+	}, planner.WithClock(m.Now), planner.WithLogger(log))
+	w := worker.New(worker.Deps{
+		ERP:      m.ERP,
+		Planner:  p,
+		Versions: tasks.NewVersions(m.Redis),
+		Enqueuer: m.queue,
+		Redis:    m.Redis,
+		APIUser:  m.apiUser,
+		Logger:   log,
+		Now:      m.Now,
+		Location: cfg.Location(),
+	})
+	mux := asynq.NewServeMux()
+	w.Register(mux)
+	m.asynqServer = asynq.NewServerFromRedisClient(m.Redis, asynq.Config{
+		Concurrency:       cfg.WorkerConcurrency,
+		TaskCheckInterval: m.pollEvery,
+		// Retries (e.g. an order locked by a running task) move to the queue this often.
+		DelayedTaskCheckInterval: m.pollEvery,
+		Queues:                   tasks.Queues,
+		RetryDelayFunc:           worker.RetryDelay,
+		IsFailure:                worker.IsFailure,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		Logger:                   asynqLogger{log},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			id, _ := asynq.GetTaskID(ctx)
+			level := slog.LevelWarn
+			if !worker.IsFailure(err) {
+				level = slog.LevelDebug // expected, e.g. the order is locked by another worker
+			}
+			log.Log(ctx, level, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
+		}),
+	})
+	if err := m.asynqServer.Start(mux); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+
+	m.scheduler = asynq.NewSchedulerFromRedisClient(m.Redis, &asynq.SchedulerOpts{
+		Location: cfg.Location(),
+		Logger:   asynqLogger{log},
+	})
+	// Unique: with several `otp work` processes, one sweep per interval.
+	every := cfg.ReconcileInterval
+	if _, err := m.scheduler.Register("@every "+every.String(), tasks.NewReconcileTask(asynq.Unique(every))); err != nil {
+		return fmt.Errorf("schedule reconcile: %w", err)
+	}
+	if err := m.scheduler.Start(); err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	log.Info("workers started", "concurrency", cfg.WorkerConcurrency, "reconcile_every", every.String(), "api_user", m.apiUser)
+	return nil
+}
+
+// Close stops everything Run started, in order: the HTTP server (in-flight
+// requests finish), the workers (in-flight tasks finish or go back to the
+// queue), the scheduler, the clients, then the embedded Redis and sandbox.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
+	var errs []error
+	timeout := m.Config.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 25 * time.Second
+	}
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.asynqServer != nil {
+		m.asynqServer.Shutdown()
+	}
+	if m.scheduler != nil {
+		m.scheduler.Shutdown()
+	}
+	// The asynq client and inspector share m.Redis: closing it closes them.
+	if m.Redis != nil {
+		errs = append(errs, m.Redis.Close())
+	}
+	if m.sandboxHTTP != nil {
+		// OTP's own clients are its only callers and are stopped by now;
+		// Shutdown would wait 5 s for connections dialled but never used.
+		errs = append(errs, m.sandboxHTTP.Close())
+	}
+	if m.Sandbox != nil {
+		m.Sandbox.Close()
+	}
+	if m.stopTTL != nil {
+		m.stopTTL()
+	}
+	if m.miniredis != nil {
+		m.miniredis.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// banner prints where everything is.
+func (m *Main) banner() {
+	w := m.Out
+	fmt.Fprintf(w, "OTP %s is running (%s).\n", m.Version, rolesName(m.Roles))
+	if m.HTTPURL != "" {
+		fmt.Fprintf(w, "  OTP:        %s   (health: %s/health, metrics: %s/metrics)\n", m.HTTPURL, m.HTTPURL, m.HTTPURL)
+		if m.Config.DashboardEnabled() {
+			creds := "no password: set OTP_DASHBOARD_USER and OTP_DASHBOARD_PASSWORD"
+			if m.Config.DashboardUser != "" {
+				creds = "user " + m.Config.DashboardUser + ", password from OTP_DASHBOARD_PASSWORD"
+			}
+			fmt.Fprintf(w, "  Dashboard:  %s%s/   (%s)\n", m.HTTPURL, server.DashboardPath, creds)
+		}
+	}
+	if m.miniredis != nil {
+		fmt.Fprintf(w, "  Redis:      embedded miniredis at %s (REDIS_URL unset)\n", m.miniredis.Addr())
+	}
+	if m.Sandbox != nil {
+		fmt.Fprintf(w, "  Sandbox:    %s   (ERPNext stand-in, %s)\n", m.SandboxURL, m.Sandbox.AuthHeader())
+		if m.HTTPURL != "" && m.Roles&roleWork != 0 {
+			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n\n", demoCurl(m.SandboxURL, m.Sandbox.AuthHeader(), demoOrder(m.Sandbox)))
+		}
+	}
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}
+
+func rolesName(r role) string {
+	switch r {
+	case roleServe:
+		return "serve"
+	case roleWork:
+		return "work"
+	}
+	return "serve + work"
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// erpMetrics counts and times ERPNext requests for /metrics.
+type erpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newERPMetrics() *erpMetrics {
+	return &erpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otp_erpnext_requests_total",
+			Help: "HTTP requests to ERPNext by method, route and status (0: no response).",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "otp_erpnext_request_duration_seconds",
+			Help:    "Time ERPNext took to answer, by method and route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method", "route"}),
+	}
+}
+
+func (e *erpMetrics) observe(method, route string, status int, d time.Duration) {
+	e.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	e.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+func (e *erpMetrics) Describe(ch chan<- *prometheus.Desc) {
+	e.requests.Describe(ch)
+	e.duration.Describe(ch)
+}
+
+func (e *erpMetrics) Collect(ch chan<- prometheus.Metric) {
+	e.requests.Collect(ch)
+	e.duration.Collect(ch)
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+)
+
+// runHealthcheck is the Docker HEALTHCHECK: GET /health of the otp in this
+// container, exit 0 on 200. It needs no curl in the image.
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("healthcheck", stderr)
+	addr := os.Getenv("OTP_HTTP_ADDR")
+	if addr == "" {
+		addr = ":8001"
+	}
+	url := fs.String("url", localURL(addr)+"/health", "the health URL to probe")
+	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s: %s", *url, resp.Status, body)
+	}
+	fmt.Fprintf(stdout, "%s\n", body)
+	return nil
+}
+
+// localURL turns a listen address (":8001", "0.0.0.0:8001", "[::]:8001")
+// into a URL a client on this host can use.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
