@@ -79,7 +79,11 @@ func WritePlan(w io.Writer, p *Plan, dryRun bool) error {
 		if a.Call != nil && !a.Done {
 			op += " (not done)"
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", a.Step, a.DocType, a.Name, op, a.Detail)
+		line := fmt.Sprintf("%s\t%s %s\t%s", a.Step, a.DocType, a.Name, op)
+		if a.Detail != "" {
+			line += "\t" + a.Detail
+		}
+		fmt.Fprintln(tw, line)
 		if counts[a.Op] == 0 {
 			order = append(order, a.Op)
 		}
