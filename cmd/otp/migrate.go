@@ -94,6 +94,15 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 
+	err = migrate(ctx, client, sub, mcfg, *dryRun, cfg, stdout, stderr)
+	if errors.Is(err, erp.ErrPermission) {
+		err = fmt.Errorf("%w (`otp migrate check` lists what the API user may do)", err)
+	}
+	return err
+}
+
+// migrate runs status, up or down.
+func migrate(ctx context.Context, client *erp.Client, sub string, mcfg migrations.Config, dryRun bool, cfg config.Config, stdout, stderr io.Writer) error {
 	if mcfg.APIUser == "" {
 		user, err := client.LoggedUser(ctx)
 		if err != nil {
@@ -117,13 +126,13 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		return carryOut(ctx, client, plan, *dryRun, stdout)
+		return carryOut(ctx, client, plan, dryRun, stdout)
 	default: // down
 		plan, err := migrations.PlanDown(ctx, client, mcfg)
 		if err != nil {
 			return err
 		}
-		return carryOut(ctx, client, plan, *dryRun, stdout)
+		return carryOut(ctx, client, plan, dryRun, stdout)
 	}
 }
 

@@ -300,3 +300,25 @@ func mustSiteWebhooks(t *testing.T, a *app) []map[string]any {
 	}
 	return hooks
 }
+
+// Without System Manager, up's first write is refused (a missing document
+// reads as 404 whatever the permissions, as in Frappe): it stops there,
+// creating nothing, and points at `otp migrate check`.
+func TestMigrateUpWithoutPermission(t *testing.T) {
+	sb, base := startSandboxForTest(t, sandbox.WithUserRoles(sandbox.DefaultAPIUser, "Sales User"))
+	migrateEnv(t, sb, base, "https://otp.example.com", "x")
+	sb.ResetCounters()
+	out, err := otpMigrate(t, "up")
+	if !errors.Is(err, erp.ErrPermission) || !strings.Contains(err.Error(), "`otp migrate check` lists what the API user may do") {
+		t.Errorf("up as a Sales User: %v", err)
+	}
+	if n := sandboxWrites(sb); n != 1 {
+		t.Errorf("%d write requests, want the one refused: %v", n, sb.RequestCounts())
+	}
+	if !strings.Contains(out, "create (not done)") || regexp.MustCompile(`(?m) create$`).MatchString(out) {
+		t.Errorf("up's report does not say nothing was created:\n%s", out)
+	}
+	if _, err := sb.Get("Custom Field", "Sales Order-custom_otp_section"); err == nil {
+		t.Error("a custom field was created")
+	}
+}
