@@ -96,7 +96,20 @@ func WritePlan(w io.Writer, p *Plan, dryRun bool) error {
 	for _, op := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[op], op))
 	}
-	_, err := fmt.Fprintf(w, "\n%d writes: %s\n", len(p.Writes()), strings.Join(parts, ", "))
+	planned, done := 0, 0
+	for _, a := range p.Actions {
+		if a.Call != nil {
+			planned++
+			if a.Done {
+				done++
+			}
+		}
+	}
+	summary := fmt.Sprintf("%d writes", planned)
+	if done < planned {
+		summary = fmt.Sprintf("%d of %d writes made", done, planned)
+	}
+	_, err := fmt.Fprintf(w, "\n%s: %s\n", summary, strings.Join(parts, ", "))
 	return err
 }
 
