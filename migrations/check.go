@@ -26,8 +26,11 @@ type Need struct {
 	Migrate bool
 }
 
-// Needs are the permissions OTP's API user needs, in the order check prints them.
-var Needs = []Need{
+// Needs returns the permissions OTP's API user needs, in the order check
+// prints them.
+func Needs() []Need { return slices.Clone(needs) }
+
+var needs = []Need{
 	{DocType: "Sales Order", Perm: "read", Why: "read the order to promise, and competing orders", Probe: true, Required: true,
 		Roles: []string{"Sales User", "Sales Manager", "Maintenance User", "Accounts User", "Stock User"}},
 	{DocType: "Sales Order", Perm: "write", Why: "write the promise on draft orders", Required: true,
@@ -131,7 +134,7 @@ func Check(ctx context.Context, c Client, cfg Config) (*CheckResult, error) {
 	}
 
 	probed := map[string]error{}
-	for _, n := range Needs {
+	for _, n := range needs {
 		res := NeedResult{Need: n}
 		switch {
 		case admin:
