@@ -318,14 +318,23 @@ type event struct {
 	doctype, event, condition string
 }
 
+// WebhookTemplate returns the webhook_json OTP's webhooks for doctype use
+// ("Sales Order", "Purchase Order", "Purchase Receipt", "Delivery Note",
+// "Stock Entry"), or "" for another doctype.
+func WebhookTemplate(doctype string) string {
+	if doctype == "Sales Order" {
+		return jsonTemplate(salesOrderFields, salesOrderItemFields)
+	}
+	if f, ok := supplyFields[doctype]; ok {
+		return jsonTemplate(f[0], f[1])
+	}
+	return ""
+}
+
 func webhooks(step string, cfg Config, events []event) []resource {
 	out := make([]resource, len(events))
 	for i, e := range events {
-		f := supplyFields[e.doctype]
-		tmpl := jsonTemplate(f[0], f[1])
-		if e.doctype == "Sales Order" {
-			tmpl = jsonTemplate(salesOrderFields, salesOrderItemFields)
-		}
+		tmpl := WebhookTemplate(e.doctype)
 		out[i] = webhook{
 			step:      step,
 			DocType:   e.doctype,

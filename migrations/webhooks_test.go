@@ -382,3 +382,19 @@ func TestSecretDriftIsDetectedAndRepaired(t *testing.T) {
 		t.Errorf("status:\n%s", out.String())
 	}
 }
+
+func TestWebhookTemplate(t *testing.T) {
+	so := migrations.WebhookTemplate("Sales Order")
+	for _, want := range []string{`"name": {{ doc["name"] | tojson }},`, `"modified": {{ doc["modified"] | tojson }},`,
+		`"custom_otp_promise_date": {{ doc["custom_otp_promise_date"] | tojson }},`, `"item_code": {{ i["item_code"] | tojson }}`} {
+		if !strings.Contains(so, want) {
+			t.Errorf("Sales Order template lacks %s:\n%s", want, so)
+		}
+	}
+	if got := migrations.WebhookTemplate("Stock Entry"); !strings.Contains(got, `"t_warehouse": {{ i["t_warehouse"] | tojson }}`) {
+		t.Errorf("Stock Entry template:\n%s", got)
+	}
+	if got := migrations.WebhookTemplate("Customer"); got != "" {
+		t.Errorf("Customer template %q, want none", got)
+	}
+}
