@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,5 +228,58 @@ func TestErrorsAreJSON(t *testing.T) {
 		if got := decode[errBody](t, rec).Error; got != tt.error {
 			t.Errorf("%s %s: error = %q, want %q", tt.method, tt.path, got, tt.error)
 		}
+	}
+}
+
+// Shutdown stops taking connections but lets a request in flight finish.
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	e := MustEnv(t, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	e.srv.echo.GET("/slow", func(c echo.Context) error {
+		close(started)
+		<-release
+		return c.String(http.StatusOK, "done")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ln) }()
+	answer := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			answer <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answer <- fmt.Sprintf("%d %s", resp.StatusCode, b)
+	}()
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- e.srv.Shutdown(t.Context()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for { // the listener closes at once
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections during shutdown")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if got := <-answer; got != "200 done" {
+		t.Errorf("in-flight request got %q, want 200 done", got)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve after Shutdown: %v", err)
 	}
 }

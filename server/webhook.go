@@ -59,23 +59,32 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	id := tasks.PromiseOrderID(d.Name, d.Modified)
 	if d.Modified == "" {
 		// Without `modified` one save cannot be told from the next: give
 		// each delivery its own task rather than drop later saves as duplicates.
 		s.log.Warn("webhook without modified: duplicates cannot be recognised; add modified to the webhook template", "sales_order", d.Name)
 		id = tasks.PromiseOrderID(d.Name, "received "+s.deps.Now().UTC().Format(time.RFC3339Nano))
-	} else if _, err := s.deps.Versions.Record(ctx, d.Name, d.Modified); err != nil {
-		s.metrics.webhook("unavailable")
-		return unavailable("queue unavailable", err)
 	}
 	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c)}, asynq.TaskID(id))
 	if err != nil {
 		s.metrics.webhook("invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	return s.enqueue(c, task, id, "sales_order", d.Name, d.Modified)
+	status, body, err := s.enqueue(c, task, id, "sales_order", d.Name, d.Modified)
+	if err != nil {
+		return err
+	}
+	// Recorded after the task is safely queued: the record only lets older
+	// queued versions of the order finish without work, so failing to
+	// write it costs some ERPNext reads, while recording a version whose
+	// task was never queued would make those older tasks skip the order.
+	if d.Modified != "" {
+		if _, err := s.deps.Versions.Record(c.Request().Context(), d.Name, d.Modified); err != nil {
+			s.log.Warn("newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
+		}
+	}
+	return c.JSON(status, body)
 }
 
 // supplyWebhook queues a re-promise of the orders that a saved Purchase
@@ -109,26 +118,30 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 	}
 	// tasks sets the id; it is reported on success (asynq does not say
 	// which id a conflict was on, so a duplicate answers without one).
-	return s.enqueue(c, task, "", "document", d.Name, d.Modified)
+	status, body, err := s.enqueue(c, task, "", "document", d.Name, d.Modified)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, body)
 }
 
-// enqueue queues task and answers 202, or 200 when the same task id is
-// already queued or recently done (Frappe delivered the same save again).
-// id is the task's id when the caller set it.
-func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, key, name, modified string) error {
+// enqueue queues task: 202 "queued", or 200 "duplicate" when the same task
+// id is already queued or recently done (Frappe delivered the same save
+// again). id is the task's id when the caller set it.
+func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, key, name, modified string) (int, acceptedBody, error) {
 	info, err := s.deps.Queue.EnqueueContext(c.Request().Context(), task)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		s.metrics.webhook("duplicate")
 		s.log.Info("webhook duplicate", key, name, "modified", modified, "task_id", id)
-		return c.JSON(http.StatusOK, acceptedBody{Status: "duplicate", TaskID: id})
+		return http.StatusOK, acceptedBody{Status: "duplicate", TaskID: id}, nil
 	case err != nil:
 		s.metrics.webhook("unavailable")
-		return unavailable("queue unavailable", err)
+		return 0, acceptedBody{}, unavailable("queue unavailable", err)
 	}
 	s.metrics.webhook("queued")
 	s.log.Info("webhook queued", key, name, "modified", modified, "task_id", info.ID, "queue", info.Queue)
-	return c.JSON(http.StatusAccepted, acceptedBody{Status: "queued", TaskID: info.ID})
+	return http.StatusAccepted, acceptedBody{Status: "queued", TaskID: info.ID}, nil
 }
 
 // readDelivery reads, authenticates and decodes a webhook body.

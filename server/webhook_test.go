@@ -2,6 +2,9 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -323,5 +326,33 @@ func TestUnknownReceiverIs404(t *testing.T) {
 	}
 	if got := decode[errBody](t, rec).Error; got != `no webhook receiver for "journal-entry"` {
 		t.Errorf("error = %q", got)
+	}
+}
+
+// recorderFunc is a VersionRecorder with a function field.
+type recorderFunc func(ctx context.Context, order, modified string) (bool, error)
+
+func (f recorderFunc) Record(ctx context.Context, order, modified string) (bool, error) {
+	return f(ctx, order, modified)
+}
+
+// The version is recorded only after the task is queued, and failing to
+// record it does not lose the delivery: the task is queued and answered 202.
+func TestVersionRecordedAfterEnqueue(t *testing.T) {
+	var calls []string
+	var e *env
+	e = MustEnv(t, func(d *Deps) {
+		d.Versions = recorderFunc(func(ctx context.Context, order, modified string) (bool, error) {
+			calls = append(calls, fmt.Sprintf("%s %s, %d pending", order, modified, len(e.pending(t, tasks.QueuePromise))))
+			return false, errors.New("redis: connection reset")
+		})
+	})
+	rec := e.do(t, MustFixtures(t)[0].request())
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("status = %d %s, want 202", rec.Code, rec.Body)
+	}
+	want := []string{fixtureOrder + " " + fixtureModified + ", 1 pending"}
+	if diff := cmp.Diff(want, calls); diff != "" {
+		t.Errorf("Record calls (-want +got):\n%s", diff)
 	}
 }
