@@ -232,7 +232,10 @@ func firstDifference(have, want string) (string, string) {
 // kept to fields every ERPNext v15 site has; a missing one renders null.
 
 // jsonTemplate builds the webhook_json for a doctype: its fields, then its
-// items with their fields.
+// items with their fields, separated by commas. The separator's inline if
+// has an explicit else: Jinja before 3.0 rendered a missing else with the
+// environment's Undefined, which in Frappe is DebugUndefined, whose text
+// would break the JSON.
 func jsonTemplate(fields, itemFields []string) string {
 	var b strings.Builder
 	b.WriteString("{\n")
@@ -247,7 +250,7 @@ func jsonTemplate(fields, itemFields []string) string {
 		}
 		fmt.Fprintf(&b, "%q: {{ i[%q] | tojson }}", f, f)
 	}
-	b.WriteString("}{{ \",\" if not loop.last }}\n  {%- endfor %}\n  ]\n}")
+	b.WriteString("}{{ \",\" if not loop.last else \"\" }}\n  {%- endfor %}\n  ]\n}")
 	return b.String()
 }
 

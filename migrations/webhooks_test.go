@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,7 +29,7 @@ func TestTemplatesSendEveryValueThroughToJSON(t *testing.T) {
 			}
 			for _, m := range outputTag.FindAllStringSubmatch(tmpl, -1) {
 				expr := strings.TrimSpace(m[1])
-				if expr != `"," if not loop.last` && !strings.HasSuffix(expr, "| tojson") {
+				if expr != `"," if not loop.last else ""` && !strings.HasSuffix(expr, "| tojson") {
 					t.Errorf("%s: {{ %s }} is not through tojson", d.Name, expr)
 				}
 			}
@@ -396,5 +397,43 @@ func TestWebhookTemplate(t *testing.T) {
 	}
 	if got := migrations.WebhookTemplate("Customer"); got != "" {
 		t.Errorf("Customer template %q, want none", got)
+	}
+}
+
+// An order of several lines renders them all, comma-separated: the body
+// is valid JSON with every line in order.
+func TestSeveralLinesRenderAsOneJSONList(t *testing.T) {
+	s, srv := MustSandbox(t)
+	c := MustClient(t, s, srv)
+	otp := newReceiver(t)
+	if _, err := migrations.Up(testContext(t), c, MustConfig(t, s, otp.URL)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update("Sales Order", s.Demo().MultiLineSO, map[string]any{"po_no": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	mustWebhooks(t, s)
+	d := otp.deliveries()
+	if len(d) != 1 {
+		t.Fatalf("%d deliveries, want the on_change of %s", len(d), s.Demo().MultiLineSO)
+	}
+	var body struct {
+		Items []struct {
+			Idx      int     `json:"idx"`
+			ItemCode string  `json:"item_code"`
+			Qty      float64 `json:"qty"`
+			StockQty float64 `json:"stock_qty"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(d[0].Body, &body); err != nil {
+		t.Fatalf("%v\n%s", err, d[0].Body)
+	}
+	var got []string
+	for _, it := range body.Items {
+		got = append(got, fmt.Sprintf("%d %s %g/%g", it.Idx, it.ItemCode, it.Qty, it.StockQty))
+	}
+	want := []string{"1 " + sandbox.DemoItemPartlyIn + " 10/10", "2 " + sandbox.DemoItemBox + " 2/24", "3 " + sandbox.DemoItemService + " 1/1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 }
