@@ -28,30 +28,9 @@ import (
 	"github.com/erpnext-otp/otp/config"
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/migrations"
 	"github.com/erpnext-otp/otp/tasks"
 )
-
-// webhookTemplate is a JSON webhook body (reference §5.1 plus OTP's
-// fields), for the test's own echo webhook.
-const webhookTemplate = `{
-  "doctype": {{ doc.doctype | tojson }}, "name": {{ doc.name | tojson }}, "docstatus": {{ doc.docstatus }},
-  "status": {{ doc.status | tojson }}, "customer": {{ doc.customer | tojson }}, "company": {{ doc.company | tojson }},
-  "transaction_date": {{ doc.transaction_date | tojson }}, "delivery_date": {{ doc.delivery_date | tojson }},
-  "set_warehouse": {{ doc.set_warehouse | tojson }}, "modified": {{ doc.modified | tojson }},
-  "modified_by": {{ doc.modified_by | tojson }},
-  "custom_otp_promise_date": {{ doc.custom_otp_promise_date | tojson }},
-  "custom_otp_confidence": {{ doc.custom_otp_confidence | tojson }},
-  "custom_otp_fingerprint": {{ doc.custom_otp_fingerprint | tojson }},
-  "items": [
-  {%- for i in doc["items"] %}
-    {"name": {{ i.name | tojson }}, "idx": {{ i.idx }}, "item_code": {{ i.item_code | tojson }},
-     "qty": {{ i.qty }}, "stock_qty": {{ i.stock_qty }}, "uom": {{ i.uom | tojson }},
-     "stock_uom": {{ i.stock_uom | tojson }}, "conversion_factor": {{ i.conversion_factor }},
-     "warehouse": {{ i.warehouse | tojson }}, "delivery_date": {{ i.delivery_date | tojson }},
-     "delivered_qty": {{ i.delivered_qty }}}{{ "," if not loop.last }}
-  {%- endfor %}
-  ]
-}`
 
 // app is one running OTP with its sandbox.
 type app struct {
@@ -256,7 +235,7 @@ func TestWriteBackLoopSettlesWithOneWrite(t *testing.T) {
 	if _, err := a.m.ERP.InsertDoc(ctx, "Webhook", map[string]any{
 		"name": echo, "webhook_doctype": "Sales Order", "webhook_docevent": "on_update", "enabled": 1,
 		"request_url": a.m.HTTPURL + "/webhooks/erpnext/sales-order?event=echo", "request_structure": "JSON",
-		"webhook_json": webhookTemplate, "enable_security": 1, "webhook_secret": a.m.webhookSecret,
+		"webhook_json": migrations.WebhookTemplate("Sales Order"), "enable_security": 1, "webhook_secret": a.m.webhookSecret,
 	}); err != nil {
 		t.Fatalf("insert echo webhook: %v", err)
 	}
