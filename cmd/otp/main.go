@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"all":         {"run the HTTP server and the workers in one process", runRoles(roleServe | roleWork)},
 	"sandbox":     {"run the in-memory ERPNext sandbox with demo data", runSandbox},
 	"healthcheck": {"GET /health of a running otp; exit 0 when it answers 200", runHealthcheck},
+	"promise":     {"compute one Sales Order's promise and print it; --apply writes it", runPromise},
 	"migrate":     {"set up ERPNext for OTP: custom fields and webhooks (up, down, status, check)", runMigrate},
 	"version":     {"print the version", runVersion},
 }

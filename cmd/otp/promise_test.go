@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/sandbox"
+)
+
+// Wednesday 2026-11-25 10:00 UTC, before the 14:00 cutoff.
+var promiseNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// demoNames are the demo data's order names at promiseNow (the sandbox
+// names them from its clock, so any sandbox built at that time agrees).
+func demoNames(tb testing.TB) sandbox.DemoData {
+	tb.Helper()
+	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(func() time.Time { return promiseNow }))
+	defer sb.Close()
+	return sb.Demo()
+}
+
+func runPromiseCmd(tb testing.TB, environ map[string]string, args ...string) (string, string, error) {
+	tb.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := promiseCmd{environ: environ, now: func() time.Time { return promiseNow }}
+	err := cmd.run(context.Background(), args, &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+// MustSite serves a demo sandbox with OTP's custom fields and returns the
+// environment that points OTP at it.
+func MustSite(tb testing.TB) (*sandbox.Sandbox, map[string]string) {
+	tb.Helper()
+	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(func() time.Time { return promiseNow }),
+		sandbox.WithWebhookSleep(func(context.Context, time.Duration) error { return nil }))
+	tb.Cleanup(func() { sb.Close() })
+	for _, f := range customFields {
+		doc := map[string]any{"dt": f.DocType, "fieldname": f.FieldName, "label": f.Label, "fieldtype": f.FieldType,
+			"insert_after": "append", "allow_on_submit": 1, "read_only": 1, "no_copy": 1}
+		if f.Options != "" {
+			doc["options"] = f.Options
+		}
+		if _, err := sb.Insert("Custom Field", doc); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	api := httptest.NewServer(sb)
+	tb.Cleanup(api.Close)
+	key, secret := sb.Credentials()
+	return sb, map[string]string{"ERPNEXT_BASE_URL": api.URL, "ERPNEXT_API_KEY": key, "ERPNEXT_API_SECRET": secret, "LOG_LEVEL": "ERROR"}
+}
+
+func TestPromiseCommandPrintsThePlan(t *testing.T) {
+	so := demoNames(t).ContendedSO1
+	// No ERPNEXT_BASE_URL: the in-process demo sandbox.
+	out, stderr, err := runPromiseCmd(t, map[string]string{"LOG_LEVEL": "ERROR"}, so)
+	if err != nil {
+		t.Fatalf("err = %v; stderr %s", err, stderr)
+	}
+	// SKU-050 × 30: 20 on hand and 10 of the 40 arriving Wednesday 12-02
+	// (the other order's 25 are due 12-05): ready 12-03, promised Friday
+	// 12-04, MEDIUM; the order asked for Saturday 11-28.
+	for _, want := range []string{
+		so + "  Café Dupont  (To Deliver and Bill)\n",
+		"Promise:      2026-12-04  MEDIUM  OK\n",
+		"Desired:      2026-11-28 (LATEST_ACCEPTABLE, late)\n",
+		"  1. SKU-050 × 30 at Stores - WH: promised 2026-12-04 (MEDIUM)\n" +
+			"       stock           20  available 2026-11-25  ready 2026-11-26\n" +
+			"       purchase_order  10  available 2026-12-02  ready 2026-12-03  PUR-ORD-2026-00001, due 2026-12-02\n",
+		"Explanation:  20 from stock at Stores - WH; 10 from PUR-ORD-2026-00001 due 2026-12-02; +1 processing day; +1 buffer day\n",
+		"Not written: run again with --apply",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr, "in-process sandbox") {
+		t.Errorf("stderr does not say the demo sandbox is used: %q", stderr)
+	}
+}
+
+func TestPromiseCommandJSON(t *testing.T) {
+	so := demoNames(t).ContendedSO1
+	out, _, err := runPromiseCmd(t, map[string]string{"LOG_LEVEL": "ERROR"}, "--json", so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		SalesOrder  string  `json:"sales_order"`
+		Status      string  `json:"status"`
+		PromiseDate *string `json:"promise_date"`
+		Confidence  string  `json:"confidence"`
+		OnTime      *bool   `json:"on_time"`
+		Plan        []struct {
+			Fulfillment []struct {
+				Source string  `json:"source"`
+				Qty    float64 `json:"qty"`
+			} `json:"fulfillment"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if got.SalesOrder != so || got.Status != "OK" || got.PromiseDate == nil || *got.PromiseDate != "2026-12-04" ||
+		got.Confidence != "MEDIUM" || got.OnTime == nil || *got.OnTime || len(got.Plan) != 1 || len(got.Plan[0].Fulfillment) != 2 {
+		t.Errorf("JSON = %s", out)
+	}
+}
+
+func TestPromiseCommandWritesOnlyWithApply(t *testing.T) {
+	sb, env := MustSite(t)
+	so := sb.Demo().ContendedSO1
+	sb.ResetCounters()
+
+	if _, _, err := runPromiseCmd(t, env, so); err != nil {
+		t.Fatal(err)
+	}
+	if n := sb.Requests("PUT /api/resource/Sales Order"); n != 0 {
+		t.Fatalf("without --apply: %d PUTs, want 0", n)
+	}
+
+	out, stderr, err := runPromiseCmd(t, env, so, "--apply")
+	if err != nil {
+		t.Fatalf("--apply: %v; stderr %s", err, stderr)
+	}
+	if want := "Written to " + so + ": promise date 2026-12-04, confidence MEDIUM.\n"; !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	doc, err := sb.Get("Sales Order", so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc[erp.FieldPromiseDate] != "2026-12-04" || doc[erp.FieldConfidence] != "MEDIUM" || doc[erp.FieldPromiseStatus] != "OK" {
+		t.Errorf("order holds %v %v %v, want 2026-12-04 MEDIUM OK",
+			doc[erp.FieldPromiseDate], doc[erp.FieldConfidence], doc[erp.FieldPromiseStatus])
+	}
+	if n := sb.Requests("PUT /api/resource/Sales Order"); n != 1 {
+		t.Errorf("PUTs = %d, want 1", n)
+	}
+
+	// Again: the worker compares before writing.
+	out, _, err = runPromiseCmd(t, env, "--apply", so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, so+" already holds this promise: nothing written.") {
+		t.Errorf("second --apply output:\n%s", out)
+	}
+	if n := sb.Requests("PUT /api/resource/Sales Order"); n != 1 {
+		t.Errorf("PUTs after a second --apply = %d, want still 1", n)
+	}
+}
+
+func TestPromiseCommandErrors(t *testing.T) {
+	_, env := MustSite(t)
+	quiet := map[string]string{"LOG_LEVEL": "ERROR"}
+	for _, tt := range []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		want    string // in the error; "" for errUsage
+	}{
+		{"no order", env, nil, ""},
+		{"two orders", env, []string{"A", "B"}, ""},
+		{"bad flag", env, []string{"--nope", "A"}, ""},
+		{"unknown order", env, []string{"SAL-ORD-2026-99999"}, "no Sales Order SAL-ORD-2026-99999 in ERPNext"},
+		{"apply to the throw-away sandbox", quiet, []string{"--apply", "SAL-ORD-2026-00001"}, "--apply needs ERPNEXT_BASE_URL"},
+		{"bad configuration", map[string]string{"OTP_CUTOFF_TIME": "25:00"}, []string{"X"}, "OTP_CUTOFF_TIME"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runPromiseCmd(t, tt.environ, tt.args...)
+			switch {
+			case err == nil:
+				t.Fatal("no error")
+			case tt.want == "" && !errors.Is(err, errUsage):
+				t.Errorf("err = %v, want a usage error", err)
+			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPromiseIsASubcommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"promise"}, &stdout, &stderr); !errors.Is(err, errUsage) {
+		t.Errorf("otp promise with no order: err = %v, want a usage error", err)
+	}
+	if !strings.Contains(stderr.String(), "usage: otp promise SO-NAME [--json] [--apply]") {
+		t.Errorf("stderr = %q", stderr.String())
+	}
+}
