@@ -397,12 +397,6 @@ func (c Config) Weekend() []time.Weekday { return append([]time.Weekday(nil), c.
 // SlogLevel returns LOG_LEVEL.
 func (c Config) SlogLevel() slog.Level { return c.logLevel }
 
-// DashboardEnabled reports whether /monitoring is served: always with
-// credentials, and outside production also without (with a warning).
-func (c Config) DashboardEnabled() bool {
-	return c.DashboardUser != "" || !c.Production()
-}
-
 // Rules turns the configuration into the engine's promise rules.
 func (c Config) Rules() promise.Rules {
 	r := promise.DefaultRules()

@@ -66,7 +66,6 @@ func TestDefaults(t *testing.T) {
 		"SlogLevel":         c.SlogLevel(),
 		"EmbeddedRedis":     c.EmbeddedRedis(),
 		"EmbeddedERPNext":   c.EmbeddedERPNext(),
-		"Dashboard":         c.DashboardEnabled(),
 		"RedisConnOpt":      c.RedisConnOpt() == nil,
 	}
 	want := map[string]any{
@@ -84,7 +83,6 @@ func TestDefaults(t *testing.T) {
 		"SlogLevel":         slog.LevelInfo,
 		"EmbeddedRedis":     true,
 		"EmbeddedERPNext":   true,
-		"Dashboard":         true,
 		"RedisConnOpt":      true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -121,13 +119,6 @@ func TestProductionAcceptsCompleteConfig(t *testing.T) {
 	c := MustLoad(t, prod())
 	if !c.Production() || c.EmbeddedRedis() || c.EmbeddedERPNext() || c.RedisConnOpt() == nil {
 		t.Errorf("production config: Production=%v EmbeddedRedis=%v EmbeddedERPNext=%v", c.Production(), c.EmbeddedRedis(), c.EmbeddedERPNext())
-	}
-	if c.DashboardEnabled() {
-		t.Error("the dashboard must be off in production without credentials")
-	}
-	c = MustLoad(t, with(prod(), "OTP_DASHBOARD_USER", "ops", "OTP_DASHBOARD_PASSWORD", "pw"))
-	if !c.DashboardEnabled() {
-		t.Error("the dashboard must be on in production with credentials")
 	}
 }
 

@@ -198,6 +198,9 @@ func (s *Server) routes() {
 	e.GET("/openapi.json", s.getOpenAPI)
 }
 
+// DashboardEnabled reports whether /monitoring is served.
+func (s *Server) DashboardEnabled() bool { return s.dashboard != nil }
+
 // Handler returns the HTTP handler, for tests and for embedding.
 func (s *Server) Handler() http.Handler { return s.echo }
 

@@ -422,7 +422,7 @@ func (m *Main) banner() {
 	fmt.Fprintf(w, "OTP %s is running (%s).\n", m.Version, rolesName(m.Roles))
 	if m.HTTPURL != "" {
 		fmt.Fprintf(w, "  OTP:        %s   (health: %s/health, metrics: %s/metrics)\n", m.HTTPURL, m.HTTPURL, m.HTTPURL)
-		if m.Config.DashboardEnabled() {
+		if m.server != nil && m.server.DashboardEnabled() {
 			creds := "no password: set OTP_DASHBOARD_USER and OTP_DASHBOARD_PASSWORD"
 			if m.Config.DashboardUser != "" {
 				creds = "user " + m.Config.DashboardUser + ", password from OTP_DASHBOARD_PASSWORD"
