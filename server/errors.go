@@ -76,7 +76,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if !ok || msg == "" {
 			msg = http.StatusText(status)
 		}
-		body = errorBody{Error: msg}
+		// The earlier OTP (FastAPI) answered every HTTP error as
+		// {"detail": "<text>"}, Echo's own 404 and 405 included:
+		// {"detail":"Not Found"}, {"detail":"Method Not Allowed"}
+		// (otp-v1-reference.md §1). Clients read detail; error stays for ours.
+		body = errorBody{Error: msg, Detail: msg}
 	// The quote API's domain errors (server/quote*.go).
 	case errors.As(err, &unknown):
 		status, body = http.StatusNotFound, errorBody{Error: "not found", Detail: unknownDetail(unknown)}

@@ -225,9 +225,42 @@ func TestErrorsAreJSON(t *testing.T) {
 			t.Errorf("%s %s: status = %d, want %d", tt.method, tt.path, rec.Code, tt.want)
 			continue
 		}
-		if got := decode[errBody](t, rec).Error; got != tt.error {
+		if got := decode[struct{ Error string }](t, rec).Error; got != tt.error {
 			t.Errorf("%s %s: error = %q, want %q", tt.method, tt.path, got, tt.error)
 		}
+	}
+}
+
+// Echo's own 404 and 405 answer as the earlier OTP's FastAPI did,
+// {"detail": "Not Found"} and {"detail": "Method Not Allowed"}
+// (otp-v1-reference.md §1), keeping our "error" key beside it.
+func TestRouterErrorsCarryDetail(t *testing.T) {
+	e := MustEnv(t, nil)
+	tests := []struct {
+		method, path string
+		want         int
+		body         map[string]any
+		allow        string
+	}{
+		{http.MethodGet, "/nope", http.StatusNotFound, map[string]any{"error": "Not Found", "detail": "Not Found"}, ""},
+		{http.MethodPut, "/otp/promise", http.StatusMethodNotAllowed,
+			map[string]any{"error": "Method Not Allowed", "detail": "Method Not Allowed"}, "POST"},
+		{http.MethodPost, "/health", http.StatusMethodNotAllowed,
+			map[string]any{"error": "Method Not Allowed", "detail": "Method Not Allowed"}, "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := e.do(t, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.want {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.want)
+			}
+			if diff := cmp.Diff(tt.body, decode[map[string]any](t, rec)); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+			if tt.allow != "" && !strings.Contains(rec.Header().Get("Allow"), tt.allow) {
+				t.Errorf("Allow = %q, want it to list %s", rec.Header().Get("Allow"), tt.allow)
+			}
+		})
 	}
 }
 
