@@ -580,21 +580,36 @@ func (c *Client) SalesOrders(ctx context.Context, q SalesOrderQuery) ([]SalesOrd
 }
 
 // SalesOrdersModifiedSince lists Sales Orders still worth promising (draft or
-// submitted, status not Closed, Completed, Cancelled or On Hold) modified
-// after since ("" = any time), oldest modification first, then by name, at
-// most limit (0 = all). For the reconcile sweep: pass the last row's Modified
-// as the next since. Orders sharing that exact microsecond beyond the limit
-// would be skipped; a sweep that fills its page can re-read from the same
-// since with a larger limit.
-func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since string, limit int) ([]SalesOrderSummary, error) {
-	filters := []any{
-		[]any{"docstatus", "in", []int{0, 1}},
-		[]any{"status", "not in", unsweptSOStatuses},
+// submitted, status not Closed, Completed, Cancelled or On Hold) that come
+// after the keyset cursor (since, afterName) in the order (modified, name):
+// modified after since, or modified exactly at since with a name after
+// afterName. since "" means any time; afterName "" with a since means every
+// order modified at since or later. Oldest modification first, then by name,
+// at most limit (0 = all). For the reconcile sweep: pass the last row's
+// Modified and Name as the next cursor. A strict "modified > since" would
+// skip for ever the orders sharing the boundary's exact `modified` that did
+// not fit in the page; the keyset resumes inside them.
+//
+// It is one request: Frappe ANDs filters with the OR of or_filters
+// (erpnext-reference.md §2.3), so "modified >= since AND (modified > since
+// OR name > afterName)" is the keyset condition. Names compare in the
+// database's collation, the same one that orders them.
+func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since, afterName string, limit int) ([]SalesOrderSummary, error) {
+	q := ListQuery{
+		Filters: []any{
+			[]any{"docstatus", "in", []int{0, 1}},
+			[]any{"status", "not in", unsweptSOStatuses},
+		},
+		OrderBy: "modified asc, name asc",
+		Limit:   max(limit, 0),
 	}
 	if since != "" {
-		filters = append(filters, []any{"modified", ">", since})
+		q.Filters = append(q.Filters, []any{"modified", ">=", since})
+		if afterName != "" {
+			q.OrFilters = []any{[]any{"modified", ">", since}, []any{"name", ">", afterName}}
+		}
 	}
-	return c.summaries(ctx, ListQuery{Filters: filters, OrderBy: "modified asc, name asc", Limit: max(limit, 0)})
+	return c.summaries(ctx, q)
 }
 
 // LoggedUser returns the API user's name (frappe.auth.get_logged_user): a

@@ -198,9 +198,32 @@ func TestListReadsSendOneGet(t *testing.T) {
 				TransactionDate: "2025-03-03", Status: "To Deliver", Modified: "2025-03-03 10:15:42.123456", DocStatus: 1, GrandTotal: 1234.5}},
 		},
 		{
-			name: "SalesOrdersModifiedSince for the reconcile sweep",
+			name: "SalesOrdersModifiedSince for the reconcile sweep: keyset after (modified, name)",
 			call: func(c *erp.Client) (any, error) {
-				return c.SalesOrdersModifiedSince(testContext(t), "2025-03-03 10:00:00", 500)
+				return c.SalesOrdersModifiedSince(testContext(t), "2025-03-03 10:00:00.000000", "SAL-ORD-2025-00041", 500)
+			},
+			answer: `{"data":[{"name":"SAL-ORD-2025-00042","customer":"Café Dupont","modified":"2025-03-03 10:00:00.000000",
+				"modified_by":"sales@example.com","docstatus":0,"status":"Draft"}]}`,
+			wantPath: "/api/resource/Sales Order",
+			wantParams: map[string]any{
+				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "docstatus", "grand_total"},
+				"filters": []any{
+					[]any{"docstatus", "in", []any{0.0, 1.0}},
+					[]any{"status", "not in", []any{"Closed", "Completed", "Cancelled", "On Hold"}},
+					[]any{"modified", ">=", "2025-03-03 10:00:00.000000"},
+				},
+				// ANDed with the filters by Frappe: modified > since OR (modified = since AND name > after).
+				"or_filters":        []any{[]any{"modified", ">", "2025-03-03 10:00:00.000000"}, []any{"name", ">", "SAL-ORD-2025-00041"}},
+				"order_by":          "modified asc, name asc",
+				"limit_page_length": "500",
+			},
+			want: []erp.SalesOrderSummary{{Name: "SAL-ORD-2025-00042", Customer: "Café Dupont", Status: "Draft",
+				Modified: "2025-03-03 10:00:00.000000"}},
+		},
+		{
+			name: "SalesOrdersModifiedSince: the first sweep takes the boundary itself",
+			call: func(c *erp.Client) (any, error) {
+				return c.SalesOrdersModifiedSince(testContext(t), "2025-03-03 10:00:00", "", 500)
 			},
 			answer:   `{"data":[]}`,
 			wantPath: "/api/resource/Sales Order",
@@ -209,7 +232,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				"filters": []any{
 					[]any{"docstatus", "in", []any{0.0, 1.0}},
 					[]any{"status", "not in", []any{"Closed", "Completed", "Cancelled", "On Hold"}},
-					[]any{"modified", ">", "2025-03-03 10:00:00"},
+					[]any{"modified", ">=", "2025-03-03 10:00:00"},
 				},
 				"order_by":          "modified asc, name asc",
 				"limit_page_length": "500",

@@ -215,7 +215,7 @@ func TestSandboxReadsAreOneRequestEach(t *testing.T) {
 	})
 
 	t.Run("SalesOrder: one GET, same as the document", func(t *testing.T) {
-		list, err := c.SalesOrdersModifiedSince(ctx, "", 1)
+		list, err := c.SalesOrdersModifiedSince(ctx, "", "", 1)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("SalesOrdersModifiedSince = %v, %v", list, err)
 		}
@@ -276,7 +276,7 @@ func TestSandboxReadsAreOneRequestEach(t *testing.T) {
 	})
 
 	t.Run("SalesOrdersModifiedSince: ascending, after the cursor, open only", func(t *testing.T) {
-		all, err := c.SalesOrdersModifiedSince(ctx, "", 0)
+		all, err := c.SalesOrdersModifiedSince(ctx, "", "", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,16 +291,80 @@ func TestSandboxReadsAreOneRequestEach(t *testing.T) {
 				t.Errorf("%s has status %s docstatus %d", so.Name, so.Status, so.DocStatus)
 			}
 		}
-		rest, err := c.SalesOrdersModifiedSince(ctx, all[0].Modified, 0)
+		rest, err := c.SalesOrdersModifiedSince(ctx, all[0].Modified, all[0].Name, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, so := range rest {
-			if so.Modified <= all[0].Modified {
-				t.Errorf("%s modified %s is not after the cursor %s", so.Name, so.Modified, all[0].Modified)
-			}
+		if diff := cmp.Diff(all[1:], rest); diff != "" {
+			t.Errorf("orders after the first one's (modified, name) (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// One Delivery Note against several orders db_sets them all in one
+// transaction, so they share one `modified` to the microsecond
+// (erpnext-reference.md §1.2: the status updater's db_set). A reconcile page
+// that fills up inside such a group must resume inside it, not after it.
+func TestSandboxModifiedSinceResumesInsideEqualTimestamps(t *testing.T) {
+	s, srv := MustSandbox(t)
+	c := MustSandboxClient(t, s, srv)
+	ctx := testContext(t)
+	before, err := c.SalesOrdersModifiedSince(ctx, "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []any
+	for _, o := range before {
+		if o.DocStatus != 1 || o.Status != "To Deliver and Bill" {
+			continue
+		}
+		so, err := c.SalesOrder(ctx, o.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := so.Items[0]
+		rows = append(rows, map[string]any{"item_code": it.ItemCode, "qty": 1, "uom": it.UOM, "warehouse": it.Warehouse,
+			"against_sales_order": so.Name, "so_detail": it.Name})
+	}
+	if len(rows) < 3 {
+		t.Fatalf("demo data has %d submitted open orders, want at least 3", len(rows))
+	}
+	if _, err := s.Insert("Delivery Note", map[string]any{"customer": "Café Dupont", "company": "OTP Demo Co", "docstatus": 1, "items": rows}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := c.SalesOrdersModifiedSince(ctx, "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := all[len(all)-1].Modified
+	same := 0
+	for _, o := range all {
+		if o.Modified == last {
+			same++
+		}
+	}
+	if same != len(rows) {
+		t.Fatalf("%d orders share the last modified %s, want the %d the Delivery Note touched", same, last, len(rows))
+	}
+
+	// Page through with pages smaller than the group of equal timestamps.
+	const page = 2
+	var got []erp.SalesOrderSummary
+	since, after := "", ""
+	for range len(all) + 1 {
+		batch, err := c.SalesOrdersModifiedSince(ctx, since, after, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, batch...)
+		if len(batch) < page {
+			break
+		}
+		since, after = batch[len(batch)-1].Modified, batch[len(batch)-1].Name
+	}
+	if diff := cmp.Diff(all, got); diff != "" {
+		t.Errorf("paged with %d per page (-want +got):\n%s", page, diff)
+	}
 }
 
 func total(counts map[string]int) int {

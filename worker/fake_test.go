@@ -1,11 +1,13 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +37,7 @@ type fakeERP struct {
 	poLines  []erp.PurchaseOrderLine
 	soLines  []erp.SalesOrderLine
 	docs     map[string]map[string]any // "doctype/name"
-	modified func(since string, limit int) ([]erp.SalesOrderSummary, error)
+	modified func(since, after string, limit int) ([]erp.SalesOrderSummary, error)
 
 	failRead    func(name string) error
 	failUpdate  func(name string) error
@@ -234,12 +236,31 @@ func (f *fakeERP) AddComment(_ context.Context, doctype, name, content string) e
 	return nil
 }
 
-func (f *fakeERP) SalesOrdersModifiedSince(_ context.Context, since string, limit int) ([]erp.SalesOrderSummary, error) {
+func (f *fakeERP) SalesOrdersModifiedSince(_ context.Context, since, after string, limit int) ([]erp.SalesOrderSummary, error) {
 	f.count("SalesOrdersModifiedSince")
 	if f.modified == nil {
 		return nil, nil
 	}
-	return f.modified(since, limit)
+	return f.modified(since, after, limit)
+}
+
+// keysetPage is what ERPNext answers SalesOrdersModifiedSince from all:
+// the orders after (since, after) in (modified, name) order, at most limit.
+func keysetPage(all []erp.SalesOrderSummary, since, after string, limit int) []erp.SalesOrderSummary {
+	sorted := slices.Clone(all)
+	slices.SortFunc(sorted, func(a, b erp.SalesOrderSummary) int {
+		return cmp.Or(strings.Compare(a.Modified, b.Modified), strings.Compare(a.Name, b.Name))
+	})
+	var out []erp.SalesOrderSummary
+	for _, o := range sorted {
+		if o.Modified > since || (o.Modified == since && o.Name > after) {
+			if limit > 0 && len(out) == limit {
+				break
+			}
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func (f *fakeERP) GetDoc(_ context.Context, doctype, name string) (map[string]any, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -12,36 +13,57 @@ import (
 )
 
 // CursorKey is the Redis key holding the reconcile sweep's cursor: the
-// `modified` of the last Sales Order it enqueued.
+// `modified` and name of the last Sales Order it passed, as
+// "<modified>|<name>" (a bare "<modified>", as older versions wrote it,
+// resumes at that instant's first order).
 const CursorKey = "otp:reconcile:cursor"
 
 // cursorLayout is Frappe's Datetime with microseconds, as `modified` is kept.
 const cursorLayout = "2006-01-02 15:04:05.000000"
 
+// cursor is a position in the order (modified, name) that the sweep lists in.
+type cursor struct{ modified, name string }
+
+// parseCursor reads a stored cursor. `modified` never holds "|", so the
+// first one separates it from the name, which may hold anything.
+func parseCursor(s string) cursor {
+	m, n, _ := strings.Cut(s, "|")
+	return cursor{modified: m, name: n}
+}
+
+func (c cursor) String() string { return c.modified + "|" + c.name }
+
 // HandleReconcile catches what lost webhooks missed (Frappe drops a
 // delivery after 3 tries, erpnext-reference.md §1.4): it lists the open
-// Sales Orders modified after the cursor, oldest first and at most
+// Sales Orders after the cursor in (modified, name) order, at most
 // ReconcileBatch, enqueues a PromiseOrder task for each, and advances the
-// cursor. A task's id is that of the webhook delivery of the same save, so an
-// order whose webhook did arrive is a conflict, which counts as done. The
-// first sweep starts ReconcileLookback before now.
+// cursor. The cursor is a keyset, not a time alone: orders sharing one
+// `modified` (one Delivery Note db_sets several orders in one transaction)
+// that did not fit in a page are the next page's first rows. A task's id is
+// that of the webhook delivery of the same save, so an order whose webhook
+// did arrive is a conflict, which counts as done. The first sweep starts
+// ReconcileLookback before now.
 func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
-	since, err := w.d.Redis.Get(ctx, CursorKey).Result()
-	if errors.Is(err, redis.Nil) {
-		since = w.d.Now().Add(-w.d.ReconcileLookback).In(w.d.Location).Format(cursorLayout)
-	} else if err != nil {
+	var from cursor
+	stored, err := w.d.Redis.Get(ctx, CursorKey).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		from.modified = w.d.Now().Add(-w.d.ReconcileLookback).In(w.d.Location).Format(cursorLayout)
+	case err != nil:
 		return fmt.Errorf("worker: read reconcile cursor: %w", err)
+	default:
+		from = parseCursor(stored)
 	}
-	orders, err := w.d.ERP.SalesOrdersModifiedSince(ctx, since, w.d.ReconcileBatch)
+	orders, err := w.d.ERP.SalesOrdersModifiedSince(ctx, from.modified, from.name, w.d.ReconcileBatch)
 	if err != nil {
-		return classify(err, "worker: reconcile: list orders modified since %s", since)
+		return classify(err, "worker: reconcile: list orders after %s", from)
 	}
 	queued, known := 0, 0
-	cursor := since
+	at := from
 	defer func() {
 		// Advance past what was enqueued, even when a later enqueue failed.
-		if cursor != since {
-			if err := w.d.Redis.Set(context.WithoutCancel(ctx), CursorKey, cursor, 0).Err(); err != nil {
+		if at != from {
+			if err := w.d.Redis.Set(context.WithoutCancel(ctx), CursorKey, at.String(), 0).Err(); err != nil {
 				w.log.ErrorContext(ctx, "worker: reconcile: cursor not saved; the next sweep repeats these orders", "err", err)
 			}
 		}
@@ -60,9 +82,9 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 		} else {
 			queued++
 		}
-		cursor = o.Modified
+		at = cursor{modified: o.Modified, name: o.Name}
 	}
-	w.log.InfoContext(ctx, "reconciled", "since", since, "orders", len(orders), "queued", queued, "already_queued", known,
-		"cursor", cursor, "more", len(orders) == w.d.ReconcileBatch)
+	w.log.InfoContext(ctx, "reconciled", "from", from.String(), "orders", len(orders), "queued", queued, "already_queued", known,
+		"cursor", at.String(), "more", len(orders) == w.d.ReconcileBatch)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -191,18 +192,12 @@ func TestReconcile(t *testing.T) {
 		{Name: "SO-2", Modified: "2026-11-25 09:00:00.000000"},
 		{Name: "SO-3", Modified: "2026-11-25 09:30:00.500000"},
 	}
-	var sinces []string
+	var froms []string
 	var limits []int
 	f := newFakeERP()
-	f.modified = func(since string, limit int) ([]erp.SalesOrderSummary, error) {
-		sinces, limits = append(sinces, since), append(limits, limit)
-		var out []erp.SalesOrderSummary
-		for _, o := range all {
-			if o.Modified > since && len(out) < limit {
-				out = append(out, o)
-			}
-		}
-		return out, nil
+	f.modified = func(since, after string, limit int) ([]erp.SalesOrderSummary, error) {
+		froms, limits = append(froms, since+"|"+after), append(limits, limit)
+		return keysetPage(all, since, after, limit), nil
 	}
 	e := MustEnv(t, f, func(d *Deps) { d.ReconcileBatch = 2 })
 	ctx := context.Background()
@@ -217,19 +212,19 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantSinces := []string{
-		"2026-11-24 10:00:00.000000", // no cursor yet: a day back from the pinned clock
-		"2026-11-25 09:00:00.000000", // batch of 2 done
-		"2026-11-25 09:30:00.500000", // all done
+	wantFroms := []string{
+		"2026-11-24 10:00:00.000000|",     // no cursor yet: a day back from the pinned clock
+		"2026-11-25 09:00:00.000000|SO-2", // batch of 2 done
+		"2026-11-25 09:30:00.500000|SO-3", // all done
 	}
-	if diff := cmp.Diff(wantSinces, sinces); diff != "" {
+	if diff := cmp.Diff(wantFroms, froms); diff != "" {
 		t.Errorf("sweeps started from (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]int{2, 2, 2}, limits); diff != "" {
 		t.Errorf("batch limits (-want +got):\n%s", diff)
 	}
-	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 09:30:00.500000" {
-		t.Errorf("cursor = %q, want the last order's modified", got)
+	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 09:30:00.500000|SO-3" {
+		t.Errorf("cursor = %q, want the last order's modified and name", got)
 	}
 	var got []queued
 	for _, q := range MustQueued(t, e.insp) {
@@ -247,9 +242,63 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
+// A page that fills up inside a group of orders sharing one `modified` (one
+// Delivery Note db_sets several orders in one transaction,
+// erpnext-reference.md §1.2) resumes inside the group: no order is skipped,
+// none is queued twice, and the sweep does not loop on the same page.
+func TestReconcileFullPageOfEqualTimestamps(t *testing.T) {
+	const at = "2026-11-25 09:00:00.123456"
+	var all []erp.SalesOrderSummary
+	for i := 1; i <= 5; i++ {
+		all = append(all, erp.SalesOrderSummary{Name: fmt.Sprintf("SO-%d", i), Modified: at})
+	}
+	all = append(all, erp.SalesOrderSummary{Name: "SO-0", Modified: "2026-11-25 09:30:00.000000"})
+	f := newFakeERP()
+	f.modified = func(since, after string, limit int) ([]erp.SalesOrderSummary, error) {
+		return keysetPage(all, since, after, limit), nil
+	}
+	e := MustEnv(t, f, func(d *Deps) { d.ReconcileBatch = 2 })
+	for range 4 {
+		if err := e.w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, q := range MustQueued(t, e.insp) {
+		got = append(got, q.SalesOrder)
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"SO-0", "SO-1", "SO-2", "SO-3", "SO-4", "SO-5"}, got); diff != "" {
+		t.Errorf("orders queued by 4 sweeps of 2 (-want +got):\n%s", diff)
+	}
+	if c, _ := e.mr.Get(CursorKey); c != "2026-11-25 09:30:00.000000|SO-0" {
+		t.Errorf("cursor = %q, want the last order's", c)
+	}
+}
+
+// A cursor written as a bare `modified` resumes at that instant's first order.
+func TestReconcileReadsABareCursor(t *testing.T) {
+	var from []string
+	f := newFakeERP()
+	f.modified = func(since, after string, limit int) ([]erp.SalesOrderSummary, error) {
+		from = []string{since, after}
+		return nil, nil
+	}
+	e := MustEnv(t, f)
+	if err := e.mr.Set(CursorKey, "2026-11-25 09:00:00.000000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"2026-11-25 09:00:00.000000", ""}, from); diff != "" {
+		t.Errorf("listed from (-want +got):\n%s", diff)
+	}
+}
+
 func TestReconcileKeepsItsPlaceWhenEnqueueFails(t *testing.T) {
 	f := newFakeERP()
-	f.modified = func(string, int) ([]erp.SalesOrderSummary, error) {
+	f.modified = func(string, string, int) ([]erp.SalesOrderSummary, error) {
 		return []erp.SalesOrderSummary{
 			{Name: "SO-1", Modified: "2026-11-25 08:00:00.000000"},
 			{Name: "SO-2", Modified: "2026-11-25 09:00:00.000000"},
@@ -260,17 +309,17 @@ func TestReconcileKeepsItsPlaceWhenEnqueueFails(t *testing.T) {
 	if err := e.w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err == nil {
 		t.Fatal("err = nil, want the enqueue failure")
 	}
-	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 08:00:00.000000" {
-		t.Errorf("cursor = %q, want SO-1's modified (the last one enqueued)", got)
+	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 08:00:00.000000|SO-1" {
+		t.Errorf("cursor = %q, want SO-1's (the last one enqueued)", got)
 	}
 
-	f.modified = func(string, int) ([]erp.SalesOrderSummary, error) {
+	f.modified = func(string, string, int) ([]erp.SalesOrderSummary, error) {
 		return nil, &erp.Error{Kind: erp.KindServer, Status: 500}
 	}
 	if err := e.w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err == nil || errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("err = %v, want a retried error", err)
 	}
-	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 08:00:00.000000" {
+	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 08:00:00.000000|SO-1" {
 		t.Errorf("cursor = %q, want it unchanged", got)
 	}
 }

@@ -21,7 +21,7 @@ type ERP interface {
 	planner.Reader
 	UpdateSalesOrder(ctx context.Context, so *erp.SalesOrder, fields map[string]any, lineFields map[string]map[string]any) (*erp.SalesOrder, error)
 	AddComment(ctx context.Context, doctype, name, content string) error
-	SalesOrdersModifiedSince(ctx context.Context, since string, limit int) ([]erp.SalesOrderSummary, error)
+	SalesOrdersModifiedSince(ctx context.Context, since, afterName string, limit int) ([]erp.SalesOrderSummary, error)
 	// GetDoc reads any document; the supply handler reads a changed
 	// document's items with it when the webhook did not send them.
 	GetDoc(ctx context.Context, doctype, name string) (map[string]any, error)
