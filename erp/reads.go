@@ -507,12 +507,15 @@ type SalesOrderSummary struct {
 	DeliveryDate    string
 	Status          string
 	Modified        string
-	DocStatus       int
-	GrandTotal      float64
+	// ModifiedBy is the user of the order's last save (modified_by): the
+	// reconcile sweep skips orders whose last save was OTP's own write-back.
+	ModifiedBy string
+	DocStatus  int
+	GrandTotal float64
 }
 
 var summaryFields = []string{
-	"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "docstatus", "grand_total",
+	"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "modified_by", "docstatus", "grand_total",
 }
 
 type wireSummary struct {
@@ -523,6 +526,7 @@ type wireSummary struct {
 	DeliveryDate    string `json:"delivery_date"`
 	Status          string `json:"status"`
 	Modified        string `json:"modified"`
+	ModifiedBy      string `json:"modified_by"`
 	DocStatus       num    `json:"docstatus"`
 	GrandTotal      num    `json:"grand_total"`
 }
@@ -543,6 +547,7 @@ func (c *Client) summaries(ctx context.Context, q ListQuery) ([]SalesOrderSummar
 			DeliveryDate:    r.DeliveryDate,
 			Status:          r.Status,
 			Modified:        r.Modified,
+			ModifiedBy:      r.ModifiedBy,
 			DocStatus:       r.DocStatus.int(),
 			GrandTotal:      r.GrandTotal.float(),
 		})

@@ -184,7 +184,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				"delivery_date":null,"status":"To Deliver","modified":"2025-03-03 10:15:42.123456","docstatus":1,"grand_total":1234.5}]}`,
 			wantPath: "/api/resource/Sales Order",
 			wantParams: map[string]any{
-				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "docstatus", "grand_total"},
+				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "modified_by", "docstatus", "grand_total"},
 				"filters": []any{
 					[]any{"docstatus", "in", []any{0.0, 1.0}}, []any{"status", "=", "To Deliver"}, []any{"customer", "=", "Café Dupont"},
 					[]any{"transaction_date", ">=", "2025-01-01"}, []any{"transaction_date", "<=", "2025-03-31"},
@@ -206,7 +206,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				"modified_by":"sales@example.com","docstatus":0,"status":"Draft"}]}`,
 			wantPath: "/api/resource/Sales Order",
 			wantParams: map[string]any{
-				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "docstatus", "grand_total"},
+				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "modified_by", "docstatus", "grand_total"},
 				"filters": []any{
 					[]any{"docstatus", "in", []any{0.0, 1.0}},
 					[]any{"status", "not in", []any{"Closed", "Completed", "Cancelled", "On Hold"}},
@@ -218,7 +218,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				"limit_page_length": "500",
 			},
 			want: []erp.SalesOrderSummary{{Name: "SAL-ORD-2025-00042", Customer: "Café Dupont", Status: "Draft",
-				Modified: "2025-03-03 10:00:00.000000"}},
+				Modified: "2025-03-03 10:00:00.000000", ModifiedBy: "sales@example.com"}},
 		},
 		{
 			name: "SalesOrdersModifiedSince: the first sweep takes the boundary itself",
@@ -228,7 +228,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 			answer:   `{"data":[]}`,
 			wantPath: "/api/resource/Sales Order",
 			wantParams: map[string]any{
-				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "docstatus", "grand_total"},
+				"fields": []any{"name", "customer", "customer_name", "transaction_date", "delivery_date", "status", "modified", "modified_by", "docstatus", "grand_total"},
 				"filters": []any{
 					[]any{"docstatus", "in", []any{0.0, 1.0}},
 					[]any{"status", "not in", []any{"Closed", "Completed", "Cancelled", "On Hold"}},

@@ -848,3 +848,33 @@ func TestSandboxOpenLinesFollowStatuses(t *testing.T) {
 		t.Errorf("CompanyHolidayList(No Such Co) error = %v, want ErrNotFound", err)
 	}
 }
+
+// modified_by is the user of the last save (erpnext-reference.md §1.3): the
+// reconcile sweep tells OTP's own write-backs from other saves by it.
+func TestSandboxModifiedSinceReadsModifiedBy(t *testing.T) {
+	s, srv := MustSandbox(t)
+	c := MustSandboxClient(t, s, srv)
+	ctx := testContext(t)
+	before, err := c.SalesOrdersModifiedSince(ctx, "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := before[0].Name
+	if _, err := s.SaveAs(s.APIUser(), "Sales Order", ours, map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.SalesOrdersModifiedSince(ctx, "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]string{}
+	for _, o := range after {
+		by[o.Name] = o.ModifiedBy
+	}
+	if by[ours] != s.APIUser() {
+		t.Errorf("%s modified_by = %q, want the API user %q who saved it last", ours, by[ours], s.APIUser())
+	}
+	if other := before[1].Name; by[other] != "Administrator" {
+		t.Errorf("%s modified_by = %q, want Administrator (the demo data's author)", other, by[other])
+	}
+}

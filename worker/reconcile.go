@@ -41,8 +41,11 @@ func (c cursor) String() string { return c.modified + "|" + c.name }
 // `modified` (one Delivery Note db_sets several orders in one transaction)
 // that did not fit in a page are the next page's first rows. A task's id is
 // that of the webhook delivery of the same save, so an order whose webhook
-// did arrive is a conflict, which counts as done. The first sweep starts
-// ReconcileLookback before now.
+// did arrive is a conflict, which counts as done. An order whose last save
+// was OTP's own write-back (modified_by is APIUser) is passed over: that
+// write was computed from a fresh read of the order, so no save before it
+// can have been missed, and supply changes since come as their own tasks.
+// The first sweep starts ReconcileLookback before now.
 func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 	var from cursor
 	stored, err := w.d.Redis.Get(ctx, CursorKey).Result()
@@ -58,7 +61,7 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return classify(err, "worker: reconcile: list orders after %s", from)
 	}
-	queued, known := 0, 0
+	queued, known, ours := 0, 0, 0
 	at := from
 	defer func() {
 		// Advance past what was enqueued, even when a later enqueue failed.
@@ -69,6 +72,11 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 		}
 	}()
 	for _, o := range orders {
+		if w.d.APIUser != "" && o.ModifiedBy == w.d.APIUser {
+			ours++
+			at = cursor{modified: o.Modified, name: o.Name}
+			continue
+		}
 		task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: o.Name, Modified: o.Modified, Event: "reconcile"})
 		if err != nil {
 			return fmt.Errorf("worker: reconcile: %w: %w", err, asynq.SkipRetry)
@@ -84,7 +92,7 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 		}
 		at = cursor{modified: o.Modified, name: o.Name}
 	}
-	w.log.InfoContext(ctx, "reconciled", "from", from.String(), "orders", len(orders), "queued", queued, "already_queued", known,
+	w.log.InfoContext(ctx, "reconciled", "from", from.String(), "orders", len(orders), "queued", queued, "already_queued", known, "own_writes", ours,
 		"cursor", at.String(), "more", len(orders) == w.d.ReconcileBatch)
 	return nil
 }

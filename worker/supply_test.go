@@ -276,6 +276,49 @@ func TestReconcileFullPageOfEqualTimestamps(t *testing.T) {
 	}
 }
 
+// An order whose last save was OTP's own write-back is not queued again: no
+// webhook can have been lost after our own write (erpnext-reference.md §1.3,
+// modified_by). The cursor still moves past it.
+func TestReconcileSkipsOurOwnWrites(t *testing.T) {
+	all := []erp.SalesOrderSummary{
+		{Name: "SO-1", Modified: "2026-11-25 08:00:00.000000", ModifiedBy: "sales@example.com"},
+		{Name: "SO-2", Modified: "2026-11-25 08:30:00.000000", ModifiedBy: apiUser},
+		{Name: "SO-3", Modified: "2026-11-25 09:00:00.000000", ModifiedBy: "Administrator"},
+		{Name: "SO-4", Modified: "2026-11-25 09:30:00.000000", ModifiedBy: apiUser},
+	}
+	tests := []struct {
+		name    string
+		apiUser string
+		want    []string
+	}{
+		{"own writes skipped", apiUser, []string{"SO-1", "SO-3"}},
+		{"API user unknown: every order", "", []string{"SO-1", "SO-2", "SO-3", "SO-4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeERP()
+			f.modified = func(since, after string, limit int) ([]erp.SalesOrderSummary, error) {
+				return keysetPage(all, since, after, limit), nil
+			}
+			e := MustEnv(t, f, func(d *Deps) { d.APIUser = tt.apiUser })
+			if err := e.w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, q := range MustQueued(t, e.insp) {
+				got = append(got, q.SalesOrder)
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("queued (-want +got):\n%s", diff)
+			}
+			if c, _ := e.mr.Get(CursorKey); c != "2026-11-25 09:30:00.000000|SO-4" {
+				t.Errorf("cursor = %q, want past SO-4, the last order listed", c)
+			}
+		})
+	}
+}
+
 // A cursor written as a bare `modified` resumes at that instant's first order.
 func TestReconcileReadsABareCursor(t *testing.T) {
 	var from []string
