@@ -373,12 +373,13 @@ type wireWarehouse struct {
 	WarehouseType   string `json:"warehouse_type"`
 	IsGroup         num    `json:"is_group"`
 	Disabled        num    `json:"disabled"`
+	IsRejected      num    `json:"is_rejected_warehouse"`
 }
 
-// Warehouses reads the warehouses of company ("" = every company), group
-// and disabled ones included, ordered by name.
+// Warehouses reads the warehouses of company ("" = every company), group,
+// disabled and rejected-goods ones included, ordered by name.
 func (c *Client) Warehouses(ctx context.Context, company string) ([]Warehouse, error) {
-	q := ListQuery{Fields: []string{"name", "company", "parent_warehouse", "warehouse_type", "is_group", "disabled"}}
+	q := ListQuery{Fields: []string{"name", "company", "parent_warehouse", "warehouse_type", "is_group", "disabled", "is_rejected_warehouse"}}
 	if company != "" {
 		q.Filters = []any{[]any{"company", "=", company}}
 	}
@@ -389,12 +390,13 @@ func (c *Client) Warehouses(ctx context.Context, company string) ([]Warehouse, e
 	whs := make([]Warehouse, 0, len(rows))
 	for _, r := range rows {
 		whs = append(whs, Warehouse{
-			Name:            r.Name,
-			Company:         r.Company,
-			ParentWarehouse: r.ParentWarehouse,
-			WarehouseType:   r.WarehouseType,
-			IsGroup:         r.IsGroup.bool(),
-			Disabled:        r.Disabled.bool(),
+			Name:                r.Name,
+			Company:             r.Company,
+			ParentWarehouse:     r.ParentWarehouse,
+			WarehouseType:       r.WarehouseType,
+			IsGroup:             r.IsGroup.bool(),
+			Disabled:            r.Disabled.bool(),
+			IsRejectedWarehouse: r.IsRejected.bool(),
 		})
 	}
 	slices.SortFunc(whs, func(a, b Warehouse) int { return cmp.Compare(a.Name, b.Name) })

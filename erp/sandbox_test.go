@@ -878,3 +878,30 @@ func TestSandboxModifiedSinceReadsModifiedBy(t *testing.T) {
 		t.Errorf("%s modified_by = %q, want Administrator (the demo data's author)", other, by[other])
 	}
 }
+
+// is_rejected_warehouse is a Warehouse field (erpnext-reference.md §3.5) that
+// the list read returns.
+func TestSandboxWarehousesReadRejected(t *testing.T) {
+	s, srv := MustSandbox(t)
+	c := MustSandboxClient(t, s, srv)
+	w, err := s.Insert("Warehouse", map[string]any{"warehouse_name": "Rejected Goods", "company": "OTP Demo Co", "is_rejected_warehouse": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whs, err := c.Warehouses(testContext(t), "OTP Demo Co")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := map[string]bool{}
+	for _, wh := range whs {
+		rejected[wh.Name] = wh.IsRejectedWarehouse
+	}
+	if diff := cmp.Diff(map[string]bool{w["name"].(string): true, "Stores - WH": false}, map[string]bool{
+		w["name"].(string): rejected[w["name"].(string)], "Stores - WH": rejected["Stores - WH"],
+	}); diff != "" {
+		t.Errorf("IsRejectedWarehouse (-want +got):\n%s", diff)
+	}
+	if _, ok := rejected["Stores - WH"]; !ok {
+		t.Errorf("Warehouses lacks Stores - WH: %v", whs)
+	}
+}

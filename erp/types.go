@@ -136,6 +136,10 @@ type Warehouse struct {
 	WarehouseType   string
 	IsGroup         bool
 	Disabled        bool
+	// IsRejectedWarehouse marks a warehouse for rejected goods
+	// (is_rejected_warehouse, erpnext-reference.md §3.5): its stock is not
+	// sellable.
+	IsRejectedWarehouse bool
 }
 
 // HolidayList is a Holiday List with its rows.

@@ -22,7 +22,8 @@ func testConfig() Config {
 }
 
 // demoWarehouses is a company's warehouse tree as ERPNext's setup makes it
-// (erpnext-reference.md §3.5), plus one disabled and one of another company.
+// (erpnext-reference.md §3.5), plus one disabled, one for rejected goods
+// and one of another company.
 func demoWarehouses(string) ([]erp.Warehouse, error) {
 	return []erp.Warehouse{
 		{Name: "All Warehouses - WH", Company: company, IsGroup: true},
@@ -31,6 +32,7 @@ func demoWarehouses(string) ([]erp.Warehouse, error) {
 		{Name: "Goods In Transit - WH", Company: company, WarehouseType: "Transit"},
 		{Name: "Work In Progress - WH", Company: company},
 		{Name: "Old Depot - WH", Company: company, Disabled: true},
+		{Name: "Rejected - WH", Company: company, ParentWarehouse: "All Warehouses - WH", IsRejectedWarehouse: true},
 		{Name: "Small Parts - WH", Company: company}, // the earlier OTP called this a group ("all")
 		{Name: "Stores - XX", Company: "Other Co"},
 	}, nil

@@ -159,15 +159,14 @@ func calendarOf(hl *erp.HolidayList, weekend []time.Weekday) (promise.Calendar, 
 //     Bins) nor disabled;
 //   - its warehouse_type is not "Transit" (goods in transit are not yet
 //     received: ERPNext's own "Goods In Transit" warehouse has that type);
+//   - it is not a rejected-goods warehouse (is_rejected_warehouse): what
+//     quality inspection rejected is not sellable;
 //   - it is not ERPNext's standard "Work In Progress" warehouse, whose stock
 //     is consumed by manufacturing. Warehouse has no field for this, so the
 //     warehouse_name that ERPNext's setup gives it is matched exactly (the
 //     name minus its " - <company abbr>" suffix), case-insensitively.
-//
-// Rejected-goods warehouses (is_rejected_warehouse) cannot be told apart
-// until the erp client reads that field; they are then excluded here too.
 func shipsFrom(w erp.Warehouse, company string) bool {
-	if w.IsGroup || w.Disabled || (w.Company != "" && w.Company != company) {
+	if w.IsGroup || w.Disabled || w.IsRejectedWarehouse || (w.Company != "" && w.Company != company) {
 		return false
 	}
 	if strings.EqualFold(w.WarehouseType, "Transit") {
