@@ -436,7 +436,7 @@ func (m *Main) banner() {
 	if m.Sandbox != nil {
 		fmt.Fprintf(w, "  Sandbox:    %s   (ERPNext stand-in, %s)\n", m.SandboxURL, m.Sandbox.AuthHeader())
 		if m.HTTPURL != "" && m.Roles&roleWork != 0 {
-			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n\n", demoCurl(m.SandboxURL, m.Sandbox.AuthHeader(), demoOrder(m.Sandbox)))
+			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
 		}
 	}
 	fmt.Fprintln(w, "Stop with Ctrl-C.")

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -52,63 +48,10 @@ func setUpDevSite(ctx context.Context, c *erp.Client, s devSite) error {
 	return err
 }
 
-// The sandbox has one API token, OTP's own, and OTP does not promise its own
-// saves again (they are its write-backs). So that `make run` can show a save
-// by a person, the dev site adds a sales desk: a second token whose PUTs are
-// saved in process as demoSalesUser through Sandbox.SaveAs, which runs the
-// same code as REST (validation, bookkeeping, webhooks).
-const (
-	demoSalesUser  = "sales@example.com"
-	demoSalesKey   = "demo-sales-key"
-	demoSalesToken = "token " + demoSalesKey + ":demo-sales-secret"
-)
-
-// salesDesk serves PUT /api/resource/{doctype}/{name} for the demo sales
-// token and passes every other request to the sandbox.
-type salesDesk struct {
-	sb   *sandbox.Sandbox
-	next http.Handler
-}
-
-func (d salesDesk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != demoSalesToken {
-		d.next.ServeHTTP(w, r)
-		return
-	}
-	reply := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	path := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), "/api/v1/"), "/api/")
-	parts := strings.Split(strings.TrimPrefix(path, "resource/"), "/")
-	if r.Method != http.MethodPut || !strings.HasPrefix(path, "resource/") || len(parts) != 2 {
-		reply(http.StatusForbidden, map[string]string{"exc_type": "PermissionError",
-			"_error_message": "the demo sales token can only save documents: PUT /api/resource/{doctype}/{name}"})
-		return
-	}
-	doctype, err1 := url.PathUnescape(parts[0])
-	name, err2 := url.PathUnescape(parts[1])
-	var fields map[string]any
-	body, err3 := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if len(strings.TrimSpace(string(body))) > 0 && err3 == nil {
-		err3 = json.Unmarshal(body, &fields)
-	}
-	if err := errors.Join(err1, err2, err3); err != nil {
-		reply(http.StatusBadRequest, map[string]string{"exc_type": "ValidationError", "exception": err.Error()})
-		return
-	}
-	doc, err := d.sb.SaveAs(demoSalesUser, doctype, name, fields)
-	var serr *sandbox.Error
-	switch {
-	case errors.As(err, &serr):
-		reply(serr.Status, map[string]string{"exc_type": serr.ExcType, "exception": serr.Message})
-	case err != nil:
-		reply(http.StatusInternalServerError, map[string]string{"exc_type": "Exception", "exception": err.Error()})
-	default:
-		reply(http.StatusOK, map[string]any{"data": doc})
-	}
-}
+// demoSalesAuth is the demo sales person's token (sandbox.WithDemoData's
+// sales@example.com, Sales User): a save with it is a person's save, which
+// OTP's webhooks send on and OTP promises (its own saves are skipped).
+const demoSalesAuth = "token " + sandbox.DemoSalesKey + ":" + sandbox.DemoSalesSecret
 
 // demoOrder is the order `make run`'s curl saves: three lines (one in
 // boxes of 12, one a service), all coverable from stock.
@@ -125,9 +68,9 @@ func demoShowURL(base, order string) string {
 	return base + "/api/resource/Sales%20Order?filters=" + url.QueryEscape(`[["name","=","`+order+`"]]`) + "&fields=" + url.QueryEscape(fields)
 }
 
-// demoCurl is one line that saves order as the demo sales user, waits for
-// OTP, and shows the promise fields OTP wrote.
-func demoCurl(base, readAuth, order string) string {
+// demoCurl is one line that saves order as the demo sales person, waits
+// for OTP, and shows (as the same person) the promise fields OTP wrote.
+func demoCurl(base, order string) string {
 	return fmt.Sprintf(`curl -s -X PUT -H 'Authorization: %s' -H 'Content-Type: application/json' -d '{}' '%s' >/dev/null; sleep 2; curl -s -H 'Authorization: %s' '%s'; echo`,
-		demoSalesToken, demoSaveURL(base, order), readAuth, demoShowURL(base, order))
+		demoSalesAuth, demoSaveURL(base, order), demoSalesAuth, demoShowURL(base, order))
 }

@@ -353,7 +353,7 @@ func TestDemoCurlShowsPromise(t *testing.T) {
 	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil)
 	order := demoOrder(a.sb)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, demoSaveURL(a.m.SandboxURL, order), strings.NewReader("{}"))
-	req.Header.Set("Authorization", demoSalesToken)
+	req.Header.Set("Authorization", demoSalesAuth)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -368,7 +368,7 @@ func TestDemoCurlShowsPromise(t *testing.T) {
 	}
 	waitFor(t, 15*time.Second, "the demo order's promise", func() bool {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, demoShowURL(a.m.SandboxURL, order), nil)
-		req.Header.Set("Authorization", a.sb.AuthHeader())
+		req.Header.Set("Authorization", demoSalesAuth)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -385,8 +385,34 @@ func TestDemoCurlShowsPromise(t *testing.T) {
 	if diff := cmp.Diff(want, got.Data[0], cmpIgnoreKey(erp.FieldExplanation)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if !strings.Contains(demoCurl(a.m.SandboxURL, a.sb.AuthHeader(), order), demoShowURL(a.m.SandboxURL, order)) {
-		t.Error("the printed curl does not read the URL this test read")
+	printed := demoCurl(a.m.SandboxURL, order)
+	for _, part := range []string{"-X PUT -H 'Authorization: " + demoSalesAuth + "'", demoSaveURL(a.m.SandboxURL, order),
+		"-H 'Authorization: " + demoSalesAuth + "' '" + demoShowURL(a.m.SandboxURL, order) + "'"} {
+		if !strings.Contains(printed, part) {
+			t.Errorf("the printed curl %q does not contain %q, what this test sent", printed, part)
+		}
+	}
+	// The save went to the sandbox as the sales person, not through OTP's
+	// token, so OTP's webhook condition let it through.
+	doc, err := a.sb.Get("Sales Order", order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var by []string
+	for _, d := range a.sb.WebhookDeliveries() {
+		if d.DocName == order && d.Status == http.StatusAccepted {
+			var body struct {
+				ModifiedBy string `json:"modified_by"`
+			}
+			if err := json.Unmarshal(d.Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			by = append(by, body.ModifiedBy)
+		}
+	}
+	if len(by) == 0 || by[0] != sandbox.DemoSalesUser || doc["modified_by"] != a.sb.APIUser() {
+		t.Errorf("deliveries accepted by OTP were saves by %v, order last modified by %v; want the first by %s, the last save OTP's write-back",
+			by, doc["modified_by"], sandbox.DemoSalesUser)
 	}
 }
 

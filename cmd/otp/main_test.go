@@ -121,7 +121,7 @@ func TestBanner(t *testing.T) {
 		"Dashboard:  " + a.m.HTTPURL + "/monitoring/",
 		"Sandbox:    " + a.m.SandboxURL,
 		"token " + strings.TrimPrefix(a.sb.AuthHeader(), "token "),
-		demoCurl(a.m.SandboxURL, a.sb.AuthHeader(), demoOrder(a.sb)),
+		demoCurl(a.m.SandboxURL, demoOrder(a.sb)),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q", want)

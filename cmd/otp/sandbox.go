@@ -27,8 +27,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	key, secret := sb.Credentials()
-	fmt.Fprintf(stdout, "ERPNext sandbox (demo data) at %s\n  Authorization: token %s:%s   (user %s)\n\nTry:\n  curl -s -H 'Authorization: token %s:%s' '%s/api/resource/Sales%%20Order?fields=[\"name\",\"status\",\"customer\"]'\n",
-		url, key, secret, sb.APIUser(), key, secret, url)
+	fmt.Fprintf(stdout, "ERPNext sandbox (demo data) at %s\n  Authorization: token %s:%s   (user %s)\n  Authorization: %s   (user %s, %s)\n\nTry:\n  curl -s -H 'Authorization: token %s:%s' '%s/api/resource/Sales%%20Order?fields=[\"name\",\"status\",\"customer\"]'\n",
+		url, key, secret, sb.APIUser(), demoSalesAuth, sandbox.DemoSalesUser, sandbox.DemoSalesRole, key, secret, url)
 	select {
 	case <-ctx.Done():
 	case err = <-failed:
@@ -45,7 +45,7 @@ func startSandbox(addr string, now func() time.Time, log *slog.Logger, fail func
 		return nil, "", nil, err
 	}
 	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(now), sandbox.WithLogger(log.With("component", "sandbox")))
-	srv := &http.Server{Handler: salesDesk{sb: sb, next: sb}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("sandbox: %w", err))

@@ -2,7 +2,8 @@
 // OTP touches it, for development, tests, demos and benchmarks.
 //
 // A *Sandbox is an http.Handler serving Frappe's v1 REST API (/api/resource,
-// /api/method and their /api/v1 aliases) with token or Basic auth, and it
+// /api/method and their /api/v1 aliases) with token or Basic auth for any
+// number of users (the API user's token, and WithUser for others), and it
 // sends webhooks the way Frappe v15 does (after commit, deduplicated, JSON
 // bodies byte for byte as Python's json.dumps, HMAC signature, 3 attempts).
 // The same operations are available in process (Insert, Get, Update,
@@ -36,6 +37,8 @@
 //   - One opening Material Receipt 30 days ago; submitted Purchase Orders open,
 //     overdue, far out, with only schedule_date, in Boxes, and partly received
 //     through a Purchase Receipt; one draft PO.
+//   - The sales person DemoSalesUser (Sales User), with the API token
+//     DemoSalesKey:DemoSalesSecret: a person whose saves OTP promises.
 //   - Sales Orders competing for SKU-050, one past due, one with three lines
 //     (Box UOM and a service), two drafts, one Closed, one On Hold and one
 //     fully delivered through a Delivery Note (status "To Bill").

@@ -179,7 +179,7 @@ func parseForm(r *http.Request) (map[string]any, error) {
 }
 
 // authenticate checks `token KEY:SECRET` or `Basic base64(KEY:SECRET)`
-// (reference §2.1).
+// against every API user's token (reference §2.1) and returns the user.
 func (s *Sandbox) authenticate(r *http.Request) (string, *Error) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	invalid := func() *Error {
@@ -212,10 +212,17 @@ func (s *Sandbox) authenticate(r *http.Request) (string, *Error) {
 	if !ok {
 		return "", invalid()
 	}
-	if subtle.ConstantTimeCompare([]byte(key), []byte(s.key)) != 1 || subtle.ConstantTimeCompare([]byte(secret), []byte(s.secret)) != 1 {
+	// Frappe finds the User by api_key, then compares the decrypted
+	// api_secret; the user's roles decide the rest.
+	i, ok := s.tokens[key]
+	if !ok {
 		return "", invalid()
 	}
-	return s.apiUser, nil
+	u := s.users[i]
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(u.secret)) != 1 {
+		return "", invalid()
+	}
+	return u.name, nil
 }
 
 func (s *Sandbox) writeJSON(w http.ResponseWriter, status int, body *omap) {

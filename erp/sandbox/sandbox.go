@@ -3,11 +3,13 @@ package sandbox
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,10 +30,14 @@ type Sandbox struct {
 	clockMu sync.Mutex
 	clock   func() time.Time
 
-	key, secret, apiUser string
-	roles                map[string][]string
-	logger               *slog.Logger
-	allowTraceback       bool
+	// apiUser is OTP's own user; users holds every API user's token
+	// (apiUser's included), in the order they were given.
+	apiUser        string
+	users          []apiUser
+	roles          map[string][]string
+	tokens         map[string]int // API key → index in users, built by New
+	logger         *slog.Logger
+	allowTraceback bool
 
 	knobMu     sync.Mutex
 	latency    time.Duration
@@ -44,6 +50,12 @@ type Sandbox struct {
 
 	hooks *hookRunner
 	demo  DemoData
+}
+
+// apiUser is a user with an API token (reference §2.1: User.api_key and
+// api_secret).
+type apiUser struct {
+	name, key, secret string
 }
 
 type failure struct {
@@ -67,9 +79,62 @@ const (
 // everything OTP does works with them.
 var DefaultRoles = []string{"Sales User", "Sales Manager", "Stock User", "Purchase User", "HR Manager", "System Manager"}
 
-// WithDemoData loads the demo data set (see demo.go) when the sandbox is built.
+// The demo sales person WithDemoData adds: a second API user, a person
+// rather than OTP, whose saves OTP promises (make run's curl uses this token).
+const (
+	DemoSalesUser   = "sales@example.com"
+	DemoSalesKey    = "demo-sales-key"
+	DemoSalesSecret = "demo-sales-secret"
+	DemoSalesRole   = "Sales User"
+)
+
+// WithDemoData loads the demo data set (see demo.go) when the sandbox is
+// built, and adds the demo sales person (DemoSalesUser with the Sales User
+// role and the token DemoSalesKey:DemoSalesSecret).
 func WithDemoData() Option {
-	return func(s *Sandbox) { s.hooks.loadDemo = true }
+	return func(s *Sandbox) {
+		s.hooks.loadDemo = true
+		s.setUser(DemoSalesUser, DemoSalesKey, DemoSalesSecret)
+		s.roles[DemoSalesUser] = []string{DemoSalesRole}
+	}
+}
+
+// WithUser adds a user with an API token and roles, as a System Manager
+// does in the desk (User → API Access → Generate Keys, reference §2.1). The
+// token works as `token KEY:SECRET` and as Basic auth; the user's requests
+// run with its roles' DocPerms, and saves have modified_by = user. Any
+// number of users may be added; one user has one token (a second WithUser
+// for the same user replaces it). For the API user it replaces the token
+// and the roles; for Administrator the roles are ignored (Administrator may
+// do anything).
+func WithUser(user, key, secret string, roles ...string) Option {
+	return func(s *Sandbox) {
+		s.setUser(user, key, secret)
+		if user != Administrator {
+			s.roles[user] = append([]string(nil), roles...)
+		}
+	}
+}
+
+// setUser sets user's token, adding the user if it is new.
+func (s *Sandbox) setUser(user, key, secret string) {
+	for i := range s.users {
+		if s.users[i].name == user {
+			s.users[i].key, s.users[i].secret = key, secret
+			return
+		}
+	}
+	s.users = append(s.users, apiUser{name: user, key: key, secret: secret})
+}
+
+// user returns the index of user in s.users, or -1.
+func (s *Sandbox) user(name string) int {
+	for i := range s.users {
+		if s.users[i].name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // WithClock sets the clock: `modified`, "today" and posting dates use it.
@@ -77,12 +142,17 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Sandbox) { s.clock = now }
 }
 
-// WithCredentials sets the API user's token and user name.
+// WithCredentials sets the API user's token and user name (the roles stay).
 func WithCredentials(key, secret, user string) Option {
 	return func(s *Sandbox) {
 		roles := s.roles[s.apiUser]
 		delete(s.roles, s.apiUser)
-		s.key, s.secret, s.apiUser = key, secret, user
+		if i := s.user(user); i >= 0 && user != s.apiUser {
+			s.users = append(s.users[:i], s.users[i+1:]...) // it becomes the API user
+		}
+		i := s.user(s.apiUser)
+		s.users[i] = apiUser{name: user, key: key, secret: secret}
+		s.apiUser = user
 		s.roles[user] = roles
 	}
 }
@@ -124,9 +194,8 @@ func New(opts ...Option) *Sandbox {
 		passwords:      map[string]string{},
 		rng:            rand.New(rand.NewPCG(0x5eed, 0x07b)),
 		clock:          time.Now,
-		key:            DefaultAPIKey,
-		secret:         DefaultAPISecret,
 		apiUser:        DefaultAPIUser,
+		users:          []apiUser{{name: DefaultAPIUser, key: DefaultAPIKey, secret: DefaultAPISecret}},
 		roles:          map[string][]string{DefaultAPIUser: append([]string(nil), DefaultRoles...)},
 		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		allowTraceback: true,
@@ -135,6 +204,13 @@ func New(opts ...Option) *Sandbox {
 	s.hooks = newHookRunner(s)
 	for _, o := range opts {
 		o(s)
+	}
+	s.tokens = make(map[string]int, len(s.users))
+	for i, u := range s.users {
+		if j, dup := s.tokens[u.key]; dup {
+			panic(fmt.Sprintf("sandbox: API key %q is given to both %s and %s", u.key, s.users[j].name, u.name))
+		}
+		s.tokens[u.key] = i
 	}
 	s.bootstrapUsers()
 	if s.hooks.loadDemo {
@@ -153,17 +229,33 @@ func (s *Sandbox) Close() error {
 }
 
 // Credentials returns the API user's key and secret.
-func (s *Sandbox) Credentials() (key, secret string) { return s.key, s.secret }
+func (s *Sandbox) Credentials() (key, secret string) {
+	u := s.users[s.user(s.apiUser)]
+	return u.key, u.secret
+}
 
 // APIUser returns the API user's name, e.g. "otp@example.com".
 func (s *Sandbox) APIUser() string { return s.apiUser }
 
 // AuthHeader is the Authorization header value for the API user.
-func (s *Sandbox) AuthHeader() string { return "token " + s.key + ":" + s.secret }
+func (s *Sandbox) AuthHeader() string {
+	key, secret := s.Credentials()
+	return TokenHeader(key, secret)
+}
 
 // BasicAuthHeader is the same token as HTTP Basic auth (reference §2.1).
 func (s *Sandbox) BasicAuthHeader() string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(s.key+":"+s.secret))
+	key, secret := s.Credentials()
+	return BasicHeader(key, secret)
+}
+
+// TokenHeader is the Authorization header value for an API token:
+// "token KEY:SECRET" (reference §2.1).
+func TokenHeader(key, secret string) string { return "token " + key + ":" + secret }
+
+// BasicHeader is the same token as HTTP Basic auth (reference §2.1).
+func BasicHeader(key, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret))
 }
 
 // SetNow pins the clock at t.
@@ -387,21 +479,32 @@ func (t *tx) hash() string {
 	return string(b)
 }
 
-// bootstrapUsers creates Administrator and the API user as User documents.
+// bootstrapUsers creates Administrator, the API user and the other API
+// users as User documents (with their api_key; the secret stays out of the
+// document, as Frappe keeps it in __Auth).
 func (s *Sandbox) bootstrapUsers() {
+	type userDoc struct {
+		name, first string
+		roles       []string
+	}
+	docs := []userDoc{{Administrator, "Administrator", []string{"Administrator", "System Manager"}}, {s.apiUser, "OTP", s.roles[s.apiUser]}}
+	for _, u := range s.users {
+		if u.name != Administrator && u.name != s.apiUser {
+			first, _, _ := strings.Cut(u.name, "@")
+			docs = append(docs, userDoc{u.name, titleLabel(first), s.roles[u.name]})
+		}
+	}
 	err := s.run(Administrator, func(t *tx) error {
-		for _, u := range []struct {
-			name, first string
-			roles       []string
-		}{
-			{Administrator, "Administrator", []string{"Administrator", "System Manager"}},
-			{s.apiUser, "OTP", s.roles[s.apiUser]},
-		} {
+		for _, u := range docs {
 			roles := make([]any, 0, len(u.roles))
 			for _, r := range u.roles {
 				roles = append(roles, map[string]any{"role": r})
 			}
-			if _, err := t.insert("User", map[string]any{"email": u.name, "first_name": u.first, "roles": roles}, opIgnorePerms); err != nil {
+			doc := map[string]any{"email": u.name, "first_name": u.first, "roles": roles}
+			if i := s.user(u.name); i >= 0 {
+				doc["api_key"] = s.users[i].key
+			}
+			if _, err := t.insert("User", doc, opIgnorePerms); err != nil {
 				return err
 			}
 		}
