@@ -907,13 +907,19 @@ var restrictedFieldnames = map[string]bool{"name": true, "parent": true, "creati
 
 // setFieldname is CustomField.set_fieldname (v15): a given fieldname is used
 // as-is, lowercased; otherwise "custom_" + the label's letters, digits and
-// underscores; restricted names get a "1".
-func setFieldname(d *document) error {
+// underscores (a break without a label is named after its type and five
+// random characters); restricted names get a "1".
+func (t *tx) setFieldname(d *document) error {
 	fn := str(d.V["fieldname"])
 	if fn == "" {
 		label := str(d.V["label"])
 		if label == "" {
-			return validationErr("Label is mandatory")
+			switch ft := str(d.V["fieldtype"]); ft {
+			case "Section Break", "Column Break", "Tab Break":
+				label = ft + "_" + t.hash()[:5]
+			default:
+				return validationErr("Label is mandatory")
+			}
 		}
 		var b strings.Builder
 		for _, r := range strings.ReplaceAll(label, " ", "_") {
@@ -934,12 +940,12 @@ func setFieldname(d *document) error {
 func (t *tx) customField(method string, d, before *document) error {
 	switch method {
 	case "autoname":
-		if err := setFieldname(d); err != nil {
+		if err := t.setFieldname(d); err != nil {
 			return err
 		}
 		d.V["name"] = str(d.V["dt"]) + "-" + str(d.V["fieldname"])
 	case "before_insert":
-		return setFieldname(d)
+		return t.setFieldname(d)
 	case "validate":
 		m := t.s.metas[str(d.V["dt"])]
 		if m == nil {
@@ -961,6 +967,9 @@ func (t *tx) customField(method string, d, before *document) error {
 			return frappeErr("DoesNotExistError", fmt.Sprintf("Insert After field '%s' mentioned in Custom Field '%s', with label '%s', does not exist",
 				ia, d.name(), str(d.V["label"])))
 		}
+		if toInt(d.V["translatable"]) == 1 && !supportsTranslation(str(d.V["fieldtype"])) {
+			d.V["translatable"] = 0
+		}
 		switch str(d.V["fieldtype"]) {
 		case "Link", "Table", "Dynamic Link":
 			if str(d.V["options"]) == "" {
@@ -970,6 +979,10 @@ func (t *tx) customField(method string, d, before *document) error {
 	case "on_update":
 		t.applyCustomField(d)
 	case "on_trash":
+		// CustomField.on_trash (F15): a field Administrator owns (made in
+		// process here; on a site, by bench, fixtures or an app's
+		// create_custom_fields) is refused to everyone else, System Manager
+		// included, whatever the DocPerms say (frappe.throw: 417).
 		if str(d.V["owner"]) == Administrator && t.user != Administrator {
 			return validationErr(fmt.Sprintf("Custom Field <strong>%s</strong> is created by the Administrator and can only be deleted through the Administrator account.", str(d.V["label"])))
 		}
@@ -988,6 +1001,15 @@ func (t *tx) customField(method string, d, before *document) error {
 		t.setMeta(c)
 	}
 	return nil
+}
+
+// supportsTranslation is frappe.model.docfield.supports_translation.
+func supportsTranslation(fieldtype string) bool {
+	switch fieldtype {
+	case "Data", "Select", "Text", "Small Text", "Text Editor":
+		return true
+	}
+	return false
 }
 
 // applyCustomField merges a Custom Field into its doctype's meta, after its

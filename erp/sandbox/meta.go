@@ -218,6 +218,13 @@ func perms(items ...string) []docPerm {
 	return out
 }
 
+// customFieldTypes are Custom Field's fieldtype options in Frappe v15
+// (custom_field.json), in parseFields' notation.
+const customFieldTypes = "Autocomplete|Attach|Attach_Image|Barcode|Button|Check|Code|Color|Column_Break|Currency|Data|Date|" +
+	"Datetime|Duration|Dynamic_Link|Float|Fold|Geolocation|Heading|HTML|HTML_Editor|Icon|Image|Int|JSON|Link|Long_Text|" +
+	"Markdown_Editor|Password|Percent|Phone|Read_Only|Rating|Section_Break|Select|Signature|Small_Text|Tab_Break|Table|" +
+	"Table_MultiSelect|Text|Text_Editor|Time"
+
 // Status options of the submittable doctypes (reference §3.1, §3.4, §3.5).
 const (
 	soStatusOptions = "|Draft|On_Hold|To_Deliver_and_Bill|To_Bill|To_Deliver|Completed|Cancelled|Closed"
@@ -648,36 +655,66 @@ func baseMetas() map[string]*meta {
 			Perms: perms("System Manager:rwcd", "All:rc"),
 		},
 		{
+			// Frappe v15 custom_field.json, every field in its field_order
+			// (reference §4); Check fields default to 0 there.
 			Name: "Custom Field", Autoname: "controller",
 			Fields: parseFields(`
+				is_system_generated Check ro default=0
 				dt Link:DocType reqd label=DocType
 				module Link:Module_Def label=Module_(for_export)
-				is_system_generated Check ro
-				label Data
+				label Data nc
+				placeholder Data
 				label_help HTML
-				fieldname Data ro
-				insert_after Select label=Insert_After
-				fieldtype Select:Data|Link|Select|Date|Datetime|Time|Int|Float|Currency|Percent|Check|Small_Text|Text|Long_Text|Text_Editor|Code|JSON|Table|Section_Break|Column_Break|Tab_Break|HTML|Read_Only|Password|Dynamic_Link|Autocomplete reqd default=Data label=Field_Type
-				precision Select
+				fieldname Data ro nc
+				insert_after Select nc label=Insert_After
+				length Int
+				link_filters JSON
+				column_break_6 Column_Break
+				fieldtype Select:` + customFieldTypes + ` reqd default=Data label=Field_Type
+				precision Select:|0|1|2|3|4|5|6|7|8|9
+				hide_seconds Check default=0
+				hide_days Check default=0
 				options Small_Text
+				sort_options Check default=0
 				fetch_from Small_Text
-				fetch_if_empty Check
-				default Text
-				description Text
-				reqd Check label=Is_Mandatory_Field
-				unique Check
-				read_only Check
-				hidden Check
-				no_copy Check
-				allow_on_submit Check
-				in_list_view Check
-				in_standard_filter Check
-				in_global_search Check
-				bold Check
-				print_hide Check
-				non_negative Check
-				permlevel Int
+				fetch_if_empty Check default=0 label=Fetch_on_Save_if_Empty
+				options_help HTML
+				section_break_11 Section_Break
+				collapsible Check default=0
+				collapsible_depends_on Code
+				default Text label=Default_Value
+				depends_on Code
+				mandatory_depends_on Code
+				read_only_depends_on Code
+				properties Column_Break
+				non_negative Check default=0
+				reqd Check default=0 label=Is_Mandatory_Field
+				unique Check default=0
+				is_virtual Check default=0
+				read_only Check default=0
+				ignore_user_permissions Check default=0
+				hidden Check default=0
+				print_hide Check default=0
+				print_hide_if_no_value Check default=0
+				print_width Data nc
+				no_copy Check default=0
+				allow_on_submit Check default=0
+				in_list_view Check default=0
+				in_standard_filter Check default=0
+				in_global_search Check default=0
+				in_preview Check default=0
+				bold Check default=0
+				report_hide Check default=0
+				search_index Check default=0 nc label=Index
+				allow_in_quick_entry Check default=0
+				ignore_xss_filter Check default=0 label=Ignore_XSS_Filter
+				translatable Check default=0
+				hide_border Check default=0
+				show_dashboard Check default=0
+				description Text label=Field_Description
+				permlevel Int default=0 label=Permission_Level
 				width Data
+				columns Int
 			`),
 			Perms: perms("System Manager:rwcd", "Administrator:rwcd"),
 		},
