@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -77,8 +79,11 @@ func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, err
 	return in, nil
 }
 
-// ForQuote gathers the inputs for a quote. An item code or warehouse that
-// ERPNext does not have gives a *NotFoundError naming it.
+// ForQuote gathers the inputs for a quote. Item codes and warehouses are
+// resolved to the names ERPNext keeps, without case as its database compares
+// names ("sku-001" is the item "SKU-001"), and the returned Inputs (and so the
+// plan) carry those canonical names. An item code or warehouse that ERPNext
+// does not have gives a *NotFoundError naming it as the quote typed it.
 func (p *Planner) ForQuote(ctx context.Context, q Quote) (Inputs, error) {
 	order := promise.Order{DesiredDate: q.DesiredDate}
 	if !q.DesiredDate.IsZero() {
@@ -99,16 +104,17 @@ func (p *Planner) ForQuote(ctx context.Context, q Quote) (Inputs, error) {
 	if rules.Location == nil {
 		rules = p.cfg.Rules
 	}
+	typed := slices.Clone(order.Lines)
 	in, s, err := p.gather(ctx, p.cfg.Company, order, rules)
 	if err != nil {
 		return Inputs{}, fmt.Errorf("planner: quote: %w", err)
 	}
-	for _, l := range order.Lines {
+	for i, l := range in.Order.Lines {
 		if _, ok := in.Supply.Items[l.ItemCode]; !ok {
-			return Inputs{}, &NotFoundError{Kind: kindItem, Name: l.ItemCode}
+			return Inputs{}, &NotFoundError{Kind: kindItem, Name: typed[i].ItemCode}
 		}
 		if s.known != nil && !s.known[l.Warehouse] {
-			return Inputs{}, &NotFoundError{Kind: kindWarehouse, Name: l.Warehouse}
+			return Inputs{}, &NotFoundError{Kind: kindWarehouse, Name: typed[i].Warehouse}
 		}
 	}
 	return in, nil
@@ -200,6 +206,7 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 	}
 	supply.ShippingWarehouses = st.shipping
 	sortSupply(&supply)
+	order.Lines = canonicalLines(order.Lines, supply, st)
 
 	return Inputs{
 		Now:      now,
@@ -208,6 +215,61 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 		Calendar: st.calendar,
 		Rules:    rules,
 	}, st, nil
+}
+
+// canonicalLines returns lines with their item codes and warehouses as
+// ERPNext names them. ERPNext's MariaDB collation compares names without
+// case, so the "in" reads already matched "sku-001" to the item "SKU-001"
+// and answered with "SKU-001"; the engine matches names exactly, so the lines
+// must use the same spelling. Items resolve through the Item masters read;
+// warehouses through the company's warehouses, or, when those could not be
+// read, through the warehouses of the supply rows read. A name that resolves
+// to nothing is left as given. lines is not modified.
+func canonicalLines(lines []promise.Line, supply promise.Supply, st *site) []promise.Line {
+	items := foldedNames{}
+	for code := range supply.Items {
+		items.add(code)
+	}
+	whs := foldedNames{}
+	if st.known != nil {
+		for w := range st.known {
+			whs.add(w)
+		}
+	} else {
+		for _, r := range supply.Stock {
+			whs.add(r.Warehouse)
+		}
+		for _, r := range supply.Receipts {
+			whs.add(r.Warehouse)
+		}
+		for _, r := range supply.Demand {
+			whs.add(r.Warehouse)
+		}
+	}
+	out := slices.Clone(lines)
+	for i := range out {
+		out[i].ItemCode = items.resolve(out[i].ItemCode)
+		out[i].Warehouse = whs.resolve(out[i].Warehouse)
+	}
+	return out
+}
+
+// foldedNames maps names folded to lower case to the name ERPNext keeps. Two
+// names that fold alike cannot both exist: the collation makes them one key.
+type foldedNames map[string]string
+
+func (f foldedNames) add(name string) {
+	if name != "" {
+		f[strings.ToLower(name)] = name
+	}
+}
+
+// resolve returns ERPNext's spelling of name, or name when there is none.
+func (f foldedNames) resolve(name string) string {
+	if c, ok := f[strings.ToLower(name)]; ok {
+		return c
+	}
+	return name
 }
 
 // closedPurchaseOrder are the Purchase Order statuses with nothing more to

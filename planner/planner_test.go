@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -474,6 +475,105 @@ func TestForQuote(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ERPNext compares names without case (MariaDB's collation), so its "in"
+// reads match "sku-001" to the item "SKU-001" and answer with "SKU-001". A
+// quote typed in another case is planned against that item and warehouse,
+// under their canonical names, and is not a 404.
+func TestForQuoteResolvesNamesWithoutCase(t *testing.T) {
+	masters := []erp.Item{{Code: "SKU-001", IsStockItem: true}, {Code: "SKU-002", IsStockItem: true}}
+	bins := []erp.Bin{
+		{ItemCode: "SKU-001", Warehouse: "Stores - WH", ActualQty: 5},
+		{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", ActualQty: 3},
+	}
+	// in is an "in" filter under a case-insensitive collation.
+	in := func(v string, list []string) bool {
+		return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, v) })
+	}
+	reader := func(warehouses func(string) ([]erp.Warehouse, error)) *fakeReader {
+		return &fakeReader{
+			warehouses: warehouses,
+			items: func(codes []string) ([]erp.Item, error) {
+				var out []erp.Item
+				for _, m := range masters {
+					if in(m.Code, codes) {
+						out = append(out, m)
+					}
+				}
+				return out, nil
+			},
+			bins: func(items, _ []string) ([]erp.Bin, error) {
+				var out []erp.Bin
+				for _, b := range bins {
+					if in(b.ItemCode, items) {
+						out = append(out, b)
+					}
+				}
+				return out, nil
+			},
+		}
+	}
+	quote := Quote{Lines: []QuoteLine{
+		{ItemCode: "sku-001", Warehouse: "stores - wh", Qty: 2},
+		{ItemCode: "Sku-002", Warehouse: "FINISHED GOODS - WH", Qty: 1},
+		{ItemCode: "SKU-001", Qty: 1}, // the default warehouse, as configured
+	}}
+	want := []promise.Line{
+		{ID: "1", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 2},
+		{ID: "2", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 1},
+		{ID: "3", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 1},
+	}
+	denied := func(string) ([]erp.Warehouse, error) {
+		return nil, &erp.Error{Kind: erp.KindPermission, Status: http.StatusForbidden}
+	}
+	for _, tt := range []struct {
+		name       string
+		warehouses func(string) ([]erp.Warehouse, error)
+	}{
+		{"through the company's warehouses", demoWarehouses},
+		{"through the Bins when warehouses are not readable", denied},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.DefaultWarehouse = "STORES - WH"
+			p := newTestPlanner(reader(tt.warehouses), cfg)
+			got, err := p.ForQuote(context.Background(), quote)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got.Order.Lines); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+			plan, err := p.Plan(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var codes []string
+			for _, l := range plan.Lines {
+				codes = append(codes, l.ItemCode+" @ "+l.Warehouse)
+			}
+			if diff := cmp.Diff([]string{"SKU-001 @ Stores - WH", "SKU-002 @ Finished Goods - WH", "SKU-001 @ Stores - WH"}, codes); diff != "" {
+				t.Errorf("plan lines (-want +got):\n%s", diff)
+			}
+			if plan.Confidence != promise.ConfidenceHigh || plan.Lines[0].Shortage != 0 || plan.Lines[1].Shortage != 0 {
+				t.Errorf("plan = %s with shortages %v, %v; want HIGH from the stock typed in another case",
+					plan.Confidence, plan.Lines[0].Shortage, plan.Lines[1].Shortage)
+			}
+		})
+	}
+
+	t.Run("an unknown name is reported as typed", func(t *testing.T) {
+		p := newTestPlanner(reader(demoWarehouses), testConfig())
+		_, err := p.ForQuote(context.Background(), Quote{Lines: []QuoteLine{{ItemCode: "sku-001", Warehouse: "nowhere - wh", Qty: 1}}})
+		var nf *NotFoundError
+		if !errors.As(err, &nf) {
+			t.Fatalf("err = %v, want *NotFoundError", err)
+		}
+		if diff := cmp.Diff(&NotFoundError{Kind: "warehouse", Name: "nowhere - wh"}, nf); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestShipsFrom(t *testing.T) {

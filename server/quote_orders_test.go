@@ -171,6 +171,9 @@ func TestItemStock(t *testing.T) {
 		// Both exist; the item has never been in that warehouse.
 		{"no Bin", "SKU-041", "Stores - WH", stockBody{"SKU-041", "Stores - WH", 0, 0, 0, 0}},
 		{"trimmed", " SKU-001 ", " Stores - WH", stockBody{"SKU-001", "Stores - WH", 120, 5, 115, 115}},
+		// ERPNext names compare without case: its spelling comes back.
+		{"other case", "sku-001", "STORES - WH", stockBody{"SKU-001", "Stores - WH", 120, 5, 115, 115}},
+		{"other case, no Bin", "sku-041", "stores - wh", stockBody{"SKU-041", "Stores - WH", 0, 0, 0, 0}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := MustCall[stockBody](t, q, http.MethodGet, path(tt.item, tt.wh), nil, http.StatusOK)

@@ -54,7 +54,8 @@ func decodeProcurementRequest(body []byte) (procurementRequest, []fieldError) {
 				continue
 			}
 			var pi procurementItem
-			pi.ItemCode, _ = c.nonEmpty(m, "item_code", loc)
+			code, _ := c.nonEmpty(m, "item_code", loc)
+			pi.ItemCode = strings.TrimSpace(code)
 			pi.Qty, _ = c.positive(m, "qty_needed", loc, maxQty)
 			pi.RequiredBy = c.date(m, "required_by", loc, true)
 			pi.Reason, _ = c.str(m, "reason", loc, true)

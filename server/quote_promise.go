@@ -63,8 +63,10 @@ func decodePromiseRequest(body []byte, base promise.Rules) (promiseRequest, []fi
 			code, _ := c.nonEmpty(line, "item_code", loc)
 			qty, _ := c.positive(line, "qty", loc, maxQty)
 			wh, _ := c.str(line, "warehouse", loc, false)
+			// ERPNext strips names when it saves them: a code typed with
+			// spaces around it names the same item.
 			req.Quote.Lines = append(req.Quote.Lines, planner.QuoteLine{
-				ItemCode: code, Warehouse: strings.TrimSpace(wh), Qty: qty,
+				ItemCode: strings.TrimSpace(code), Warehouse: strings.TrimSpace(wh), Qty: qty,
 			})
 		}
 	}

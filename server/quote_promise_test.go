@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/sandbox"
 )
 
 // validationBody is FastAPI's 422 body.
@@ -130,6 +131,32 @@ func TestPromiseUnknownItemOrWarehouse(t *testing.T) {
 				t.Errorf("detail = %q, want %q", got.Detail, tt.want)
 			}
 		})
+	}
+}
+
+// ERPNext names compare without case (its MariaDB collation), so "sku-001"
+// in "stores - wh" is the item SKU-001 in Stores - WH: the same promise as
+// the canonical spelling, and the reply names them as ERPNext does.
+func TestPromiseNamesWithoutCase(t *testing.T) {
+	q := MustQuoteEnv(t)
+	canonical := MustCall[map[string]any](t, q, http.MethodPost, "/otp/promise",
+		quoteBody([]map[string]any{{"item_code": sandbox.DemoItemInStock, "qty": 3, "warehouse": sandbox.DemoStores}}, nil), http.StatusOK)
+	typed := MustCall[map[string]any](t, q, http.MethodPost, "/otp/promise",
+		quoteBody([]map[string]any{{"item_code": " " + strings.ToLower(sandbox.DemoItemInStock) + " ", "qty": 3,
+			"warehouse": strings.ToLower(sandbox.DemoStores)}}, nil), http.StatusOK)
+	if canonical["status"] != "OK" || canonical["promise_date"] == nil {
+		t.Fatalf("canonical quote = %v %v, want a promise", canonical["status"], canonical["promise_date"])
+	}
+	if diff := cmp.Diff(canonical, typed); diff != "" {
+		t.Errorf("lower-case quote differs from the canonical one (-canonical +lower-case):\n%s", diff)
+	}
+	plan, _ := typed["plan"].([]any)
+	if len(plan) != 1 {
+		t.Fatalf("plan = %v, want one line", typed["plan"])
+	}
+	got := plan[0].(map[string]any)
+	if got["item_code"] != sandbox.DemoItemInStock || got["warehouse"] != sandbox.DemoStores {
+		t.Errorf("plan names %q in %q, want ERPNext's %q in %q", got["item_code"], got["warehouse"], sandbox.DemoItemInStock, sandbox.DemoStores)
 	}
 }
 

@@ -1,9 +1,9 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +28,8 @@ type stockResponse struct {
 // (§6). An item and warehouse that both exist but have no Bin have never
 // held stock there: 200 with zeros. An item or warehouse ERPNext does not
 // have is a 404 naming it (the earlier OTP answered 404 for both cases).
+// Names compare without case, as in ERPNext, and the reply spells them as
+// ERPNext does.
 func (s *Server) getItemStock(c echo.Context) error {
 	var ch checker
 	loc := []any{"query"}
@@ -61,6 +63,8 @@ func (s *Server) getItemStock(c echo.Context) error {
 	resp := stockResponse{ItemCode: item, Warehouse: wh}
 	for _, b := range bins {
 		if strings.EqualFold(b.ItemCode, item) && strings.EqualFold(b.Warehouse, wh) {
+			// ERPNext matched the names without case: answer with its spelling.
+			resp.ItemCode, resp.Warehouse = b.ItemCode, b.Warehouse
 			resp.StockActual, resp.StockReserved, resp.StockProjected = b.ActualQty, b.ReservedQty, b.ProjectedQty
 			resp.StockAvailable = max(0, b.ActualQty-b.ReservedQty)
 			return c.JSON(http.StatusOK, resp)
@@ -74,10 +78,17 @@ func (s *Server) getItemStock(c echo.Context) error {
 	if len(items) == 0 {
 		return notFound(fmt.Sprintf("Item '%s' not found", item))
 	}
-	if _, err := q.erp.GetDoc(ctx, "Warehouse", wh); errors.Is(err, erp.ErrNotFound) {
-		return notFound(fmt.Sprintf("Warehouse '%s' not found", wh))
-	} else if err != nil {
+	resp.ItemCode = items[0].Code
+	// A list read, not GET by name: list filters and names compare in the
+	// database's collation, without case, whatever the API's route does.
+	whs, err := q.erp.Warehouses(ctx, "") // any company's, as a GET by name found
+	if err != nil {
 		return err
 	}
+	i := slices.IndexFunc(whs, func(w erp.Warehouse) bool { return strings.EqualFold(w.Name, wh) })
+	if i < 0 {
+		return notFound(fmt.Sprintf("Warehouse '%s' not found", wh))
+	}
+	resp.Warehouse = whs[i].Name
 	return c.JSON(http.StatusOK, resp)
 }
