@@ -105,20 +105,21 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	task, err := tasks.NewSupplyChangedTask(tasks.SupplyChanged{
+	p := tasks.SupplyChanged{
 		DocType:  doctype,
 		Name:     d.Name,
 		Modified: d.Modified,
 		Event:    eventOf(c),
 		Items:    itemCodes(d.Items),
-	})
+	}
+	task, err := tasks.NewSupplyChangedTask(p)
 	if err != nil {
 		s.metrics.webhook("invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	// tasks sets the id; it is reported on success (asynq does not say
-	// which id a conflict was on, so a duplicate answers without one).
-	status, body, err := s.enqueue(c, task, "", "document", d.Name, d.Modified)
+	// tasks sets the id; SupplyChangedID names it for the duplicate answer,
+	// as asynq's conflict error does not.
+	status, body, err := s.enqueue(c, task, tasks.SupplyChangedID(p), "document", d.Name, d.Modified)
 	if err != nil {
 		return err
 	}

@@ -311,8 +311,10 @@ func TestSupplyWebhooks(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("payload (-want +got):\n%s", diff)
 			}
-			if rec := e.post(t, "/webhooks/erpnext/"+tt.slug+"?event=on_submit", body); rec.Code != http.StatusOK || decode[acceptedBody](t, rec).Status != "duplicate" {
-				t.Errorf("second delivery: %d %s, want 200 duplicate", rec.Code, rec.Body)
+			again := e.post(t, "/webhooks/erpnext/"+tt.slug+"?event=on_submit", body)
+			wantAgain := acceptedBody{Status: "duplicate", TaskID: infos[0].ID}
+			if diff := cmp.Diff(wantAgain, decode[acceptedBody](t, again)); again.Code != http.StatusOK || diff != "" {
+				t.Errorf("second delivery: status %d, want 200; body (-want +got):\n%s", again.Code, diff)
 			}
 		})
 	}

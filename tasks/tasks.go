@@ -109,13 +109,20 @@ func NewSupplyChangedTask(s SupplyChanged, opts ...asynq.Option) (*asynq.Task, e
 		return nil, fmt.Errorf("tasks: encode %s: %w", TypeSupplyChanged, err)
 	}
 	base := []asynq.Option{
-		asynq.TaskID("supply:" + digest(s.DocType, s.Name, s.Modified, s.Event)),
+		asynq.TaskID(SupplyChangedID(s)),
 		asynq.Queue(QueueSupply),
 		asynq.Retention(Retention),
 		asynq.MaxRetry(10),
 		asynq.Timeout(5 * time.Minute),
 	}
 	return asynq.NewTask(TypeSupplyChanged, body, append(base, opts...)...), nil
+}
+
+// SupplyChangedID is the task id NewSupplyChangedTask gives s: one per saved
+// version of the document and event, so Frappe's repeated delivery of one
+// save is one task. Only DocType, Name, Modified and Event enter it.
+func SupplyChangedID(s SupplyChanged) string {
+	return "supply:" + digest(s.DocType, s.Name, s.Modified, s.Event)
 }
 
 // DecodeSupplyChanged decodes a SupplyChanged payload.
