@@ -151,9 +151,9 @@ func (m *Main) Run(ctx context.Context) error {
 			target = m.HTTPURL
 		}
 		if err := setUpDevSite(ctx, m.ERP, devSite{
-			WebhookURL: target + "/webhooks/erpnext/sales-order",
-			Secret:     m.webhookSecret,
-			APIUser:    m.apiUser,
+			PublicURL: target,
+			Secret:    m.webhookSecret,
+			APIUser:   m.apiUser,
 		}); err != nil {
 			if ln != nil {
 				ln.Close()

@@ -4,37 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/migrations"
 )
 
-// devSite is what the embedded sandbox needs to send OTP its Sales Orders.
+// devSite is what the embedded sandbox needs to send OTP its documents.
 type devSite struct {
-	WebhookURL string // OTP's /webhooks/erpnext/sales-order
-	Secret     string // the webhook HMAC secret
-	APIUser    string // OTP's own writes are not sent back
-}
-
-// customField is one of OTP's custom fields (DESIGN.md §5.5).
-type customField struct {
-	DocType, FieldName, Label, FieldType, Options, InsertAfter string
-}
-
-// customFields are OTP's custom fields (the migrations own their full
-// definition); tests that build a site by hand use this list.
-var customFields = []customField{
-	{"Sales Order", erp.FieldPromiseDate, "OTP Promise Date", "Date", "", "delivery_date"},
-	{"Sales Order", erp.FieldConfidence, "OTP Confidence", "Select", "\nHIGH\nMEDIUM\nLOW", erp.FieldPromiseDate},
-	{"Sales Order", erp.FieldPromiseStatus, "OTP Status", "Data", "", erp.FieldConfidence},
-	{"Sales Order", erp.FieldFirstPromiseDate, "OTP First Promise Date", "Date", "", erp.FieldPromiseStatus},
-	{"Sales Order", erp.FieldPromisedAt, "OTP Promised At", "Datetime", "", erp.FieldFirstPromiseDate},
-	{"Sales Order", erp.FieldExplanation, "OTP Explanation", "Small Text", "", erp.FieldPromisedAt},
-	{"Sales Order", erp.FieldFingerprint, "OTP Fingerprint", "Data", "", erp.FieldExplanation},
-	{"Sales Order Item", erp.FieldLinePromiseDate, "OTP Promise Date", "Date", "", "delivery_date"},
-	{"Sales Order Item", erp.FieldLineConfidence, "OTP Confidence", "Select", "\nHIGH\nMEDIUM\nLOW", erp.FieldLinePromiseDate},
+	PublicURL string // OTP's base URL: the webhooks post to PublicURL + /webhooks/erpnext/<doctype>
+	Secret    string // the webhook HMAC secret
+	APIUser   string // OTP's own writes are not sent back
 }
 
 // setUpDevSite makes a site ready for OTP with the migrations, the one
@@ -42,9 +22,7 @@ var customFields = []customField{
 // fields, the Sales Order webhooks and the supply webhooks, signed with
 // s.Secret and skipping saves by s.APIUser. It is idempotent.
 func setUpDevSite(ctx context.Context, c *erp.Client, s devSite) error {
-	// The webhooks post to OTP_PUBLIC_URL + /webhooks/erpnext/<doctype>.
-	base := strings.TrimSuffix(s.WebhookURL, "/webhooks/erpnext/sales-order")
-	_, err := migrations.Up(ctx, c, migrations.Config{PublicURL: base, WebhookSecret: s.Secret, APIUser: s.APIUser})
+	_, err := migrations.Up(ctx, c, migrations.Config{PublicURL: s.PublicURL, WebhookSecret: s.Secret, APIUser: s.APIUser})
 	return err
 }
 

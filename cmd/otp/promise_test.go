@@ -12,6 +12,7 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/migrations"
 )
 
 // Wednesday 2026-11-25 10:00 UTC, before the 14:00 cutoff.
@@ -34,22 +35,28 @@ func runPromiseCmd(tb testing.TB, environ map[string]string, args ...string) (st
 	return stdout.String(), stderr.String(), err
 }
 
-// MustSite serves a demo sandbox with OTP's custom fields and returns the
-// environment that points OTP at it.
+// MustSite serves a demo sandbox with OTP's custom fields (as the
+// migrations define them; no webhooks, since no OTP listens) and returns
+// the environment that points OTP at it.
 func MustSite(tb testing.TB) (*sandbox.Sandbox, map[string]string) {
 	tb.Helper()
 	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(func() time.Time { return promiseNow }),
 		sandbox.WithWebhookSleep(func(context.Context, time.Duration) error { return nil }))
 	tb.Cleanup(func() { sb.Close() })
-	for _, f := range customFields {
-		doc := map[string]any{"dt": f.DocType, "fieldname": f.FieldName, "label": f.Label, "fieldtype": f.FieldType,
-			"insert_after": "append", "allow_on_submit": 1, "read_only": 1, "no_copy": 1}
-		if f.Options != "" {
-			doc["options"] = f.Options
+	fields := 0
+	for _, step := range migrations.Steps() {
+		for _, d := range step.Documents(migrations.Config{PublicURL: "http://127.0.0.1:1", APIUser: sb.APIUser()}) {
+			if d.DocType != "Custom Field" {
+				continue
+			}
+			if _, err := sb.Insert(d.DocType, d.Fields); err != nil {
+				tb.Fatalf("custom field %s: %v", d.Name, err)
+			}
+			fields++
 		}
-		if _, err := sb.Insert("Custom Field", doc); err != nil {
-			tb.Fatal(err)
-		}
+	}
+	if fields == 0 {
+		tb.Fatal("the migrations define no Custom Field")
 	}
 	api := httptest.NewServer(sb)
 	tb.Cleanup(api.Close)

@@ -27,10 +27,6 @@ func (d *document) name() string { return str(d.V["name"]) }
 
 func (d *document) docstatus() int { return toInt(d.V["docstatus"]) }
 
-func (d *document) getString(f string) string { return str(d.V[f]) }
-
-func (d *document) getFloat(f string) float64 { return toFloat(d.V[f]) }
-
 // clone deep-copies the document and its child rows.
 func (d *document) clone() *document {
 	if d == nil {

@@ -126,14 +126,13 @@ func (t *tx) evalCondition(e node, d *document) (any, error) {
 // ---- the sender: Frappe's RQ job enqueue_webhook, one worker ----
 
 type hookJob struct {
-	webhook  *document
-	secret   string
-	event    string
-	doctype  string
-	docname  string
-	user     string
-	payload  *omap // doc.as_dict(convert_dates_to_str=True) at commit
-	buildErr error
+	webhook *document
+	secret  string
+	event   string
+	doctype string
+	docname string
+	user    string
+	payload *omap // doc.as_dict(convert_dates_to_str=True) at commit
 }
 
 type hookRunner struct {
