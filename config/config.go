@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,12 @@ type Config struct {
 	DashboardUser     string `env:"OTP_DASHBOARD_USER"`
 	DashboardPassword string `env:"OTP_DASHBOARD_PASSWORD"`
 
+	// CORSOrigins are the browser origins the quote API answers with CORS
+	// headers, comma-separated ("https://crm.example.com,http://localhost:3000");
+	// "*" allows every origin, outside production only. Empty: no CORS
+	// headers at all.
+	CORSOrigins string `env:"OTP_CORS_ORIGINS"`
+
 	WorkerConcurrency int           `env:"OTP_WORKER_CONCURRENCY" envDefault:"10"`
 	ReconcileInterval time.Duration `env:"OTP_RECONCILE_INTERVAL" envDefault:"10m"`
 	ShutdownTimeout   time.Duration `env:"OTP_SHUTDOWN_TIMEOUT" envDefault:"25s"`
@@ -80,6 +87,7 @@ type Config struct {
 	cutoff   [2]int // hour, minute
 	logLevel slog.Level
 	redisOpt asynq.RedisConnOpt
+	origins  []string
 }
 
 // Seconds is a duration written as a number of seconds or as a Go duration.
@@ -232,6 +240,15 @@ func (c *Config) validate() error {
 	if err := checkHTTPURL(c.PublicURL); err != nil {
 		bad("OTP_PUBLIC_URL", "%v", err)
 	}
+
+	origins, err := parseOrigins(c.CORSOrigins)
+	switch {
+	case err != nil:
+		bad("OTP_CORS_ORIGINS", "%v", err)
+	case c.Production() && slices.Contains(origins, "*"):
+		bad("OTP_CORS_ORIGINS", `"*" lets any web page call the quote API (including /otp/apply, which writes to ERPNext); list the origins in production`)
+	}
+	c.origins = origins
 	if c.HTTPAddr == "" {
 		bad("OTP_HTTP_ADDR", "must not be empty")
 	}
@@ -316,6 +333,27 @@ func checkHTTPURL(s string) error {
 	return nil
 }
 
+// parseOrigins parses a comma-separated list of browser origins
+// (scheme://host[:port], as a browser sends them in Origin) or "*".
+func parseOrigins(s string) ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		o := strings.TrimSpace(part)
+		if o == "" || slices.Contains(out, o) {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+				u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(o, "*") {
+				return nil, fmt.Errorf("%q is not an origin scheme://host[:port] with no path (for example https://crm.example.com) or *", o)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
 // parseWeekdays parses "Saturday,Sunday" (full or three-letter English
 // names, any case). An empty list means every day is a working day.
 func parseWeekdays(s string) ([]time.Weekday, error) {
@@ -393,6 +431,9 @@ func (c Config) Location() *time.Location {
 
 // Weekend returns OTP_WEEKEND_DAYS.
 func (c Config) Weekend() []time.Weekday { return append([]time.Weekday(nil), c.weekend...) }
+
+// AllowedOrigins returns OTP_CORS_ORIGINS as a list; nil means no CORS.
+func (c Config) AllowedOrigins() []string { return slices.Clone(c.origins) }
 
 // SlogLevel returns LOG_LEVEL.
 func (c Config) SlogLevel() slog.Level { return c.logLevel }

@@ -149,6 +149,10 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"bad log level", with(nil, "LOG_LEVEL", "LOUD"), []string{"LOG_LEVEL"}},
 		{"bad public URL", with(nil, "OTP_PUBLIC_URL", "localhost:8001"), []string{"OTP_PUBLIC_URL"}},
 		{"half dashboard credentials", with(nil, "OTP_DASHBOARD_USER", "ops"), []string{"OTP_DASHBOARD_PASSWORD"}},
+		{"CORS origin with a path", with(nil, "OTP_CORS_ORIGINS", "https://crm.example.com/app"), []string{"OTP_CORS_ORIGINS"}},
+		{"CORS origin without scheme", with(nil, "OTP_CORS_ORIGINS", "https://a.example.com, crm.example.com"), []string{"OTP_CORS_ORIGINS"}},
+		{"CORS wildcard pattern", with(nil, "OTP_CORS_ORIGINS", "https://*.example.com"), []string{"OTP_CORS_ORIGINS"}},
+		{"CORS * in production", with(prod(), "OTP_CORS_ORIGINS", "*"), []string{"OTP_CORS_ORIGINS"}},
 		{"production without ERPNext", with(prod(), "ERPNEXT_BASE_URL", "<unset>", "ERPNEXT_API_KEY", "<unset>", "ERPNEXT_API_SECRET", "<unset>"), []string{"ERPNEXT_BASE_URL"}},
 		{"production without Redis", with(prod(), "REDIS_URL", "<unset>"), []string{"REDIS_URL"}},
 		{"production without secret", with(prod(), "OTP_WEBHOOK_SECRET", "<unset>"), []string{"OTP_WEBHOOK_SECRET"}},
@@ -193,5 +197,27 @@ func TestEmptyWeekendMeansNoWeekend(t *testing.T) {
 	c := MustLoad(t, map[string]string{"OTP_WEEKEND_DAYS": ","})
 	if got := c.Weekend(); len(got) != 0 {
 		t.Errorf("Weekend() = %v, want none", got)
+	}
+}
+
+func TestCORSOrigins(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ map[string]string
+		want    []string
+	}{
+		{"unset: no CORS", map[string]string{}, nil},
+		{"empty: no CORS", map[string]string{"OTP_CORS_ORIGINS": ""}, nil},
+		{"a list, trimmed, repeats dropped", map[string]string{"OTP_CORS_ORIGINS": " https://crm.example.com,http://localhost:3000 , https://crm.example.com,"},
+			[]string{"https://crm.example.com", "http://localhost:3000"}},
+		{"* outside production", map[string]string{"OTP_CORS_ORIGINS": "*"}, []string{"*"}},
+		{"origins in production", with(prod(), "OTP_CORS_ORIGINS", "https://crm.example.com"), []string{"https://crm.example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, MustLoad(t, tt.environ).AllowedOrigins()); diff != "" {
+				t.Errorf("AllowedOrigins (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

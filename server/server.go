@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -76,6 +77,11 @@ type Deps struct {
 	ReadyTimeout time.Duration
 	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
 	Quote QuoteDeps
+	// CORSOrigins are the browser origins the quote API answers with CORS
+	// headers and preflights (OTP_CORS_ORIGINS); "*" is any origin. Empty:
+	// no CORS headers. Webhooks, health, metrics and the dashboard never
+	// send them.
+	CORSOrigins []string
 }
 
 // Server is the HTTP server.
@@ -96,6 +102,10 @@ const MaxBodyBytes = 1 << 20
 // ErrNoWebhookSecret is returned by New in production without a webhook secret.
 var ErrNoWebhookSecret = errors.New("server: OTP_WEBHOOK_SECRET is required in production")
 
+// ErrAnyOriginInProduction is returned by New in production when
+// CORSOrigins holds "*": any web page could then call the quote API.
+var ErrAnyOriginInProduction = errors.New(`server: CORS origin "*" is refused in production`)
+
 // New builds the server. It does not listen; call Serve.
 func New(d Deps) (*Server, error) {
 	if d.Queue == nil || d.Versions == nil || d.Redis == nil || d.ERP == nil {
@@ -103,6 +113,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Production && d.WebhookSecret == "" {
 		return nil, ErrNoWebhookSecret
+	}
+	if d.Production && slices.Contains(d.CORSOrigins, "*") {
+		return nil, ErrAnyOriginInProduction
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -188,14 +201,39 @@ func (s *Server) routes() {
 		e.Any(DashboardPath, h, mw...)
 		e.Any(DashboardPath+"/*", h, mw...)
 	}
-	// The quote API (server/quote*.go).
-	e.POST("/otp/promise", s.postPromise)
-	e.POST("/otp/apply", s.postApply)
-	e.POST("/otp/procurement-suggest", s.postProcurementSuggest)
-	e.GET("/otp/sales-orders", s.getSalesOrders)
-	e.GET("/otp/sales-orders/:id", s.getSalesOrder)
-	e.GET("/api/items/stock", s.getItemStock)
-	e.GET("/openapi.json", s.getOpenAPI)
+	// The quote API (server/quote*.go), the only routes with CORS.
+	quote := s.quoteRoutes()
+	quote(http.MethodPost, "/otp/promise", s.postPromise)
+	quote(http.MethodPost, "/otp/apply", s.postApply)
+	quote(http.MethodPost, "/otp/procurement-suggest", s.postProcurementSuggest)
+	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders)
+	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder)
+	quote(http.MethodGet, "/api/items/stock", s.getItemStock)
+	quote(http.MethodGet, "/openapi.json", s.getOpenAPI)
+}
+
+// quoteRoutes returns how a quote API route is added: as is without
+// CORSOrigins, else behind Echo's CORS middleware, with an OPTIONS route
+// beside it for the browser's preflight (route middleware runs only on a
+// route that matched, so the preflight needs one of its own).
+func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc) {
+	e := s.echo
+	if len(s.deps.CORSOrigins) == 0 {
+		return func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h) }
+	}
+	cors := middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: s.deps.CORSOrigins,
+		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		// AllowHeaders unset: the preflight's requested headers are allowed,
+		// as the earlier OTP allowed all (otp-v1-reference.md §1).
+		MaxAge: 600,
+	})
+	// The middleware answers every OPTIONS itself.
+	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+	return func(method, path string, h echo.HandlerFunc) {
+		e.Add(method, path, h, cors)
+		e.OPTIONS(path, preflight, cors)
+	}
 }
 
 // DashboardEnabled reports whether /monitoring is served.
