@@ -93,11 +93,15 @@ type Main struct {
 	queue         *asynq.Client
 	inspector     *asynq.Inspector
 	asynqServer   *asynq.Server
+	tasks         inflight // the asynq server's handlers that have not returned
 	scheduler     *asynq.Scheduler
 	erpMetrics    *erpMetrics
-	failed        chan error
-	closeOnce     sync.Once
-	closeErr      error
+	// taskMiddleware, when set, wraps the worker's handlers (tests use it
+	// to make a task slow to stop).
+	taskMiddleware asynq.MiddlewareFunc
+	failed         chan error
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // Failed reports a component that stopped on its own (the HTTP listener,
@@ -329,6 +333,10 @@ func (m *Main) startWorker(ctx context.Context) error {
 	})
 	mux := asynq.NewServeMux()
 	w.Register(mux)
+	var handler asynq.Handler = mux
+	if m.taskMiddleware != nil {
+		handler = m.taskMiddleware(handler)
+	}
 	m.asynqServer = asynq.NewServerFromRedisClient(m.Redis, asynq.Config{
 		Concurrency:       cfg.WorkerConcurrency,
 		TaskCheckInterval: m.pollEvery,
@@ -350,7 +358,7 @@ func (m *Main) startWorker(ctx context.Context) error {
 			log.Log(ctx, level, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
 		}),
 	})
-	if err := m.asynqServer.Start(mux); err != nil {
+	if err := m.asynqServer.Start(m.tasks.track(handler)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 
@@ -371,12 +379,19 @@ func (m *Main) startWorker(ctx context.Context) error {
 }
 
 // Close stops everything Run started, in order: the HTTP server (in-flight
-// requests finish), the workers (in-flight tasks finish or go back to the
-// queue), the scheduler, the clients, then the embedded Redis and sandbox.
+// requests finish), the scheduler, the workers (in-flight tasks finish or go
+// back to the queue, and their handlers return: a task cut short still
+// releases its order's lock), then the clients and everything else that uses
+// Redis, then Redis itself, the embedded sandbox and miniredis.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() { m.closeErr = m.close() })
 	return m.closeErr
 }
+
+// handlerGrace is how long Close waits, after the asynq server has given up
+// on a task (OTP_SHUTDOWN_TIMEOUT) and cancelled its context, for the
+// handler to return; a handler returns within milliseconds of that.
+const handlerGrace = 3 * time.Second
 
 func (m *Main) close() error {
 	var errs []error
@@ -389,13 +404,20 @@ func (m *Main) close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
-	if m.asynqServer != nil {
-		m.asynqServer.Shutdown()
-	}
 	if m.scheduler != nil {
 		m.scheduler.Shutdown()
 	}
-	// The asynq client and inspector share m.Redis: closing it closes them.
+	if m.asynqServer != nil {
+		// Shutdown returns once every task has finished or, after
+		// ShutdownTimeout, has been re-queued and its context cancelled;
+		// it does not wait for those handlers to return.
+		m.asynqServer.Shutdown()
+		if !m.tasks.wait(handlerGrace) {
+			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (its order's lock expires by itself)", "waited", handlerGrace)
+		}
+	}
+	// Every user of Redis is stopped by now. The asynq client and
+	// inspector share m.Redis: closing it closes them.
 	if m.Redis != nil {
 		errs = append(errs, m.Redis.Close())
 	}
@@ -414,6 +436,39 @@ func (m *Main) close() error {
 		m.miniredis.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// inflight counts task handlers that have not returned. asynq's Shutdown
+// stops waiting for a handler when ShutdownTimeout passes (it re-queues the
+// task and cancels the handler's context) but leaves the handler running;
+// its deferred cleanup (the order's lock) still needs Redis.
+type inflight struct{ wg sync.WaitGroup }
+
+// track wraps h so that every call is counted until it returns.
+func (f *inflight) track(h asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		f.wg.Add(1)
+		defer f.wg.Done()
+		return h.ProcessTask(ctx, t)
+	})
+}
+
+// wait waits at most d for every tracked handler to return, and reports
+// whether they did. Call it only when no new task can start.
+func (f *inflight) wait(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { // ends when the last handler returns
+		f.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // banner prints where everything is.

@@ -60,8 +60,9 @@ func (s *syncBuffer) String() string {
 }
 
 // MustStart runs OTP (serve + work) with the clock pinned at now and the
-// environment env on top of loopback-only, random-port defaults.
-func MustStart(tb testing.TB, now time.Time, env map[string]string) *app {
+// environment env on top of loopback-only, random-port defaults; opts
+// adjust Main before it runs.
+func MustStart(tb testing.TB, now time.Time, env map[string]string, opts ...func(*Main)) *app {
 	tb.Helper()
 	environ := map[string]string{
 		"OTP_HTTP_ADDR":    "127.0.0.1:0",
@@ -78,6 +79,9 @@ func MustStart(tb testing.TB, now time.Time, env map[string]string) *app {
 	logs := &syncBuffer{}
 	m := &Main{Config: cfg, Roles: roleServe | roleWork, Logger: newLogger(logs, cfg.SlogLevel()), Out: logs,
 		Version: "e2e", Now: func() time.Time { return now }, pollEvery: 50 * time.Millisecond}
+	for _, o := range opts {
+		o(m)
+	}
 	tb.Cleanup(func() {
 		if err := m.Close(); err != nil {
 			tb.Errorf("Close: %v", err)
@@ -417,16 +421,33 @@ func TestDemoCurlShowsPromise(t *testing.T) {
 }
 
 // Graceful shutdown while a task runs: with time enough it finishes and the
-// promise is written; without, the task goes back to the queue.
+// promise is written; without, the task goes back to the queue. Either way
+// the order's lock is gone.
 func TestShutdownWhileTaskRuns(t *testing.T) {
+	// slowToStop lets a task run on for 300 ms after asynq cancels it, as a
+	// handler busy in a step that does not watch its context would: Close
+	// must still wait for it before closing Redis.
+	slowToStop := func(m *Main) {
+		m.taskMiddleware = func(h asynq.Handler) asynq.Handler {
+			return asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+				inner, cancel := context.WithCancel(context.WithoutCancel(ctx))
+				defer cancel()
+				stop := context.AfterFunc(ctx, func() { time.AfterFunc(300*time.Millisecond, cancel) })
+				defer stop()
+				return h.ProcessTask(inner, task)
+			})
+		}
+	}
 	tests := []struct {
 		name     string
 		timeout  string
 		latency  time.Duration
+		opts     []func(*Main)
 		finishes bool
 	}{
-		{"finishes", "10s", 150 * time.Millisecond, true},
-		{"re-queued", "300ms", 3 * time.Second, false},
+		{"finishes", "10s", 150 * time.Millisecond, nil, true},
+		{"re-queued", "300ms", 3 * time.Second, nil, false},
+		{"re-queued, slow to stop", "300ms", 3 * time.Second, []func(*Main){slowToStop}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -434,7 +455,7 @@ func TestShutdownWhileTaskRuns(t *testing.T) {
 			a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), map[string]string{
 				"REDIS_URL":            "redis://" + mr.Addr(),
 				"OTP_SHUTDOWN_TIMEOUT": tt.timeout,
-			})
+			}, tt.opts...)
 			a.sb.SetLatency(tt.latency)
 			order := a.insertOrder(t, sandbox.DemoItemInStock, 5)
 			waitFor(t, 10*time.Second, "the promise task to start", func() bool {
@@ -448,6 +469,18 @@ func TestShutdownWhileTaskRuns(t *testing.T) {
 			t.Logf("Close took %v", time.Since(start))
 
 			a.sb.SetLatency(0)
+			// The task's per-order lock (worker/lock.go) is released before
+			// Close closes Redis, even for a task cut short: otherwise the
+			// re-queued order would wait for the lock to expire (2 min 10 s).
+			var locks []string
+			for _, k := range mr.Keys() {
+				if strings.HasPrefix(k, "otp:lock:") {
+					locks = append(locks, k)
+				}
+			}
+			if len(locks) > 0 {
+				t.Errorf("after Close, locks left in Redis: %v", locks)
+			}
 			doc, err := a.sb.Get("Sales Order", order)
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/erpnext-otp/otp/config"
 )
 
@@ -126,5 +128,31 @@ func TestBanner(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q", want)
 		}
+	}
+}
+
+// Close's wait for task handlers: it reports a handler still running when
+// its time is up, and returns as soon as the last one returns.
+func TestInflightWait(t *testing.T) {
+	var f inflight
+	release := make(chan struct{})
+	started := make(chan struct{})
+	h := f.track(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		close(started)
+		<-release
+		return nil
+	}))
+	done := make(chan error, 1)
+	go func() { done <- h.ProcessTask(t.Context(), asynq.NewTask("test", nil)) }()
+	<-started
+	if f.wait(20 * time.Millisecond) {
+		t.Error("wait reported a running handler as returned")
+	}
+	close(release)
+	if !f.wait(5 * time.Second) {
+		t.Error("wait timed out after the handler returned")
+	}
+	if err := <-done; err != nil {
+		t.Errorf("handler: %v", err)
 	}
 }
