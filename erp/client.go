@@ -230,6 +230,9 @@ type call struct {
 	route  string     // the path without document names, for the observer
 	target string     // what is asked, for errors: "Sales Order SAL-ORD-1"
 	read   bool
+	// noName marks a document call without a name: its URL would be the
+	// DocType's list route, so it is refused before any request.
+	noName bool
 }
 
 func resourceCall(method, doctype string) call {
@@ -245,6 +248,7 @@ func docCall(method, doctype, name string) call {
 	c := resourceCall(method, doctype)
 	c.path += "/" + url.PathEscape(name)
 	c.target += " " + name
+	c.noName = strings.TrimSpace(name) == ""
 	return c
 }
 
@@ -268,6 +272,11 @@ func (k call) url(base string) string {
 // do runs k, retrying a read on retryable errors, and returns the 2xx body.
 // Errors are *Error, or the caller's context error wrapped.
 func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
+	if k.noName {
+		// GET /api/resource/Sales Order/ is the list, not a document: no
+		// document has an empty name.
+		return nil, &Error{Kind: KindNotFound, Method: k.method, Path: k.target, Message: "no document name given"}
+	}
 	if !k.read || c.attempts == 1 {
 		body, err := c.attempt(ctx, k)
 		return body, c.finish(k, err)

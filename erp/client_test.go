@@ -107,6 +107,32 @@ func TestEscapedNameReachesServerEscaped(t *testing.T) {
 	}
 }
 
+// A document call without a name would be the DocType's list route
+// (GET /api/resource/Sales Order/ lists orders): it is refused as not found,
+// with no request.
+func TestEmptyNameIsNotFoundWithoutARequest(t *testing.T) {
+	f := newFakeERP(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, 200, []byte(`{"data":[{"name":"SAL-ORD-1"}]}`))
+	})
+	c := MustClient(t, f.URL)
+	ctx := testContext(t)
+	calls := map[string]func() error{
+		"SalesOrder":  func() error { _, err := c.SalesOrder(ctx, ""); return err },
+		"GetDoc":      func() error { _, err := c.GetDoc(ctx, "Warehouse", " "); return err },
+		"HolidayList": func() error { _, err := c.HolidayList(ctx, ""); return err },
+		"UpdateDoc":   func() error { _, err := c.UpdateDoc(ctx, "Sales Order", "", map[string]any{"x": 1}); return err },
+		"DeleteDoc":   func() error { return c.DeleteDoc(ctx, "Sales Order", "") },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, erp.ErrNotFound) {
+			t.Errorf("%s: err = %v, want ErrNotFound", name, err)
+		}
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+}
+
 func TestReadsRetryOnlyRetryableErrors(t *testing.T) {
 	ok := `{"message":"administrator@example.com"}`
 	tests := []struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -130,7 +131,16 @@ var notReserving = map[string]bool{"On Hold": true, "Closed": true, "Completed":
 // orders have reserved, never negative. The earlier OTP subtracted the
 // order's own reservation from itself and could go negative (§6.3).
 func (s *Server) getSalesOrder(c echo.Context) error {
-	id := strings.TrimSpace(c.Param("id"))
+	// Echo leaves a parameter escaped when the path was sent with escapes
+	// it would not make itself ("SO%2F24-25%2F001" for ERPNext's
+	// "SO/24-25/001" naming series): unescape it.
+	id, err := url.PathUnescape(c.Param("id"))
+	if err != nil {
+		return notFound(fmt.Sprintf("Sales Order %s not found", c.Param("id")))
+	}
+	if id = strings.TrimSpace(id); id == "" {
+		return notFound("Sales Order not found")
+	}
 	ctx := c.Request().Context()
 	q, err := s.quote(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -135,6 +136,27 @@ func TestSalesOrderDetail(t *testing.T) {
 		got := MustCall[orderDetail](t, q, http.MethodGet, "/otp/sales-orders/"+d.ContendedSO1, nil, http.StatusOK)
 		if len(got.Items) != 1 || got.Items[0].StockReserved != 55 || got.Items[0].StockAvailable != 0 {
 			t.Errorf("items = %+v, want reserved 55 and available 0", got.Items)
+		}
+	})
+
+	t.Run("a name sent with escapes", func(t *testing.T) {
+		// As a client escapes a name such as "SO/24-25/001", escaping more
+		// than it must; "%2D" is "-".
+		escaped := strings.ReplaceAll(d.DraftSO, "-", "%2D")
+		got := MustCall[orderDetail](t, q, http.MethodGet, "/otp/sales-orders/"+escaped, nil, http.StatusOK)
+		if got.ID != d.DraftSO {
+			t.Errorf("id = %q, want %q", got.ID, d.DraftSO)
+		}
+	})
+
+	t.Run("a blank name is not found, and ERPNext is not asked", func(t *testing.T) {
+		q.sb.ResetCounters()
+		status, body := q.call(t, http.MethodGet, "/otp/sales-orders/%20", nil)
+		if status != http.StatusNotFound || !strings.Contains(string(body), `"detail":"Sales Order not found"`) {
+			t.Errorf("status %d %s, want 404 Sales Order not found", status, body)
+		}
+		if n := q.sb.TotalRequests(); n != 0 {
+			t.Errorf("ERPNext requests = %d, want none", n)
 		}
 	})
 
