@@ -905,3 +905,50 @@ func TestSandboxWarehousesReadRejected(t *testing.T) {
 		t.Errorf("Warehouses lacks Stores - WH: %v", whs)
 	}
 }
+
+// Line fields go in a PUT with the whole items table as read (§2.5). When a
+// user saved the order in between (here: added a line), that table is stale:
+// the write is refused with ErrTimestampMismatch instead of deleting the
+// user's line, and the order keeps it.
+func TestSandboxUpdateSalesOrderKeepsANewerSave(t *testing.T) {
+	s, srv := MustSandbox(t)
+	c := MustSandboxClient(t, s, srv)
+	ctx := testContext(t)
+	mustCustomField(t, c, "Sales Order", erp.FieldPromiseDate, "Date", 1)
+	mustCustomField(t, c, "Sales Order Item", erp.FieldLinePromiseDate, "Date", 1)
+	so := mustDraftOrder(t, c)
+
+	// The user adds a line after OTP read the order.
+	rows, _ := so.Raw["items"].([]any)
+	rows = append(slices.Clone(rows), map[string]any{"item_code": "SKU-003", "qty": 1, "warehouse": "Stores - WH",
+		"delivery_date": "2026-03-20", "rate": 5})
+	if _, err := s.SaveAs("sales@example.com", "Sales Order", so.Name, map[string]any{"items": rows}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := c.UpdateSalesOrder(ctx, so, map[string]any{erp.FieldPromiseDate: "2026-03-18"},
+		map[string]map[string]any{so.Items[0].Name: {erp.FieldLinePromiseDate: "2026-03-17"}})
+	if !errors.Is(err, erp.ErrTimestampMismatch) {
+		t.Fatalf("err = %v, want ErrTimestampMismatch", err)
+	}
+	now, err := c.SalesOrder(ctx, so.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, it := range now.Items {
+		codes = append(codes, it.ItemCode)
+	}
+	if diff := cmp.Diff([]string{"SKU-001", "SKU-002", "SKU-003"}, codes); diff != "" {
+		t.Errorf("lines after the refused write (-want +got):\n%s", diff)
+	}
+	if now.PromiseDate != "" {
+		t.Errorf("promise date = %q, want nothing written", now.PromiseDate)
+	}
+
+	// Read again, the same write goes through.
+	if _, err := c.UpdateSalesOrder(ctx, now, map[string]any{erp.FieldPromiseDate: "2026-03-18"},
+		map[string]map[string]any{now.Items[0].Name: {erp.FieldLinePromiseDate: "2026-03-17"}}); err != nil {
+		t.Fatalf("write on the fresh read: %v", err)
+	}
+}

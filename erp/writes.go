@@ -14,8 +14,12 @@ import (
 // so.Raw["items"] is sent complete as read, with its lineFields merged in.
 // A submitted order accepts only fields with allow_on_submit=1 (else
 // ErrValidation, UpdateAfterSubmitError). A "modified" in fields turns on
-// Frappe's optimistic locking (ErrTimestampMismatch). Not retried. Returns the
-// order as saved.
+// Frappe's optimistic locking (ErrTimestampMismatch, §2.5). It is on
+// whenever rows are sent: they are the table as read, and a save made since
+// (a line added or changed) would otherwise be overwritten by them, so
+// so.Modified goes with them and a changed order is refused with
+// ErrTimestampMismatch, to be read again. Not retried. Returns the order as
+// saved.
 func (c *Client) UpdateSalesOrder(ctx context.Context, so *SalesOrder, fields map[string]any, lineFields map[string]map[string]any) (*SalesOrder, error) {
 	if so == nil || so.Name == "" {
 		return nil, fmt.Errorf("erp: update Sales Order: no order given")
@@ -33,6 +37,9 @@ func (c *Client) UpdateSalesOrder(ctx context.Context, so *SalesOrder, fields ma
 			return nil, err
 		}
 		body["items"] = rows
+		if _, ok := body["modified"]; !ok && so.Modified != "" {
+			body["modified"] = so.Modified
+		}
 	}
 	if len(body) == 0 {
 		return nil, fmt.Errorf("erp: update Sales Order %s: nothing to write", so.Name)

@@ -40,6 +40,9 @@ func TestUpdateSalesOrder(t *testing.T) {
 			},
 			wantBody: map[string]any{
 				erp.FieldPromiseDate: "2025-03-18",
+				// The rows are the table as read: optimistic locking on
+				// the version read, so a newer save is not overwritten.
+				"modified": "2025-03-03 10:15:42.123456",
 				"items": []any{
 					merged(rows[0].(map[string]any), map[string]any{erp.FieldLinePromiseDate: "2025-03-18", erp.FieldLineConfidence: "LOW"}),
 					rows[1],
