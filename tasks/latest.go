@@ -4,23 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// latestKey is the Redis hash from Sales Order name to the newest `modified`
-// OTP has been told about. The server records every accepted delivery; the
-// worker skips a task whose version is older, so a burst of saves promises
-// only the newest state.
-const latestKey = "otp:orders:latest-modified"
+// latestPrefix + order name is the Redis key holding the newest `modified`
+// OTP has been told about for that Sales Order. The server records every
+// accepted delivery; the worker skips a task whose version is older, so a
+// burst of saves promises only the newest state. Each key expires after
+// VersionTTL: one key per order ever saved would otherwise grow Redis for
+// ever.
+const latestPrefix = "otp:orders:latest-modified:"
 
-// recordIfNewer sets the field only when the new value sorts after the
-// stored one. Frappe's `modified` ("YYYY-MM-DD HH:MM:SS[.ffffff]") sorts
-// as text in time order.
+// VersionTTL is how long an order's newest version is remembered after it
+// was recorded: far longer than a task can wait in the queue (Retention,
+// and ten retries of at most ten minutes). A task older than that finds no
+// record and is promised, which costs a few ERPNext reads and writes nothing
+// that is not already there.
+const VersionTTL = 7 * 24 * time.Hour
+
+// recordIfNewer sets the key only when the new value sorts after the stored
+// one. Frappe's `modified` ("YYYY-MM-DD HH:MM:SS[.ffffff]") sorts as text in
+// time order.
 var recordIfNewer = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if (not cur) or ARGV[2] > cur then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local cur = redis.call('GET', KEYS[1])
+if (not cur) or ARGV[1] > cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
 return 0`)
@@ -39,7 +49,7 @@ func (v *Versions) Record(ctx context.Context, order, modified string) (bool, er
 	if modified == "" {
 		return true, nil
 	}
-	n, err := recordIfNewer.Run(ctx, v.rdb, []string{latestKey}, order, modified).Int()
+	n, err := recordIfNewer.Run(ctx, v.rdb, []string{latestPrefix + order}, modified, VersionTTL.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("tasks: record version of %s: %w", order, err)
 	}
@@ -52,7 +62,7 @@ func (v *Versions) Superseded(ctx context.Context, order, modified string) (bool
 	if modified == "" {
 		return false, nil
 	}
-	cur, err := v.rdb.HGet(ctx, latestKey, order).Result()
+	cur, err := v.rdb.Get(ctx, latestPrefix+order).Result()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
