@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -48,6 +49,12 @@ func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io
 			return err
 		}
 		m := &Main{Config: cfg, Roles: r, Logger: newLogger(stderr, cfg.SlogLevel()), Out: stdout, Version: version}
+		if r == roleWork {
+			// config/ does not read OTP_WORKER_ADDR (yet): only `work` uses it.
+			if m.WorkerAddr, err = workerAddrFromEnv(os.LookupEnv); err != nil {
+				return err
+			}
+		}
 		if err := m.Run(ctx); err != nil {
 			return errors.Join(err, m.Close())
 		}
@@ -71,9 +78,14 @@ type Main struct {
 	Version string
 	// Now is the clock handed to the worker and the sandbox (time.Now when nil).
 	Now func() time.Time
+	// WorkerAddr is where a work-only process serves /health and /metrics
+	// (OTP_WORKER_ADDR); empty: no listener. Ignored when Roles includes
+	// serve, whose server has both.
+	WorkerAddr string
 
 	// Set by Run.
 	HTTPURL    string // where OTP answers, e.g. http://127.0.0.1:8001
+	WorkerURL  string // where a work-only process answers /health and /metrics
 	SandboxURL string // the embedded sandbox, when there is one
 	Sandbox    *sandbox.Sandbox
 	ERP        *erp.Client
@@ -93,6 +105,7 @@ type Main struct {
 	queue         *asynq.Client
 	inspector     *asynq.Inspector
 	asynqServer   *asynq.Server
+	workerHTTP    *workerHTTP
 	tasks         inflight // the asynq server's handlers that have not returned
 	scheduler     *asynq.Scheduler
 	erpMetrics    *erpMetrics
@@ -136,13 +149,26 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	var ln net.Listener
+	var ln, workerLn net.Listener
 	if m.Roles&roleServe != 0 {
 		var err error
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("OTP_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
 		m.HTTPURL = localURL(ln.Addr().String())
+	} else if m.WorkerAddr != "" {
+		var err error
+		if workerLn, err = net.Listen("tcp", m.WorkerAddr); err != nil {
+			return fmt.Errorf("OTP_WORKER_ADDR %s: %w", m.WorkerAddr, err)
+		}
+		m.WorkerURL = localURL(workerLn.Addr().String())
+	}
+	closeListeners := func() {
+		for _, l := range []net.Listener{ln, workerLn} {
+			if l != nil {
+				l.Close()
+			}
+		}
 	}
 
 	m.webhookSecret = cfg.WebhookSecret
@@ -159,16 +185,20 @@ func (m *Main) Run(ctx context.Context) error {
 			Secret:    m.webhookSecret,
 			APIUser:   m.apiUser,
 		}); err != nil {
-			if ln != nil {
-				ln.Close()
-			}
+			closeListeners()
 			return fmt.Errorf("set up the sandbox for OTP: %w", err)
 		}
 	}
 
 	if ln != nil {
 		if err := m.startServer(ln); err != nil {
-			ln.Close()
+			closeListeners()
+			return err
+		}
+	}
+	if workerLn != nil {
+		if err := m.startWorkerHTTP(workerLn); err != nil {
+			workerLn.Close()
 			return err
 		}
 	}
@@ -302,6 +332,18 @@ func (m *Main) startServer(ln net.Listener) error {
 	return nil
 }
 
+// startWorkerHTTP serves a work-only process's /health and /metrics on ln.
+func (m *Main) startWorkerHTTP(ln net.Listener) error {
+	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics)
+	if err != nil {
+		return err
+	}
+	m.workerHTTP = w
+	go w.serve(ln, m.fail)
+	m.Logger.Info("worker health and metrics listening", "url", m.WorkerURL)
+	return nil
+}
+
 func (m *Main) startWorker(ctx context.Context) error {
 	cfg := m.Config
 	if m.apiUser == "" {
@@ -361,6 +403,9 @@ func (m *Main) startWorker(ctx context.Context) error {
 	if err := m.asynqServer.Start(m.tasks.track(handler)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
+	if m.workerHTTP != nil {
+		m.workerHTTP.state.Store(workerRunning)
+	}
 
 	m.scheduler = asynq.NewSchedulerFromRedisClient(m.Redis, &asynq.SchedulerOpts{
 		Location: cfg.Location(),
@@ -407,6 +452,9 @@ func (m *Main) close() error {
 	if m.scheduler != nil {
 		m.scheduler.Shutdown()
 	}
+	if m.workerHTTP != nil {
+		m.workerHTTP.state.Store(workerStopping)
+	}
 	if m.asynqServer != nil {
 		// Shutdown returns once every task has finished or, after
 		// ShutdownTimeout, has been re-queued and its context cancelled;
@@ -415,6 +463,13 @@ func (m *Main) close() error {
 		if !m.tasks.wait(handlerGrace) {
 			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (its order's lock expires by itself)", "waited", handlerGrace)
 		}
+	}
+	if m.workerHTTP != nil {
+		// Probes and scrapes were answered while the workers drained.
+		m.workerHTTP.state.Store(workerStopped)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.workerHTTP.shutdown(ctx))
+		cancel()
 	}
 	// Every user of Redis is stopped by now. The asynq client and
 	// inspector share m.Redis: closing it closes them.
@@ -484,6 +539,9 @@ func (m *Main) banner() {
 			}
 			fmt.Fprintf(w, "  Dashboard:  %s%s/   (%s)\n", m.HTTPURL, server.DashboardPath, creds)
 		}
+	}
+	if m.WorkerURL != "" {
+		fmt.Fprintf(w, "  Worker:     %s   (health: %s/health, metrics: %s/metrics)\n", m.WorkerURL, m.WorkerURL, m.WorkerURL)
 	}
 	if m.miniredis != nil {
 		fmt.Fprintf(w, "  Redis:      embedded miniredis at %s (REDIS_URL unset)\n", m.miniredis.Addr())

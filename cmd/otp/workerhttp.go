@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynq/x/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/erpnext-otp/otp/config"
+)
+
+// defaultWorkerAddr is where `otp work` serves /health and /metrics unless
+// OTP_WORKER_ADDR says otherwise.
+const defaultWorkerAddr = ":9091"
+
+// workerAddrFromEnv reads OTP_WORKER_ADDR (unset or empty: :9091), a
+// host:port to listen on.
+func workerAddrFromEnv(lookup func(string) (string, bool)) (string, error) {
+	addr, _ := lookup("OTP_WORKER_ADDR")
+	if addr == "" {
+		return defaultWorkerAddr, nil
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		return "", &config.VarError{Var: "OTP_WORKER_ADDR", Msg: fmt.Sprintf("want host:port or :port, got %q", addr)}
+	}
+	return addr, nil
+}
+
+// Worker states, as /health reports them.
+const (
+	workerStarting int32 = iota
+	workerRunning
+	workerStopping // Close has begun: in-flight tasks finish
+	workerStopped
+)
+
+var workerStateNames = [...]string{"starting", "running", "stopping", "stopped"}
+
+// workerHTTP is `otp work`'s own small listener, so that a worker pod can
+// be probed and scraped: /health and /metrics. (In `all` mode the main
+// server serves both, and this listener is not started.)
+type workerHTTP struct {
+	state   atomic.Int32
+	redis   redis.UniversalClient
+	version string
+	reg     *prometheus.Registry
+	srv     *http.Server
+}
+
+// newWorkerHTTP builds the handlers: Go and process metrics, asynq's queue
+// collector (hibiken/asynq/x/metrics: asynq_tasks_enqueued_total{queue,state},
+// asynq_queue_size, asynq_queue_latency_seconds, processed and failed
+// counts), and the collectors given (the ERPNext client's requests).
+func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version string, log *slog.Logger, extra ...prometheus.Collector) (*workerHTTP, error) {
+	w := &workerHTTP{redis: rdb, version: version, reg: prometheus.NewRegistry()}
+	cs := []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewQueueMetricsCollector(insp),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "otp_build_info",
+			Help:        "Always 1; the version label names the running build.",
+			ConstLabels: prometheus.Labels{"version": version},
+		}, func() float64 { return 1 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otp_worker_running",
+			Help: "1 while this process's asynq server runs (and drains), else 0.",
+		}, func() float64 {
+			if w.running() {
+				return 1
+			}
+			return 0
+		}),
+	}
+	for _, c := range append(cs, extra...) {
+		if err := w.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("worker metrics: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", w.health)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{
+		Registry: w.reg,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
+	}))
+	w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return w, nil
+}
+
+// running is true while the asynq server runs, draining included.
+func (w *workerHTTP) running() bool {
+	s := w.state.Load()
+	return s == workerRunning || s == workerStopping
+}
+
+// workerHealth is GET /health of `otp work`.
+type workerHealth struct {
+	Status  string `json:"status"` // healthy, degraded (Redis unreachable: asynq keeps retrying), stopping, or down
+	Version string `json:"version"`
+	Worker  string `json:"worker"` // starting, running, stopping, stopped
+	Redis   string `json:"redis"`  // "ok" or the error
+}
+
+// healthPingTimeout bounds the Redis PING of one /health.
+const healthPingTimeout = 2 * time.Second
+
+// health answers 200 while the asynq server runs (a worker that lost Redis
+// is degraded, not dead: asynq reconnects by itself, a restart would not
+// help), and 503 before it starts and after it stopped.
+func (w *workerHTTP) health(rw http.ResponseWriter, r *http.Request) {
+	state := w.state.Load()
+	b := workerHealth{Status: "healthy", Version: w.version, Worker: workerStateNames[state], Redis: "ok"}
+	ctx, cancel := context.WithTimeout(r.Context(), healthPingTimeout)
+	defer cancel()
+	if err := w.redis.Ping(ctx).Err(); err != nil {
+		b.Redis = err.Error()
+		b.Status = "degraded"
+	}
+	status := http.StatusOK
+	switch {
+	case state == workerStopping:
+		b.Status = "stopping"
+	case !w.running():
+		b.Status, status = "down", http.StatusServiceUnavailable
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(b)
+}
+
+// serve answers on ln until shutdown; it reports a listener failure.
+func (w *workerHTTP) serve(ln net.Listener, fail func(error)) {
+	if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fail(fmt.Errorf("worker http: %w", err))
+	}
+}
+
+func (w *workerHTTP) shutdown(ctx context.Context) error { return w.srv.Shutdown(ctx) }
