@@ -95,16 +95,6 @@ func reply(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// replyJSON marshals v and writes it with 200.
-func replyJSON(tb testing.TB, w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		tb.Error(err)
-		return
-	}
-	reply(w, http.StatusOK, b)
-}
-
 // mustJSON decodes a JSON query parameter or body.
 func mustJSON(tb testing.TB, s []byte) any {
 	tb.Helper()

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,15 +214,6 @@ func decode[T any](tb testing.TB, rec *httptest.ResponseRecorder) T {
 type errBody struct {
 	Error  string         `json:"error"`
 	Detail map[string]any `json:"detail"`
-}
-
-func readAll(tb testing.TB, r io.Reader) string {
-	tb.Helper()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
 }
 
 // asyncTask rebuilds the task a TaskInfo describes, for the decoders.

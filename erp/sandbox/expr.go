@@ -1189,6 +1189,7 @@ func applyFilter(name string, x any, args []any) (any, error) {
 	case "round":
 		return math.Round(toFloat(x)), nil
 	}
+	//lint:ignore ST1005 the text is Frappe's/Jinja's own message, reproduced verbatim
 	return nil, fmt.Errorf("jinja2.exceptions.TemplateAssertionError: No filter named '%s'.", name)
 }
 

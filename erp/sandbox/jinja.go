@@ -106,6 +106,7 @@ type tmplParser struct {
 // keep_trailing_newline=False, one trailing newline is dropped.
 func parseTemplate(src string) ([]tmplNode, error) {
 	if strings.Contains(src, ".__") {
+		//lint:ignore ST1005 the text is Frappe's/Jinja's own message, reproduced verbatim
 		return nil, fmt.Errorf("Illegal template")
 	}
 	src = strings.TrimSuffix(src, "\n")
@@ -119,6 +120,7 @@ func parseTemplate(src string) ([]tmplNode, error) {
 		return nil, err
 	}
 	if end != "" {
+		//lint:ignore ST1005 the text is Frappe's/Jinja's own message, reproduced verbatim
 		return nil, fmt.Errorf("jinja2.exceptions.TemplateSyntaxError: Encountered unknown tag '%s'.", end)
 	}
 	return nodes, nil
@@ -164,6 +166,7 @@ func (p *tmplParser) block() ([]tmplNode, string, error) {
 				p.i-- // let parseIf see it
 				return nodes, "elif", nil
 			default:
+				//lint:ignore ST1005 the text is Frappe's/Jinja's own message, reproduced verbatim
 				return nil, "", fmt.Errorf("jinja2.exceptions.TemplateSyntaxError: Encountered unknown tag '%s'.", word)
 			}
 		}
