@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -41,7 +42,10 @@ type Config struct {
 
 	RedisURL string `env:"REDIS_URL"`
 
-	HTTPAddr      string `env:"OTP_HTTP_ADDR" envDefault:":8001"`
+	HTTPAddr string `env:"OTP_HTTP_ADDR" envDefault:":8001"`
+	// WorkerAddr is where `otp work` alone (a worker pod) serves /health
+	// and /metrics, host:port or :port; `all` serves both on HTTPAddr.
+	WorkerAddr    string `env:"OTP_WORKER_ADDR" envDefault:":9091"`
 	Env           string `env:"OTP_ENV" envDefault:"development"`
 	WebhookSecret string `env:"OTP_WEBHOOK_SECRET"`
 	PublicURL     string `env:"OTP_PUBLIC_URL" envDefault:"http://localhost:8001"`
@@ -252,6 +256,9 @@ func (c *Config) validate() error {
 	if c.HTTPAddr == "" {
 		bad("OTP_HTTP_ADDR", "must not be empty")
 	}
+	if err := checkListenAddr(c.WorkerAddr); err != nil {
+		bad("OTP_WORKER_ADDR", "%v", err)
+	}
 
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil || c.Timezone == "" || c.Timezone == "Local" {
@@ -329,6 +336,14 @@ func checkHTTPURL(s string) error {
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an http(s) URL with a host", s)
+	}
+	return nil
+}
+
+// checkListenAddr checks a listen address: host:port or :port.
+func checkListenAddr(s string) error {
+	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+		return fmt.Errorf("want host:port or :port (for example :9091), got %q", s)
 	}
 	return nil
 }

@@ -53,6 +53,7 @@ func TestDefaults(t *testing.T) {
 	c := MustLoad(t, map[string]string{})
 	got := map[string]any{
 		"HTTPAddr":          c.HTTPAddr,
+		"WorkerAddr":        c.WorkerAddr,
 		"Env":               c.Env,
 		"PublicURL":         c.PublicURL,
 		"SandboxAddr":       c.SandboxAddr,
@@ -70,6 +71,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := map[string]any{
 		"HTTPAddr":          ":8001",
+		"WorkerAddr":        ":9091",
 		"Env":               "development",
 		"PublicURL":         "http://localhost:8001",
 		"SandboxAddr":       "127.0.0.1:8000",
@@ -148,6 +150,8 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"bad request timeout", with(nil, "REQUEST_TIMEOUT", "soon"), []string{"REQUEST_TIMEOUT"}},
 		{"bad log level", with(nil, "LOG_LEVEL", "LOUD"), []string{"LOG_LEVEL"}},
 		{"bad public URL", with(nil, "OTP_PUBLIC_URL", "localhost:8001"), []string{"OTP_PUBLIC_URL"}},
+		{"worker address without a colon", with(nil, "OTP_WORKER_ADDR", "9091"), []string{"OTP_WORKER_ADDR"}},
+		{"worker address without a port", with(nil, "OTP_WORKER_ADDR", "localhost:"), []string{"OTP_WORKER_ADDR"}},
 		{"half dashboard credentials", with(nil, "OTP_DASHBOARD_USER", "ops"), []string{"OTP_DASHBOARD_PASSWORD"}},
 		{"CORS origin with a path", with(nil, "OTP_CORS_ORIGINS", "https://crm.example.com/app"), []string{"OTP_CORS_ORIGINS"}},
 		{"CORS origin without scheme", with(nil, "OTP_CORS_ORIGINS", "https://a.example.com, crm.example.com"), []string{"OTP_CORS_ORIGINS"}},
@@ -217,6 +221,28 @@ func TestCORSOrigins(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, MustLoad(t, tt.environ).AllowedOrigins()); diff != "" {
 				t.Errorf("AllowedOrigins (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// OTP_WORKER_ADDR: unset or empty is :9091 (an empty value takes the
+// default, as every variable's does); host:port and :port are kept as given.
+func TestWorkerAddr(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ map[string]string
+		want    string
+	}{
+		{"unset", map[string]string{}, ":9091"},
+		{"empty", map[string]string{"OTP_WORKER_ADDR": ""}, ":9091"},
+		{"host and port", map[string]string{"OTP_WORKER_ADDR": "127.0.0.1:9100"}, "127.0.0.1:9100"},
+		{"any free port", map[string]string{"OTP_WORKER_ADDR": ":0"}, ":0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MustLoad(t, tt.environ).WorkerAddr; got != tt.want {
+				t.Errorf("WorkerAddr = %q, want %q", got, tt.want)
 			}
 		})
 	}

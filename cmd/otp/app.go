@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -50,10 +49,7 @@ func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io
 		}
 		m := &Main{Config: cfg, Roles: r, Logger: newLogger(stderr, cfg.SlogLevel()), Out: stdout, Version: version}
 		if r == roleWork {
-			// config/ does not read OTP_WORKER_ADDR (yet): only `work` uses it.
-			if m.WorkerAddr, err = workerAddrFromEnv(os.LookupEnv); err != nil {
-				return err
-			}
+			m.WorkerAddr = cfg.WorkerAddr // only `work` alone has a listener of its own
 		}
 		if err := m.Run(ctx); err != nil {
 			return errors.Join(err, m.Close())

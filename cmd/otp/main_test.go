@@ -23,6 +23,7 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 	}{
 		{"bad timezone", map[string]string{"OTP_TIMEZONE": "Mars/Olympus"}, []string{"OTP_TIMEZONE"}},
 		{"bad cutoff", map[string]string{"OTP_CUTOFF_TIME": "25:00"}, []string{"OTP_CUTOFF_TIME"}},
+		{"bad worker address", map[string]string{"OTP_WORKER_ADDR": "9091"}, []string{"OTP_WORKER_ADDR"}},
 		{"production refuses embedded defaults", map[string]string{"OTP_ENV": "production"},
 			[]string{"ERPNEXT_BASE_URL", "REDIS_URL", "OTP_WEBHOOK_SECRET"}},
 	}

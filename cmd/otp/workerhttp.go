@@ -17,26 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/erpnext-otp/otp/config"
 )
-
-// defaultWorkerAddr is where `otp work` serves /health and /metrics unless
-// OTP_WORKER_ADDR says otherwise.
-const defaultWorkerAddr = ":9091"
-
-// workerAddrFromEnv reads OTP_WORKER_ADDR (unset or empty: :9091), a
-// host:port to listen on.
-func workerAddrFromEnv(lookup func(string) (string, bool)) (string, error) {
-	addr, _ := lookup("OTP_WORKER_ADDR")
-	if addr == "" {
-		return defaultWorkerAddr, nil
-	}
-	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-		return "", &config.VarError{Var: "OTP_WORKER_ADDR", Msg: fmt.Sprintf("want host:port or :port, got %q", addr)}
-	}
-	return addr, nil
-}
 
 // Worker states, as /health reports them.
 const (

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -214,29 +213,5 @@ func TestWorkerHealth(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestWorkerAddrFromEnv(t *testing.T) {
-	tests := []struct {
-		env     map[string]string
-		want    string
-		wantErr bool
-	}{
-		{nil, ":9091", false},
-		{map[string]string{"OTP_WORKER_ADDR": ""}, ":9091", false},
-		{map[string]string{"OTP_WORKER_ADDR": "127.0.0.1:9100"}, "127.0.0.1:9100", false},
-		{map[string]string{"OTP_WORKER_ADDR": ":0"}, ":0", false},
-		{map[string]string{"OTP_WORKER_ADDR": "9091"}, "", true},
-		{map[string]string{"OTP_WORKER_ADDR": "localhost:"}, "", true},
-	}
-	for _, tt := range tests {
-		got, err := workerAddrFromEnv(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("%v: %q, %v; want %q, error %v", tt.env, got, err, tt.want, tt.wantErr)
-		}
-		if err != nil && (!errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "OTP_WORKER_ADDR")) {
-			t.Errorf("%v: error %q does not name OTP_WORKER_ADDR as invalid configuration", tt.env, err)
-		}
 	}
 }
