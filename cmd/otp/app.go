@@ -301,6 +301,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		DashboardPassword: cfg.DashboardPassword,
 		WebhookSecret:     m.webhookSecret,
 		Production:        cfg.Production(),
+		CORSOrigins:       cfg.AllowedOrigins(),
 		Version:           m.Version,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,

@@ -1,0 +1,78 @@
+package main
+
+// Settings that only do something once the binary passes them on: tested
+// against a running OTP, over HTTP.
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// preflight sends a browser's CORS preflight for a POST from origin and
+// returns the status and the CORS headers of the answer.
+func preflight(tb testing.TB, url, origin string) (int, map[string]string) {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(tb.Context(), http.MethodOptions, url, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+	req.Header.Set("Access-Control-Request-Headers", "Content-Type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("OPTIONS %s: %v", url, err)
+	}
+	resp.Body.Close()
+	got := map[string]string{}
+	for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"} {
+		if v := resp.Header.Get(k); v != "" {
+			got[k] = v
+		}
+	}
+	return resp.StatusCode, got
+}
+
+// OTP_CORS_ORIGINS reaches the server: a running OTP answers a preflight
+// from a listed origin on the quote API, and gives no CORS headers to
+// another origin, nor on the webhook path, whatever the origin.
+func TestCORSOriginsReachTheServer(t *testing.T) {
+	const crm = "https://crm.example.com"
+	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), map[string]string{"OTP_CORS_ORIGINS": crm + ",http://localhost:3000"})
+	allowed := map[string]string{
+		"Access-Control-Allow-Origin":  crm,
+		"Access-Control-Allow-Methods": "GET,HEAD,POST",
+		"Access-Control-Allow-Headers": "Content-Type",
+		"Access-Control-Max-Age":       "600",
+	}
+	tests := []struct {
+		name, path, origin string
+		want               map[string]string
+	}{
+		{"quote API, listed origin", "/otp/promise", crm, allowed},
+		{"quote API, other origin", "/otp/promise", "https://evil.example", map[string]string{}},
+		{"webhook, listed origin", "/webhooks/erpnext/sales-order", crm, map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, got := preflight(t, a.m.HTTPURL+tt.path, tt.origin)
+			if status != http.StatusNoContent {
+				t.Errorf("status %d, want 204", status)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("CORS headers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Without OTP_CORS_ORIGINS a running OTP sends no CORS headers.
+func TestNoCORSOriginsNoHeaders(t *testing.T) {
+	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil)
+	if _, got := preflight(t, a.m.HTTPURL+"/otp/promise", "https://crm.example.com"); len(got) != 0 {
+		t.Errorf("CORS headers %v without OTP_CORS_ORIGINS", got)
+	}
+}
