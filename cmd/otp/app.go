@@ -404,7 +404,10 @@ func (m *Main) startWorker(ctx context.Context) error {
 		m.workerHTTP.state.Store(workerRunning)
 	}
 
-	m.scheduler = asynq.NewSchedulerFromRedisClient(m.Redis, &asynq.SchedulerOpts{
+	// The scheduler gets a connection pool of its own, which its Shutdown
+	// closes: one built on m.Redis logs an ERROR on every clean stop
+	// ("redis connection is shared so the Client can't be closed").
+	m.scheduler = asynq.NewScheduler(m.RedisOpt, &asynq.SchedulerOpts{
 		Location: cfg.Location(),
 		Logger:   asynqLogger{log},
 	})
@@ -468,8 +471,9 @@ func (m *Main) close() error {
 		errs = append(errs, m.workerHTTP.shutdown(ctx))
 		cancel()
 	}
-	// Every user of Redis is stopped by now. The asynq client and
-	// inspector share m.Redis: closing it closes them.
+	// Every user of Redis is stopped by now. The asynq client, inspector
+	// and server share m.Redis: closing it closes them (the scheduler
+	// closed its own pool).
 	if m.Redis != nil {
 		errs = append(errs, m.Redis.Close())
 	}

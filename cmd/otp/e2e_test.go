@@ -512,27 +512,10 @@ func ids(infos []*asynq.TaskInfo) []string {
 }
 
 // The whole flow on a real Redis (CI installs redis-server and sets
-// REDIS_URL). It uses database 9 of that server and flushes it.
+// REDIS_URL).
 func TestSaveIsPromisedOnRealRedis(t *testing.T) {
-	raw := os.Getenv("REDIS_URL")
-	if raw == "" {
-		t.Skip("REDIS_URL is unset: skipping the real-Redis end-to-end test (CI sets it; e.g. REDIS_URL=redis://127.0.0.1:6379/0)")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-		t.Skipf("REDIS_URL %q is not redis:// or rediss://: skipping", raw)
-	}
-	u.Path = "/9"
-	opt, err := redis.ParseURL(u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	if err := rdb.FlushDB(t.Context()).Err(); err != nil {
-		t.Fatalf("flush scratch database 9 of %s: %v", raw, err)
-	}
-	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), map[string]string{"REDIS_URL": u.String()})
+	redisURL := MustScratchRedis(t)
+	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), map[string]string{"REDIS_URL": redisURL})
 	order := a.insertOrder(t, sandbox.DemoItemInStock, 5)
 	doc := a.promised(t, order)
 	if doc[erp.FieldPromiseDate] != "2026-12-04" || doc[erp.FieldConfidence] != "HIGH" {
@@ -542,4 +525,31 @@ func TestSaveIsPromisedOnRealRedis(t *testing.T) {
 	if n := a.sb.Requests("PUT /api/resource/Sales Order"); n != 1 {
 		t.Errorf("PUT Sales Order = %d, want 1", n)
 	}
+}
+
+// MustScratchRedis returns REDIS_URL pointed at its database 9, flushed,
+// for tests on a real Redis (CI installs redis-server and sets REDIS_URL);
+// it skips the test when REDIS_URL is unset. Tests of this package use
+// database 9 one at a time.
+func MustScratchRedis(tb testing.TB) string {
+	tb.Helper()
+	raw := os.Getenv("REDIS_URL")
+	if raw == "" {
+		tb.Skip("REDIS_URL is unset: skipping the real-Redis test (CI sets it; e.g. REDIS_URL=redis://127.0.0.1:6379/0)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		tb.Skipf("REDIS_URL %q is not redis:// or rediss://: skipping", raw)
+	}
+	u.Path = "/9"
+	opt, err := redis.ParseURL(u.String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	if err := rdb.FlushDB(tb.Context()).Err(); err != nil {
+		tb.Fatalf("flush scratch database 9 of %s: %v", raw, err)
+	}
+	return u.String()
 }

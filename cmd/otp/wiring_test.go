@@ -4,7 +4,10 @@ package main
 // against a running OTP, over HTTP.
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +77,66 @@ func TestNoCORSOriginsNoHeaders(t *testing.T) {
 	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil)
 	if _, got := preflight(t, a.m.HTTPURL+"/otp/promise", "https://crm.example.com"); len(got) != 0 {
 		t.Errorf("CORS headers %v without OTP_CORS_ORIGINS", got)
+	}
+}
+
+// logLine is one JSON log line, as far as these tests read it.
+type logLine struct {
+	Level string `json:"level"`
+	Msg   string `json:"msg"`
+}
+
+// logLines parses OTP's JSON logs, failing the test on a line that is not JSON.
+func logLines(tb testing.TB, logs string) []logLine {
+	tb.Helper()
+	var out []logLine
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue // the banner
+		}
+		var l logLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			tb.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// A clean stop logs no ERROR, on the embedded miniredis and on a real
+// Redis, in `all` and in `work`: the scheduler's Shutdown closes a Redis
+// pool of its own (one shared with the workers made asynq log "Failed to
+// close redis client connection" at ERROR on every stop).
+func TestCleanShutdownLogsNoError(t *testing.T) {
+	work := func(m *Main) { m.Roles, m.WorkerAddr = roleWork, "127.0.0.1:0" }
+	for _, redisName := range []string{"embedded miniredis", "real Redis"} {
+		for _, mode := range []struct {
+			name string
+			opts []func(*Main)
+		}{{"all", nil}, {"work", []func(*Main){work}}} {
+			t.Run(redisName+"/"+mode.name, func(t *testing.T) {
+				env := map[string]string{"LOG_LEVEL": "INFO"}
+				if redisName == "real Redis" {
+					env["REDIS_URL"] = MustScratchRedis(t)
+				}
+				a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), env, mode.opts...)
+				if err := a.m.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				var msgs []string
+				for _, l := range logLines(t, a.logs.String()) {
+					msgs = append(msgs, l.Msg)
+					if strings.HasPrefix(l.Level, "ERROR") {
+						t.Errorf("clean stop logged %s %q", l.Level, l.Msg)
+					}
+				}
+				// Close's own logs were captured: the scheduler and the workers stopped.
+				for _, want := range []string{"Scheduler stopped", "Exiting"} {
+					if !slices.Contains(msgs, want) {
+						t.Errorf("logs lack %q: %q", want, msgs)
+					}
+				}
+			})
+		}
 	}
 }
