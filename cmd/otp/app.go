@@ -295,7 +295,6 @@ func (m *Main) startServer(ln net.Listener) error {
 		Redis:             m.Redis,
 		ERP:               m.ERP,
 		BreakerState:      func() string { return string(m.ERP.BreakerState()) },
-		Inspector:         m.inspector,
 		DashboardRedis:    m.RedisOpt,
 		DashboardUser:     cfg.DashboardUser,
 		DashboardPassword: cfg.DashboardPassword,
@@ -318,6 +317,14 @@ func (m *Main) startServer(ln net.Listener) error {
 	}
 	if err := srv.Registerer().Register(m.erpMetrics); err != nil {
 		return fmt.Errorf("register ERPNext metrics: %w", err)
+	}
+	// Queue gauges only where workers run (see queueMetrics); not on
+	// server.Deps.Inspector, whose otp_queue_tasks every `otp serve`
+	// replica would report again.
+	if m.Roles&roleWork != 0 {
+		if err := srv.Registerer().Register(queueMetrics(m.inspector)); err != nil {
+			return fmt.Errorf("register queue metrics: %w", err)
+		}
 	}
 	m.server = srv
 	go func() {

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hibiken/asynq"
+
+	"github.com/erpnext-otp/otp/tasks"
 )
 
 // preflight sends a browser's CORS preflight for a POST from origin and
@@ -138,5 +141,54 @@ func TestCleanShutdownLogsNoError(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Queue gauges describe the shared Redis, so only processes that run
+// workers export them (`work` on its worker listener, `all` on its one
+// /metrics) and `serve` replicas do not report the same numbers again; the
+// server's own otp_queue_tasks is not exported at all.
+func TestQueueGaugesOnlyWhereWorkersRun(t *testing.T) {
+	serve := func(m *Main) { m.Roles = roleServe }
+	work := func(m *Main) { m.Roles, m.WorkerAddr = roleWork, "127.0.0.1:0" }
+	tests := []struct {
+		name       string
+		opts       []func(*Main)
+		wantQueues bool
+	}{
+		{"serve", []func(*Main){serve}, false},
+		{"work", []func(*Main){work}, true},
+		{"all", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil, tt.opts...)
+			// A task in the reconcile queue, so that it exists in Redis;
+			// its time is far off, so no worker takes it during the test.
+			if _, err := a.m.queue.EnqueueContext(t.Context(), tasks.NewReconcileTask(), asynq.ProcessIn(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			url := a.m.HTTPURL
+			if url == "" {
+				url = a.m.WorkerURL
+			}
+			status, body, err := get(t, url+"/metrics")
+			if err != nil || status != http.StatusOK {
+				t.Fatalf("/metrics = %d (%v)", status, err)
+			}
+			got, found := metricValue(body, "asynq_tasks_enqueued_total", `queue="reconcile",state="scheduled"`)
+			if found != tt.wantQueues || (found && got != 1) {
+				t.Errorf(`asynq_tasks_enqueued_total{queue="reconcile",state="scheduled"} = %v (found %v), want found %v with 1`, got, found, tt.wantQueues)
+			}
+			if _, found := metricValue(body, "asynq_queue_size", ""); found != tt.wantQueues {
+				t.Errorf("asynq_queue_size found %v, want %v", found, tt.wantQueues)
+			}
+			if strings.Contains(body, "otp_queue_tasks") {
+				t.Error("/metrics has otp_queue_tasks: queue gauges under a second name")
+			}
+			if _, found := metricValue(body, "otp_erpnext_requests_total", ""); !found {
+				t.Error("/metrics lacks otp_erpnext_requests_total")
+			}
+		})
 	}
 }

@@ -19,6 +19,20 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// queueMetrics is asynq's queue collector (hibiken/asynq/x/metrics):
+// asynq_tasks_enqueued_total{queue,state} (a gauge, despite its name),
+// asynq_queue_size, asynq_queue_latency_seconds, asynq_tasks_processed_total
+// and asynq_tasks_failed_total, read from Redis on each scrape.
+//
+// The rule for these: they describe the shared Redis, not the process, so
+// every process reporting them reports the same numbers. Only processes
+// that run workers export them (`otp work` on OTP_WORKER_ADDR, `otp all`
+// on its /metrics; `otp serve` does not), and alerts aggregate them over
+// instances with max, never sum (deploy/prometheus/rules.yaml).
+func queueMetrics(insp *asynq.Inspector) prometheus.Collector {
+	return metrics.NewQueueMetricsCollector(insp)
+}
+
 // Worker states, as /health reports them.
 const (
 	workerStarting int32 = iota
@@ -49,7 +63,7 @@ func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version str
 	cs := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewQueueMetricsCollector(insp),
+		queueMetrics(insp),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "otp_build_info",
 			Help:        "Always 1; the version label names the running build.",
