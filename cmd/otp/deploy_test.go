@@ -1,0 +1,422 @@
+package main
+
+// deploy/ must match the binary: its subcommands, the variables config
+// reads, the default ports, and the endpoints each role answers. These
+// tests read the repository's deploy/ files and check them against a
+// running OTP.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hibiken/asynq"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/erpnext-otp/otp/config"
+	"github.com/erpnext-otp/otp/tasks"
+)
+
+const deployDir = "../../deploy"
+
+// composeFile is what these tests read of deploy/compose.yaml.
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Build       any               `yaml:"build"`
+	Command     []string          `yaml:"command"`
+	Environment map[string]string `yaml:"environment"`
+	Ports       []string          `yaml:"ports"`
+	Expose      []string          `yaml:"expose"`
+	Healthcheck struct {
+		Test    []string `yaml:"test"`
+		Disable bool     `yaml:"disable"`
+	} `yaml:"healthcheck"`
+}
+
+// k8sObject is what these tests read of a Kubernetes object.
+type k8sObject struct {
+	Kind     string `yaml:"kind"`
+	Metadata struct {
+		Name string `yaml:"name"`
+	} `yaml:"metadata"`
+	Data map[string]string `yaml:"data"`
+	Spec struct {
+		Selector struct {
+			MatchLabels map[string]string `yaml:"matchLabels"`
+		} `yaml:"selector"`
+		Template struct {
+			Metadata struct {
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"metadata"`
+			Spec struct {
+				Containers []k8sContainer `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+		Ports []struct {
+			Port       int    `yaml:"port"`
+			TargetPort string `yaml:"targetPort"`
+		} `yaml:"ports"`
+	} `yaml:"spec"`
+}
+
+type k8sContainer struct {
+	Args  []string `yaml:"args"`
+	Ports []struct {
+		ContainerPort int    `yaml:"containerPort"`
+		Name          string `yaml:"name"`
+	} `yaml:"ports"`
+	StartupProbe   *k8sProbe `yaml:"startupProbe"`
+	LivenessProbe  *k8sProbe `yaml:"livenessProbe"`
+	ReadinessProbe *k8sProbe `yaml:"readinessProbe"`
+}
+
+type k8sProbe struct {
+	HTTPGet *struct {
+		Path string `yaml:"path"`
+		Port string `yaml:"port"` // a port name (numbers are written as names here)
+	} `yaml:"httpGet"`
+}
+
+// port returns the container port named name (or written as a number).
+func (c k8sContainer) port(name string) int {
+	for _, p := range c.Ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	n, _ := strconv.Atoi(name)
+	return n
+}
+
+// rulesFile is deploy/prometheus/rules.yaml.
+type rulesFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Alert string `yaml:"alert"`
+			Expr  string `yaml:"expr"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// MustReadDeploy reads a file of deploy/.
+func MustReadDeploy(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(deployDir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// MustDecodeYAML decodes every document of a deploy/ YAML file, each into a
+// new T; invalid YAML, a repeated key included, fails the test.
+func MustDecodeYAML[T any](tb testing.TB, name string) []T {
+	tb.Helper()
+	dec := yaml.NewDecoder(bytes.NewReader(MustReadDeploy(tb, name)))
+	var out []T
+	for {
+		var v T
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			tb.Fatalf("%s: document %d: %v", name, len(out)+1, err)
+		}
+		out = append(out, v)
+	}
+}
+
+// configVars are the environment variables config reads.
+func configVars() map[string]bool {
+	out := map[string]bool{}
+	t := reflect.TypeFor[config.Config]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("env"), ","); name != "" {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// defaultPorts are the ports of config's default OTP_HTTP_ADDR and OTP_WORKER_ADDR.
+func defaultPorts(tb testing.TB) (httpPort, workerPort int) {
+	tb.Helper()
+	cfg, err := config.Load(map[string]string{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := func(addr string) int {
+		_, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	return port(cfg.HTTPAddr), port(cfg.WorkerAddr)
+}
+
+// The YAML files parse, with the documents expected.
+func TestDeployYAMLParses(t *testing.T) {
+	if c := MustDecodeYAML[composeFile](t, "compose.yaml"); len(c) != 1 || len(c[0].Services) != 3 {
+		t.Errorf("compose.yaml: %d documents, want 1 with 3 services", len(c))
+	}
+	var kinds []string
+	for _, o := range MustDecodeYAML[k8sObject](t, "kubernetes/otp.yaml") {
+		kinds = append(kinds, o.Kind+"/"+o.Metadata.Name)
+	}
+	if diff := cmp.Diff([]string{"ConfigMap/otp-config", "Deployment/otp-serve", "Deployment/otp-work", "Service/otp"}, kinds); diff != "" {
+		t.Errorf("kubernetes/otp.yaml objects (-want +got):\n%s", diff)
+	}
+	if r := MustDecodeYAML[rulesFile](t, "prometheus/rules.yaml"); len(r) != 1 || len(r[0].Groups) == 0 || len(r[0].Groups[0].Rules) == 0 {
+		t.Errorf("prometheus/rules.yaml: no rules in %+v", r)
+	}
+}
+
+// Every variable a deploy file sets is one config reads, and every
+// subcommand one the binary has.
+func TestDeployUsesRealVariablesAndCommands(t *testing.T) {
+	known := configVars()
+	var vars, cmds []string // "file: NAME"
+
+	for line := range strings.Lines(string(MustReadDeploy(t, "otp.env.example"))) {
+		// Settings and commented-out settings: NAME=value or #NAME=value.
+		if m := regexp.MustCompile(`^#?([A-Z][A-Z0-9_]*)=`).FindStringSubmatch(line); m != nil {
+			vars = append(vars, "otp.env.example: "+m[1])
+		}
+	}
+	compose := MustDecodeYAML[composeFile](t, "compose.yaml")[0]
+	for name, svc := range compose.Services {
+		if svc.Build == nil {
+			continue // redis
+		}
+		for k := range svc.Environment {
+			vars = append(vars, "compose.yaml "+name+": "+k)
+		}
+		cmds = append(cmds, "compose.yaml "+name+": "+svc.Command[0])
+		if len(svc.Healthcheck.Test) > 2 {
+			cmds = append(cmds, "compose.yaml "+name+" healthcheck: "+svc.Healthcheck.Test[2])
+		}
+	}
+	k8sText := string(MustReadDeploy(t, "kubernetes/otp.yaml"))
+	for _, m := range regexp.MustCompile(`--from-literal=([A-Z0-9_]+)=`).FindAllStringSubmatch(k8sText, -1) {
+		vars = append(vars, "kubernetes secret: "+m[1])
+	}
+	for _, o := range MustDecodeYAML[k8sObject](t, "kubernetes/otp.yaml") {
+		for k := range o.Data {
+			vars = append(vars, "kubernetes "+o.Metadata.Name+": "+k)
+		}
+		for _, c := range o.Spec.Template.Spec.Containers {
+			cmds = append(cmds, "kubernetes "+o.Metadata.Name+": "+c.Args[0])
+		}
+	}
+	docker := string(MustReadDeploy(t, "Dockerfile"))
+	for _, m := range regexp.MustCompile(`(?m)^ENV (.*)$`).FindAllStringSubmatch(docker, -1) {
+		for kv := range strings.FieldsSeq(m[1]) {
+			k, _, _ := strings.Cut(kv, "=")
+			vars = append(vars, "Dockerfile: "+k)
+		}
+	}
+	for _, m := range regexp.MustCompile(`CMD \["(?:/otp", ")?([a-z]+)"`).FindAllStringSubmatch(docker, -1) {
+		cmds = append(cmds, "Dockerfile: "+m[1])
+	}
+	for _, unit := range []string{"otp-serve.service", "otp-work.service"} {
+		m := regexp.MustCompile(`(?m)^ExecStart=\S+/otp (\S+)`).FindStringSubmatch(string(MustReadDeploy(t, "systemd/"+unit)))
+		if m == nil {
+			t.Errorf("%s: no ExecStart=.../otp COMMAND", unit)
+			continue
+		}
+		cmds = append(cmds, unit+": "+m[1])
+	}
+
+	if len(vars) < 20 || len(cmds) < 8 {
+		t.Fatalf("found %d variables and %d commands in deploy/: the patterns no longer match the files", len(vars), len(cmds))
+	}
+	for _, v := range vars {
+		if _, name, _ := strings.Cut(v, ": "); !known[name] {
+			t.Errorf("%s: config does not read this variable", v)
+		}
+	}
+	for _, c := range cmds {
+		if _, name, _ := strings.Cut(c, ": "); commands[name].run == nil {
+			t.Errorf("%s: otp has no such command", c)
+		}
+	}
+}
+
+// Ports: the image exposes, compose publishes and Kubernetes declares the
+// ports of config's defaults, and every address deploy/ sets is a default.
+func TestDeployPortsAreTheDefaults(t *testing.T) {
+	httpPort, workerPort := defaultPorts(t)
+	docker := string(MustReadDeploy(t, "Dockerfile"))
+	want := strconv.Itoa(httpPort) + " " + strconv.Itoa(workerPort)
+	if m := regexp.MustCompile(`(?m)^EXPOSE (.*)$`).FindStringSubmatch(docker); m == nil || m[1] != want {
+		t.Errorf("Dockerfile EXPOSE line %q, want EXPOSE %s", m, want)
+	}
+	compose := MustDecodeYAML[composeFile](t, "compose.yaml")[0]
+	if got, want := compose.Services["otp-serve"].Ports, []string{strconv.Itoa(httpPort) + ":" + strconv.Itoa(httpPort)}; !slices.Equal(got, want) {
+		t.Errorf("compose otp-serve ports %q, want %q", got, want)
+	}
+	if got, want := compose.Services["otp-work"].Expose, []string{strconv.Itoa(workerPort)}; !slices.Equal(got, want) {
+		t.Errorf("compose otp-work expose %q, want %q", got, want)
+	}
+	roles := map[string]int{"serve": httpPort, "work": workerPort}
+	for _, o := range MustDecodeYAML[k8sObject](t, "kubernetes/otp.yaml") {
+		switch o.Kind {
+		case "ConfigMap":
+			for k, want := range map[string]int{"OTP_HTTP_ADDR": httpPort, "OTP_WORKER_ADDR": workerPort} {
+				if v, ok := o.Data[k]; ok && v != ":"+strconv.Itoa(want) {
+					t.Errorf("ConfigMap %s=%q, want :%d", k, v, want)
+				}
+			}
+		case "Deployment":
+			c := o.Spec.Template.Spec.Containers[0]
+			want := roles[c.Args[0]]
+			if len(c.Ports) != 1 || c.Ports[0].ContainerPort != want {
+				t.Errorf("%s: container ports %+v, want %d", o.Metadata.Name, c.Ports, want)
+			}
+			if got := o.Spec.Template.Metadata.Annotations["prometheus.io/port"]; got != strconv.Itoa(want) {
+				t.Errorf("%s: prometheus.io/port %q, want %d", o.Metadata.Name, got, want)
+			}
+		case "Service":
+			if len(o.Spec.Ports) != 1 || o.Spec.Ports[0].Port != httpPort {
+				t.Errorf("Service ports %+v, want %d", o.Spec.Ports, httpPort)
+			}
+		}
+	}
+}
+
+// Every probe, health check and scrape deploy/ points at a role answers 200
+// on that role's listener of a running OTP.
+func TestDeployEndpointsAnswer(t *testing.T) {
+	_, workerPort := defaultPorts(t)
+	paths := map[string][]string{} // role -> paths
+	for _, o := range MustDecodeYAML[k8sObject](t, "kubernetes/otp.yaml") {
+		if o.Kind != "Deployment" {
+			continue
+		}
+		c := o.Spec.Template.Spec.Containers[0]
+		role := c.Args[0]
+		if p := o.Spec.Template.Metadata.Annotations["prometheus.io/path"]; p != "" {
+			paths[role] = append(paths[role], p)
+		}
+		for _, p := range []*k8sProbe{c.StartupProbe, c.LivenessProbe, c.ReadinessProbe} {
+			if p == nil || p.HTTPGet == nil {
+				continue
+			}
+			if c.port(p.HTTPGet.Port) != c.Ports[0].ContainerPort {
+				t.Errorf("%s: probe on port %q, not the container's", o.Metadata.Name, p.HTTPGet.Port)
+			}
+			paths[role] = append(paths[role], p.HTTPGet.Path)
+		}
+	}
+	if len(paths["serve"]) < 3 || len(paths["work"]) < 3 {
+		t.Fatalf("kubernetes: paths %v, want the scrape and the probes of serve and work", paths)
+	}
+	// compose's worker health check: otp healthcheck --url http://127.0.0.1:PORT/PATH.
+	test := MustDecodeYAML[composeFile](t, "compose.yaml")[0].Services["otp-work"].Healthcheck.Test
+	want := []string{"CMD", "/otp", "healthcheck", "--url", "http://127.0.0.1:" + strconv.Itoa(workerPort) + "/health"}
+	if diff := cmp.Diff(want, test); diff != "" {
+		t.Errorf("compose otp-work healthcheck (-want +got):\n%s", diff)
+	}
+	paths["work"] = append(paths["work"], "/health")
+
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	for role, opt := range map[string]func(*Main){
+		"serve": func(m *Main) { m.Roles = roleServe },
+		"work":  func(m *Main) { m.Roles, m.WorkerAddr = roleWork, "127.0.0.1:0" },
+	} {
+		a := MustStart(t, now, nil, opt)
+		base := a.m.HTTPURL + a.m.WorkerURL // one of them is empty
+		for _, p := range paths[role] {
+			if status, body, err := get(t, base+p); err != nil || status != http.StatusOK {
+				t.Errorf("%s: GET %s = %d %.200s (%v), want 200", role, p, status, body, err)
+			}
+		}
+	}
+}
+
+// Every metric and label the alert rules use is exported, in `all` mode
+// (one /metrics with everything), once there has been a request and a task.
+func TestAlertRulesUseExportedMetrics(t *testing.T) {
+	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil)
+	if _, err := a.m.queue.EnqueueContext(t.Context(), tasks.NewReconcileTask(), asynq.Queue(tasks.QueuePromise), asynq.ProcessIn(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, err := get(t, a.m.HTTPURL+"/health"); err != nil || status != http.StatusOK {
+		t.Fatalf("/health = %d (%v)", status, err)
+	}
+	_, exposition, err := get(t, a.m.HTTPURL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	selector := regexp.MustCompile(`([a-z_:][a-z0-9_:]*)\{([^}]*)\}`)
+	matcher := regexp.MustCompile(`([a-z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"`)
+	bareMetric := regexp.MustCompile(`\b([a-z_:][a-z0-9_:]*)\b\s*(==|!=|>|<)`)
+	checked := 0
+	for _, g := range MustDecodeYAML[rulesFile](t, "prometheus/rules.yaml")[0].Groups {
+		for _, r := range g.Rules {
+			var names []string
+			for _, s := range selector.FindAllStringSubmatch(r.Expr, -1) {
+				names = append(names, s[1])
+				for _, mm := range matcher.FindAllStringSubmatch(s[2], -1) {
+					label, op, value := mm[1], mm[2], mm[3]
+					pattern := label + `="[^"]*"`
+					if op == "=" {
+						pattern = label + `="` + regexp.QuoteMeta(value) + `"`
+					}
+					if _, ok := metricValue(exposition, s[1], pattern); !ok {
+						t.Errorf("%s: no %s{%s} in /metrics", r.Alert, s[1], pattern)
+					}
+				}
+			}
+			for _, m := range bareMetric.FindAllStringSubmatch(r.Expr, -1) {
+				names = append(names, m[1])
+			}
+			if len(names) == 0 {
+				t.Errorf("%s: found no metric in %q", r.Alert, r.Expr)
+			}
+			for _, n := range names {
+				if _, ok := metricValue(exposition, n, ""); !ok {
+					t.Errorf("%s: /metrics has no %s", r.Alert, n)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 7 {
+		t.Errorf("checked %d metric uses, want one per rule at least", checked)
+	}
+}
+
+// The env example lists one setting a line, with no trailing comment that
+// some env-file readers would keep in the value.
+func TestEnvExampleHasNoTrailingComments(t *testing.T) {
+	sc := bufio.NewScanner(bytes.NewReader(MustReadDeploy(t, "otp.env.example")))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimPrefix(sc.Text(), "#")
+		if k, v, ok := strings.Cut(line, "="); ok && regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`).MatchString(k) && strings.Contains(v, "#") {
+			t.Errorf("otp.env.example:%d: %q has a trailing comment", n, sc.Text())
+		}
+	}
+}
