@@ -215,7 +215,7 @@ func (t *tx) salesOrder(method string, d, before *document, action string) error
 	case "before_cancel":
 		d.V["status"] = "Cancelled"
 	case "on_submit", "on_cancel":
-		return t.refreshBins(soPairs(d), nil)
+		return t.refreshBins(itemPairs(d), nil)
 	}
 	return nil
 }
@@ -251,7 +251,9 @@ func (t *tx) validateDeliveryDate(d *document) error {
 	return nil
 }
 
-func soPairs(d *document) [][2]string {
+// itemPairs lists the (item, warehouse) pairs of a document's items, the
+// Bins its quantities book into.
+func itemPairs(d *document) [][2]string {
 	var out [][2]string
 	for _, r := range d.Tables["items"] {
 		out = append(out, [2]string{str(r.V["item_code"]), str(r.V["warehouse"])})
@@ -398,10 +400,8 @@ func (t *tx) updateStatus(doctype, name, status string) (*document, error) {
 		return nil, err
 	}
 	switch doctype {
-	case "Sales Order":
-		err = t.refreshBins(soPairs(d), nil)
-	case "Purchase Order":
-		err = t.refreshBins(poPairs(d), nil)
+	case "Sales Order", "Purchase Order":
+		err = t.refreshBins(itemPairs(d), nil)
 	}
 	return t.get(doctype, name), err
 }
@@ -432,10 +432,10 @@ func (t *tx) purchaseOrder(method string, d, before *document, action string) er
 	case "before_cancel":
 		d.V["status"] = "Cancelled"
 	case "on_submit", "on_cancel":
-		if err := t.updateMaterialRequests(d); err != nil {
+		if err := t.updateTargets(d); err != nil {
 			return err
 		}
-		return t.refreshBins(poPairs(d), nil)
+		return t.refreshBins(itemPairs(d), nil)
 	}
 	return nil
 }
@@ -464,67 +464,6 @@ func (t *tx) validateScheduleDate(d *document) error {
 		}
 	}
 	return nil
-}
-
-func poPairs(d *document) [][2]string {
-	var out [][2]string
-	for _, r := range d.Tables["items"] {
-		out = append(out, [2]string{str(r.V["item_code"]), str(r.V["warehouse"])})
-	}
-	return out
-}
-
-// updateMaterialRequests books PO lines against their Material Request
-// lines (ordered_qty, per_ordered, status) and rebooks indented_qty.
-func (t *tx) updateMaterialRequests(po *document) error {
-	mrs := map[string]bool{}
-	for _, r := range po.Tables["items"] {
-		if mr := str(r.V["material_request"]); mr != "" {
-			mrs[mr] = true
-		}
-	}
-	for _, mr := range sortedKeys(mrs) {
-		if t.get("Material Request", mr) == nil {
-			continue
-		}
-		err := t.dbSet("Material Request", mr, func(c *document) {
-			var total, done float64
-			for _, row := range c.Tables["items"] {
-				var ordered float64
-				for _, p := range t.s.docs["Purchase Order"] {
-					if p.docstatus() != 1 {
-						continue
-					}
-					for _, pr := range p.Tables["items"] {
-						if str(pr.V["material_request_item"]) == row.name() {
-							ordered += toFloat(pr.V["stock_qty"])
-						}
-					}
-				}
-				row.V["ordered_qty"] = ordered
-				total += toFloat(row.V["stock_qty"])
-				done += minF(ordered, toFloat(row.V["stock_qty"]))
-			}
-			if total > 0 {
-				c.V["per_ordered"] = roundQty(done / total * 100)
-			}
-			c.V["status"] = computeStatus(c)
-		})
-		if err != nil {
-			return err
-		}
-		if err := t.refreshBins(poPairs(t.get("Material Request", mr)), nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func minF(a, b float64) float64 {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // ---- Purchase Receipt ----
@@ -570,7 +509,7 @@ func (t *tx) purchaseReceipt(method string, d *document, action string) error {
 		if err := t.refreshBins(pairs, deltas); err != nil {
 			return err
 		}
-		return t.updateOrdersFromReceipts(d)
+		return t.updateTargets(d)
 	}
 	return nil
 }
@@ -595,52 +534,6 @@ func (t *tx) checkAgainstOrder(r *document, orderType, orderField, rowField stri
 		}
 	}
 	return validationErr(fmt.Sprintf("Row #%d: %s row %s not found in %s %s", toInt(r.V["idx"]), orderType, row, orderType, order))
-}
-
-// updateOrdersFromReceipts is the status updater PR → PO: received_qty from
-// all submitted receipts, per_received and status through db_set.
-func (t *tx) updateOrdersFromReceipts(pr *document) error {
-	pos := map[string]bool{}
-	for _, r := range pr.Tables["items"] {
-		if p := str(r.V["purchase_order"]); p != "" && str(r.V["purchase_order_item"]) != "" {
-			pos[p] = true
-		}
-	}
-	for _, po := range sortedKeys(pos) {
-		if t.get("Purchase Order", po) == nil {
-			continue
-		}
-		err := t.dbSet("Purchase Order", po, func(c *document) {
-			var total, done float64
-			for _, row := range c.Tables["items"] {
-				var rec float64
-				for _, p := range t.s.docs["Purchase Receipt"] {
-					if p.docstatus() != 1 {
-						continue
-					}
-					for _, pri := range p.Tables["items"] {
-						if str(pri.V["purchase_order_item"]) == row.name() {
-							rec += toFloat(pri.V["received_qty"])
-						}
-					}
-				}
-				row.V["received_qty"] = rec
-				total += toFloat(row.V["qty"])
-				done += minF(rec, toFloat(row.V["qty"]))
-			}
-			if total > 0 {
-				c.V["per_received"] = roundQty(done / total * 100)
-			}
-			c.V["status"] = computeStatus(c)
-		})
-		if err != nil {
-			return err
-		}
-		if err := t.refreshBins(poPairs(t.get("Purchase Order", po)), nil); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ---- Delivery Note (reference §3.5) ----
@@ -684,75 +577,7 @@ func (t *tx) deliveryNote(method string, d *document, action string) error {
 		if err := t.refreshBins(pairs, deltas); err != nil {
 			return err
 		}
-		return t.updateOrdersFromDeliveries(d)
-	}
-	return nil
-}
-
-// updateOrdersFromDeliveries is the status updater DN → SO: delivered_qty
-// from all submitted notes, per_delivered, delivery_status and status via
-// db_set (fires SO on_change only, reference §1.2), then reserved_qty.
-func (t *tx) updateOrdersFromDeliveries(dn *document) error {
-	sos := map[string]bool{}
-	for _, r := range dn.Tables["items"] {
-		if so := str(r.V["against_sales_order"]); so != "" && str(r.V["so_detail"]) != "" {
-			sos[so] = true
-		}
-	}
-	for _, so := range sortedKeys(sos) {
-		if t.get("Sales Order", so) == nil {
-			continue
-		}
-		var newStatus string
-		err := t.dbSet("Sales Order", so, func(c *document) {
-			var total, done float64
-			for _, row := range c.Tables["items"] {
-				var del float64
-				for _, n := range t.s.docs["Delivery Note"] {
-					if n.docstatus() != 1 || toInt(n.V["is_return"]) == 1 {
-						continue
-					}
-					for _, ni := range n.Tables["items"] {
-						if str(ni.V["so_detail"]) == row.name() {
-							del += toFloat(ni.V["qty"])
-						}
-					}
-				}
-				row.V["delivered_qty"] = del
-				total += toFloat(row.V["qty"])
-				done += minF(del, toFloat(row.V["qty"]))
-			}
-			per := 0.0
-			if total > 0 {
-				per = roundQty(done / total * 100)
-			}
-			c.V["per_delivered"] = per
-			switch {
-			case str(c.V["status"]) == "Closed":
-			case per >= 100:
-				c.V["delivery_status"] = "Fully Delivered"
-			case per > 0:
-				c.V["delivery_status"] = "Partly Delivered"
-			default:
-				c.V["delivery_status"] = "Not Delivered"
-			}
-			prev := str(c.V["status"])
-			c.V["status"] = computeStatus(c)
-			if prev != str(c.V["status"]) {
-				newStatus = str(c.V["status"])
-			}
-		})
-		if err != nil {
-			return err
-		}
-		if newStatus != "" {
-			if err := t.addStatusComment(t.get("Sales Order", so), newStatus); err != nil {
-				return err
-			}
-		}
-		if err := t.refreshBins(soPairs(t.get("Sales Order", so)), nil); err != nil {
-			return err
-		}
+		return t.updateTargets(d)
 	}
 	return nil
 }
@@ -849,7 +674,7 @@ func (t *tx) materialRequest(method string, d, before *document, action string) 
 	case "before_cancel":
 		d.V["status"] = "Cancelled"
 	case "on_submit", "on_cancel":
-		return t.refreshBins(poPairs(d), nil)
+		return t.refreshBins(itemPairs(d), nil)
 	}
 	return nil
 }
