@@ -261,6 +261,16 @@ func itemPairs(d *document) [][2]string {
 	return out
 }
 
+// itemDeltas is how far each of a stock transaction's items moves its Bin's
+// actual_qty: sign × stock_qty, summed per (item, warehouse).
+func itemDeltas(d *document, sign float64) map[[2]string]float64 {
+	deltas := map[[2]string]float64{}
+	for _, r := range d.Tables["items"] {
+		deltas[[2]string{str(r.V["item_code"]), str(r.V["warehouse"])}] += sign * toFloat(r.V["stock_qty"])
+	}
+	return deltas
+}
+
 // ---- status maps (erpnext/controllers/status_updater.py) ----
 
 // computeStatus evaluates a doctype's status map in reverse, first match
@@ -495,18 +505,12 @@ func (t *tx) purchaseReceipt(method string, d *document, action string) error {
 	case "before_cancel":
 		d.V["status"] = "Cancelled"
 	case "on_submit", "on_cancel":
+		// A receipt adds its stock; cancelling takes it back.
 		sign := 1.0
 		if method == "on_cancel" {
 			sign = -1
 		}
-		deltas := map[[2]string]float64{}
-		var pairs [][2]string
-		for _, r := range d.Tables["items"] {
-			k := [2]string{str(r.V["item_code"]), str(r.V["warehouse"])}
-			deltas[k] += sign * toFloat(r.V["stock_qty"])
-			pairs = append(pairs, k)
-		}
-		if err := t.refreshBins(pairs, deltas); err != nil {
+		if err := t.refreshBins(itemPairs(d), itemDeltas(d, sign)); err != nil {
 			return err
 		}
 		return t.updateTargets(d)
@@ -563,18 +567,12 @@ func (t *tx) deliveryNote(method string, d *document, action string) error {
 	case "before_cancel":
 		d.V["status"] = "Cancelled"
 	case "on_submit", "on_cancel":
+		// A delivery takes its stock out; cancelling puts it back.
 		sign := -1.0
 		if method == "on_cancel" {
 			sign = 1
 		}
-		deltas := map[[2]string]float64{}
-		var pairs [][2]string
-		for _, r := range d.Tables["items"] {
-			k := [2]string{str(r.V["item_code"]), str(r.V["warehouse"])}
-			deltas[k] += sign * toFloat(r.V["stock_qty"])
-			pairs = append(pairs, k)
-		}
-		if err := t.refreshBins(pairs, deltas); err != nil {
+		if err := t.refreshBins(itemPairs(d), itemDeltas(d, sign)); err != nil {
 			return err
 		}
 		return t.updateTargets(d)
