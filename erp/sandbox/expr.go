@@ -226,35 +226,11 @@ func (p *parser) conditional() (node, error) {
 }
 
 func (p *parser) or() (node, error) {
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.isName("or") {
-		p.i++
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		l = &boolOpNode{op: "or", l: l, r: r}
-	}
-	return l, nil
+	return p.leftAssoc(p.and, p.keyword("or"), newBoolOp)
 }
 
 func (p *parser) and() (node, error) {
-	l, err := p.not()
-	if err != nil {
-		return nil, err
-	}
-	for p.isName("and") {
-		p.i++
-		r, err := p.not()
-		if err != nil {
-			return nil, err
-		}
-		l = &boolOpNode{op: "and", l: l, r: r}
-	}
-	return l, nil
+	return p.leftAssoc(p.not, p.keyword("and"), newBoolOp)
 }
 
 func (p *parser) not() (node, error) {
@@ -321,36 +297,60 @@ func (p *parser) comparison() (node, error) {
 }
 
 func (p *parser) arith() (node, error) {
-	l, err := p.term()
+	ops := []string{"+", "-"}
+	if p.jinja {
+		ops = append(ops, "~") // Jinja's string concatenation
+	}
+	return p.leftAssoc(p.term, p.operator(ops...), newArith)
+}
+
+func (p *parser) term() (node, error) {
+	return p.leftAssoc(p.unary, p.operator("*", "/", "%", "//"), newArith)
+}
+
+// leftAssoc parses one binary precedence level, operand (op operand)*,
+// into left-leaning nodes: a - b - c is (a - b) - c, as in Python. match
+// consumes and returns the level's operator, or returns "" at its end.
+func (p *parser) leftAssoc(operand func() (node, error), match func() string, build func(op string, l, r node) node) (node, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isOp("+") || p.isOp("-") || (p.jinja && p.isOp("~")) {
-		op := p.next().s
-		r, err := p.term()
+	for op := match(); op != ""; op = match() {
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = &arithNode{op: op, l: l, r: r}
+		l = build(op, l, r)
 	}
 	return l, nil
 }
 
-func (p *parser) term() (node, error) {
-	l, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	for p.isOp("*") || p.isOp("/") || p.isOp("%") || p.isOp("//") {
-		op := p.next().s
-		r, err := p.unary()
-		if err != nil {
-			return nil, err
+// keyword matches a keyword operator ("and", "or") for leftAssoc.
+func (p *parser) keyword(name string) func() string {
+	return func() string {
+		if !p.isName(name) {
+			return ""
 		}
-		l = &arithNode{op: op, l: l, r: r}
+		p.i++
+		return name
 	}
-	return l, nil
 }
+
+// operator matches one of the symbol operators ops for leftAssoc.
+func (p *parser) operator(ops ...string) func() string {
+	return func() string {
+		for _, o := range ops {
+			if p.isOp(o) {
+				return p.next().s
+			}
+		}
+		return ""
+	}
+}
+
+func newBoolOp(op string, l, r node) node { return &boolOpNode{op: op, l: l, r: r} }
+func newArith(op string, l, r node) node  { return &arithNode{op: op, l: l, r: r} }
 
 func (p *parser) unary() (node, error) {
 	if p.isOp("-") {
