@@ -578,11 +578,9 @@ func (sc *scope) eval(n node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := make([]any, len(n.args))
-		for i, a := range n.args {
-			if args[i], err = sc.eval(a); err != nil {
-				return nil, err
-			}
+		args, err := sc.evalAll(n.args)
+		if err != nil {
+			return nil, err
 		}
 		return sc.call(fn, args)
 	case *notNode:
@@ -660,13 +658,9 @@ func (sc *scope) eval(n node) (any, error) {
 		}
 		return sc.eval(n.els)
 	case *listNode:
-		out := make([]any, len(n.items))
-		for i, it := range n.items {
-			v, err := sc.eval(it)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = v
+		out, err := sc.evalAll(n.items)
+		if err != nil {
+			return nil, err // a nil any, not a nil []any
 		}
 		return out, nil
 	case *testNode:
@@ -699,15 +693,27 @@ func (sc *scope) eval(n node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := make([]any, len(n.args))
-		for i, a := range n.args {
-			if args[i], err = sc.eval(a); err != nil {
-				return nil, err
-			}
+		args, err := sc.evalAll(n.args)
+		if err != nil {
+			return nil, err
 		}
 		return applyFilter(n.name, x, args)
 	}
 	return nil, fmt.Errorf("unsupported expression")
+}
+
+// evalAll evaluates call arguments and list items in order, stopping at
+// the first error; an empty list is a non-nil empty slice.
+func (sc *scope) evalAll(nodes []node) ([]any, error) {
+	out := make([]any, len(nodes))
+	for i, n := range nodes {
+		v, err := sc.eval(n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 type builtinFn string
