@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -65,13 +66,12 @@ var (
 	tabRe   = regexp.MustCompile("^`?tab([^`]+?)`?\\.`?([A-Za-z0-9_]+|\\*)`?$")
 )
 
-func (q *query) join(table string) {
-	for _, j := range q.joins {
-		if j == table {
-			return
-		}
+// join makes the query join the child table a column lives in (once).
+func (q *query) join(ref colRef) {
+	if ref.Table == "" || slices.Contains(q.joins, ref.Table) {
+		return // a parent column, or a table already joined
 	}
-	q.joins = append(q.joins, table)
+	q.joins = append(q.joins, ref.Table)
 }
 
 // childTableFor finds the parent's table field holding a child doctype.
@@ -203,9 +203,7 @@ func (q *query) parseFields(v any) ([]selectCol, error) {
 			if !ok {
 				continue
 			}
-			if ref.Table != "" {
-				q.join(ref.Table)
-			}
+			q.join(ref)
 			out = append(out, selectCol{ref: ref, alias: alias, agg: agg})
 			continue
 		}
@@ -217,9 +215,7 @@ func (q *query) parseFields(v any) ([]selectCol, error) {
 		if !ok {
 			continue
 		}
-		if ref.Table != "" {
-			q.join(ref.Table)
-		}
+		q.join(ref)
 		if ref.Field == "*" {
 			out = append(out, q.starColumns(ref.Table)...)
 			continue
@@ -361,9 +357,7 @@ func (q *query) condition(doctype, field, op string, value any, auto bool) (cond
 	if !ok {
 		return condition{}, validationErr(fmt.Sprintf("Field not permitted in query: %s", field))
 	}
-	if ref.Table != "" {
-		q.join(ref.Table)
-	}
+	q.join(ref)
 	return condition{ref: ref, op: op, value: value}, nil
 }
 
@@ -605,9 +599,7 @@ func (q *query) parseOrder(s string) ([]orderTerm, error) {
 		if !ok {
 			return nil, validationErr(fmt.Sprintf("Unknown column %s in order_by", expr))
 		}
-		if ref.Table != "" {
-			q.join(ref.Table)
-		}
+		q.join(ref)
 		out = append(out, orderTerm{ref: ref, desc: dir == "desc"})
 	}
 	return out, nil
