@@ -201,14 +201,19 @@ func (s *Sandbox) loadDemoData() error {
 		names.StockEntry = mustIns("Stock Entry", map[string]any{"stock_entry_type": "Material Receipt", "company": DemoCompany,
 			"posting_date": day(-30), "set_posting_time": 1, "items": rows, "docstatus": 1})
 
-		po := func(supplier string, txDays int, lines []map[string]any, submit bool) string {
-			doc := map[string]any{"supplier": supplier, "company": DemoCompany, "transaction_date": day(txDays),
-				"set_warehouse": DemoStores, "items": toAnyList(lines)}
-			if submit {
-				doc["docstatus"] = 1
+		// order makes the Purchase or Sales Order inserter: the party, a
+		// transaction date days from today, the lines from Stores.
+		order := func(doctype, partyField string) func(party string, txDays int, lines []map[string]any, submit bool) string {
+			return func(party string, txDays int, lines []map[string]any, submit bool) string {
+				doc := map[string]any{partyField: party, "company": DemoCompany, "transaction_date": day(txDays),
+					"set_warehouse": DemoStores, "items": toAnyList(lines)}
+				if submit {
+					doc["docstatus"] = 1
+				}
+				return mustIns(doctype, doc)
 			}
-			return mustIns("Purchase Order", doc)
 		}
+		po, so := order("Purchase Order", "supplier"), order("Sales Order", "customer")
 		names.OpenPO = po(DemoSupplier, -10, []map[string]any{{"item_code": DemoItemContended, "qty": 40, "rate": 8.0,
 			"schedule_date": day(7), "expected_delivery_date": day(7)}}, true)
 		names.ScheduleOnlyPO = po(DemoSupplier, -5, []map[string]any{{"item_code": DemoItemNoStock, "qty": 100, "rate": 3.0,
@@ -231,14 +236,6 @@ func (s *Sandbox) loadDemoData() error {
 				"item_code": DemoItemPartlyIn, "qty": 10, "warehouse": DemoStores, "purchase_order": names.PartlyReceivedPO,
 				"purchase_order_item": poRow.name(), "rate": 4.0}}})
 
-		so := func(customer string, txDays int, lines []map[string]any, submit bool) string {
-			doc := map[string]any{"customer": customer, "company": DemoCompany, "transaction_date": day(txDays),
-				"set_warehouse": DemoStores, "items": toAnyList(lines)}
-			if submit {
-				doc["docstatus"] = 1
-			}
-			return mustIns("Sales Order", doc)
-		}
 		names.ContendedSO1 = so(DemoCustomer, -3, []map[string]any{{"item_code": DemoItemContended, "qty": 30, "rate": 25.0, "delivery_date": day(3)}}, true)
 		names.ContendedSO2 = so(DemoCustomer2, -1, []map[string]any{{"item_code": DemoItemContended, "qty": 25, "rate": 25.0, "delivery_date": day(10)}}, true)
 		names.PastDueSO = so(DemoCustomer3, -20, []map[string]any{{"item_code": DemoItemInStock, "qty": 5, "rate": 12.0, "delivery_date": day(-2)}}, true)
