@@ -61,7 +61,10 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return classify(err, "worker: reconcile: list orders after %s", from)
 	}
-	queued, known, ours := 0, 0, 0
+	// Saves newer than this may belong to transactions still committing:
+	// the next sweep takes them (see Deps.ReconcileSettle).
+	horizon := w.d.Now().Add(-w.d.ReconcileSettle).In(w.d.Location).Format(cursorLayout)
+	queued, known, ours, unsettled := 0, 0, 0, 0
 	at := from
 	defer func() {
 		// Advance past what was enqueued, even when a later enqueue failed.
@@ -71,7 +74,11 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 			}
 		}
 	}()
-	for _, o := range orders {
+	for i, o := range orders {
+		if modifiedAfter(o.Modified, horizon) {
+			unsettled = len(orders) - i
+			break
+		}
 		if w.d.APIUser != "" && o.ModifiedBy == w.d.APIUser {
 			ours++
 			at = cursor{modified: o.Modified, name: o.Name}
@@ -92,7 +99,17 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 		}
 		at = cursor{modified: o.Modified, name: o.Name}
 	}
-	w.log.InfoContext(ctx, "reconciled", "from", from.String(), "orders", len(orders), "queued", queued, "already_queued", known, "own_writes", ours,
+	w.log.InfoContext(ctx, "reconciled", "from", from.String(), "orders", len(orders), "queued", queued, "already_queued", known, "own_writes", ours, "unsettled", unsettled,
 		"cursor", at.String(), "more", len(orders) == w.d.ReconcileBatch)
 	return nil
+}
+
+// modifiedAfter compares a Frappe `modified` with a cursorLayout time. Both
+// are "YYYY-MM-DD HH:MM:SS" plus a fraction, so they compare as text once the
+// fraction is padded: Frappe drops a zero microsecond part (str(datetime)).
+func modifiedAfter(modified, t string) bool {
+	if len(modified) == len("2006-01-02 15:04:05") {
+		modified += ".000000"
+	}
+	return modified > t
 }

@@ -366,3 +366,52 @@ func TestReconcileKeepsItsPlaceWhenEnqueueFails(t *testing.T) {
 		t.Errorf("cursor = %q, want it unchanged", got)
 	}
 }
+
+// A save stamped within ReconcileSettle of now may belong to a transaction
+// that has not committed yet, and one that commits later with an older
+// `modified` would fall behind a cursor that passed it: the sweep stops
+// before such saves and takes them once they have settled.
+func TestReconcileWaitsForRecentSavesToSettle(t *testing.T) {
+	all := []erp.SalesOrderSummary{
+		{Name: "SO-1", Modified: "2026-11-25 09:57:00"},        // 3 min before the pinned 10:00: settled
+		{Name: "SO-2", Modified: "2026-11-25 09:59:30.250000"}, // 30 s before: may still be committing
+	}
+	f := newFakeERP()
+	f.modified = func(since, after string, limit int) ([]erp.SalesOrderSummary, error) {
+		return keysetPage(all, since, after, limit), nil
+	}
+	now := pinned
+	e := MustEnv(t, f, func(d *Deps) { d.Now = func() time.Time { return now } })
+	ctx := context.Background()
+
+	if err := e.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 09:57:00|SO-1" {
+		t.Errorf("cursor after the first sweep = %q, want it to stop at SO-1, the last settled save", got)
+	}
+	if got := queuedOrders(t, e); !slices.Equal(got, []string{"SO-1"}) {
+		t.Errorf("queued after the first sweep = %v, want [SO-1]", got)
+	}
+
+	now = pinned.Add(2 * time.Minute) // SO-2 is now 2.5 min old
+	if err := e.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.mr.Get(CursorKey); got != "2026-11-25 09:59:30.250000|SO-2" {
+		t.Errorf("cursor after the second sweep = %q, want SO-2", got)
+	}
+	if got := queuedOrders(t, e); !slices.Equal(got, []string{"SO-1", "SO-2"}) {
+		t.Errorf("queued after the second sweep = %v, want [SO-1 SO-2]", got)
+	}
+}
+
+func queuedOrders(tb testing.TB, e *env) []string {
+	tb.Helper()
+	var names []string
+	for _, q := range MustQueued(tb, e.insp) {
+		names = append(names, q.SalesOrder)
+	}
+	slices.Sort(names)
+	return names
+}

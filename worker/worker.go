@@ -38,6 +38,7 @@ const (
 	DefaultSupplyDebounce    = 15 * time.Second
 	DefaultReconcileBatch    = 200
 	DefaultReconcileLookback = 24 * time.Hour
+	DefaultReconcileSettle   = 2 * time.Minute
 )
 
 // Deps are the worker's dependencies and settings.
@@ -64,6 +65,12 @@ type Deps struct {
 	ReconcileBatch int
 	// ReconcileLookback is where the first sweep starts, before now.
 	ReconcileLookback time.Duration
+	// ReconcileSettle is how old a save must be before the sweep passes it.
+	// Frappe stamps `modified` when the save starts and commits when it
+	// ends, so a save stamped just before the cursor can become visible
+	// after the cursor moved on; staying this far behind now lets every
+	// transaction that was running commit first.
+	ReconcileSettle time.Duration
 }
 
 // Worker handles OTP's tasks.
@@ -94,6 +101,9 @@ func New(d Deps) *Worker {
 	}
 	if d.ReconcileLookback <= 0 {
 		d.ReconcileLookback = DefaultReconcileLookback
+	}
+	if d.ReconcileSettle <= 0 {
+		d.ReconcileSettle = DefaultReconcileSettle
 	}
 	return &Worker{d: d, log: d.Logger}
 }
