@@ -37,6 +37,8 @@ import (
 //     the timeline comment), as for a new order;
 //   - unchanged: the promise is already on the order: read and plan only,
 //     as for a supply change or reconcile that moves nothing;
+//   - erp-latency=20ms: write, with the sandbox answering each request
+//     after 20 ms: what ERPNext round trips cost a promise;
 //   - parallel: 5 promises per core at once (10 on 2 cores:
 //     OTP_WORKER_CONCURRENCY's default), each on its own 3-line order, unchanged.
 //
@@ -172,42 +174,54 @@ func BenchmarkHandlePromiseOrder(b *testing.B) {
 			b.Logf(format, args...)
 		}
 	}
-	for _, lines := range []int{3, 100} {
-		for _, mode := range []string{"write", "unchanged"} {
-			b.Run(fmt.Sprintf("%d-lines/%s", lines, mode), func(b *testing.B) {
-				s := MustBenchSite(b)
-				order := s.MustOrder(b, lines)
-				s.sb.ResetCounters()
-				s.MustPromise(b, order) // cold: the planner reads the company's site data
-				logOnce(b, "cold promise, ERPNext requests %s", benchRoutes(s.sb.RequestCounts()))
-				s.sb.ResetCounters()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := range b.N {
-					if mode == "write" {
-						b.StopTimer()
-						s.MustClear(b, order)
-						if i == 0 {
-							s.sb.ResetCounters()
-						}
-						b.StartTimer()
-					}
-					if i == 0 {
-						s.MustPromise(b, order)
-						logOnce(b, "promise in the loop, ERPNext requests %s", benchRoutes(s.sb.RequestCounts()))
-						continue
-					}
-					s.MustPromise(b, order)
-				}
-				b.StopTimer()
-				puts := s.sb.Requests("PUT /api/resource/Sales Order")
-				if want := map[string]int{"write": b.N, "unchanged": 0}[mode]; puts != want {
-					b.Fatalf("PUTs = %d, want %d", puts, want)
-				}
-				b.ReportMetric(float64(s.sb.TotalRequests())/float64(b.N), "erp-requests/op")
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "promises/s")
-			})
+	cases := []struct {
+		lines   int
+		mode    string
+		latency time.Duration // per ERPNext request
+	}{
+		{3, "write", 0}, {3, "unchanged", 0}, {100, "write", 0}, {100, "unchanged", 0},
+		{3, "write", 20 * time.Millisecond},
+	}
+	for _, c := range cases {
+		lines, mode := c.lines, c.mode
+		name := fmt.Sprintf("%d-lines/%s", lines, mode)
+		if c.latency > 0 {
+			name += "/erp-latency=" + c.latency.String()
 		}
+		b.Run(name, func(b *testing.B) {
+			s := MustBenchSite(b)
+			order := s.MustOrder(b, lines)
+			s.sb.SetLatency(c.latency)
+			s.sb.ResetCounters()
+			s.MustPromise(b, order) // cold: the planner reads the company's site data
+			logOnce(b, "cold promise, ERPNext requests %s", benchRoutes(s.sb.RequestCounts()))
+			s.sb.ResetCounters()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if mode == "write" {
+					b.StopTimer()
+					s.MustClear(b, order)
+					if i == 0 {
+						s.sb.ResetCounters()
+					}
+					b.StartTimer()
+				}
+				if i == 0 {
+					s.MustPromise(b, order)
+					logOnce(b, "promise in the loop, ERPNext requests %s", benchRoutes(s.sb.RequestCounts()))
+					continue
+				}
+				s.MustPromise(b, order)
+			}
+			b.StopTimer()
+			puts := s.sb.Requests("PUT /api/resource/Sales Order")
+			if want := map[string]int{"write": b.N, "unchanged": 0}[mode]; puts != want {
+				b.Fatalf("PUTs = %d, want %d", puts, want)
+			}
+			b.ReportMetric(float64(s.sb.TotalRequests())/float64(b.N), "erp-requests/op")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "promises/s")
+		})
 	}
 	b.Run("3-lines/unchanged/parallel", func(b *testing.B) {
 		s := MustBenchSite(b)

@@ -96,6 +96,7 @@ wait_for() {
 mkdir -p "$OUT"
 
 {
+	echo "== deploy/load/run.sh $what"
 	echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "cpu:     $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -105,8 +106,7 @@ mkdir -p "$OUT"
 	echo "wrk:     $(wrk --version 2>&1 | head -1 | cut -d' ' -f2)"
 	echo "load:    everything below (wrk, otp serve, redis-server, the sandbox) shares these cores"
 	echo "load tests: ${DURATION}s per run; paced runs target ${RATE} requests/s; otp LOG_LEVEL=$LOG_LEVEL; benchmarks: -count $COUNT"
-} >"$OUT/machine.txt"
-cat "$OUT/machine.txt"
+} | tee -a "$OUT/machine.txt"
 
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
 pids+=($!)
@@ -127,7 +127,7 @@ bench() {
 		tail -n 20 "$OUT/bench-$1.txt" >&2
 		exit 1
 	}
-	go run "$BENCHSTAT" "$OUT/bench-$1.txt" | tee "$OUT/bench-$1.benchstat.txt"
+	(cd "$OUT" && go run "$BENCHSTAT" "bench-$1.txt") | tee "$OUT/bench-$1.benchstat.txt"
 }
 
 if [[ $what == all || $what == bench ]]; then
