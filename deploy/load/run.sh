@@ -6,9 +6,10 @@
 # sandbox and `otp serve` on ports of their own and run wrk against them.
 # Everything it started is stopped when it ends (also on Ctrl-C or a failure).
 #
-#   deploy/load/run.sh [bench|webhook|quote|quote-latency|load|all]   (default: all)
+#   deploy/load/run.sh [bench|profile|webhook|quote|quote-latency|load|all]   (default: all)
 #
-#   bench          go test -bench for promise/, server/ (webhook intake, quote API), worker/
+#   bench          go test -bench for promise/, server/ (webhook intake, quote API), worker/; and profile
+#   profile        where a 100-line promise's CPU goes (pprof -top -cum of the worker benchmark)
 #   webhook        wrk: signed Sales Order webhooks, as fast as they are answered and paced at RATE
 #   quote          wrk: POST /otp/promise, the same two ways
 #   quote-latency  wrk: the same with 20 ms per ERPNext request
@@ -25,8 +26,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 what=${1:-all}
-case "$what" in bench | webhook | quote | quote-latency | load | all) ;; *)
-	echo "usage: $0 [bench|webhook|quote|quote-latency|load|all]" >&2
+case "$what" in bench | profile | webhook | quote | quote-latency | load | all) ;; *)
+	echo "usage: $0 [bench|profile|webhook|quote|quote-latency|load|all]" >&2
 	exit 2
 	;;
 esac
@@ -136,7 +137,19 @@ if [[ $what == all || $what == bench ]]; then
 	bench quote ./server/ QuotePromise
 	bench worker ./worker/ HandlePromiseOrder
 fi
-[[ $what == bench ]] && exit 0
+if [[ $what == all || $what == bench || $what == profile ]]; then
+	echo "== profile: HandlePromiseOrder/100-lines/unchanged"
+	go test -run '^$' -bench 'HandlePromiseOrder/100-lines/unchanged$' -benchtime 300x \
+		-cpuprofile "$tmp/cpu.out" -o "$tmp/worker.test" ./worker/ >"$tmp/profile-bench.txt"
+	{
+		echo "# go test -run '^\$' -bench 'HandlePromiseOrder/100-lines/unchanged\$' -benchtime 300x -cpuprofile cpu.out -o worker.test ./worker/"
+		echo "# go tool pprof -top -cum worker.test cpu.out"
+		grep '^Benchmark' "$tmp/profile-bench.txt"
+		go tool pprof -top -cum "$tmp/worker.test" "$tmp/cpu.out" 2>/dev/null
+	} >"$OUT/profile-worker-100-lines.txt"
+	grep -E 'Total samples|erp.decodeSalesOrder$|sandbox.\(\*Sandbox\).ServeHTTP$|runtime.gcBgMarkWorker$|promise.Compute$' "$OUT/profile-worker-100-lines.txt"
+fi
+[[ $what == bench || $what == profile ]] && exit 0
 
 echo "building otp and erpsandbox"
 go build -o "$tmp/otp" ./cmd/otp
