@@ -32,7 +32,14 @@ import (
 
 const deployDir = "../../deploy"
 
-// composeFile is what these tests read of deploy/compose.yaml.
+// The Dockerfile and compose.yaml stand at the repository's top (DESIGN.md
+// §2); the names are relative to deployDir.
+const (
+	dockerfile  = "../Dockerfile"
+	composeYAML = "../compose.yaml"
+)
+
+// composeFile is what these tests read of compose.yaml.
 type composeFile struct {
 	Services map[string]composeService `yaml:"services"`
 }
@@ -177,7 +184,7 @@ func defaultPorts(tb testing.TB) (httpPort, workerPort int) {
 
 // The YAML files parse, with the documents expected.
 func TestDeployYAMLParses(t *testing.T) {
-	if c := MustDecodeYAML[composeFile](t, "compose.yaml"); len(c) != 1 || len(c[0].Services) != 3 {
+	if c := MustDecodeYAML[composeFile](t, composeYAML); len(c) != 1 || len(c[0].Services) != 3 {
 		t.Errorf("compose.yaml: %d documents, want 1 with 3 services", len(c))
 	}
 	var kinds []string
@@ -204,7 +211,7 @@ func TestDeployUsesRealVariablesAndCommands(t *testing.T) {
 			vars = append(vars, "otp.env.example: "+m[1])
 		}
 	}
-	compose := MustDecodeYAML[composeFile](t, "compose.yaml")[0]
+	compose := MustDecodeYAML[composeFile](t, composeYAML)[0]
 	for name, svc := range compose.Services {
 		if svc.Build == nil {
 			continue // redis
@@ -229,7 +236,7 @@ func TestDeployUsesRealVariablesAndCommands(t *testing.T) {
 			cmds = append(cmds, "kubernetes "+o.Metadata.Name+": "+c.Args[0])
 		}
 	}
-	docker := string(MustReadDeploy(t, "Dockerfile"))
+	docker := string(MustReadDeploy(t, dockerfile))
 	for _, m := range regexp.MustCompile(`(?m)^ENV (.*)$`).FindAllStringSubmatch(docker, -1) {
 		for kv := range strings.FieldsSeq(m[1]) {
 			k, _, _ := strings.Cut(kv, "=")
@@ -267,12 +274,12 @@ func TestDeployUsesRealVariablesAndCommands(t *testing.T) {
 // ports of config's defaults, and every address deploy/ sets is a default.
 func TestDeployPortsAreTheDefaults(t *testing.T) {
 	httpPort, workerPort := defaultPorts(t)
-	docker := string(MustReadDeploy(t, "Dockerfile"))
+	docker := string(MustReadDeploy(t, dockerfile))
 	want := strconv.Itoa(httpPort) + " " + strconv.Itoa(workerPort)
 	if m := regexp.MustCompile(`(?m)^EXPOSE (.*)$`).FindStringSubmatch(docker); m == nil || m[1] != want {
 		t.Errorf("Dockerfile EXPOSE line %q, want EXPOSE %s", m, want)
 	}
-	compose := MustDecodeYAML[composeFile](t, "compose.yaml")[0]
+	compose := MustDecodeYAML[composeFile](t, composeYAML)[0]
 	if got, want := compose.Services["otp-serve"].Ports, []string{strconv.Itoa(httpPort) + ":" + strconv.Itoa(httpPort)}; !slices.Equal(got, want) {
 		t.Errorf("compose otp-serve ports %q, want %q", got, want)
 	}
@@ -333,7 +340,7 @@ func TestDeployEndpointsAnswer(t *testing.T) {
 		t.Fatalf("kubernetes: paths %v, want the scrape and the probes of serve and work", paths)
 	}
 	// compose's worker health check: otp healthcheck --url http://127.0.0.1:PORT/PATH.
-	test := MustDecodeYAML[composeFile](t, "compose.yaml")[0].Services["otp-work"].Healthcheck.Test
+	test := MustDecodeYAML[composeFile](t, composeYAML)[0].Services["otp-work"].Healthcheck.Test
 	want := []string{"CMD", "/otp", "healthcheck", "--url", "http://127.0.0.1:" + strconv.Itoa(workerPort) + "/health"}
 	if diff := cmp.Diff(want, test); diff != "" {
 		t.Errorf("compose otp-work healthcheck (-want +got):\n%s", diff)

@@ -1,4 +1,4 @@
-# Build from the repository root: docker build -f deploy/Dockerfile -t otp .
+# Build from the repository root: docker build -t otp .
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -15,7 +15,7 @@ ENV OTP_HTTP_ADDR=:8001 OTP_WORKER_ADDR=:9091 OTP_ENV=production
 EXPOSE 8001 9091
 # `otp healthcheck` GETs /health on OTP_HTTP_ADDR; the image has no curl. A
 # `work` container probes its own listener instead:
-#   otp healthcheck --url http://127.0.0.1:9091/health   (deploy/compose.yaml)
+#   otp healthcheck --url http://127.0.0.1:9091/health   (compose.yaml)
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["/otp", "healthcheck"]
 ENTRYPOINT ["/otp"]
 CMD ["serve"]
