@@ -328,6 +328,43 @@ func (c *Client) OpenSalesOrderLines(ctx context.Context, items []string) ([]Sal
 	return lines, nil
 }
 
+// SalesOrdersWithItems lists the Sales Orders a supply change for items may
+// move the promise of: draft or submitted (docstatus 0 or 1), status not
+// Closed, On Hold or Completed (DESIGN.md §5.1), with a line for one of the
+// items that is not drop-ship (delivered_by_supplier 0). Drafts are included,
+// unlike OpenSalesOrderLines: they reserve nothing, but they are promised
+// (that is when sales staff quote a date), so DESIGN.md §1.4's re-promise
+// covers them. One request, a parent-side list with child filters (§2.3,
+// §2.8): both filters name Sales Order Item, which is joined once, so they
+// hold on the same line. The join gives a row per matching line (§2.3); the
+// names come back distinct and sorted.
+func (c *Client) SalesOrdersWithItems(ctx context.Context, items []string) ([]string, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	q := ListQuery{
+		Fields: []string{"name"},
+		Filters: []any{
+			[]any{"Sales Order Item", "item_code", "in", items},
+			[]any{"Sales Order Item", "delivered_by_supplier", "=", 0},
+			[]any{"docstatus", "in", []int{0, 1}},
+			[]any{"status", "not in", closedSOStatuses},
+		},
+	}
+	var rows []struct {
+		Name string `json:"name"`
+	}
+	if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(rows))
+	for _, r := range rows {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
 type wireItem struct {
 	Name         string `json:"name"`
 	ItemName     string `json:"item_name"`

@@ -136,6 +136,25 @@ func TestListReadsSendOneGet(t *testing.T) {
 				Qty: 2, StockQty: 24, ConversionFactor: 12, DeliveredQty: 1, DeliveryDate: "2025-03-05"}},
 		},
 		{
+			name: "Sales Orders with items, drafts included, one row per line (§2.3)",
+			call: func(c *erp.Client) (any, error) {
+				return c.SalesOrdersWithItems(testContext(t), []string{"WIDGET-01", "GADGET-02"})
+			},
+			answer:   `{"data":[{"name":"SAL-ORD-3"},{"name":"SAL-ORD-1"},{"name":"SAL-ORD-3"},{"name":"SAL-ORD-2"}]}`,
+			wantPath: "/api/resource/Sales Order",
+			wantParams: map[string]any{
+				"fields": []any{"name"},
+				"filters": []any{
+					[]any{"Sales Order Item", "item_code", "in", []any{"WIDGET-01", "GADGET-02"}},
+					[]any{"Sales Order Item", "delivered_by_supplier", "=", 0.0},
+					[]any{"docstatus", "in", []any{0.0, 1.0}},
+					[]any{"status", "not in", []any{"Closed", "On Hold", "Completed"}},
+				},
+				"limit_page_length": "0",
+			},
+			want: []string{"SAL-ORD-1", "SAL-ORD-2", "SAL-ORD-3"},
+		},
+		{
 			name: "Items, Check and Int fields however spelled",
 			call: func(c *erp.Client) (any, error) { return c.Items(testContext(t), []string{"B", "A", "C"}) },
 			answer: `{"data":[{"name":"B","item_name":"Bee","stock_uom":"Nos","is_stock_item":0,"disabled":"1","lead_time_days":7.0},

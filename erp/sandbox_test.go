@@ -952,3 +952,93 @@ func TestSandboxUpdateSalesOrderKeepsANewerSave(t *testing.T) {
 		t.Fatalf("write on the fresh read: %v", err)
 	}
 }
+
+// SalesOrdersWithItems finds the orders a supply change re-promises (DESIGN.md
+// §1.4): drafts as well as submitted orders, never closed, on-hold or
+// cancelled ones, nor an order whose only line for the items is drop-ship,
+// in one request whatever the number of items.
+func TestSandboxSalesOrdersWithItems(t *testing.T) {
+	s, srv := MustSandbox(t)
+	c := MustSandboxClient(t, s, srv)
+	ctx := testContext(t)
+	d := s.Demo()
+	insert := func(docstatus int, lines ...map[string]any) string {
+		t.Helper()
+		items := make([]any, 0, len(lines))
+		for _, l := range lines {
+			row := map[string]any{"qty": 2, "rate": 10.0, "delivery_date": "2026-03-20"}
+			for k, v := range l {
+				row[k] = v
+			}
+			items = append(items, row)
+		}
+		doc, err := s.Insert("Sales Order", map[string]any{
+			"customer": sandbox.DemoCustomer, "company": sandbox.DemoCompany, "transaction_date": "2026-03-02",
+			"set_warehouse": sandbox.DemoStores, "docstatus": docstatus, "items": items,
+		})
+		if err != nil {
+			t.Fatalf("insert order: %v", err)
+		}
+		return doc["name"].(string)
+	}
+	cancelled := insert(1, map[string]any{"item_code": sandbox.DemoItemContended})
+	if _, err := s.Cancel("Sales Order", cancelled); err != nil {
+		t.Fatal(err)
+	}
+	// A drop-ship line for the item and a line for another item: the two
+	// child filters hold on one line, so this order has no line that counts.
+	dropShip := insert(0,
+		map[string]any{"item_code": sandbox.DemoItemContended, "delivered_by_supplier": 1},
+		map[string]any{"item_code": "SKU-010"})
+	// A draft with both: counts once.
+	mixed := insert(0,
+		map[string]any{"item_code": sandbox.DemoItemContended, "delivered_by_supplier": 1},
+		map[string]any{"item_code": sandbox.DemoItemContended},
+		map[string]any{"item_code": sandbox.DemoItemInStock})
+	if d.DraftSO == "" || d.ClosedSO == "" || d.OnHoldSO == "" {
+		t.Fatalf("demo data lacks a draft, closed or on-hold order: %+v", d)
+	}
+
+	// SKU-050: two submitted orders and the draft DraftSO; SKU-001: the
+	// submitted PastDueSO and the Closed ClosedSO; SKU-004: the On Hold
+	// OnHoldSO.
+	items := []string{sandbox.DemoItemContended, sandbox.DemoItemInStock, "SKU-004"}
+	want := []string{d.ContendedSO1, d.ContendedSO2, d.DraftSO, d.PastDueSO, mixed}
+	slices.Sort(want)
+	var got []string
+	var err error
+	counts := countRequests(t, s, func() { got, err = c.SalesOrdersWithItems(ctx, items) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("orders (-want +got):\n%s\nnot wanted: closed %s, on hold %s, cancelled %s, drop-ship %s",
+			diff, d.ClosedSO, d.OnHoldSO, cancelled, dropShip)
+	}
+	if diff := cmp.Diff(map[string]int{"GET /api/resource/Sales Order": 1}, counts); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+
+	// 120 items (those and 117 unknown codes): the long in-list goes as one
+	// POST get_list, same answer.
+	long := slices.Clone(items)
+	for i := range 117 {
+		long = append(long, fmt.Sprintf("NOPE-%03d", i))
+	}
+	counts = countRequests(t, s, func() { got, err = c.SalesOrdersWithItems(ctx, long) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("orders for 120 items (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"POST /api/method/frappe.client.get_list": 1}, counts); diff != "" {
+		t.Errorf("requests for 120 items (-want +got):\n%s", diff)
+	}
+
+	// No items: no request.
+	counts = countRequests(t, s, func() { got, err = c.SalesOrdersWithItems(ctx, nil) })
+	if err != nil || got != nil || total(counts) != 0 {
+		t.Errorf("no items: %v, %v, %d requests; want nil, nil, 0", got, err, total(counts))
+	}
+}

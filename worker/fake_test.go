@@ -145,6 +145,36 @@ func (f *fakeERP) OpenSalesOrderLines(_ context.Context, items []string) ([]erp.
 	return out, nil
 }
 
+// SalesOrdersWithItems names, sorted and once each, the orders of soLines
+// (submitted lines) with a non-drop-ship line for one of items, and the
+// stored orders, drafts included, that are open and have such a line.
+func (f *fakeERP) SalesOrdersWithItems(_ context.Context, items []string) ([]string, error) {
+	f.count("SalesOrdersWithItems")
+	if f.failSOLines != nil {
+		if err := f.failSOLines(); err != nil {
+			return nil, err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var names []string
+	for _, l := range f.soLines {
+		if !l.DeliveredBySupplier && slices.Contains(items, l.ItemCode) {
+			names = append(names, l.SalesOrder)
+		}
+	}
+	for _, o := range f.orders {
+		if o.DocStatus > 1 || slices.Contains([]string{"Closed", "On Hold", "Completed"}, o.Status) {
+			continue
+		}
+		if slices.ContainsFunc(o.Items, func(it erp.SalesOrderItem) bool { return slices.Contains(items, it.ItemCode) }) {
+			names = append(names, o.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
 func (f *fakeERP) Items(_ context.Context, codes []string) ([]erp.Item, error) {
 	f.count("Items")
 	out := make([]erp.Item, 0, len(codes))

@@ -484,7 +484,7 @@ func TestRegisterRoutesEveryTaskType(t *testing.T) {
 		t.Fatalf("%s: %v", tasks.TypeReconcile, err)
 	}
 	c := e.erp.Calls()
-	if c["OpenSalesOrderLines"] != 2 || c["SalesOrdersModifiedSince"] != 1 {
-		t.Errorf("calls = %v, want the supply handler's open-lines read and the sweep's list", c)
+	if c["OpenSalesOrderLines"] != 1 || c["SalesOrdersWithItems"] != 1 || c["SalesOrdersModifiedSince"] != 1 {
+		t.Errorf("calls = %v, want the promise's open-lines read, the supply handler's open-orders read and the sweep's list", c)
 	}
 }

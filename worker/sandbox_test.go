@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -468,5 +469,47 @@ func TestSandboxFailures(t *testing.T) {
 				t.Errorf("requests = %d, want %d: %v", got, tt.wantRequests, s.sb.RequestCounts())
 			}
 		})
+	}
+}
+
+// recordingEnqueuer records the orders of the promise tasks enqueued.
+type recordingEnqueuer struct {
+	mu     sync.Mutex
+	orders []string
+}
+
+func (r *recordingEnqueuer) EnqueueContext(_ context.Context, t *asynq.Task, _ ...asynq.Option) (*asynq.TaskInfo, error) {
+	var p tasks.PromiseOrder
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.orders = append(r.orders, p.SalesOrder)
+	return &asynq.TaskInfo{}, nil
+}
+
+// A supply change re-promises the open orders with its items, drafts
+// included (DESIGN.md §1.4): a draft is where sales staff quote a date, and
+// the reconcile sweep only sees orders saved since its cursor.
+func TestSandboxSupplyChangeRePromisesDrafts(t *testing.T) {
+	s := MustSite(t, pinned)
+	d := s.sb.Demo()
+	rec := &recordingEnqueuer{}
+	s.w.d.Enqueuer = rec
+	s.sb.ResetCounters()
+	po := tasks.SupplyChanged{DocType: "Purchase Order", Name: d.OpenPO, Event: "on_update_after_submit",
+		Items: []string{sandbox.DemoItemContended}}
+	if err := s.w.HandleSupplyChanged(context.Background(), MustSupplyTask(t, po)); err != nil {
+		t.Fatal(err)
+	}
+	// SKU-050: the submitted ContendedSO1 and ContendedSO2, and the draft DraftSO.
+	want := []string{d.ContendedSO1, d.ContendedSO2, d.DraftSO}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, rec.orders); diff != "" {
+		t.Errorf("orders re-promised (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"GET /api/resource/Sales Order": 1}, s.sb.RequestCounts()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }

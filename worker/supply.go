@@ -15,18 +15,18 @@ import (
 // HandleSupplyChanged re-promises the open orders a supply change affects: a
 // Purchase Order, Purchase Receipt, Delivery Note or Stock Entry was saved.
 // The items come in the payload, or else from the document (one request).
-// One OpenSalesOrderLines request finds the submitted, open orders with lines
-// for those items, and each gets a PromiseOrder task.
+// One SalesOrdersWithItems request finds the open orders, drafts and
+// submitted ones alike, with a non-drop-ship line for those items, and each
+// gets a PromiseOrder task. Drafts are included although they reserve
+// nothing: they are promised (sales staff quote from them), and the
+// reconcile sweep would not catch them, as it only sees orders saved since
+// its cursor.
 //
 // A storm of supply events coalesces: an order's task id is its name and the
 // SupplyDebounce window the event fell in, and the task runs when that window
 // closes, so every change inside the window is seen by the one run, and a
 // change after it falls in the next window. asynq.ErrTaskIDConflict (already
 // queued) is success.
-//
-// Draft orders are not found this way (drafts reserve nothing and are not
-// in the open-lines read); their next save or the reconcile sweep re-promises
-// them.
 func (w *Worker) HandleSupplyChanged(ctx context.Context, t *asynq.Task) error {
 	s, err := tasks.DecodeSupplyChanged(t)
 	if err != nil {
@@ -49,17 +49,9 @@ func (w *Worker) HandleSupplyChanged(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 
-	lines, err := w.d.ERP.OpenSalesOrderLines(ctx, items)
+	orders, err := w.d.ERP.SalesOrdersWithItems(ctx, items)
 	if err != nil {
 		return classify(err, "worker: open orders for %s %s", s.DocType, s.Name)
-	}
-	var orders []string
-	seen := map[string]bool{}
-	for _, l := range lines {
-		if !l.DeliveredBySupplier && !seen[l.SalesOrder] {
-			seen[l.SalesOrder] = true
-			orders = append(orders, l.SalesOrder)
-		}
 	}
 
 	window := w.d.Now().Truncate(w.d.SupplyDebounce)

@@ -72,7 +72,15 @@ func TestSupplyChangedEnqueuesOnePromisePerOrder(t *testing.T) {
 	// asynq schedules against the real clock, so this test's clock is real
 	// time, stepped by hand.
 	now := time.Now().UTC().Truncate(DefaultSupplyDebounce).Add(3 * time.Second)
-	f := newFakeERP()
+	// A draft with SKU-002 (a quote, promised but reserving nothing), and a
+	// closed and a cancelled order with it.
+	draft := testOrder(0)
+	draft.Name = "SO-E"
+	closed := testOrder(1)
+	closed.Name, closed.Status = "SO-F", "Closed"
+	cancelled := testOrder(1)
+	cancelled.Name, cancelled.Status, cancelled.DocStatus = "SO-G", "Cancelled", 2
+	f := newFakeERP(draft, closed, cancelled)
 	f.soLines = supplyLines()
 	e := MustEnv(t, f, func(d *Deps) { d.Now = func() time.Time { return now } })
 	ctx := context.Background()
@@ -90,8 +98,9 @@ func TestSupplyChangedEnqueuesOnePromisePerOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// SO-A once although two of its lines match; SO-D's line is drop-ship;
-	// SO-C has none of the items.
-	want := []queued{wantTask("SO-A", runAt), wantTask("SO-B", runAt)}
+	// SO-C has none of the items; the draft SO-E is re-promised too (DESIGN.md
+	// §1.4), the closed SO-F and cancelled SO-G are not.
+	want := []queued{wantTask("SO-A", runAt), wantTask("SO-B", runAt), wantTask("SO-E", runAt)}
 	if diff := cmp.Diff(want, MustQueued(t, e.insp)); diff != "" {
 		t.Errorf("after the first event (-want +got):\n%s", diff)
 	}
@@ -112,12 +121,12 @@ func TestSupplyChangedEnqueuesOnePromisePerOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	next := runAt.Add(DefaultSupplyDebounce)
-	want = append(want, wantTask("SO-A", next), wantTask("SO-B", next))
+	want = append(want, wantTask("SO-A", next), wantTask("SO-B", next), wantTask("SO-E", next))
 	if diff := cmp.Diff(want, MustQueued(t, e.insp)); diff != "" {
 		t.Errorf("after an event in the next window (-want +got):\n%s", diff)
 	}
-	if got := f.Calls(); got["OpenSalesOrderLines"] != 3 || got["GetDoc"] != 0 {
-		t.Errorf("calls = %v, want 3 open-lines reads and no document read", got)
+	if diff := cmp.Diff(map[string]int{"SalesOrdersWithItems": 3}, f.Calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
 
@@ -146,7 +155,7 @@ func TestSupplyChangedReadsTheItemsWhenNotSent(t *testing.T) {
 	if diff := cmp.Diff([]string{"SO-C"}, orders); diff != "" {
 		t.Errorf("orders re-promised (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"GetDoc": 1, "OpenSalesOrderLines": 1}, f.Calls()); diff != "" {
+	if diff := cmp.Diff(map[string]int{"GetDoc": 1, "SalesOrdersWithItems": 1}, f.Calls()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 
@@ -155,8 +164,8 @@ func TestSupplyChangedReadsTheItemsWhenNotSent(t *testing.T) {
 	if err := e.w.HandleSupplyChanged(ctx, MustSupplyTask(t, se)); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.Calls()["OpenSalesOrderLines"]; got != 1 {
-		t.Errorf("open-lines reads = %d, want still 1", got)
+	if got := f.Calls()["SalesOrdersWithItems"]; got != 1 {
+		t.Errorf("open-order reads = %d, want still 1", got)
 	}
 
 	// A document that is gone: archived with ERPNext's answer.

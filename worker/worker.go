@@ -22,6 +22,10 @@ type ERP interface {
 	UpdateSalesOrder(ctx context.Context, so *erp.SalesOrder, fields map[string]any, lineFields map[string]map[string]any) (*erp.SalesOrder, error)
 	AddComment(ctx context.Context, doctype, name, content string) error
 	SalesOrdersModifiedSince(ctx context.Context, since, afterName string, limit int) ([]erp.SalesOrderSummary, error)
+	// SalesOrdersWithItems names the draft and submitted open orders with a
+	// non-drop-ship line for one of the items: the orders a supply change
+	// re-promises.
+	SalesOrdersWithItems(ctx context.Context, items []string) ([]string, error)
 	// GetDoc reads any document; the supply handler reads a changed
 	// document's items with it when the webhook did not send them.
 	GetDoc(ctx context.Context, doctype, name string) (map[string]any, error)
