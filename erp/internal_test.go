@@ -1,6 +1,11 @@
 package erp
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +71,66 @@ func TestLongestList(t *testing.T) {
 	for _, tt := range tests {
 		if got := longestList(tt.filters); got != tt.want {
 			t.Errorf("longestList(%v) = %d, want %d", tt.filters, got, tt.want)
+		}
+	}
+}
+
+// MustSalesOrderBody is the sales_order.json fixture with its lines repeated
+// to n.
+func MustSalesOrderBody(tb testing.TB, n int) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "sales_order.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var doc map[string]map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		tb.Fatal(err)
+	}
+	items := doc["data"]["items"].([]any)
+	for i := len(items); i < n; i++ {
+		row := maps.Clone(items[i%2].(map[string]any))
+		row["name"], row["idx"] = fmt.Sprintf("row-%03d", i), float64(i+1)
+		items = append(items, row)
+	}
+	doc["data"]["items"] = items
+	out, err := json.Marshal(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// A Sales Order body is decoded once: into the map kept as Raw, with the
+// typed fields read from it. Decoding it again into a struct was a third of
+// a 100-line promise's CPU (README, Performance). So decodeSalesOrder
+// allocates what one decode of the body into a map does, and a few more
+// (the SalesOrder and its Items), whatever the number of lines.
+func TestDecodeSalesOrderDecodesOnce(t *testing.T) {
+	k := docCall("GET", "Sales Order", "SAL-ORD-2025-00042")
+	for _, lines := range []int{2, 100} {
+		body := MustSalesOrderBody(t, lines)
+		so, err := decodeSalesOrder(k, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(so.Items) != lines || len(so.Raw["items"].([]any)) != lines {
+			t.Fatalf("%d lines: decoded %d items, %d raw rows", lines, len(so.Items), len(so.Raw["items"].([]any)))
+		}
+		once := testing.AllocsPerRun(20, func() {
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatal(err)
+			}
+		})
+		got := testing.AllocsPerRun(20, func() {
+			if _, err := decodeSalesOrder(k, body); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("%d lines: decodeSalesOrder %.0f allocs, one decode into a map %.0f", lines, got, once)
+		if got > once+8 {
+			t.Errorf("%d lines: decodeSalesOrder allocates %.0f times, want at most one decode into a map (%.0f) + 8", lines, got, once)
 		}
 	}
 }

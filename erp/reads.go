@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Statuses whose orders neither supply nor compete (DESIGN.md §5.1). On Hold
@@ -30,110 +32,157 @@ func (c *Client) SalesOrder(ctx context.Context, name string) (*SalesOrder, erro
 	return decodeSalesOrder(k, body)
 }
 
+// decodeSalesOrder decodes a Sales Order body (as GET and PUT return it,
+// §2.4, §3.1, §3.2) once, into the map kept as Raw, and reads the typed
+// fields from that map: decoding it a second time into a struct cost as much
+// again (a third of a 100-line promise's CPU).
 func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
-	var raw map[string]any
-	if err := decode(k, body, "data", &raw); err != nil {
-		return nil, err
+	// Data is `any`, not a map: encoding/json decodes an untyped object
+	// without reflection, which allocates less.
+	var env struct {
+		Data any `json:"data"`
 	}
-	var w wireSalesOrder
-	if err := decode(k, body, "data", &w); err != nil {
-		return nil, err
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, unexpected(k, fmt.Sprintf("cannot decode a Sales Order from %q", snippet(body)), err)
 	}
-	if raw == nil || w.Name == "" {
+	raw, ok := env.Data.(map[string]any)
+	if !ok && env.Data != nil {
+		return nil, unexpected(k, fmt.Sprintf("\"data\" is %T, not a Sales Order", env.Data), nil)
+	}
+	r := docReader{m: raw}
+	so := &SalesOrder{
+		Name:             r.str("name"),
+		Customer:         r.str("customer"),
+		CustomerName:     r.str("customer_name"),
+		Company:          r.str("company"),
+		Status:           r.str("status"),
+		DocStatus:        r.num("docstatus").int(),
+		TransactionDate:  r.str("transaction_date"),
+		DeliveryDate:     r.str("delivery_date"),
+		SetWarehouse:     r.str("set_warehouse"),
+		PerDelivered:     r.num("per_delivered").float(),
+		GrandTotal:       r.num("grand_total").float(),
+		Modified:         r.str("modified"),
+		ModifiedBy:       r.str("modified_by"),
+		PromiseDate:      r.str(FieldPromiseDate),
+		Confidence:       r.str(FieldConfidence),
+		PromiseStatus:    r.str(FieldPromiseStatus),
+		FirstPromiseDate: r.str(FieldFirstPromiseDate),
+		PromisedAt:       r.str(FieldPromisedAt),
+		Explanation:      r.str(FieldExplanation),
+		Fingerprint:      r.str(FieldFingerprint),
+		Raw:              raw,
+	}
+	rows := r.rows("items")
+	so.Items = make([]SalesOrderItem, 0, len(rows))
+	for _, row := range rows {
+		ir := docReader{m: row, field: "items."}
+		so.Items = append(so.Items, SalesOrderItem{
+			Name:             ir.str("name"),
+			Idx:              ir.num("idx").int(),
+			ItemCode:         ir.str("item_code"),
+			ItemName:         ir.str("item_name"),
+			Warehouse:        ir.str("warehouse"),
+			Qty:              ir.num("qty").float(),
+			UOM:              ir.str("uom"),
+			StockUOM:         ir.str("stock_uom"),
+			ConversionFactor: ir.num("conversion_factor").float(),
+			StockQty:         ir.num("stock_qty").float(),
+			DeliveredQty:     ir.num("delivered_qty").float(),
+			DeliveryDate:     ir.str("delivery_date"),
+			LinePromiseDate:  ir.str(FieldLinePromiseDate),
+			LineConfidence:   ir.str(FieldLineConfidence),
+		})
+		if ir.err != nil && r.err == nil {
+			r.err = ir.err
+		}
+	}
+	if r.err != nil {
+		return nil, unexpected(k, "cannot decode \"data\"", r.err)
+	}
+	if raw == nil || so.Name == "" {
 		return nil, unexpected(k, "response has no Sales Order", nil)
 	}
-	so := w.salesOrder()
-	so.Raw = raw
+	slices.SortStableFunc(so.Items, func(a, b SalesOrderItem) int { return cmp.Compare(a.Idx, b.Idx) })
 	return so, nil
 }
 
-// wireSalesOrder is a Sales Order as GET returns it (§2.4, §3.1).
-type wireSalesOrder struct {
-	Name            string  `json:"name"`
-	Customer        string  `json:"customer"`
-	CustomerName    string  `json:"customer_name"`
-	Company         string  `json:"company"`
-	Status          string  `json:"status"`
-	DocStatus       num     `json:"docstatus"`
-	TransactionDate string  `json:"transaction_date"`
-	DeliveryDate    string  `json:"delivery_date"`
-	SetWarehouse    string  `json:"set_warehouse"`
-	PerDelivered    num     `json:"per_delivered"`
-	GrandTotal      num     `json:"grand_total"`
-	Modified        string  `json:"modified"`
-	ModifiedBy      string  `json:"modified_by"`
-	PromiseDate     string  `json:"custom_otp_promise_date"`
-	Confidence      string  `json:"custom_otp_confidence"`
-	PromiseStatus   string  `json:"custom_otp_status"`
-	FirstPromise    string  `json:"custom_otp_first_promise_date"`
-	PromisedAt      string  `json:"custom_otp_promised_at"`
-	Explanation     string  `json:"custom_otp_explanation"`
-	Fingerprint     string  `json:"custom_otp_fingerprint"`
-	Items           []wSOIt `json:"items"`
+// docReader reads typed fields from a document decoded as a map, with the
+// leniency of num for numbers; the first field of the wrong type is kept in
+// err. A missing or null field is the zero value (Frappe omits nulls, §2.4).
+type docReader struct {
+	m     map[string]any
+	field string // prefix for error messages, e.g. "items."
+	err   error
 }
 
-// wSOIt is a Sales Order Item row as GET returns it (§3.2).
-type wSOIt struct {
-	Name             string `json:"name"`
-	Idx              num    `json:"idx"`
-	ItemCode         string `json:"item_code"`
-	ItemName         string `json:"item_name"`
-	Warehouse        string `json:"warehouse"`
-	Qty              num    `json:"qty"`
-	UOM              string `json:"uom"`
-	StockUOM         string `json:"stock_uom"`
-	ConversionFactor num    `json:"conversion_factor"`
-	StockQty         num    `json:"stock_qty"`
-	DeliveredQty     num    `json:"delivered_qty"`
-	DeliveryDate     string `json:"delivery_date"`
-	LinePromiseDate  string `json:"custom_otp_line_promise_date"`
-	LineConfidence   string `json:"custom_otp_line_confidence"`
+func (r *docReader) fail(key string, v any, want string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("erp: field %s%s is %T, not %s", r.field, key, v, want)
+	}
 }
 
-func (w wireSalesOrder) salesOrder() *SalesOrder {
-	so := &SalesOrder{
-		Name:             w.Name,
-		Customer:         w.Customer,
-		CustomerName:     w.CustomerName,
-		Company:          w.Company,
-		Status:           w.Status,
-		DocStatus:        w.DocStatus.int(),
-		TransactionDate:  w.TransactionDate,
-		DeliveryDate:     w.DeliveryDate,
-		SetWarehouse:     w.SetWarehouse,
-		PerDelivered:     w.PerDelivered.float(),
-		GrandTotal:       w.GrandTotal.float(),
-		Modified:         w.Modified,
-		ModifiedBy:       w.ModifiedBy,
-		PromiseDate:      w.PromiseDate,
-		Confidence:       w.Confidence,
-		PromiseStatus:    w.PromiseStatus,
-		FirstPromiseDate: w.FirstPromise,
-		PromisedAt:       w.PromisedAt,
-		Explanation:      w.Explanation,
-		Fingerprint:      w.Fingerprint,
-		Items:            make([]SalesOrderItem, 0, len(w.Items)),
+func (r *docReader) str(key string) string {
+	switch v := r.m[key].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		r.fail(key, v, "a string")
+		return ""
 	}
-	for _, it := range w.Items {
-		so.Items = append(so.Items, SalesOrderItem{
-			Name:             it.Name,
-			Idx:              it.Idx.int(),
-			ItemCode:         it.ItemCode,
-			ItemName:         it.ItemName,
-			Warehouse:        it.Warehouse,
-			Qty:              it.Qty.float(),
-			UOM:              it.UOM,
-			StockUOM:         it.StockUOM,
-			ConversionFactor: it.ConversionFactor.float(),
-			StockQty:         it.StockQty.float(),
-			DeliveredQty:     it.DeliveredQty.float(),
-			DeliveryDate:     it.DeliveryDate,
-			LinePromiseDate:  it.LinePromiseDate,
-			LineConfidence:   it.LineConfidence,
-		})
+}
+
+func (r *docReader) num(key string) num {
+	switch v := r.m[key].(type) {
+	case nil:
+		return 0
+	case float64:
+		return num(v)
+	case bool:
+		if v {
+			return 1
+		}
+		return 0
+	case string:
+		s := strings.TrimSpace(v)
+		if s == "" {
+			return 0
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			if r.err == nil {
+				r.err = fmt.Errorf("erp: field %s%s: number %q: %w", r.field, key, v, err)
+			}
+			return 0
+		}
+		return num(f)
+	default:
+		r.fail(key, v, "a number")
+		return 0
 	}
-	slices.SortStableFunc(so.Items, func(a, b SalesOrderItem) int { return cmp.Compare(a.Idx, b.Idx) })
-	return so
+}
+
+func (r *docReader) rows(key string) []map[string]any {
+	switch v := r.m[key].(type) {
+	case nil:
+		return nil
+	case []any:
+		rows := make([]map[string]any, 0, len(v))
+		for i, e := range v {
+			row, ok := e.(map[string]any)
+			if !ok {
+				r.fail(fmt.Sprintf("%s[%d]", key, i), e, "an object")
+				return nil
+			}
+			rows = append(rows, row)
+		}
+		return rows
+	default:
+		r.fail(key, v, "a list")
+		return nil
+	}
 }
 
 // binFields are the Bin columns of §3.3, as §5.3 lists them.

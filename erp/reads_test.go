@@ -1,6 +1,7 @@
 package erp_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -431,5 +432,62 @@ func TestPingAndLoggedUser(t *testing.T) {
 	}
 	if u, err := c.LoggedUser(testContext(t)); u != "otp@example.com" || err != nil {
 		t.Errorf("LoggedUser = %q, %v", u, err)
+	}
+}
+
+// A Sales Order's numbers are read however Frappe or a proxy spells them, as
+// list rows' are; a field of the wrong type is an unexpected answer, not a
+// zero.
+func TestSalesOrderFieldTypes(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want *erp.SalesOrder // nil: ErrUnexpected
+	}{
+		{
+			name: "numbers as strings, bools and nulls",
+			data: `{"name":"SO-1","docstatus":"1","grand_total":null,"per_delivered":" 12.5 ","items":[
+				{"name":"r2","idx":"2","item_code":"B","qty":true,"conversion_factor":"","stock_qty":3},
+				{"name":"r1","idx":1.0,"item_code":"A","qty":"4","conversion_factor":12,"delivery_date":null}]}`,
+			want: &erp.SalesOrder{Name: "SO-1", DocStatus: 1, PerDelivered: 12.5, Items: []erp.SalesOrderItem{
+				{Name: "r1", Idx: 1, ItemCode: "A", Qty: 4, ConversionFactor: 12},
+				{Name: "r2", Idx: 2, ItemCode: "B", Qty: 1, StockQty: 3},
+			}},
+		},
+		{name: "no items", data: `{"name":"SO-1"}`, want: &erp.SalesOrder{Name: "SO-1", Items: []erp.SalesOrderItem{}}},
+		{name: "a string field as a number", data: `{"name":"SO-1","customer":5}`},
+		{name: "a number that is not one", data: `{"name":"SO-1","items":[{"name":"r1","qty":"lots"}]}`},
+		{name: "items not a list", data: `{"name":"SO-1","items":{"name":"r1"}}`},
+		{name: "an item not an object", data: `{"name":"SO-1","items":["r1"]}`},
+		{name: "data a list", data: `[{"name":"SO-1"}]`},
+		{name: "data null", data: `null`},
+		{name: "no name", data: `{"customer":"A"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeERP(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				reply(w, 200, []byte(`{"data":`+tt.data+`}`))
+			})
+			so, err := MustClient(t, f.URL).SalesOrder(testContext(t), "SO-1")
+			if tt.want == nil {
+				if !errors.Is(err, erp.ErrUnexpected) {
+					t.Errorf("SalesOrder = %+v, %v; want ErrUnexpected", so, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, so, cmpopts.IgnoreFields(erp.SalesOrder{}, "Raw")); diff != "" {
+				t.Errorf("SalesOrder (-want +got):\n%s", diff)
+			}
+			var raw map[string]any
+			if err := json.Unmarshal([]byte(tt.data), &raw); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(raw, so.Raw); diff != "" {
+				t.Errorf("Raw is not the document as returned (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
