@@ -752,3 +752,38 @@ func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
 		t.Errorf("plan (-want +got):\n%s", diff)
 	}
 }
+
+// When the company's warehouses cannot be read, which of them ship is
+// unknown, so no alternate warehouse is offered: not even one that holds
+// free stock, which may be Work In Progress or in transit.
+func TestNoAlternateWarehouseWhenWarehousesAreNotReadable(t *testing.T) {
+	bins := func([]string, []string) ([]erp.Bin, error) {
+		return []erp.Bin{{ItemCode: "SKU-001", Warehouse: "Work In Progress - WH", ActualQty: 10}}, nil
+	}
+	for _, tt := range []struct {
+		name       string
+		warehouses func(string) ([]erp.Warehouse, error)
+		want       []promise.Option
+	}{
+		{"readable: Work In Progress does not ship", demoWarehouses, nil},
+		{"not readable", func(string) ([]erp.Warehouse, error) { return nil, permissionDenied() }, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPlanner(&fakeReader{bins: bins, warehouses: tt.warehouses}, testConfig())
+			in, err := p.ForQuote(context.Background(), Quote{Lines: []QuoteLine{{ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 2}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := p.Plan(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.Status != promise.StatusCannotFulfill {
+				t.Errorf("status = %s, want %s (nothing at Stores - WH)", plan.Status, promise.StatusCannotFulfill)
+			}
+			if diff := cmp.Diff(tt.want, plan.Options); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -17,7 +17,9 @@ import (
 type site struct {
 	calendar promise.Calendar
 	// shipping are the warehouses an order can ship from (see shipsFrom);
-	// nil when they could not be read.
+	// empty when they could not be read, so that no alternate warehouse is
+	// offered (nil would let the engine offer any warehouse, Transit and
+	// Work In Progress included).
 	shipping map[string]bool
 	// known are all the company's warehouses; nil when they could not be
 	// read, and then quotes are not checked against them.
@@ -64,6 +66,7 @@ func (p *Planner) loadSite(ctx context.Context, company string) (*site, error) {
 		if isPermission(err) {
 			p.warnOnce(ctx, "warehouses:"+company, "planner: warehouses not readable; alternate warehouses not offered and quotes not checked",
 				"company", company, "err", err)
+			s.shipping = map[string]bool{}
 			return nil
 		}
 		if err != nil {
