@@ -59,13 +59,7 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := tasks.PromiseOrderID(d.Name, d.Modified)
-	if d.Modified == "" {
-		// Without `modified` one save cannot be told from the next: give
-		// each delivery its own task rather than drop later saves as duplicates.
-		s.log.Warn("webhook without modified: duplicates cannot be recognised; add modified to the webhook template", "sales_order", d.Name)
-		id = tasks.PromiseOrderID(d.Name, "received "+s.deps.Now().UTC().Format(time.RFC3339Nano))
-	}
+	id := tasks.PromiseOrderID(d.Name, s.version(d))
 	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c)}, asynq.TaskID(id))
 	if err != nil {
 		s.metrics.webhook("invalid")
@@ -112,23 +106,38 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 		Event:    eventOf(c),
 		Items:    itemCodes(d.Items),
 	}
-	task, err := tasks.NewSupplyChangedTask(p)
+	versioned := p
+	versioned.Modified = s.version(d)
+	id := tasks.SupplyChangedID(versioned)
+	task, err := tasks.NewSupplyChangedTask(p, asynq.TaskID(id))
 	if err != nil {
 		s.metrics.webhook("invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	// tasks sets the id; SupplyChangedID names it for the duplicate answer,
-	// as asynq's conflict error does not.
-	status, body, err := s.enqueue(c, task, tasks.SupplyChangedID(p), "document", d.Name, d.Modified)
+	status, body, err := s.enqueue(c, task, id, "document", d.Name, d.Modified)
 	if err != nil {
 		return err
 	}
 	return c.JSON(status, body)
 }
 
+// version is the saved version a delivery's task id is derived from: its
+// `modified`, or without one its arrival time. One save cannot then be told
+// from the next, so each delivery gets its own task rather than later saves
+// being dropped as duplicates of the first for tasks.Retention.
+func (s *Server) version(d delivery) string {
+	if d.Modified != "" {
+		return d.Modified
+	}
+	s.log.Warn("webhook without modified: duplicates cannot be recognised; add modified to the webhook template",
+		"doctype", d.DocType, "name", d.Name)
+	return "received " + s.deps.Now().UTC().Format(time.RFC3339Nano)
+}
+
 // enqueue queues task: 202 "queued", or 200 "duplicate" when the same task
 // id is already queued or recently done (Frappe delivered the same save
-// again). id is the task's id when the caller set it.
+// again). id is the task's id, for the duplicate answer: asynq's conflict
+// error does not name it.
 func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, key, name, modified string) (int, acceptedBody, error) {
 	info, err := s.deps.Queue.EnqueueContext(c.Request().Context(), task)
 	switch {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -246,6 +247,43 @@ func TestDeliveryWithoutModified(t *testing.T) {
 	}
 	if n := len(e.pending(t, tasks.QueuePromise)); n != 2 {
 		t.Errorf("pending = %d, want 2", n)
+	}
+}
+
+// A supply document's deliveries without `modified` are each queued too: the
+// second save of a Purchase Order is not a duplicate of the first, or the
+// orders it moves would not be re-promised until tasks.Retention passed.
+func TestSupplyDeliveryWithoutModified(t *testing.T) {
+	e := MustEnv(t, nil)
+	body := []byte(`{"doctype": "Purchase Order", "name": "PUR-ORD-2026-00001", "items": [{"item_code": "W-1"}]}`)
+	var codes []int
+	var ids []string
+	for range 2 {
+		rec := e.post(t, "/webhooks/erpnext/purchase-order?event=on_change", body)
+		codes = append(codes, rec.Code)
+		ids = append(ids, decode[acceptedBody](t, rec).TaskID)
+		e.clock.Advance(1)
+	}
+	if diff := cmp.Diff([]int{http.StatusAccepted, http.StatusAccepted}, codes); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	infos := e.pending(t, tasks.QueueSupply)
+	var queued []string
+	for _, info := range infos {
+		queued = append(queued, info.ID)
+	}
+	if len(infos) != 2 || ids[0] == ids[1] || !slices.Contains(queued, ids[0]) || !slices.Contains(queued, ids[1]) {
+		t.Errorf("answered ids %q, queued %q; want two distinct ids, both queued", ids, queued)
+	}
+	for _, info := range infos {
+		got, err := tasks.DecodeSupplyChanged(asyncTask(info))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tasks.SupplyChanged{DocType: "Purchase Order", Name: "PUR-ORD-2026-00001", Event: "on_change", Items: []string{"W-1"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("payload (-want +got):\n%s", diff)
+		}
 	}
 }
 
