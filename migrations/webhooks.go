@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/erpnext-otp/otp/erp"
 )
@@ -155,18 +156,20 @@ func (w webhook) compare(have map[string]any) ([]Diff, []string) {
 	}
 
 	// webhook_secret is a Password field: a read gives one "*" per
-	// character. The length and the fingerprint row are what can be told.
+	// character ("*" * len(secret) in Python: code points, not bytes). The
+	// length and the fingerprint row are what can be told.
 	if w.Secret == "" {
 		notes = append(notes, "webhook_secret: not compared (OTP_WEBHOOK_SECRET is unset)")
 		return diffs, notes
 	}
 	masked := str(have["webhook_secret"])
 	fix := map[string]any{"webhook_secret": w.Secret, "webhook_headers": w.headerRows()}
-	want := fmt.Sprintf("OTP_WEBHOOK_SECRET (%d characters, fingerprint %s)", len(w.Secret), SecretFingerprint(w.Secret))
+	secretLen := utf8.RuneCountInString(w.Secret)
+	want := fmt.Sprintf("OTP_WEBHOOK_SECRET (%d characters, fingerprint %s)", secretLen, SecretFingerprint(w.Secret))
 	switch {
 	case masked == "":
 		diffs = append(diffs, Diff{Field: "webhook_secret", Have: "none", Want: want, set: fix})
-	case strings.Trim(masked, "*") == "" && len(masked) != len(w.Secret):
+	case strings.Trim(masked, "*") == "" && len(masked) != secretLen:
 		diffs = append(diffs, Diff{Field: "webhook_secret", Have: fmt.Sprintf("a secret of %d characters", len(masked)), Want: want, set: fix})
 	case strings.Trim(masked, "*") != "" && masked != w.Secret:
 		diffs = append(diffs, Diff{Field: "webhook_secret", Have: "another secret", Want: want, set: fix})

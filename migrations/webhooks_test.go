@@ -2,12 +2,14 @@ package migrations_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -435,5 +437,46 @@ func TestSeveralLinesRenderAsOneJSONList(t *testing.T) {
 	want := []string{"1 " + sandbox.DemoItemPartlyIn + " 10/10", "2 " + sandbox.DemoItemBox + " 2/24", "3 " + sandbox.DemoItemService + " 1/1"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
+
+// frappeMasking reads Webhooks as Frappe shows them: a Password field is
+// "*" * len(secret) in Python, one asterisk per character, not per byte
+// (base_document.py _save_passwords).
+type frappeMasking struct {
+	migrations.Client
+	secret string
+}
+
+func (f frappeMasking) GetDoc(ctx context.Context, doctype, name string) (map[string]any, error) {
+	doc, err := f.Client.GetDoc(ctx, doctype, name)
+	if err == nil && doctype == "Webhook" && doc["webhook_secret"] != nil {
+		doc["webhook_secret"] = strings.Repeat("*", utf8.RuneCountInString(f.secret))
+	}
+	return doc, err
+}
+
+// A secret with non-ASCII characters is masked with one asterisk per
+// character: once up has sent it, status finds every step applied and a
+// second up writes nothing (it used to compare the byte length, see the
+// secret drifted and re-send it on every run).
+func TestNonASCIISecretIsNotDrift(t *testing.T) {
+	s, srv := MustSandbox(t)
+	cfg := MustConfig(t, s, newReceiver(t).URL)
+	cfg.WebhookSecret = "pässwörd-für-otp-ß"
+	c := frappeMasking{Client: MustClient(t, s, srv), secret: cfg.WebhookSecret}
+	ctx := testContext(t)
+	if _, err := migrations.Up(ctx, c, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(allSteps(migrations.Applied), stepStates(MustStatus(t, c, cfg))); diff != "" {
+		t.Errorf("after up (-want +got):\n%s", diff)
+	}
+	p, err := migrations.PlanUp(ctx, c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Writes(); len(got) != 0 {
+		t.Errorf("second up would write %d time(s), the first %v", len(got), got[0])
 	}
 }
