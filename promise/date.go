@@ -8,11 +8,12 @@ import (
 // Date is a calendar day with no time of day and no zone: the unit ERPNext
 // dates and promises are expressed in. The zero Date is "no date".
 //
-// It is stored as days since 1970-01-01 so that calendar arithmetic in the
-// hot path is integer arithmetic.
+// It is stored as days since 0001-01-01 (proleptic Gregorian) so that
+// calendar arithmetic in the hot path is integer arithmetic; day 0 being
+// 0001-01-01, a day no order has, lets the zero value mean "unset".
 type Date int32
 
-// dateOffset makes the zero value mean "unset": day 0 is 0001-01-01.
+// unixEpochDays converts between Date and Unix days.
 const unixEpochDays = 719162 // days from 0001-01-01 to 1970-01-01
 
 // NewDate returns the Date for the given year, month and day.
