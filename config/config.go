@@ -253,8 +253,8 @@ func (c *Config) validate() error {
 		bad("OTP_CORS_ORIGINS", `"*" lets any web page call the quote API (including /otp/apply, which writes to ERPNext); list the origins in production`)
 	}
 	c.origins = origins
-	if c.HTTPAddr == "" {
-		bad("OTP_HTTP_ADDR", "must not be empty")
+	if err := checkListenAddr(c.HTTPAddr); err != nil {
+		bad("OTP_HTTP_ADDR", "%v", err)
 	}
 	if err := checkListenAddr(c.WorkerAddr); err != nil {
 		bad("OTP_WORKER_ADDR", "%v", err)
@@ -340,10 +340,11 @@ func checkHTTPURL(s string) error {
 	return nil
 }
 
-// checkListenAddr checks a listen address: host:port or :port.
+// checkListenAddr checks a listen address, host:port or :port, so that a
+// bad one names its variable at start-up rather than failing in net.Listen.
 func checkListenAddr(s string) error {
 	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
-		return fmt.Errorf("want host:port or :port (for example :9091), got %q", s)
+		return fmt.Errorf("want host:port or :port (for example :8001), got %q", s)
 	}
 	return nil
 }

@@ -150,6 +150,8 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"bad request timeout", with(nil, "REQUEST_TIMEOUT", "soon"), []string{"REQUEST_TIMEOUT"}},
 		{"bad log level", with(nil, "LOG_LEVEL", "LOUD"), []string{"LOG_LEVEL"}},
 		{"bad public URL", with(nil, "OTP_PUBLIC_URL", "localhost:8001"), []string{"OTP_PUBLIC_URL"}},
+		{"HTTP address without a colon", with(nil, "OTP_HTTP_ADDR", "8001"), []string{"OTP_HTTP_ADDR"}},
+		{"HTTP address without a port", with(nil, "OTP_HTTP_ADDR", "0.0.0.0"), []string{"OTP_HTTP_ADDR"}},
 		{"worker address without a colon", with(nil, "OTP_WORKER_ADDR", "9091"), []string{"OTP_WORKER_ADDR"}},
 		{"worker address without a port", with(nil, "OTP_WORKER_ADDR", "localhost:"), []string{"OTP_WORKER_ADDR"}},
 		{"half dashboard credentials", with(nil, "OTP_DASHBOARD_USER", "ops"), []string{"OTP_DASHBOARD_PASSWORD"}},
