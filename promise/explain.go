@@ -406,24 +406,24 @@ func (e *engine) expedite() ([]Option, error) {
 	}
 	latest := e.lines[c].ShipReadyDate
 	// A PO moves only its own item and warehouse: if the latest ship-ready
-	// date is shared by a line of another group (or a non-stock line), no
-	// single PO can bring the order forward.
+	// date is a non-stock line's, or is shared by a line of another group,
+	// no single PO can bring the order forward.
 	gi := e.lineGroup[c]
+	if gi < 0 {
+		return nil, nil
+	}
 	rest, err := e.cal.add(e.intake, e.rules.ProcessingDays)
 	if err != nil {
 		return nil, err
 	}
 	for i, lp := range e.lines {
 		switch {
-		case lp.AvailableDate.IsZero() || e.lineGroup[i] == gi && gi >= 0:
+		case lp.AvailableDate.IsZero() || e.lineGroup[i] == gi:
 		case lp.ShipReadyDate == latest:
 			return nil, nil
 		default:
 			rest = max(rest, lp.ShipReadyDate)
 		}
-	}
-	if gi < 0 {
-		return nil, nil
 	}
 	g := &e.groups[gi]
 	type cand struct {
