@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file is frappe/model/document.py: insert, save, submit, cancel,
@@ -899,7 +900,7 @@ func (t *tx) savePasswords(d *document) {
 			continue
 		}
 		t.setPassword(d.DocType+"\x00"+d.name()+"\x00"+f.Name, v)
-		d.V[f.Name] = strings.Repeat("*", len(v))
+		d.V[f.Name] = strings.Repeat("*", utf8.RuneCountInString(v)) // Python len(): characters, not bytes
 	}
 }
 

@@ -426,3 +426,23 @@ func TestWaitForWebhooksHonoursContext(t *testing.T) {
 	close(block)
 	MustWait(t, st.Sandbox)
 }
+
+// A Password field reads back as one asterisk per character, as Frappe's
+// _save_passwords stores "*" * len(value) (a Python str: characters, not
+// UTF-8 bytes).
+func TestWebhookSecretIsMaskedPerCharacter(t *testing.T) {
+	rc := MustReceiver(t)
+	s := MustSite(t).Sandbox
+	MustBasics(t, s)
+	const secret = "pässwörd-ü"
+	MustWebhook(t, s, "masked", "Customer", "after_insert", rc.srv.URL, map[string]any{
+		"request_structure": "JSON", "webhook_json": `{"name": {{ doc.name | tojson }}}`,
+		"enable_security": 1, "webhook_secret": secret})
+	got, err := s.Get("Webhook", "masked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Repeat("*", 10); got["webhook_secret"] != want {
+		t.Errorf("webhook_secret reads back as %q, want %q (one asterisk per character)", got["webhook_secret"], want)
+	}
+}
