@@ -148,7 +148,6 @@ func TestMetrics(t *testing.T) {
 		`otp_webhooks_total{result="invalid"} 1`,
 		`otp_webhooks_total{result="unauthorized"} 0`,
 		`erpnext_connection_status 1`,
-		`otp_queue_tasks{queue="promise",state="pending"} 1`,
 		`otp_build_info{version="v-test"} 1`,
 	} {
 		if !strings.Contains(text, line+"\n") {

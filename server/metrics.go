@@ -9,8 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/erpnext-otp/otp/tasks"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own.
@@ -23,7 +21,7 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 }
 
-func newMetrics(version string, health *healthCache, insp QueueInspector) *metrics {
+func newMetrics(version string, health *healthCache) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -62,9 +60,6 @@ func newMetrics(version string, health *healthCache, insp QueueInspector) *metri
 	for _, result := range []string{"queued", "duplicate", "unauthorized", "too_large", "invalid", "unavailable"} {
 		m.webhooks.WithLabelValues(result)
 	}
-	if insp != nil {
-		m.reg.MustRegister(&queueCollector{insp: insp})
-	}
 	return m
 }
 
@@ -100,30 +95,5 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "err", err)
 		}
 		return nil
-	}
-}
-
-// queueCollector reports asynq queue sizes on each scrape: a handful of
-// Redis reads per queue.
-type queueCollector struct{ insp QueueInspector }
-
-var queueSizeDesc = prometheus.NewDesc("otp_queue_tasks",
-	"Tasks in an asynq queue, by queue and state.", []string{"queue", "state"}, nil)
-
-func (q *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueSizeDesc }
-
-func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	for name := range tasks.Queues {
-		info, err := q.insp.GetQueueInfo(name)
-		if err != nil {
-			// A queue that never held a task does not exist yet.
-			continue
-		}
-		for state, n := range map[string]int{
-			"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled,
-			"retry": info.Retry, "archived": info.Archived, "completed": info.Completed,
-		} {
-			ch <- prometheus.MustNewConstMetric(queueSizeDesc, prometheus.GaugeValue, float64(n), name, state)
-		}
 	}
 }

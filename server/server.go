@@ -42,11 +42,6 @@ type Pinger interface {
 	Ping(ctx context.Context) *redis.StatusCmd
 }
 
-// QueueInspector reads queue sizes for /metrics; *asynq.Inspector is one.
-type QueueInspector interface {
-	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
-}
-
 // Deps are the server's dependencies and settings.
 type Deps struct {
 	Queue    Queue           // required
@@ -56,8 +51,6 @@ type Deps struct {
 	// BreakerState reports the ERPNext client's circuit breaker
 	// ("closed", "open", "half-open"); nil reports "unknown".
 	BreakerState func() string
-	// Inspector, when set, adds asynq queue sizes to /metrics.
-	Inspector QueueInspector
 	// DashboardRedis, when set, serves the asynq dashboard at /monitoring.
 	DashboardRedis asynq.RedisConnOpt
 	// DashboardUser and DashboardPassword protect /monitoring with basic
@@ -139,7 +132,7 @@ func New(d Deps) (*Server, error) {
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}
-	s.metrics = newMetrics(d.Version, s.health, d.Inspector)
+	s.metrics = newMetrics(d.Version, s.health)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -90,7 +90,6 @@ func MustEnv(tb testing.TB, edit func(*Deps)) *env {
 		Redis:         rdb,
 		ERP:           e.erp,
 		BreakerState:  func() string { return e.breaker.Load().(string) },
-		Inspector:     insp,
 		WebhookSecret: secret,
 		Version:       "v-test",
 		Now:           e.clock.Now,

@@ -118,7 +118,7 @@ func MustBenchServer(b *testing.B, rdb redis.UniversalClient) (http.Handler, *as
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	srv, err := New(Deps{
 		Queue: client, Versions: tasks.NewVersions(rdb), Redis: rdb, ERP: benchERP{},
-		Inspector: insp, WebhookSecret: benchSecret, Version: "bench",
+		WebhookSecret: benchSecret, Version: "bench",
 	})
 	if err != nil {
 		b.Fatal(err)
