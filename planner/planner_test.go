@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -786,4 +788,55 @@ func TestNoAlternateWarehouseWhenWarehousesAreNotReadable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cancelingReader is a fakeReader whose first Warehouses read waits for its
+// context to end, as the erp client's does when the caller gives up.
+type cancelingReader struct {
+	*fakeReader
+	mu    sync.Mutex
+	first bool
+}
+
+func (r *cancelingReader) Warehouses(ctx context.Context, company string) ([]erp.Warehouse, error) {
+	r.mu.Lock()
+	first := !r.first
+	r.first = true
+	r.mu.Unlock()
+	if first {
+		r.count("Warehouses")
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return r.fakeReader.Warehouses(ctx, company)
+}
+
+// A promise waiting on another's read of the site data does not fail when
+// that other one gives up: it reads for itself.
+func TestSiteReadSurvivesAnotherCallerGivingUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeReader{warehouses: demoWarehouses}
+		p := newTestPlanner(&cancelingReader{fakeReader: f}, testConfig())
+		ctx, cancel := context.WithCancel(t.Context())
+		var errA, errB error
+		var got *site
+		go func() { _, errA = p.site(ctx, company) }()
+		synctest.Wait() // A reads the warehouses
+		go func() { got, errB = p.site(t.Context(), company) }()
+		synctest.Wait() // B waits for A's read
+		cancel()
+		synctest.Wait()
+		if !errors.Is(errA, context.Canceled) {
+			t.Errorf("A: err = %v, want context.Canceled", errA)
+		}
+		if errB != nil {
+			t.Fatalf("B: err = %v, want the site", errB)
+		}
+		if !got.shipping["Stores - WH"] || got.shipping["Work In Progress - WH"] {
+			t.Errorf("B: shipping = %v, want the company's shipping warehouses", got.shipping)
+		}
+		if n := f.Calls()["Warehouses"]; n != 2 {
+			t.Errorf("Warehouses reads = %d, want 2 (A's, then B's own)", n)
+		}
+	})
 }

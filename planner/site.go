@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func (p *Planner) site(ctx context.Context, company string) (*site, error) {
 	if ok && p.now().Before(s.expires) {
 		return s, nil
 	}
-	v, err, _ := p.loads.Do(company, func() (any, error) {
+	load := func() (any, error) {
 		s, err := p.loadSite(ctx, company)
 		if err != nil {
 			return nil, err
@@ -45,11 +46,24 @@ func (p *Planner) site(ctx context.Context, company string) (*site, error) {
 		p.sites[company] = s
 		p.mu.Unlock()
 		return s, nil
-	})
+	}
+	v, err, shared := p.loads.Do(company, load)
+	if shared && ctx.Err() == nil && isCanceled(err) {
+		// We joined another caller's read and that caller gave up (a quote
+		// whose client went away, a promise whose other reads failed): its
+		// context ended, ours did not, so read for ourselves.
+		v, err, _ = p.loads.Do(company, load)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return v.(*site), nil
+}
+
+// isCanceled reports an error that comes from a context ending. The erp
+// client returns the caller's ctx.Err() then; its own timeouts do not match.
+func isCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (p *Planner) loadSite(ctx context.Context, company string) (*site, error) {
