@@ -78,20 +78,21 @@ func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
 	for _, row := range rows {
 		ir := docReader{m: row, field: "items."}
 		so.Items = append(so.Items, SalesOrderItem{
-			Name:             ir.str("name"),
-			Idx:              ir.num("idx").int(),
-			ItemCode:         ir.str("item_code"),
-			ItemName:         ir.str("item_name"),
-			Warehouse:        ir.str("warehouse"),
-			Qty:              ir.num("qty").float(),
-			UOM:              ir.str("uom"),
-			StockUOM:         ir.str("stock_uom"),
-			ConversionFactor: ir.num("conversion_factor").float(),
-			StockQty:         ir.num("stock_qty").float(),
-			DeliveredQty:     ir.num("delivered_qty").float(),
-			DeliveryDate:     ir.str("delivery_date"),
-			LinePromiseDate:  ir.str(FieldLinePromiseDate),
-			LineConfidence:   ir.str(FieldLineConfidence),
+			Name:                ir.str("name"),
+			Idx:                 ir.num("idx").int(),
+			ItemCode:            ir.str("item_code"),
+			ItemName:            ir.str("item_name"),
+			Warehouse:           ir.str("warehouse"),
+			Qty:                 ir.num("qty").float(),
+			UOM:                 ir.str("uom"),
+			StockUOM:            ir.str("stock_uom"),
+			ConversionFactor:    ir.num("conversion_factor").float(),
+			StockQty:            ir.num("stock_qty").float(),
+			DeliveredQty:        ir.num("delivered_qty").float(),
+			DeliveryDate:        ir.str("delivery_date"),
+			DeliveredBySupplier: ir.num("delivered_by_supplier").bool(),
+			LinePromiseDate:     ir.str(FieldLinePromiseDate),
+			LineConfidence:      ir.str(FieldLineConfidence),
 		})
 		if ir.err != nil && r.err == nil {
 			r.err = ir.err

@@ -35,7 +35,7 @@ func TestSalesOrderDecodes(t *testing.T) {
 				StockUOM: "Nos", ConversionFactor: 12, StockQty: 120, DeliveredQty: 2, DeliveryDate: "2025-03-14",
 				LinePromiseDate: "2025-03-12", LineConfidence: "MEDIUM"},
 			{Name: "f6g7h8i9j0", Idx: 2, ItemCode: "GADGET-02", ItemName: "Gadget", Warehouse: "Stores - AC", Qty: 3, UOM: "Nos",
-				StockUOM: "Nos", ConversionFactor: 1, StockQty: 3, DeliveryDate: "2025-03-14"},
+				StockUOM: "Nos", ConversionFactor: 1, StockQty: 3, DeliveryDate: "2025-03-14", DeliveredBySupplier: true},
 		},
 	}
 	if diff := cmp.Diff(want, so, cmpopts.IgnoreFields(erp.SalesOrder{}, "Raw")); diff != "" {

@@ -67,6 +67,9 @@ type SalesOrderItem struct {
 	StockQty         float64 // stock UOM
 	DeliveredQty     float64 // transaction UOM
 	DeliveryDate     string
+	// DeliveredBySupplier marks a drop-ship line: the supplier ships it
+	// straight to the customer, so it never draws on our stock.
+	DeliveredBySupplier bool
 
 	LinePromiseDate string
 	LineConfidence  string

@@ -46,8 +46,10 @@ type QuoteLine struct {
 // quantity not yet delivered (stock_qty − delivered_qty × conversion_factor,
 // both columns as ERPNext keeps them: erpnext-reference.md §3.2), from the
 // line's warehouse, else the order's set_warehouse, else
-// Config.DefaultWarehouse. Fully delivered lines are left out; an order with
-// none left gives ErrNothingToPromise. The order's delivery_date is the
+// Config.DefaultWarehouse. Fully delivered lines are left out, and so are
+// drop-ship lines (delivered_by_supplier): the supplier ships them, so our
+// stock and purchase orders say nothing about their date. An order with no
+// line left gives ErrNothingToPromise. The order's delivery_date is the
 // customer's date, as latest acceptable: it reports lateness, never moves
 // the promise.
 func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, error) {
@@ -58,7 +60,7 @@ func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, err
 	}
 	for _, it := range so.Items {
 		qty := remainingStockQty(it)
-		if qty <= qtyEpsilon {
+		if qty <= qtyEpsilon || it.DeliveredBySupplier {
 			continue
 		}
 		order.Lines = append(order.Lines, promise.Line{

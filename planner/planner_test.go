@@ -54,6 +54,8 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 			{Name: "row-c", ItemCode: "SKU-003", Qty: 3, ConversionFactor: 1, StockQty: 3, DeliveredQty: 3},
 			// Over-delivered: clamped to 0 and left out.
 			{Name: "row-d", ItemCode: "SKU-004", Qty: 1, ConversionFactor: 1, StockQty: 1, DeliveredQty: 2},
+			// Drop-ship: the supplier ships it, so it is left out.
+			{Name: "row-e", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 7, ConversionFactor: 1, StockQty: 7, DeliveredBySupplier: true},
 		},
 	}
 	var gotBinItems, gotBinWarehouses []string
