@@ -286,7 +286,7 @@ func (s *Sandbox) loadDemoData() error {
 func (s *Sandbox) mustGet(doctype, name string) *document {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.docs[doctype][name]
+	d := s.docs[doctype][nameKey(name)]
 	if d == nil {
 		panic(fmt.Errorf("demo: %s %s missing", doctype, name))
 	}

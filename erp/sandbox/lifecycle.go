@@ -699,16 +699,8 @@ func (t *tx) linkExists(doctype, name string) bool {
 		p, _ := t.findChildRow(doctype, name)
 		return p != nil
 	}
-	if t.get(doctype, name) != nil {
-		return true
-	}
-	// MariaDB's collation matches names case-insensitively.
-	for n := range t.s.docs[doctype] {
-		if strings.EqualFold(n, name) {
-			return true
-		}
-	}
-	return false
+	// t.get compares names without case, as MariaDB's collation does.
+	return t.get(doctype, name) != nil
 }
 
 // validateDoc is Document._validate: mandatory fields, select options.

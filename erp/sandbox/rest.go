@@ -633,7 +633,7 @@ func (t *tx) saveWholeDoc(doc map[string]any, submit bool) (*document, error) {
 		return t.insert(doctype, doc)
 	}
 	d := newDocument(doctype)
-	d.V["name"] = name
+	d.V["name"] = cur.name() // the stored spelling: names compare without case
 	if err := t.applyValues(d, doc, false); err != nil {
 		return nil, err
 	}

@@ -17,8 +17,10 @@ import (
 // Sandbox is an in-memory ERPNext site. It is an http.Handler serving the
 // Frappe v1 REST API, and offers the same operations in process.
 type Sandbox struct {
-	mu     sync.Mutex // the database lock: one transaction at a time
-	metas  map[string]*meta
+	mu    sync.Mutex // the database lock: one transaction at a time
+	metas map[string]*meta
+	// docs holds each doctype's documents keyed by nameKey(name): names
+	// compare without case, as MariaDB's utf8mb4_unicode_ci does.
 	docs   map[string]map[string]*document
 	series map[string]int
 	// passwords holds Password field values (Frappe keeps them in __Auth).
@@ -393,8 +395,16 @@ func (t *tx) now() string   { return formatDatetime(t.stamp) }
 func (t *tx) today() string { return t.stamp.Format("2006-01-02") }
 func (t *tx) isAdmin() bool { return t.user == Administrator }
 
+// nameKey is a document name's key in the store. Frappe's tables use the
+// case-insensitive collation utf8mb4_unicode_ci, so on MariaDB `where
+// name = 'stores - wh'` finds "Stores - WH" and an insert of a name that
+// differs only by case is a duplicate key.
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// get returns the stored document named name, compared without case; the
+// document keeps the spelling it was stored with.
 func (t *tx) get(doctype, name string) *document {
-	return t.s.docs[doctype][name]
+	return t.s.docs[doctype][nameKey(name)]
 }
 
 func (t *tx) put(d *document) {
@@ -404,7 +414,7 @@ func (t *tx) put(d *document) {
 		tbl = map[string]*document{}
 		s.docs[d.DocType] = tbl
 	}
-	name := d.name()
+	name := nameKey(d.name())
 	prev, had := tbl[name]
 	if !had {
 		s.seq++
@@ -424,6 +434,7 @@ func (t *tx) put(d *document) {
 
 func (t *tx) remove(doctype, name string) {
 	tbl := t.s.docs[doctype]
+	name = nameKey(name)
 	prev, had := tbl[name]
 	if !had {
 		return
