@@ -6,6 +6,14 @@ package sandbox
 // rows that name that row, then its percent field and status, written with
 // db_set (on_change only), and its Bins rebooked. ERPNext configures this
 // with one table of dicts per source doctype; statusUpdaters is that table.
+//
+// What every entry does alike, as ERPNext's StatusUpdater does for any
+// target (the reference covers only the Sales Order; this follows
+// status_updater.py): _update_percent_field sets the percent to
+// round(ifnull((... having sum(target_ref_field) > 0), 0)), so a target
+// whose rows total 0 gets 0 %; set_status(update=True) adds the timeline
+// "Label" comment whenever the target's status changes (addStatusComment
+// skips the statuses ERPNext skips).
 
 // statusUpdate is one entry of a source doctype's status_updater list.
 type statusUpdate struct {
@@ -25,13 +33,8 @@ type statusUpdate struct {
 	needsJoinField bool
 	// skipReturns: return documents (is_return) are not summed (DN → SO).
 	skipReturns bool
-	// zeroPercent: a target whose rows total 0 gets 0 %, otherwise its
-	// percent is left as it was.
-	zeroPercent bool
 	// afterPercent sets fields derived from the new percent before status.
 	afterPercent func(target *document, per float64)
-	// labelComment: a status change adds the timeline "Label" comment.
-	labelComment bool
 }
 
 // statusUpdaters maps a source doctype to the targets it updates.
@@ -51,7 +54,7 @@ var statusUpdaters = map[string][]statusUpdate{
 	"Delivery Note": {{
 		targetDT: "Sales Order", percentJoinField: "against_sales_order", joinField: "so_detail",
 		sourceField: "qty", targetField: "delivered_qty", targetRefField: "qty", percentField: "per_delivered",
-		needsJoinField: true, skipReturns: true, zeroPercent: true, labelComment: true,
+		needsJoinField: true, skipReturns: true,
 		afterPercent: setDeliveryStatus,
 	}},
 }
@@ -104,9 +107,7 @@ func (t *tx) updateTarget(src *document, u statusUpdate) error {
 			if total > 0 {
 				per = roundQty(done / total * 100)
 			}
-			if total > 0 || u.zeroPercent {
-				c.V[u.percentField] = per
-			}
+			c.V[u.percentField] = per
 			if u.afterPercent != nil {
 				u.afterPercent(c, per)
 			}
@@ -119,7 +120,7 @@ func (t *tx) updateTarget(src *document, u statusUpdate) error {
 		if err != nil {
 			return err
 		}
-		if u.labelComment && newStatus != "" {
+		if newStatus != "" {
 			if err := t.addStatusComment(t.get(u.targetDT, name), newStatus); err != nil {
 				return err
 			}
