@@ -38,16 +38,11 @@ type applyRequest struct {
 // OTP, action and confidence are checked (otp-v1-reference.md §6.11).
 func decodeApplyRequest(body []byte) (applyRequest, []fieldError) {
 	var req applyRequest
-	v, jerr := decodeJSON(body)
-	if jerr != nil {
-		return req, []fieldError{*jerr}
+	c, obj, errs := decodeObject(body)
+	if errs != nil {
+		return req, errs
 	}
-	var c checker
 	root := []any{"body"}
-	obj, ok := c.object(v, root)
-	if !ok {
-		return req, c.errs
-	}
 	req.SalesOrder, _ = c.nonEmpty(obj, "sales_order_id", root)
 	req.PromiseDate = c.date(obj, "promise_date", root, true)
 	if _, present := obj["confidence"]; !present {

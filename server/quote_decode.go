@@ -148,6 +148,22 @@ func depth(body []byte) int {
 	return deepest
 }
 
+// decodeObject decodes body as the JSON object every quote endpoint takes.
+// The checker it returns collects the field errors of what is then read
+// from the object; errs is set, and the rest nil, when there is no object.
+func decodeObject(body []byte) (c *checker, obj map[string]any, errs []fieldError) {
+	v, jerr := decodeJSON(body)
+	if jerr != nil {
+		return nil, nil, []fieldError{*jerr}
+	}
+	c = &checker{}
+	obj, ok := c.object(v, []any{"body"})
+	if !ok {
+		return nil, nil, c.errs
+	}
+	return c, obj, nil
+}
+
 // object reads v as a JSON object.
 func (c *checker) object(v any, loc []any) (map[string]any, bool) {
 	m, ok := v.(map[string]any)

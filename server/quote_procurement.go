@@ -36,16 +36,11 @@ type procurementItem struct {
 // warehouse, otp-v1-reference.md §6.6).
 func decodeProcurementRequest(body []byte) (procurementRequest, []fieldError) {
 	var req procurementRequest
-	v, jerr := decodeJSON(body)
-	if jerr != nil {
-		return req, []fieldError{*jerr}
+	c, obj, errs := decodeObject(body)
+	if errs != nil {
+		return req, errs
 	}
-	var c checker
 	root := []any{"body"}
-	obj, ok := c.object(v, root)
-	if !ok {
-		return req, c.errs
-	}
 	if items, ok := c.list(obj, "items", root, maxQuoteLines); ok {
 		for i, it := range items {
 			loc := at(at(root, "items"), i)

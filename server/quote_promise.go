@@ -41,16 +41,11 @@ type promiseRequest struct {
 // as a field error.
 func decodePromiseRequest(body []byte, base promise.Rules) (promiseRequest, []fieldError) {
 	var req promiseRequest
-	v, jerr := decodeJSON(body)
-	if jerr != nil {
-		return req, []fieldError{*jerr}
+	c, obj, errs := decodeObject(body)
+	if errs != nil {
+		return req, errs
 	}
-	var c checker
 	root := []any{"body"}
-	obj, ok := c.object(v, root)
-	if !ok {
-		return req, c.errs
-	}
 	req.Customer, _ = c.str(obj, "customer", root, true)
 	req.SalesOrder, _ = c.str(obj, "sales_order_id", root, false)
 	if items, ok := c.list(obj, "items", root, maxQuoteLines); ok {
@@ -76,7 +71,7 @@ func decodePromiseRequest(body []byte, base promise.Rules) (promiseRequest, []fi
 	if rv, present := c.field(obj, "rules", root, false); present {
 		loc := at(root, "rules")
 		if rules, ok := c.object(rv, loc); ok {
-			req.Quote.Rules, req.Quote.Mode = decodeRules(&c, rules, loc, base)
+			req.Quote.Rules, req.Quote.Mode = decodeRules(c, rules, loc, base)
 		}
 	}
 	if !c.ok() {
