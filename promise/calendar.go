@@ -182,3 +182,15 @@ func (w *workCal) sub(d Date, n int) (Date, error) {
 	}
 	return cur, nil
 }
+
+// between counts the working days after a, up to and including b: how many
+// working days later b is than a (0 when b is not later).
+func (w *workCal) between(a, b Date) int {
+	n := 0
+	for d := a + 1; d <= b; d++ {
+		if w.working(d) {
+			n++
+		}
+	}
+	return n
+}

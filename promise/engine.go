@@ -25,36 +25,6 @@ const farPOBlockerDays = 14
 // maxExpediteOptions caps the expedite_po options, best saving first.
 const maxExpediteOptions = 3
 
-// Compute promises order at instant now (converted to rules.Location for
-// "today" and the cutoff). It implements DESIGN.md §5: cumulative ATP with
-// look-ahead per item and warehouse, the intake day and cutoff, processing
-// and buffer working days, the lead-time fallback, confidence, and the
-// desired-date modes. It is pure and deterministic: the same inputs give the
-// same Plan.
-//
-// Errors wrap ErrInvalidInput (and ErrNoWorkingDay when the calendar has no
-// working day within five years).
-func Compute(now time.Time, order Order, supply Supply, cal Calendar, rules Rules) (Plan, error) {
-	if err := validate(now, order, supply, cal, rules); err != nil {
-		return Plan{}, err
-	}
-	e := &engine{
-		order:    order,
-		supply:   supply,
-		rules:    rules,
-		calendar: cal,
-		cal:      cal.compile(rules.NoWeekends),
-		local:    now.In(rules.Location),
-	}
-	if err := e.run(); err != nil {
-		if errors.Is(err, ErrNoWorkingDay) {
-			return Plan{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
-		}
-		return Plan{}, err
-	}
-	return e.plan, nil
-}
-
 type lineKind int
 
 const (
@@ -65,291 +35,50 @@ const (
 
 type gkey struct{ item, wh string }
 
+// engine builds the Plan of one order of an allocated book: its lines'
+// sources, its dates, confidence and explanation.
 type engine struct {
+	*book
 	order    Order
-	supply   Supply
-	rules    Rules
-	calendar Calendar
-	cal      workCal
-	local    time.Time
-
-	today, intake Date
-	afterCutoff   bool
-	overdueOn     Date // the day an overdue PO counts: first working day after today
-
-	env        groupEnv
-	groups     []group
-	byItem     map[string]*itemGroups
-	kinds      []lineKind
-	lineGroup  []int     // group index per line, -1 when none
-	outs       []outcome // per line, for stock lines
-	recG, demG []int32   // group of each receipt and demand record, -1 for none
-	recOff     []int32   // receipts by group, built on demand (see index)
-	recIdx     []int32
-	demOff     []int32 // demand by group, built on demand
-	demIdx     []int32
-	free0      []float64 // per group with lines: ATP today before this order
-	free       []float64 // per group: ATP today after this order, NaN until computed
-	changes    []change  // scratch space for atpToday
-	chainFrom  []Date    // per line: the raw day its supply is there
+	ls       []bookLine // the order's lines in the book
+	from, to int        // and where they are
+	rank     int32      // its position in the sequence
+	booked   bool
 
 	lines []LinePlan
 	parts [][]string // per line: how it is covered, for reasons and the explanation
 	plan  Plan
 }
 
-func (e *engine) run() error {
-	if err := e.days(); err != nil {
-		return err
-	}
-	e.classify()
-	e.bucket()
-	if err := e.planGroups(); err != nil {
-		return err
-	}
+func (b *book) plan(oi int) (Plan, error) {
+	o := &b.orders[oi]
+	e := &engine{book: b, order: o.src, ls: b.lines[o.from:o.to], from: o.from, to: o.to,
+		rank: b.ranks[oi], booked: o.booked}
 	if err := e.linePlans(); err != nil {
-		return err
+		return Plan{}, err
 	}
-	if err := e.orderDates(); err != nil {
-		return err
-	}
+	e.orderPlan(o.dates)
 	e.confidence()
-	return e.explain()
+	if err := e.explain(); err != nil {
+		return Plan{}, err
+	}
+	return e.plan, nil
 }
 
-// days sets today, the intake day (DESIGN.md §5.3) and the overdue-PO day.
-func (e *engine) days() error {
-	e.today = DateOf(e.local)
-	h, m, s := e.local.Clock()
-	r := e.rules
-	e.afterCutoff = h > r.CutoffHour ||
-		(h == r.CutoffHour && (m > r.CutoffMinute ||
-			(m == r.CutoffMinute && (s > 0 || e.local.Nanosecond() > 0))))
-	var err error
-	if e.cal.working(e.today) && !e.afterCutoff {
-		e.intake = e.today
-	} else if e.intake, err = e.cal.next(e.today + 1); err != nil {
-		return err
-	}
-	e.overdueOn, err = e.cal.next(e.today + 1)
-	return err
-}
-
-func (e *engine) classify() {
-	n := len(e.order.Lines)
-	e.kinds = make([]lineKind, n)
-	e.env = groupEnv{
-		cal:    &e.cal,
-		today:  e.today,
-		intake: e.intake,
-		qty:    make([]float64, n),
-		lead:   make([]int, n),
-	}
-	for i, l := range e.order.Lines {
-		e.env.qty[i] = l.Qty
-		item, known := e.supply.Items[l.ItemCode]
-		switch {
-		case known && item.Disabled:
-			e.kinds[i] = lineDisabled
-		case known && !item.IsStockItem:
-			e.kinds[i] = lineNonStock
-		default:
-			e.kinds[i] = lineStock
-			if item.LeadTimeDays > 0 {
-				e.env.lead[i] = item.LeadTimeDays
-			} else {
-				e.env.lead[i] = e.rules.DefaultLeadTimeDays
-			}
-		}
-	}
-}
-
-// bucket builds one group per item and warehouse for the items of the
-// order's stock lines. A group with lines of the order gets its lots and
-// competing demand; the others (other warehouses of the same items, only
-// consulted for alternate_warehouse) keep their stock on hand, and their
-// records are read later, if ever, by atpToday. Slices are carved from
-// one array per kind, so 10,000 records cost few allocations.
-func (e *engine) bucket() {
-	e.byItem = make(map[string]*itemGroups)
-	e.lineGroup = make([]int, len(e.order.Lines))
-	for i, l := range e.order.Lines {
-		e.lineGroup[i] = -1
-		if e.kinds[i] != lineStock {
-			continue
-		}
-		gi := e.groupFor(l.ItemCode, l.Warehouse)
-		e.groups[gi].lines = append(e.groups[gi].lines, i)
-		e.lineGroup[i] = gi
-	}
-	// lookup returns the group of a record, or -1 when its item is not ordered.
-	lookup := func(item, wh string) int32 {
-		ig := e.byItem[item]
-		if ig == nil {
-			return -1
-		}
-		for k, w := range ig.whs {
-			if w == wh {
-				return int32(ig.gis[k])
-			}
-		}
-		return int32(e.groupFor(item, wh))
-	}
-	sup := e.supply
-	for _, s := range sup.Stock {
-		if gi := lookup(s.ItemCode, s.Warehouse); gi >= 0 {
-			g := &e.groups[gi]
-			g.onHand += s.ActualQty
-			g.reserved += s.ReservedForProduction + s.ReservedForSubcontract
-		}
-	}
-	e.recG = make([]int32, len(sup.Receipts))
-	e.demG = make([]int32, len(sup.Demand))
-	for k, r := range sup.Receipts {
-		e.recG[k] = -1
-		if r.Qty > eps {
-			if e.recG[k] = lookup(r.ItemCode, r.Warehouse); e.recG[k] >= 0 {
-				e.groups[e.recG[k]].nLots++
-			}
-		}
-	}
-	for k, d := range sup.Demand {
-		e.demG[k] = -1
-		if d.Qty > eps && (e.order.Name == "" || d.SalesOrder != e.order.Name) {
-			if e.demG[k] = lookup(d.ItemCode, d.Warehouse); e.demG[k] >= 0 {
-				e.groups[e.demG[k]].nNeeds++
-			}
-		}
-	}
-	nLots, nNeeds := 0, 0
-	for gi := range e.groups {
-		g := &e.groups[gi]
-		if len(g.lines) > 0 {
-			nLots += g.nLots + 1   // + the stock on hand
-			nNeeds += g.nNeeds + 2 // + reserved, or negative stock
-		}
-	}
-	lots, needs := make([]lot, nLots), make([]need, nNeeds)
-	for gi := range e.groups {
-		g := &e.groups[gi]
-		if len(g.lines) > 0 {
-			g.lots, lots = lots[:0:g.nLots+1], lots[g.nLots+1:]
-			g.needs, needs = needs[:0:g.nNeeds+2], needs[g.nNeeds+2:]
-		}
-	}
-	for k, r := range sup.Receipts {
-		if gi := e.recG[k]; gi >= 0 && len(e.groups[gi].lines) > 0 {
-			g := &e.groups[gi]
-			g.lots = append(g.lots, e.lotOf(r))
-		}
-	}
-	for k, d := range sup.Demand {
-		if gi := e.demG[k]; gi >= 0 && len(e.groups[gi].lines) > 0 {
-			g := &e.groups[gi]
-			g.needs = append(g.needs, need{due: max(d.Due, e.today), qty: d.Qty, rank: rankCompeting, line: -1})
-		}
-	}
-	for gi := range e.groups {
-		g := &e.groups[gi]
-		if len(g.lines) == 0 {
-			continue
-		}
-		if g.reserved > eps {
-			g.needs = append(g.needs, need{due: e.today, qty: g.reserved, rank: rankCompeting, line: -1})
-		}
-		switch oh := g.onHand; {
-		case oh > eps:
-			g.lots = append(g.lots, lot{eff: e.today, qty: oh, stock: true})
-		case oh < -eps:
-			// Negative stock (allowed by some sites) is owed before anything else.
-			g.needs = append(g.needs, need{due: e.today, qty: -oh, rank: rankNegativeStock, line: -1})
-		}
-	}
-}
-
-// lotOf is the lot of a PO line: an overdue one counts on the first working
-// day after today (DESIGN.md §5.1).
-func (e *engine) lotOf(r Receipt) lot {
-	l := lot{eff: r.Date, qty: r.Qty, po: r.PurchaseOrder, expected: r.Date}
-	if r.Date < e.today {
-		l.eff, l.overdue = e.overdueOn, true
-	}
-	return l
-}
-
-// groupFor returns the group of an ordered item in a warehouse, creating it.
-// Groups are found by item (one hash) and then by warehouse among the
-// item's few warehouses.
-func (e *engine) groupFor(item, wh string) int {
-	ig := e.byItem[item]
-	if ig == nil {
-		ig = &itemGroups{}
-		e.byItem[item] = ig
-	}
-	for k, w := range ig.whs {
-		if w == wh {
-			return ig.gis[k]
-		}
-	}
-	gi := len(e.groups)
-	e.groups = append(e.groups, group{item: item, wh: wh})
-	ig.whs = append(ig.whs, wh)
-	ig.gis = append(ig.gis, gi)
-	return gi
-}
-
-// itemGroups are the groups of one item, by warehouse.
-type itemGroups struct {
-	whs []string
-	gis []int
-}
-
-func (e *engine) planGroups() error {
-	e.outs = make([]outcome, len(e.order.Lines))
-	e.free0 = make([]float64, len(e.groups))
-	e.free = make([]float64, len(e.groups))
-	t := &timeline{}
-	for gi := range e.groups {
-		g := &e.groups[gi]
-		if len(g.lines) == 0 {
-			e.free[gi] = math.NaN()
-			continue
-		}
-		g.sort()
-		t.reset(g.lots, g.needs)
-		t.prepare()
-		e.free0[gi] = t.atp(e.today)
-		outs, err := planGroup(&e.env, g, g.lots, t)
-		if err != nil {
-			return err
-		}
-		e.free[gi] = t.atp(e.today)
-		for k, li := range g.lines {
-			e.outs[li] = outs[k]
-		}
-	}
-	return nil
-}
-
-// linePlans turns outcomes into LinePlans with sources and dates.
+// linePlans turns the allocation's lines into LinePlans with sources.
 func (e *engine) linePlans() error {
 	e.lines = make([]LinePlan, len(e.order.Lines))
-	e.chainFrom = make([]Date, len(e.order.Lines))
 	for i, l := range e.order.Lines {
-		lp := LinePlan{LineID: l.ID, ItemCode: l.ItemCode, Warehouse: l.Warehouse, QtyRequired: l.Qty}
-		switch e.kinds[i] {
-		case lineDisabled:
-			lp.Shortage = l.Qty
-		case lineNonStock:
-			lp.AvailableDate = e.intake
-			e.chainFrom[i] = e.today
-		case lineStock:
-			o := e.outs[i]
-			g := &e.groups[e.lineGroup[i]]
+		bl := &e.ls[i]
+		d := bl.dates
+		lp := LinePlan{LineID: l.ID, ItemCode: l.ItemCode, Warehouse: l.Warehouse, QtyRequired: l.Qty,
+			Shortage: d.shortage, AvailableDate: d.avail, ShipReadyDate: d.shipReady, PromiseDate: d.promise}
+		if bl.kind == lineStock {
+			g := &e.groups[bl.group]
 			got := 0.0
-			for _, p := range o.alloc {
+			for _, p := range e.book.parts[bl.partFrom:bl.partTo] {
 				lt := g.lots[p.lot]
-				avail, err := e.env.availOf(lt.eff)
+				avail, err := e.availOf(lt.eff)
 				if err != nil {
 					return err
 				}
@@ -361,19 +90,15 @@ func (e *engine) linePlans() error {
 				lp.Sources = append(lp.Sources, src)
 				got += p.qty
 			}
-			switch o.kind {
-			case coveredBySupply:
-				lp.AvailableDate = o.avail
-			case coveredByLeadTime:
-				lp.AvailableDate = o.avail
+			if bl.out.kind == coveredByLeadTime {
 				if rest := l.Qty - got; rest > eps {
 					lp.Sources = append(lp.Sources, Source{Kind: SourceLeadTime, Qty: rest,
-						AvailableDate: o.avail, Warehouse: g.wh})
+						AvailableDate: bl.out.avail, Warehouse: g.wh})
 				}
-			case shortOfSupply:
-				lp.Shortage = math.Max(0, l.Qty-o.take)
 			}
-			e.chainFrom[i] = o.start
+			if e.order.Confirm && !d.promise.IsZero() && bl.out.take > eps {
+				lp.NeedDate = bl.need
+			}
 		}
 		for k := range lp.Sources {
 			sr, err := e.cal.add(lp.Sources[k].AvailableDate, e.rules.ProcessingDays)
@@ -381,15 +106,6 @@ func (e *engine) linePlans() error {
 				return err
 			}
 			lp.Sources[k].ShipReadyDate = sr
-		}
-		if !lp.AvailableDate.IsZero() {
-			var err error
-			if lp.ShipReadyDate, err = e.cal.add(lp.AvailableDate, e.rules.ProcessingDays); err != nil {
-				return err
-			}
-			if lp.PromiseDate, err = e.cal.add(lp.ShipReadyDate, e.rules.BufferDays); err != nil {
-				return err
-			}
 		}
 		e.lines[i] = lp
 	}
@@ -411,71 +127,19 @@ func (e *engine) critical() int {
 	return c
 }
 
-// orderDates sets the raw and final promise and the desired-date fields.
-func (e *engine) orderDates() error {
+// orderPlan copies the order's dates into the plan.
+func (e *engine) orderPlan(d orderDates) {
 	p := &e.plan
 	p.Lines = e.lines
-	p.CanFulfill = true
-	for _, lp := range e.lines {
-		if lp.Shortage > eps {
-			p.CanFulfill = false
-		}
-	}
-	// With no line fulfillable the raw date is what a line on hand would
-	// get: the intake day's ship-ready date plus the buffer (v1 keeps
-	// promise_date_raw set, §1.1).
-	latest, err := e.cal.add(e.intake, e.rules.ProcessingDays)
-	if err != nil {
-		return err
-	}
-	if c := e.critical(); c >= 0 {
-		latest = max(latest, e.lines[c].ShipReadyDate)
-	}
-	if p.PromiseDateRaw, err = e.cal.add(latest, e.rules.BufferDays); err != nil {
-		return err
-	}
-	if p.CanFulfill {
-		p.PromiseDate = p.PromiseDateRaw
-	}
-	if e.order.DesiredDate.IsZero() {
-		return nil
-	}
-	desired := e.order.DesiredDate
-	p.DesiredDate = desired
-	p.DesiredDateMode = e.mode()
-	switch p.DesiredDateMode {
-	case LatestAcceptable:
-		if p.CanFulfill {
-			p.OnTime = ptr(p.PromiseDate <= desired)
-		}
-	case StrictFail:
-		p.MissedStrict = !p.CanFulfill || p.PromiseDateRaw > desired
-		if p.CanFulfill {
-			p.OnTime = ptr(p.PromiseDate <= desired)
-		}
-	case NoEarlyDelivery:
-		// The customer takes nothing before the desired date. When that
-		// is not a working day, the earliest acceptable delivery is the
-		// first working day after it, and a promise on that day is on time.
-		first, err := e.cal.next(desired)
-		if err != nil {
-			return err
-		}
-		if p.CanFulfill {
-			if p.PromiseDate < desired {
-				p.PromiseDate, p.Adjusted = first, true
-			}
-			p.OnTime = ptr(p.PromiseDate <= first)
-		}
-	}
-	return nil
-}
-
-func (e *engine) mode() DesiredDateMode {
-	if e.order.DesiredDateMode == "" {
-		return LatestAcceptable
-	}
-	return e.order.DesiredDateMode
+	p.CanFulfill = d.canFulfill
+	p.PromiseDateRaw = d.raw
+	p.PromiseDate = d.promise
+	p.DesiredDate = d.desired
+	p.DesiredDateMode = d.mode
+	p.OnTime = d.onTime
+	p.WorkingDaysLate = d.late
+	p.Adjusted = d.adjusted
+	p.MissedStrict = d.missedStrict
 }
 
 // confidence sets each line's and the order's confidence (DESIGN.md §5.4)
@@ -524,7 +188,7 @@ type shares struct {
 func (e *engine) sharesOf(i int) shares {
 	lp := e.lines[i]
 	s := shares{total: lp.QtyRequired, shortage: lp.Shortage}
-	if e.kinds[i] == lineNonStock {
+	if e.ls[i].kind == lineNonStock {
 		s.stock = lp.QtyRequired // always available: as good as stock on hand
 	}
 	for _, src := range lp.Sources {
@@ -563,11 +227,13 @@ func (c ConfidenceRules) grade(s shares) Confidence {
 
 func ptr[T any](v T) *T { return &v }
 
-// validate checks every input Compute relies on.
-func validate(now time.Time, order Order, supply Supply, cal Calendar, rules Rules) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
-	}
+func badInput(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
+}
+
+// validateCommon checks the rules, supply and calendar.
+func validateCommon(now time.Time, supply Supply, cal Calendar, rules Rules) error {
+	bad := badInput
 	if now.IsZero() {
 		return bad("zero time")
 	}
@@ -576,6 +242,11 @@ func validate(now time.Time, order Order, supply Supply, cal Calendar, rules Rul
 	}
 	if rules.CutoffHour < 0 || rules.CutoffHour > 23 || rules.CutoffMinute < 0 || rules.CutoffMinute > 59 {
 		return bad("cutoff %02d:%02d is not a time of day", rules.CutoffHour, rules.CutoffMinute)
+	}
+	switch rules.Sequence {
+	case "", FirstComeFirstServed, EarliestDeliveryFirst:
+	default:
+		return bad("unknown sequence %q", rules.Sequence)
 	}
 	for _, d := range []struct {
 		name string
@@ -594,26 +265,6 @@ func validate(now time.Time, order Order, supply Supply, cal Calendar, rules Rul
 	for _, s := range []float64{c.HighStockShare, c.HighShortageShare, c.LowShortageShare} {
 		if math.IsNaN(s) || s < 0 || s > 1 {
 			return bad("confidence share %v out of range 0..1", s)
-		}
-	}
-	if len(order.Lines) == 0 {
-		return bad("order has no lines")
-	}
-	switch order.DesiredDateMode {
-	case "", LatestAcceptable, StrictFail, NoEarlyDelivery:
-	default:
-		return bad("unknown desired date mode %q", order.DesiredDateMode)
-	}
-	for i, l := range order.Lines {
-		if strings.TrimSpace(l.ItemCode) == "" {
-			return bad("line %d (%q): empty item code", i+1, l.ID)
-		}
-		if !finite(l.Qty) || l.Qty <= 0 {
-			return bad("line %d (%q): quantity %v is not a positive number", i+1, l.ID, l.Qty)
-		}
-		item, known := supply.Items[l.ItemCode]
-		if l.Warehouse == "" && (!known || item.IsStockItem) {
-			return bad("line %d (%q): empty warehouse for stock item %q", i+1, l.ID, l.ItemCode)
 		}
 	}
 	badItem := ""
@@ -644,6 +295,32 @@ func validate(now time.Time, order Order, supply Supply, cal Calendar, rules Rul
 		}
 	}
 	return cal.validate()
+}
+
+// validateOrder checks one order against the supply's item masters.
+func validateOrder(order Order, supply Supply) error {
+	bad := badInput
+	if len(order.Lines) == 0 {
+		return bad("order has no lines")
+	}
+	switch order.DesiredDateMode {
+	case "", LatestAcceptable, StrictFail, NoEarlyDelivery:
+	default:
+		return bad("unknown desired date mode %q", order.DesiredDateMode)
+	}
+	for i, l := range order.Lines {
+		if strings.TrimSpace(l.ItemCode) == "" {
+			return bad("line %d (%q): empty item code", i+1, l.ID)
+		}
+		if !finite(l.Qty) || l.Qty <= 0 {
+			return bad("line %d (%q): quantity %v is not a positive number", i+1, l.ID, l.Qty)
+		}
+		item, known := supply.Items[l.ItemCode]
+		if l.Warehouse == "" && (!known || item.IsStockItem) {
+			return bad("line %d (%q): empty warehouse for stock item %q", i+1, l.ID, l.ItemCode)
+		}
+	}
+	return nil
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

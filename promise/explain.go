@@ -62,7 +62,7 @@ func (e *engine) sourcePhrase(i int, s Source) string {
 		}
 		return q + " from " + po + " due " + s.ExpectedDate.String()
 	case SourceLeadTime:
-		return q + " by replenishment lead time (" + plural(e.env.lead[i], "day", "days") + ") on " + s.AvailableDate.String()
+		return q + " by replenishment lead time (" + plural(e.ls[i].lead, "day", "days") + ") on " + s.AvailableDate.String()
 	}
 	return q
 }
@@ -80,7 +80,7 @@ func (e *engine) lineParts(i int) []string {
 
 func (e *engine) describeLine(i int) []string {
 	lp := e.lines[i]
-	switch e.kinds[i] {
+	switch e.ls[i].kind {
 	case lineDisabled:
 		return []string{"item is disabled"}
 	case lineNonStock:
@@ -116,16 +116,16 @@ func (e *engine) reasons() []string {
 	seen := make(map[int]bool)
 	for i, lp := range e.lines {
 		rs = append(rs, "Item "+lp.ItemCode+": "+strings.Join(e.lineParts(i), ", "))
-		if e.kinds[i] != lineStock {
+		if e.ls[i].kind != lineStock {
 			continue
 		}
-		gi := e.lineGroup[i]
+		gi := e.ls[i].group
 		g := &e.groups[gi]
 		if seen[gi] || e.stockQty(i) >= lp.QtyRequired-eps || g.onHand <= eps {
 			continue
 		}
 		seen[gi] = true
-		if committed := g.onHand - clamp(e.free0[gi], 0, g.onHand); committed > eps {
+		if committed := g.onHand - clamp(e.ls[i].free0, 0, g.onHand); committed > eps {
 			rs = append(rs, fmt.Sprintf("Item %s: %s of the %s on hand at %s %s committed to other orders",
 				lp.ItemCode, FormatQty(committed), FormatQty(g.onHand), g.wh, isAre(committed)))
 		}
@@ -189,7 +189,7 @@ func (e *engine) skipped() []Date {
 		return nil
 	}
 	var ds []Date
-	for d := e.chainFrom[c]; d < e.plan.PromiseDateRaw; d++ {
+	for d := e.ls[c].chainFrom; d < e.plan.PromiseDateRaw; d++ {
 		if !e.cal.working(d) {
 			ds = append(ds, d)
 		}
@@ -244,7 +244,7 @@ func (e *engine) desiredReason() string {
 func (e *engine) blockers() []string {
 	var bs []string
 	for i, lp := range e.lines {
-		switch e.kinds[i] {
+		switch e.ls[i].kind {
 		case lineDisabled:
 			bs = append(bs, fmt.Sprintf("Item %s is disabled", lp.ItemCode))
 			continue
@@ -282,7 +282,7 @@ func (e *engine) alternateWarehouses() []Option {
 	byItem := make(map[string][]int)
 	var opts []Option
 	for i, lp := range e.lines {
-		if e.kinds[i] != lineStock {
+		if e.ls[i].kind != lineStock {
 			continue
 		}
 		missing := lp.QtyRequired - e.stockQty(i)
@@ -323,76 +323,9 @@ func (e *engine) alternateWarehouses() []Option {
 	return opts
 }
 
-// freeAt is ATP today of a group, after this order's lines on it.
+// freeAt is ATP today of a group: on hand and needed by no order of the book.
 func (e *engine) freeAt(gi int) float64 {
-	if f := e.free[gi]; !math.IsNaN(f) {
-		return f
-	}
-	e.free[gi] = e.atpToday(gi)
-	return e.free[gi]
-}
-
-// atpToday is ATP today of a group no line of the order is on, read from
-// the records: it sorts only the net change per event.
-func (e *engine) atpToday(gi int) float64 {
-	if e.recOff == nil {
-		e.recOff, e.recIdx = index(e.recG, len(e.groups))
-		e.demOff, e.demIdx = index(e.demG, len(e.groups))
-	}
-	g := &e.groups[gi]
-	ev := append(e.changes[:0], change{e.today, g.onHand - g.reserved})
-	for _, k := range e.recIdx[e.recOff[gi]:e.recOff[gi+1]] {
-		r := e.supply.Receipts[k]
-		ev = append(ev, change{e.lotOf(r).eff, r.Qty})
-	}
-	for _, k := range e.demIdx[e.demOff[gi]:e.demOff[gi+1]] {
-		d := e.supply.Demand[k]
-		ev = append(ev, change{max(d.Due, e.today), -d.Qty})
-	}
-	slices.SortFunc(ev, func(a, b change) int { return cmp.Compare(a.d, b.d) })
-	e.changes = ev // reuse the array for the next group
-	cur, later, s := 0.0, math.Inf(1), 0.0
-	for i, c := range ev {
-		s += c.v
-		if i+1 < len(ev) && ev[i+1].d == c.d {
-			continue // the net of a day counts after all its events
-		}
-		if c.d <= e.today {
-			cur = s
-		} else {
-			later = math.Min(later, s)
-		}
-	}
-	return math.Min(cur, later)
-}
-
-// change is a net change of supply minus demand on a day.
-type change struct {
-	d Date
-	v float64
-}
-
-// index groups record numbers by group (a counting sort): the records of
-// group g are idx[off[g]:off[g+1]].
-func index(groupOf []int32, groups int) (off, idx []int32) {
-	off = make([]int32, groups+1)
-	for _, g := range groupOf {
-		if g >= 0 {
-			off[g+1]++
-		}
-	}
-	for g := range groups {
-		off[g+1] += off[g]
-	}
-	idx = make([]int32, off[groups])
-	next := slices.Clone(off[:groups])
-	for k, g := range groupOf {
-		if g >= 0 {
-			idx[next[g]] = int32(k)
-			next[g]++
-		}
-	}
-	return off, idx
+	return e.groups[gi].tree.atp(e.today)
 }
 
 // expedite offers the purchase orders whose arrival today would bring the
@@ -408,7 +341,7 @@ func (e *engine) expedite() ([]Option, error) {
 	// A PO moves only its own item and warehouse: if the latest ship-ready
 	// date is a non-stock line's, or is shared by a line of another group,
 	// no single PO can bring the order forward.
-	gi := e.lineGroup[c]
+	gi := e.ls[c].group
 	if gi < 0 {
 		return nil, nil
 	}
@@ -418,7 +351,7 @@ func (e *engine) expedite() ([]Option, error) {
 	}
 	for i, lp := range e.lines {
 		switch {
-		case lp.AvailableDate.IsZero() || e.lineGroup[i] == gi:
+		case lp.AvailableDate.IsZero() || e.ls[i].group == gi:
 		case lp.ShipReadyDate == latest:
 			return nil, nil
 		default:
@@ -466,10 +399,11 @@ func (e *engine) expedite() ([]Option, error) {
 	return opts, nil
 }
 
-// ifArrivedToday re-plans group g with every line of purchase order po
-// arriving today and returns the order's raw promise then (zero if a line
-// of g would be short), given rest, the latest ship-ready date of the other
-// lines; and the quantity the PO brings.
+// ifArrivedToday re-plans the order's lines on group g with every line of
+// purchase order po arriving today, against the claims of the orders ahead
+// of it, and returns the order's raw promise then (zero if a line of g would
+// be short), given rest, the latest ship-ready date of the other lines; and
+// the quantity the PO brings.
 func (e *engine) ifArrivedToday(g *group, po string, rest Date) (Date, float64, error) {
 	lots := slices.Clone(g.lots)
 	qty := 0.0
@@ -480,16 +414,32 @@ func (e *engine) ifArrivedToday(g *group, po string, rest Date) (Date, float64, 
 		}
 	}
 	slices.SortFunc(lots, lotLess)
-	outs, err := planGroup(&e.env, g, lots, &timeline{})
-	if err != nil {
-		return 0, 0, err
+	ahead := make([]claim, 0, len(g.claims))
+	for _, c := range g.claims {
+		if c.line < 0 || (e.booked && c.seq < e.rank) || (!e.booked && !e.ownLine(int(c.line))) {
+			ahead = append(ahead, c)
+		}
 	}
+	slices.SortFunc(ahead, claimLess)
+	t := &e.scratch
+	t.reset(g.baseline(e.today, lots, ahead))
 	latest := rest
-	for _, o := range outs {
-		if o.kind == shortOfSupply {
+	for i := range e.ls {
+		l := &e.ls[i]
+		if l.kind != lineStock || &e.groups[l.group] != g {
+			continue
+		}
+		out, on, err := e.evaluate(l, t)
+		if err != nil {
+			return 0, 0, err
+		}
+		if out.kind == shortOfSupply {
 			return 0, qty, nil
 		}
-		sr, err := e.cal.add(o.avail, e.rules.ProcessingDays)
+		if out.take > eps {
+			t.claim(on, out.take)
+		}
+		sr, err := e.cal.add(out.avail, e.rules.ProcessingDays)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -497,6 +447,11 @@ func (e *engine) ifArrivedToday(g *group, po string, rest Date) (Date, float64, 
 	}
 	raw, err := e.cal.add(latest, e.rules.BufferDays)
 	return raw, qty, err
+}
+
+// ownLine reports whether line k of the book is one of the order's.
+func (e *engine) ownLine(k int) bool {
+	return k >= e.from && k < e.to
 }
 
 // split offers shipping the lines that are ready earlier on their own when
@@ -574,7 +529,7 @@ func (e *engine) procurement() ([]Suggestion, error) {
 		out = append(out, Suggestion{ItemCode: lp.ItemCode, Warehouse: lp.Warehouse, Qty: qty, RequiredBy: by})
 	}
 	for i, lp := range e.lines {
-		if e.kinds[i] != lineStock {
+		if e.ls[i].kind != lineStock {
 			continue
 		}
 		if lp.Shortage > eps {
@@ -602,7 +557,7 @@ func (e *engine) explanation() string {
 		}
 	}
 	c := e.critical()
-	if c >= 0 && e.intake != e.today && e.afterCutoff && e.cal.working(e.today) && e.chainFrom[c] <= e.today {
+	if c >= 0 && e.intake != e.today && e.afterCutoff && e.cal.working(e.today) && e.ls[c].chainFrom <= e.today {
 		parts = append(parts, "after the "+e.cutoff()+" cutoff")
 	}
 	if n := e.rules.ProcessingDays; n > 0 {

@@ -37,13 +37,26 @@ const (
 // Order is what is being promised: a Sales Order or a quote request.
 type Order struct {
 	// Name is the Sales Order name; empty for a quote. Demand records with
-	// this SalesOrder never compete with the order itself.
+	// this SalesOrder never compete with the order itself. Every order of
+	// a Book has a name of its own.
 	Name  string
 	Lines []Line
-	// DesiredDate is the customer's date; zero when none was given.
+	// DesiredDate is the customer's date; zero when none was given. For a
+	// Sales Order it is the order's delivery_date.
 	DesiredDate Date
-	// DesiredDateMode applies only when DesiredDate is set; empty means LatestAcceptable.
+	// DesiredDateMode applies only when DesiredDate is set; empty means
+	// LatestAcceptable. It is a quote's; a Confirm order ignores it.
 	DesiredDateMode DesiredDateMode
+	// Confirm makes the promise a Sales Order's confirmed date: the date the
+	// customer asked for (DesiredDate, and each line's RequestedDate) when
+	// the order can ship by then, otherwise the earliest date it can ship.
+	// The order's goods are booked for the day they must be there.
+	Confirm bool
+	// Submitted orders book supply in the sequence of a Book; drafts (and
+	// quotes) come after every submitted order and book nothing.
+	Submitted bool
+	// Created is ERPNext's creation time: first come, first served.
+	Created time.Time
 }
 
 // Line is one order line, in stock UOM, with what is already delivered removed.
@@ -52,7 +65,30 @@ type Line struct {
 	ItemCode  string
 	Warehouse string
 	Qty       float64
+	// RequestedDate is the line's own delivery_date (Confirm orders); zero
+	// means the order's DesiredDate.
+	RequestedDate Date
 }
+
+// Book is every open order competing for the supply, and that supply: the
+// input of Allocate.
+type Book struct {
+	Orders []Order
+	// Supply is the stock and receipts of the book's items. Its Demand are
+	// fixed claims outside the book, served before every order.
+	Supply Supply
+}
+
+// Sequence says in which order submitted orders are served.
+type Sequence string
+
+const (
+	// FirstComeFirstServed serves by creation, then name (the default).
+	FirstComeFirstServed Sequence = "creation"
+	// EarliestDeliveryFirst serves the earliest requested delivery first,
+	// ties by creation, then name.
+	EarliestDeliveryFirst Sequence = "delivery_date"
+)
 
 // Supply is the supply and demand picture for the items of an order, as read
 // from ERPNext. All quantities are in stock UOM.
@@ -146,6 +182,8 @@ type Rules struct {
 	// 0 means no fallback.
 	DefaultLeadTimeDays int
 	Confidence          ConfidenceRules
+	// Sequence orders a Book's submitted orders; empty means FirstComeFirstServed.
+	Sequence Sequence
 }
 
 // DefaultRules returns DESIGN.md §3's defaults.
@@ -196,8 +234,13 @@ type LinePlan struct {
 	Shortage      float64
 	AvailableDate Date // zero when the line cannot be fulfilled
 	ShipReadyDate Date
-	PromiseDate   Date // ship-ready + buffer days; zero when the line cannot be fulfilled
-	Confidence    Confidence
+	// PromiseDate is ship-ready + buffer days; for a Confirm order the
+	// confirmed date (see Order.Confirm). Zero when the line cannot be fulfilled.
+	PromiseDate Date
+	// NeedDate is the day the line's goods must be there for its promise:
+	// what a submitted order books. Zero when the line books nothing.
+	NeedDate   Date
+	Confidence Confidence
 }
 
 // Option is a suggested way to improve the promise (v1 §2.12, but truthful).
@@ -225,7 +268,10 @@ type Plan struct {
 	DesiredDate     Date
 	DesiredDateMode DesiredDateMode // set only when DesiredDate is
 	// OnTime is nil without a desired date or without a promise date.
-	OnTime   *bool
+	OnTime *bool
+	// WorkingDaysLate counts the working days from the desired date (rolled
+	// to a working day) to a later promise; 0 when on time.
+	WorkingDaysLate int
 	Adjusted bool // moved later by NoEarlyDelivery
 	// MissedStrict reports a STRICT_FAIL desired date that the promise misses;
 	// the quote API answers 409 with the plan.

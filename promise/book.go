@@ -1,0 +1,757 @@
+package promise
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Allocation is a book allocated: every order's promise, all of them
+// keepable at once. Plan and Quote read it; it is safe for concurrent use.
+type Allocation struct {
+	mu sync.Mutex // Quote books tentatively while it plans
+	b  *book
+}
+
+// Allocate allocates the book at instant now: submitted orders in sequence
+// (Rules.Sequence) each find their earliest availability on the supply the
+// orders ahead of them left, take their promise (the confirmed date for a
+// Confirm order), and book their lines for the day the goods must be there,
+// so stock an order needs only later stays usable by orders that need it
+// sooner. Orders that cannot be fulfilled, and lead-time quantities, book
+// nothing. Drafts come after every submitted order and book nothing: each
+// gets what it would get if it were submitted now. Supply is then pegged to
+// the bookings first needed, first served, which gives each line its sources
+// and confidence.
+//
+// An order whose own data cannot be promised (no lines, a bad quantity, a
+// duplicate name, ...) is left out and its Plan answers the error; only
+// invalid rules, supply or calendar fail the whole book (ErrInvalidInput).
+func Allocate(now time.Time, bk Book, cal Calendar, rules Rules) (*Allocation, error) {
+	if err := validateCommon(now, bk.Supply, cal, rules); err != nil {
+		return nil, err
+	}
+	b, err := newBook(now, bk.Supply, cal, rules)
+	if err != nil {
+		return nil, noWorkingDay(err)
+	}
+	if err := b.allocate(bk.Orders); err != nil {
+		return nil, noWorkingDay(err)
+	}
+	return &Allocation{b: b}, nil
+}
+
+func noWorkingDay(err error) error {
+	if errors.Is(err, ErrNoWorkingDay) {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	return err
+}
+
+// ErrUnknownOrder is returned by Allocation.Plan for a name not in the book.
+var ErrUnknownOrder = errors.New("promise: order not in the book")
+
+// Plan returns the plan of the book's order name, with its explanation.
+// It wraps ErrUnknownOrder for a name not in the book, and ErrInvalidInput
+// for an order left out as invalid.
+func (a *Allocation) Plan(name string) (Plan, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	oi, ok := a.b.byName[name]
+	if !ok {
+		return Plan{}, fmt.Errorf("%w: %q", ErrUnknownOrder, name)
+	}
+	if err := a.b.invalid[oi]; err != nil {
+		return Plan{}, err
+	}
+	p, err := a.b.plan(oi)
+	return p, noWorkingDay(err)
+}
+
+// Names returns the names of the book's orders in sequence: submitted orders
+// in the order they were served, then drafts; invalid orders last.
+func (a *Allocation) Names() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	names := make([]string, 0, len(a.b.orders))
+	for _, oi := range a.b.seq {
+		names = append(names, a.b.orders[oi].src.Name)
+	}
+	for oi := range a.b.orders {
+		if a.b.invalid[oi] != nil {
+			names = append(names, a.b.orders[oi].src.Name)
+		}
+	}
+	return names
+}
+
+// Quote plans order as a new order appended after every order of the book:
+// what it would get now. It books nothing. An order of the book with the
+// same name is left out of the supply's fixed claims only (Supply.Demand),
+// as Compute does; use Plan for the book's own promise of a book order.
+func (a *Allocation) Quote(order Order) (Plan, error) {
+	if err := validateOrder(order, a.b.supply); err != nil {
+		return Plan{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p, err := a.b.quote(order)
+	return p, noWorkingDay(err)
+}
+
+// Compute promises one order at instant now against supply, as a new order
+// appended after everything the supply already owes (Supply.Demand, except
+// the order's own). It is Allocate of an empty book, then Quote.
+//
+// Errors wrap ErrInvalidInput (and ErrNoWorkingDay when the calendar has no
+// working day within five years).
+func Compute(now time.Time, order Order, supply Supply, cal Calendar, rules Rules) (Plan, error) {
+	if err := validateCommon(now, supply, cal, rules); err != nil {
+		return Plan{}, err
+	}
+	if err := validateOrder(order, supply); err != nil {
+		return Plan{}, err
+	}
+	if order.Name != "" && slices.ContainsFunc(supply.Demand, func(d Demand) bool { return d.SalesOrder == order.Name }) {
+		supply.Demand = slices.DeleteFunc(slices.Clone(supply.Demand), func(d Demand) bool { return d.SalesOrder == order.Name })
+	}
+	a, err := Allocate(now, Book{Supply: supply}, cal, rules)
+	if err != nil {
+		return Plan{}, err
+	}
+	return a.Quote(order)
+}
+
+// book is the state of one allocation.
+type book struct {
+	supply   Supply
+	rules    Rules
+	calendar Calendar
+	cal      workCal
+	local    time.Time
+
+	today, intake Date
+	afterCutoff   bool
+	overdueOn     Date // the day an overdue PO counts: first working day after today
+
+	groups []group
+	byItem map[string]*itemGroups
+
+	orders  []bookOrder
+	lines   []bookLine // every order's lines, orders[i].from:to
+	parts   []allocPart
+	byName  map[string]int
+	invalid []error // per order: why it was left out
+	seq     []int   // valid orders in sequence: submitted, then drafts
+	ranks   []int32 // per order: its position in seq
+	scratch residual
+}
+
+// bookOrder is one order of the book and what the allocation found for it.
+type bookOrder struct {
+	src      Order
+	from, to int // its lines in book.lines
+	dates    orderDates
+	booked   bool
+}
+
+// bookLine is one order line and what the allocation found for it.
+type bookLine struct {
+	kind      lineKind
+	group     int // -1 for a line that is not a stock line
+	qty       float64
+	lead      int     // lead-time days, 0 for none
+	free0     float64 // ATP today of its group before its order booked
+	out       outcome
+	chainFrom Date // the raw day its supply is there
+	dates     lineDates
+	need      Date // the day its goods must be there (the day it books and is pegged)
+	partFrom  int  // its supply in book.parts
+	partTo    int
+}
+
+// lineDates are a line's dates: availability, ship-ready, promise.
+type lineDates struct {
+	avail, shipReady, earliest, promise Date
+	shortage                            float64
+}
+
+// orderDates are an order's dates and how they meet the desired date.
+type orderDates struct {
+	canFulfill   bool
+	raw, promise Date
+	desired      Date
+	mode         DesiredDateMode
+	onTime       *bool
+	late         int // working days
+	adjusted     bool
+	missedStrict bool
+}
+
+func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, error) {
+	b := &book{
+		supply:   supply,
+		rules:    rules,
+		calendar: cal,
+		cal:      cal.compile(rules.NoWeekends),
+		local:    now.In(rules.Location),
+		byItem:   make(map[string]*itemGroups),
+	}
+	if err := b.days(); err != nil {
+		return nil, err
+	}
+	b.bucket()
+	return b, nil
+}
+
+// days sets today, the intake day and the overdue-PO day (docs/promise.md).
+func (b *book) days() error {
+	b.today = DateOf(b.local)
+	h, m, s := b.local.Clock()
+	r := b.rules
+	b.afterCutoff = h > r.CutoffHour ||
+		(h == r.CutoffHour && (m > r.CutoffMinute ||
+			(m == r.CutoffMinute && (s > 0 || b.local.Nanosecond() > 0))))
+	var err error
+	if b.cal.working(b.today) && !b.afterCutoff {
+		b.intake = b.today
+	} else if b.intake, err = b.cal.next(b.today + 1); err != nil {
+		return err
+	}
+	b.overdueOn, err = b.cal.next(b.today + 1)
+	return err
+}
+
+// availOf rolls a raw day forward to a working day, never before the intake day.
+func (b *book) availOf(d Date) (Date, error) {
+	if d < b.intake {
+		return b.intake, nil
+	}
+	return b.cal.next(d)
+}
+
+// lotOf is the lot of a PO line: an overdue one counts on the first working
+// day after today.
+func (b *book) lotOf(r Receipt) lot {
+	l := lot{eff: r.Date, qty: r.Qty, po: r.PurchaseOrder, expected: r.Date}
+	if r.Date < b.today {
+		l.eff, l.overdue = b.overdueOn, true
+	}
+	return l
+}
+
+// bucket builds one group per item and warehouse of the supply, each with
+// its lots, its fixed claims and its residual.
+func (b *book) bucket() {
+	s := b.supply
+	for _, st := range s.Stock {
+		g := &b.groups[b.groupFor(st.ItemCode, st.Warehouse)]
+		g.onHand += st.ActualQty
+		g.reserved += st.ReservedForProduction + st.ReservedForSubcontract
+	}
+	for _, r := range s.Receipts {
+		if r.Qty > eps {
+			g := &b.groups[b.groupFor(r.ItemCode, r.Warehouse)]
+			g.lots = append(g.lots, b.lotOf(r))
+		}
+	}
+	for _, d := range s.Demand {
+		if d.Qty > eps {
+			g := &b.groups[b.groupFor(d.ItemCode, d.Warehouse)]
+			g.claims = append(g.claims, claim{need: max(d.Due, b.today), rank: rankFixed, qty: d.Qty, line: -1})
+		}
+	}
+	for gi := range b.groups {
+		b.prepareGroup(&b.groups[gi])
+	}
+}
+
+// prepareGroup adds the stock on hand and reservations, sorts the lots and
+// builds the residual.
+func (b *book) prepareGroup(g *group) {
+	if g.reserved > eps {
+		g.claims = append(g.claims, claim{need: b.today, rank: rankFixed, qty: g.reserved, line: -1})
+	}
+	switch oh := g.onHand; {
+	case oh > eps:
+		g.lots = append(g.lots, lot{eff: b.today, qty: oh, stock: true})
+	case oh < -eps:
+		// Negative stock (allowed by some sites) is owed before anything else.
+		g.claims = append(g.claims, claim{need: b.today, rank: rankNegativeStock, qty: -oh, line: -1})
+	}
+	slices.SortFunc(g.lots, lotLess)
+	slices.SortFunc(g.claims, claimLess)
+	g.fixed = len(g.claims)
+	g.tree.reset(g.baseline(b.today, g.lots, g.claims))
+}
+
+// baseline returns the event days of lots and claims (today first) and the
+// cumulative supply minus claims at the end of each.
+func (g *group) baseline(today Date, lots []lot, claims []claim) ([]Date, []float64) {
+	n := 1 + len(lots) + len(claims)
+	coords := make([]Date, 0, n)
+	values := make([]float64, 0, n)
+	coords = append(coords, today)
+	values = append(values, 0)
+	i, j := 0, 0
+	for i < len(lots) || j < len(claims) {
+		var d Date
+		var v float64
+		if j >= len(claims) || (i < len(lots) && lots[i].eff <= claims[j].need) {
+			d, v = lots[i].eff, lots[i].qty
+			i++
+		} else {
+			d, v = claims[j].need, -claims[j].qty
+			j++
+		}
+		if k := len(coords) - 1; coords[k] == d {
+			values[k] += v
+		} else {
+			coords = append(coords, d)
+			values = append(values, values[k]+v)
+		}
+	}
+	return coords, values
+}
+
+// groupFor returns the group of an item in a warehouse, creating it.
+// Groups are found by item (one hash) and then by warehouse among the
+// item's few warehouses.
+func (b *book) groupFor(item, wh string) int {
+	ig := b.byItem[item]
+	if ig == nil {
+		ig = &itemGroups{}
+		b.byItem[item] = ig
+	}
+	for k, w := range ig.whs {
+		if w == wh {
+			return ig.gis[k]
+		}
+	}
+	gi := len(b.groups)
+	b.groups = append(b.groups, group{item: item, wh: wh})
+	ig.whs = append(ig.whs, wh)
+	ig.gis = append(ig.gis, gi)
+	return gi
+}
+
+// lineGroup returns the group of a line's item and warehouse; a group the
+// supply did not have is created with nothing in it.
+func (b *book) lineGroup(item, wh string) int {
+	if ig := b.byItem[item]; ig != nil {
+		for k, w := range ig.whs {
+			if w == wh {
+				return ig.gis[k]
+			}
+		}
+	}
+	gi := b.groupFor(item, wh)
+	b.prepareGroup(&b.groups[gi])
+	return gi
+}
+
+// itemGroups are the groups of one item, by warehouse.
+type itemGroups struct {
+	whs []string
+	gis []int
+}
+
+// allocate sequences the orders, places each, and pegs supply.
+func (b *book) allocate(orders []Order) error {
+	b.orders = make([]bookOrder, len(orders))
+	b.invalid = make([]error, len(orders))
+	b.byName = make(map[string]int, len(orders))
+	b.ranks = make([]int32, len(orders))
+	n := 0
+	for _, o := range orders {
+		n += len(o.Lines)
+	}
+	b.lines = make([]bookLine, 0, n)
+	for oi, o := range orders {
+		bo := &b.orders[oi]
+		bo.src = o
+		if _, dup := b.byName[o.Name]; dup {
+			b.invalid[oi] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
+			continue
+		}
+		b.byName[o.Name] = oi
+		switch err := validateOrder(o, b.supply); {
+		case o.Name == "":
+			b.invalid[oi] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
+		case err != nil:
+			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
+		default:
+			bo.from = len(b.lines)
+			b.lines = b.classify(b.lines, o)
+			bo.to = len(b.lines)
+			b.seq = append(b.seq, oi)
+		}
+	}
+	slices.SortFunc(b.seq, b.seqLess)
+	for k, oi := range b.seq {
+		b.ranks[oi] = int32(k)
+	}
+	drafts := len(b.seq)
+	for k, oi := range b.seq {
+		if !b.orders[oi].src.Submitted {
+			drafts = k
+			break
+		}
+		if err := b.place(oi, true); err != nil {
+			return err
+		}
+	}
+	b.peg()
+	for _, oi := range b.seq[:drafts] {
+		if o := &b.orders[oi]; !o.booked {
+			b.pegAppended(o.from, o.to) // what it would have: it holds nothing
+		}
+	}
+	for _, oi := range b.seq[drafts:] {
+		if err := b.place(oi, false); err != nil {
+			return err
+		}
+		b.pegAppended(b.orders[oi].from, b.orders[oi].to)
+	}
+	return nil
+}
+
+// seqLess orders submitted orders first, in Rules.Sequence, then drafts by
+// creation; ties by name.
+func (b *book) seqLess(x, y int) int {
+	o, p := &b.orders[x].src, &b.orders[y].src
+	if o.Submitted != p.Submitted {
+		if o.Submitted {
+			return -1
+		}
+		return 1
+	}
+	if o.Submitted && b.rules.Sequence == EarliestDeliveryFirst {
+		od, pd := o.DesiredDate, p.DesiredDate
+		if od == 0 {
+			od = maxDate
+		}
+		if pd == 0 {
+			pd = maxDate
+		}
+		if c := cmp.Compare(od, pd); c != 0 {
+			return c
+		}
+	}
+	return cmp.Or(o.Created.Compare(p.Created), strings.Compare(o.Name, p.Name))
+}
+
+// maxDate sorts an order without a delivery date after every dated one.
+const maxDate = Date(1<<31 - 1)
+
+// classify appends the lines of o, with their kind, group and lead time.
+func (b *book) classify(lines []bookLine, o Order) []bookLine {
+	for _, l := range o.Lines {
+		bl := bookLine{qty: l.Qty, group: -1}
+		item, known := b.supply.Items[l.ItemCode]
+		switch {
+		case known && item.Disabled:
+			bl.kind = lineDisabled
+		case known && !item.IsStockItem:
+			bl.kind = lineNonStock
+		default:
+			bl.kind = lineStock
+			bl.group = b.lineGroup(l.ItemCode, l.Warehouse)
+			if item.LeadTimeDays > 0 {
+				bl.lead = item.LeadTimeDays
+			} else {
+				bl.lead = b.rules.DefaultLeadTimeDays
+			}
+		}
+		lines = append(lines, bl)
+	}
+	return lines
+}
+
+// place finds the order's lines their availability on the residual, dates
+// the order and, when book is set and the order can be fulfilled, books its
+// lines for their need days. Lines of the order on one group consume in
+// line order while it is planned.
+func (b *book) place(oi int, book bool) error {
+	o := &b.orders[oi]
+	lines := b.lines[o.from:o.to]
+	for k := range lines {
+		if l := &lines[k]; l.kind == lineStock {
+			l.free0 = b.groups[l.group].tree.atp(b.today)
+		}
+	}
+	type held struct {
+		gi  int
+		day Date
+		qty float64
+	}
+	var tentative []held
+	for k := range lines {
+		l := &lines[k]
+		if l.kind != lineStock {
+			continue
+		}
+		t := &b.groups[l.group].tree
+		out, on, err := b.evaluate(l, t)
+		if err != nil {
+			return err
+		}
+		l.out = out
+		if out.take > eps {
+			t.claim(on, out.take)
+			tentative = append(tentative, held{l.group, on, out.take})
+		}
+	}
+	for _, h := range tentative {
+		b.groups[h.gi].tree.claim(h.day, -h.qty)
+	}
+	if err := b.date(o, lines); err != nil {
+		return err
+	}
+	o.booked = book && o.dates.canFulfill
+	if !o.booked {
+		return nil
+	}
+	for k := range lines {
+		l := &lines[k]
+		if l.kind != lineStock || l.out.take <= eps {
+			continue
+		}
+		g := &b.groups[l.group]
+		g.tree.claim(l.need, l.out.take)
+		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: b.ranks[oi], line: int32(o.from + k), qty: l.out.take})
+	}
+	return nil
+}
+
+// evaluate finds a stock line its availability on residual t: the earliest
+// day known supply covers it, unless the replenishment lead time is sooner
+// (SAP's RLT: beyond it, ATP confirms at the lead time). It returns the
+// outcome and the day its quantity from known supply is consumed.
+func (b *book) evaluate(l *bookLine, t *residual) (outcome, Date, error) {
+	q := l.qty
+	d, found := t.earliest(q)
+	var knownAvail Date
+	if found {
+		var err error
+		if knownAvail, err = b.availOf(d); err != nil {
+			return outcome{}, 0, err
+		}
+	}
+	var ltStart, ltAvail Date
+	if l.lead > 0 {
+		ltStart = b.today.AddDays(l.lead)
+		var err error
+		if ltAvail, err = b.availOf(ltStart); err != nil {
+			return outcome{}, 0, err
+		}
+	}
+	switch {
+	case found && (ltAvail.IsZero() || knownAvail <= ltAvail):
+		return outcome{kind: coveredBySupply, start: d, avail: knownAvail, take: q}, d, nil
+	case !ltAvail.IsZero():
+		take := clamp(t.atp(ltAvail), 0, q)
+		return outcome{kind: coveredByLeadTime, start: ltStart, avail: ltAvail, take: take}, ltAvail, nil
+	}
+	h := t.horizon()
+	return outcome{kind: shortOfSupply, start: h, take: clamp(t.atp(h), 0, q)}, h, nil
+}
+
+// date computes the dates of an order's lines and of the order, and each
+// line's need day.
+func (b *book) date(o *bookOrder, lines []bookLine) error {
+	r := b.rules
+	for k := range lines {
+		l := &lines[k]
+		ld := lineDates{}
+		switch l.kind {
+		case lineDisabled:
+			ld.shortage = l.qty
+		case lineNonStock:
+			ld.avail = b.intake
+			l.chainFrom = b.today
+		case lineStock:
+			l.chainFrom = l.out.start
+			if l.out.kind == shortOfSupply {
+				ld.shortage = max(0, l.qty-l.out.take)
+			} else {
+				ld.avail = l.out.avail
+			}
+		}
+		if !ld.avail.IsZero() {
+			var err error
+			if ld.shipReady, err = b.cal.add(ld.avail, r.ProcessingDays); err != nil {
+				return err
+			}
+			if ld.earliest, err = b.cal.add(ld.shipReady, r.BufferDays); err != nil {
+				return err
+			}
+			ld.promise = ld.earliest
+		}
+		l.dates = ld
+	}
+	var err error
+	if o.dates, err = b.orderDates(o.src, lines); err != nil {
+		return err
+	}
+	for k := range lines {
+		// Where it consumes: a quote's, and an unfulfillable order's, peg day.
+		lines[k].need = lines[k].out.start
+		if lines[k].out.kind == coveredByLeadTime {
+			lines[k].need = lines[k].out.avail
+		}
+	}
+	if !o.src.Confirm {
+		return nil
+	}
+	return b.confirmLines(o, lines)
+}
+
+// confirmLines sets a Confirm order's line promises and need days: on time,
+// each line confirms its own requested date (the order's when it has none),
+// or its earliest date if that is later; late, every line ships with the
+// order (ship complete). A line's goods must be there processing and buffer
+// working days before its promise, never before its availability.
+func (b *book) confirmLines(o *bookOrder, lines []bookLine) error {
+	d := o.dates
+	if !d.canFulfill {
+		return nil
+	}
+	onTime := d.onTime != nil && *d.onTime
+	for k := range lines {
+		l := &lines[k]
+		if onTime {
+			req := o.src.Lines[k].RequestedDate
+			if req.IsZero() || req > d.promise {
+				req = d.promise
+			}
+			rolled, err := b.cal.next(req)
+			if err != nil {
+				return err
+			}
+			l.dates.promise = max(l.dates.earliest, rolled)
+		} else {
+			l.dates.promise = d.promise
+		}
+		if l.kind != lineStock {
+			continue
+		}
+		need, err := b.cal.sub(l.dates.promise, b.rules.ProcessingDays+b.rules.BufferDays)
+		if err != nil {
+			return err
+		}
+		l.need = max(need, l.dates.avail)
+	}
+	return nil
+}
+
+// orderDates sets the earliest and the final promise and the desired-date
+// fields: ship complete, the order is ready when its last line is.
+func (b *book) orderDates(o Order, lines []bookLine) (orderDates, error) {
+	r := b.rules
+	d := orderDates{canFulfill: true}
+	for _, l := range lines {
+		if l.dates.shortage > eps {
+			d.canFulfill = false
+		}
+	}
+	// With no line fulfillable the raw date is what a line on hand would
+	// get: the intake day's ship-ready date plus the buffer.
+	latest, err := b.cal.add(b.intake, r.ProcessingDays)
+	if err != nil {
+		return d, err
+	}
+	for _, l := range lines {
+		if !l.dates.avail.IsZero() {
+			latest = max(latest, l.dates.shipReady)
+		}
+	}
+	if d.raw, err = b.cal.add(latest, r.BufferDays); err != nil {
+		return d, err
+	}
+	if d.canFulfill {
+		d.promise = d.raw
+	}
+	desired := o.DesiredDate
+	if desired.IsZero() {
+		return d, nil
+	}
+	d.desired = desired
+	if o.Confirm {
+		// The confirmed date: what the customer asked for, when it can
+		// ship by then; otherwise the earliest date.
+		asked, err := b.cal.next(desired)
+		if err != nil {
+			return d, err
+		}
+		if d.canFulfill {
+			d.onTime = ptr(d.raw <= asked)
+			if *d.onTime {
+				d.promise = asked
+			} else {
+				d.late = b.cal.between(asked, d.raw)
+			}
+		}
+		return d, nil
+	}
+	d.mode = o.DesiredDateMode
+	if d.mode == "" {
+		d.mode = LatestAcceptable
+	}
+	switch d.mode {
+	case LatestAcceptable:
+		if d.canFulfill {
+			d.onTime = ptr(d.promise <= desired)
+		}
+	case StrictFail:
+		d.missedStrict = !d.canFulfill || d.raw > desired
+		if d.canFulfill {
+			d.onTime = ptr(d.promise <= desired)
+		}
+	case NoEarlyDelivery:
+		// The customer takes nothing before the desired date. When that
+		// is not a working day, the earliest acceptable delivery is the
+		// first working day after it, and a promise on that day is on time.
+		first, err := b.cal.next(desired)
+		if err != nil {
+			return d, err
+		}
+		if d.canFulfill {
+			if d.promise < desired {
+				d.promise, d.adjusted = first, true
+			}
+			d.onTime = ptr(d.promise <= first)
+		}
+	}
+	if d.onTime != nil && !*d.onTime {
+		first, err := b.cal.next(desired)
+		if err != nil {
+			return d, err
+		}
+		d.late = b.cal.between(first, d.promise)
+	}
+	return d, nil
+}
+
+// quote plans order appended last, restoring the book afterwards (groups
+// the quote created stay: they hold nothing).
+func (b *book) quote(order Order) (Plan, error) {
+	oi, from, parts := len(b.orders), len(b.lines), len(b.parts)
+	b.lines = b.classify(b.lines, order)
+	b.orders = append(b.orders, bookOrder{src: order, from: from, to: len(b.lines)})
+	b.invalid = append(b.invalid, nil)
+	b.ranks = append(b.ranks, int32(len(b.seq)))
+	defer func() {
+		b.orders, b.lines, b.parts = b.orders[:oi], b.lines[:from], b.parts[:parts]
+		b.invalid, b.ranks = b.invalid[:oi], b.ranks[:oi]
+	}()
+	if err := b.place(oi, false); err != nil {
+		return Plan{}, err
+	}
+	b.pegAppended(from, len(b.lines))
+	return b.plan(oi)
+}
