@@ -586,7 +586,7 @@ func TestComputeText(t *testing.T) {
 			Status: StatusOK, PromiseDate: MustDate(t, "2026-12-09"), PromiseDateRaw: MustDate(t, "2026-12-09"),
 			DesiredDate: MustDate(t, "2026-12-07"), DesiredDateMode: LatestAcceptable, OnTime: ptr(false),
 			WorkingDaysLate: 1, // Tue 8 is a holiday: Wed 9 is one working day after Mon 7
-			CanFulfill: true, Confidence: ConfidenceMedium,
+			CanFulfill:      true, Confidence: ConfidenceMedium,
 			Lines: []LinePlan{{
 				LineID: "1", ItemCode: "WIDGET", Warehouse: wh, QtyRequired: 10,
 				Sources: []Source{

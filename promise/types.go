@@ -272,7 +272,7 @@ type Plan struct {
 	// WorkingDaysLate counts the working days from the desired date (rolled
 	// to a working day) to a later promise; 0 when on time.
 	WorkingDaysLate int
-	Adjusted bool // moved later by NoEarlyDelivery
+	Adjusted        bool // moved later by NoEarlyDelivery
 	// MissedStrict reports a STRICT_FAIL desired date that the promise misses;
 	// the quote API answers 409 with the plan.
 	MissedStrict bool
