@@ -117,3 +117,75 @@ func TestBenchScenarioExercisesTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// benchBook is a book of lines open lines over items items, with receipts
+// open PO lines, stock for half the items, drafts one order in ten, and
+// up to four lines an order. skew puts every line on the first item.
+func benchBook(tb testing.TB, lines, items, receipts int, skew bool) (time.Time, Book) {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(42, 42))
+	now := MustTime(tb, time.UTC, "2026-12-01 09:00:00")
+	today := DateOf(now)
+	bk := Book{Supply: Supply{Items: make(map[string]Item, items)}}
+	code := func(i int) string { return fmt.Sprintf("SKU-%05d", i) }
+	for i := range items {
+		bk.Supply.Items[code(i)] = Item{Code: code(i), IsStockItem: true, LeadTimeDays: r.IntN(3) * 10}
+		if i%2 == 0 {
+			bk.Supply.Stock = append(bk.Supply.Stock, Stock{ItemCode: code(i), Warehouse: wh, ActualQty: float64(r.IntN(200))})
+		}
+	}
+	for k := range receipts {
+		bk.Supply.Receipts = append(bk.Supply.Receipts, Receipt{ItemCode: code(r.IntN(items)), Warehouse: wh,
+			Qty: float64(1 + r.IntN(100)), Date: today + Date(r.IntN(90)-5), PurchaseOrder: fmt.Sprintf("PO-%05d", k)})
+	}
+	for n, k := 0, 0; n < lines; k++ {
+		o := Order{Name: fmt.Sprintf("SO-%06d", k), Confirm: true, Submitted: k%10 != 0,
+			Created: now.Add(-time.Duration(r.IntN(100000)) * time.Minute), DesiredDate: today + Date(r.IntN(60))}
+		for j := range min(1+r.IntN(4), lines-n) {
+			item := code(r.IntN(items))
+			if skew {
+				item = code(0)
+			}
+			o.Lines = append(o.Lines, Line{ID: fmt.Sprint(j + 1), ItemCode: item, Warehouse: wh, Qty: float64(1 + r.IntN(10))})
+			n++
+		}
+		bk.Orders = append(bk.Orders, o)
+	}
+	return now, bk
+}
+
+func benchAllocate(b *testing.B, lines, items, receipts int, skew bool) {
+	now, bk := benchBook(b, lines, items, receipts, skew)
+	cal, rules := satSun(), DefaultRules()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Allocate(now, bk, cal, rules); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The order book's speed target: 20,000 open lines on 2,000 items with
+// 5,000 receipts, and a skewed book of 5,000 lines on one item, each
+// allocated in under 20 ms.
+func BenchmarkAllocate20kLines2kItems(b *testing.B) { benchAllocate(b, 20000, 2000, 5000, false) }
+func BenchmarkAllocate5kLinesOneItem(b *testing.B)  { benchAllocate(b, 5000, 1, 50, true) }
+
+// BenchmarkAllocateAndPlanAll adds every order's Plan (explanation,
+// options) to the allocation: what a whole-book pass of the worker costs.
+func BenchmarkAllocateAndPlanAll(b *testing.B) {
+	now, bk := benchBook(b, 20000, 2000, 5000, false)
+	cal, rules := satSun(), DefaultRules()
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := Allocate(now, bk, cal, rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range bk.Orders {
+			if _, err := a.Plan(o.Name); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

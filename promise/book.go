@@ -35,10 +35,24 @@ func Allocate(now time.Time, bk Book, cal Calendar, rules Rules) (*Allocation, e
 	if err := validateCommon(now, bk.Supply, cal, rules); err != nil {
 		return nil, err
 	}
+	return allocate(now, bk, cal, rules, mutNone)
+}
+
+func allocate(now time.Time, bk Book, cal Calendar, rules Rules, mut mutation) (*Allocation, error) {
+	if mut == mutRequestedDemand {
+		bk.Supply.Demand = slices.Clone(bk.Supply.Demand)
+		for _, o := range bk.Orders {
+			for _, l := range o.Lines {
+				bk.Supply.Demand = append(bk.Supply.Demand, Demand{ItemCode: l.ItemCode, Warehouse: l.Warehouse,
+					Qty: l.Qty, Due: cmp.Or(l.RequestedDate, o.DesiredDate), SalesOrder: o.Name})
+			}
+		}
+	}
 	b, err := newBook(now, bk.Supply, cal, rules)
 	if err != nil {
 		return nil, noWorkingDay(err)
 	}
+	b.mutant = mut
 	if err := b.allocate(bk.Orders); err != nil {
 		return nil, noWorkingDay(err)
 	}
@@ -149,7 +163,22 @@ type book struct {
 	seq     []int   // valid orders in sequence: submitted, then drafts
 	ranks   []int32 // per order: its position in seq
 	scratch residual
+	mutant  mutation // always none outside the property tests
 }
+
+// mutation deliberately breaks the allocation, so the property tests can
+// show that they catch a broken engine.
+type mutation int
+
+const (
+	mutNone mutation = iota
+	// mutBookEarliest books each line on its availability day instead of
+	// the day its goods must be there.
+	mutBookEarliest
+	// mutRequestedDemand also claims every other order's requested
+	// quantity on its delivery date, as the first version of OTP did.
+	mutRequestedDemand
+)
 
 // bookOrder is one order of the book and what the allocation found for it.
 type bookOrder struct {
@@ -522,6 +551,9 @@ func (b *book) place(oi int, book bool) error {
 			continue
 		}
 		g := &b.groups[l.group]
+		if b.mutant == mutBookEarliest {
+			l.need = l.out.start
+		}
 		g.tree.claim(l.need, l.out.take)
 		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: b.ranks[oi], line: int32(o.from + k), qty: l.out.take})
 	}
