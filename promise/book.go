@@ -163,6 +163,7 @@ type book struct {
 	seq     []int   // valid orders in sequence: submitted, then drafts
 	ranks   []int32 // per order: its position in seq
 	scratch residual
+	held    []held // scratch for place
 	mutant  mutation // always none outside the property tests
 }
 
@@ -179,6 +180,13 @@ const (
 	// quantity on its delivery date, as the first version of OTP did.
 	mutRequestedDemand
 )
+
+// held is a line's tentative claim while its order is planned.
+type held struct {
+	gi  int
+	day Date
+	qty float64
+}
 
 // bookOrder is one order of the book and what the allocation found for it.
 type bookOrder struct {
@@ -215,7 +223,8 @@ type orderDates struct {
 	raw, promise Date
 	desired      Date
 	mode         DesiredDateMode
-	onTime       *bool
+	dated        bool // onTime is meaningful: a desired date and a promise
+	onTime       bool
 	late         int // working days
 	adjusted     bool
 	missedStrict bool
@@ -513,12 +522,7 @@ func (b *book) place(oi int, book bool) error {
 			l.free0 = b.groups[l.group].tree.atp(b.today)
 		}
 	}
-	type held struct {
-		gi  int
-		day Date
-		qty float64
-	}
-	var tentative []held
+	tentative := b.held[:0]
 	for k := range lines {
 		l := &lines[k]
 		if l.kind != lineStock {
@@ -538,6 +542,7 @@ func (b *book) place(oi int, book bool) error {
 	for _, h := range tentative {
 		b.groups[h.gi].tree.claim(h.day, -h.qty)
 	}
+	b.held = tentative
 	if err := b.date(o, lines); err != nil {
 		return err
 	}
@@ -653,10 +658,9 @@ func (b *book) confirmLines(o *bookOrder, lines []bookLine) error {
 	if !d.canFulfill {
 		return nil
 	}
-	onTime := d.onTime != nil && *d.onTime
 	for k := range lines {
 		l := &lines[k]
-		if onTime {
+		if d.onTime {
 			req := o.src.Lines[k].RequestedDate
 			if req.IsZero() || req > d.promise {
 				req = d.promise
@@ -721,8 +725,8 @@ func (b *book) orderDates(o Order, lines []bookLine) (orderDates, error) {
 			return d, err
 		}
 		if d.canFulfill {
-			d.onTime = ptr(d.raw <= asked)
-			if *d.onTime {
+			d.dated, d.onTime = true, d.raw <= asked
+			if d.onTime {
 				d.promise = asked
 			} else {
 				d.late = b.cal.between(asked, d.raw)
@@ -737,12 +741,12 @@ func (b *book) orderDates(o Order, lines []bookLine) (orderDates, error) {
 	switch d.mode {
 	case LatestAcceptable:
 		if d.canFulfill {
-			d.onTime = ptr(d.promise <= desired)
+			d.dated, d.onTime = true, d.promise <= desired
 		}
 	case StrictFail:
 		d.missedStrict = !d.canFulfill || d.raw > desired
 		if d.canFulfill {
-			d.onTime = ptr(d.promise <= desired)
+			d.dated, d.onTime = true, d.promise <= desired
 		}
 	case NoEarlyDelivery:
 		// The customer takes nothing before the desired date. When that
@@ -756,10 +760,10 @@ func (b *book) orderDates(o Order, lines []bookLine) (orderDates, error) {
 			if d.promise < desired {
 				d.promise, d.adjusted = first, true
 			}
-			d.onTime = ptr(d.promise <= first)
+			d.dated, d.onTime = true, d.promise <= first
 		}
 	}
-	if d.onTime != nil && !*d.onTime {
+	if d.dated && !d.onTime {
 		first, err := b.cal.next(desired)
 		if err != nil {
 			return d, err

@@ -136,7 +136,9 @@ func (e *engine) orderPlan(d orderDates) {
 	p.PromiseDate = d.promise
 	p.DesiredDate = d.desired
 	p.DesiredDateMode = d.mode
-	p.OnTime = d.onTime
+	if d.dated {
+		p.OnTime = ptr(d.onTime)
+	}
 	p.WorkingDaysLate = d.late
 	p.Adjusted = d.adjusted
 	p.MissedStrict = d.missedStrict
