@@ -163,7 +163,7 @@ type book struct {
 	seq     []int   // valid orders in sequence: submitted, then drafts
 	ranks   []int32 // per order: its position in seq
 	scratch residual
-	held    []held // scratch for place
+	held    []held   // scratch for place
 	mutant  mutation // always none outside the property tests
 }
 
