@@ -59,6 +59,7 @@ func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
 		DocStatus:        r.num("docstatus").int(),
 		TransactionDate:  r.str("transaction_date"),
 		DeliveryDate:     r.str("delivery_date"),
+		Creation:         r.str("creation"),
 		SetWarehouse:     r.str("set_warehouse"),
 		PerDelivered:     r.num("per_delivered").float(),
 		GrandTotal:       r.num("grand_total").float(),
@@ -318,6 +319,17 @@ func (c *Client) OpenPurchaseOrderLines(ctx context.Context, items []string) ([]
 type wireSOLine struct {
 	SalesOrder          string `json:"name"`
 	Status              string `json:"status"`
+	DocStatus           num    `json:"docstatus"`
+	Creation            string `json:"creation"`
+	Company             string `json:"company"`
+	OrderDeliveryDate   string `json:"order_delivery_date"`
+	SetWarehouse        string `json:"set_warehouse"`
+	Modified            string `json:"modified"`
+	PromiseDate         string `json:"custom_otp_promise_date"`
+	Confidence          string `json:"custom_otp_confidence"`
+	PromiseStatus       string `json:"custom_otp_status"`
+	Explanation         string `json:"custom_otp_explanation"`
+	FirstPromiseDate    string `json:"custom_otp_first_promise_date"`
 	Line                string `json:"so_detail"`
 	Idx                 num    `json:"idx"`
 	ItemCode            string `json:"item_code"`
@@ -328,91 +340,93 @@ type wireSOLine struct {
 	DeliveredQty        num    `json:"delivered_qty"`
 	DeliveryDate        string `json:"delivery_date"`
 	DeliveredBySupplier num    `json:"delivered_by_supplier"`
+	LinePromiseDate     string `json:"line_promise_date"`
+	LineConfidence      string `json:"line_confidence"`
 }
 
-// OpenSalesOrderLines reads the lines for items of submitted Sales Orders
-// whose status is not Closed, On Hold or Completed (DESIGN.md §5.1), with
-// each parent's status and the line delivery dates, in one request. Drafts
-// reserve nothing and are left out. Ordered by Sales Order, then line.
-func (c *Client) OpenSalesOrderLines(ctx context.Context, items []string) ([]SalesOrderLine, error) {
-	if len(items) == 0 {
-		return nil, nil
+// DefaultBookPage is how many order lines one request of OpenOrderBook reads.
+const DefaultBookPage = 1000
+
+// OpenOrderBook reads every line of the open Sales Orders: drafts and
+// submitted orders (docstatus 0 or 1) whose status is not Closed, On Hold or
+// Completed, with the fields of each order the allocation needs and OTP's
+// fields as they are now. It is a parent-side list with child columns,
+// ordered by order and line, read in pages of pageSize rows (≤ 0 means
+// DefaultBookPage): the number of requests grows only with the pages. A
+// save between two pages can shift a row across the boundary; rows are
+// de-duplicated by line, and the save's own webhook re-allocates anyway.
+func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderLine, error) {
+	if pageSize <= 0 {
+		pageSize = DefaultBookPage
 	}
 	q := ListQuery{
 		Fields: []string{
-			"name", "status",
+			"name", "status", "docstatus", "creation", "company", "delivery_date as order_delivery_date",
+			"set_warehouse", "modified",
+			FieldPromiseDate, FieldConfidence, FieldPromiseStatus, FieldExplanation, FieldFirstPromiseDate,
 			"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
 			"items.warehouse as warehouse", "items.qty as qty", "items.stock_qty as stock_qty",
 			"items.conversion_factor as conversion_factor", "items.delivered_qty as delivered_qty",
 			"items.delivery_date as delivery_date", "items.delivered_by_supplier as delivered_by_supplier",
+			"items." + FieldLinePromiseDate + " as line_promise_date",
+			"items." + FieldLineConfidence + " as line_confidence",
 		},
 		Filters: []any{
-			[]any{"Sales Order Item", "item_code", "in", items},
-			[]any{"docstatus", "=", 1},
-			[]any{"status", "not in", closedSOStatuses},
-		},
-	}
-	var rows []wireSOLine
-	if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(rows, func(a, b wireSOLine) int {
-		return cmp.Or(cmp.Compare(a.SalesOrder, b.SalesOrder), cmp.Compare(a.Idx, b.Idx))
-	})
-	lines := make([]SalesOrderLine, 0, len(rows))
-	for _, r := range rows {
-		lines = append(lines, SalesOrderLine{
-			SalesOrder:          r.SalesOrder,
-			Status:              r.Status,
-			Name:                r.Line,
-			ItemCode:            r.ItemCode,
-			Warehouse:           r.Warehouse,
-			Qty:                 r.Qty.float(),
-			StockQty:            r.StockQty.float(),
-			ConversionFactor:    r.ConversionFactor.float(),
-			DeliveredQty:        r.DeliveredQty.float(),
-			DeliveryDate:        r.DeliveryDate,
-			DeliveredBySupplier: r.DeliveredBySupplier.bool(),
-		})
-	}
-	return lines, nil
-}
-
-// SalesOrdersWithItems lists the Sales Orders a supply change for items may
-// move the promise of: draft or submitted (docstatus 0 or 1), status not
-// Closed, On Hold or Completed (DESIGN.md §5.1), with a line for one of the
-// items that is not drop-ship (delivered_by_supplier 0). Drafts are included,
-// unlike OpenSalesOrderLines: they reserve nothing, but they are promised
-// (that is when sales staff quote a date), so DESIGN.md §1.4's re-promise
-// covers them. One request, a parent-side list with child filters (§2.3,
-// §2.8): both filters name Sales Order Item, which is joined once, so they
-// hold on the same line. The join gives a row per matching line (§2.3); the
-// names come back distinct and sorted.
-func (c *Client) SalesOrdersWithItems(ctx context.Context, items []string) ([]string, error) {
-	if len(items) == 0 {
-		return nil, nil
-	}
-	q := ListQuery{
-		Fields: []string{"name"},
-		Filters: []any{
-			[]any{"Sales Order Item", "item_code", "in", items},
-			[]any{"Sales Order Item", "delivered_by_supplier", "=", 0},
 			[]any{"docstatus", "in", []int{0, 1}},
 			[]any{"status", "not in", closedSOStatuses},
 		},
+		OrderBy: "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
+		Limit:   pageSize,
 	}
-	var rows []struct {
-		Name string `json:"name"`
+	var lines []SalesOrderLine
+	seen := map[string]bool{}
+	for {
+		var rows []wireSOLine
+		if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if r.Line == "" || seen[r.Line] {
+				continue
+			}
+			seen[r.Line] = true
+			lines = append(lines, SalesOrderLine{
+				SalesOrder:          r.SalesOrder,
+				Status:              r.Status,
+				DocStatus:           r.DocStatus.int(),
+				Creation:            r.Creation,
+				Company:             r.Company,
+				OrderDeliveryDate:   r.OrderDeliveryDate,
+				SetWarehouse:        r.SetWarehouse,
+				Modified:            r.Modified,
+				PromiseDate:         r.PromiseDate,
+				Confidence:          r.Confidence,
+				PromiseStatus:       r.PromiseStatus,
+				Explanation:         r.Explanation,
+				FirstPromiseDate:    r.FirstPromiseDate,
+				Name:                r.Line,
+				Idx:                 r.Idx.int(),
+				ItemCode:            r.ItemCode,
+				Warehouse:           r.Warehouse,
+				Qty:                 r.Qty.float(),
+				StockQty:            r.StockQty.float(),
+				ConversionFactor:    r.ConversionFactor.float(),
+				DeliveredQty:        r.DeliveredQty.float(),
+				DeliveryDate:        r.DeliveryDate,
+				DeliveredBySupplier: r.DeliveredBySupplier.bool(),
+				LinePromiseDate:     r.LinePromiseDate,
+				LineConfidence:      r.LineConfidence,
+			})
+		}
+		if len(rows) < pageSize {
+			break
+		}
+		q.Start += pageSize
 	}
-	if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(rows))
-	for _, r := range rows {
-		names = append(names, r.Name)
-	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+	slices.SortStableFunc(lines, func(a, b SalesOrderLine) int {
+		return cmp.Or(cmp.Compare(a.SalesOrder, b.SalesOrder), cmp.Compare(a.Idx, b.Idx))
+	})
+	return lines, nil
 }
 
 type wireItem struct {

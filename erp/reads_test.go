@@ -28,6 +28,7 @@ func TestSalesOrderDecodes(t *testing.T) {
 		Status: "To Deliver and Bill", DocStatus: 1, TransactionDate: "2025-03-03", DeliveryDate: "2025-03-14",
 		GrandTotal: 1234.5, Modified: "2025-03-03 10:15:42.123456", ModifiedBy: "sales@example.com",
 		PromiseDate: "2025-03-12", Confidence: "MEDIUM", PromiseStatus: "OK", FirstPromiseDate: "2025-03-11",
+		Creation:   "2025-03-03 10:01:12.000000",
 		PromisedAt: "2025-03-03 10:15:40.000000", Explanation: "6 from stock at Stores - AC; 4 from PO-00012 due 2025-03-10",
 		Fingerprint: "a1b2c3",
 		Items: []erp.SalesOrderItem{ // sorted by idx although the body lists idx 2 first
@@ -116,44 +117,39 @@ func TestListReadsSendOneGet(t *testing.T) {
 			},
 		},
 		{
-			name: "open Sales Order lines",
-			call: func(c *erp.Client) (any, error) { return c.OpenSalesOrderLines(testContext(t), []string{"WIDGET-01"}) },
-			answer: `{"data":[{"name":"SAL-ORD-1","status":"To Deliver","so_detail":"s1","idx":1,"item_code":"WIDGET-01","warehouse":"Stores - AC",
-				"qty":2.0,"stock_qty":24.0,"conversion_factor":12.0,"delivered_qty":1.0,"delivery_date":"2025-03-05","delivered_by_supplier":0}]}`,
+			name: "the open order book: drafts and submitted, paged, with the order's fields",
+			call: func(c *erp.Client) (any, error) { return c.OpenOrderBook(testContext(t), 0) },
+			answer: `{"data":[{"name":"SAL-ORD-1","status":"To Deliver","docstatus":1,"creation":"2025-03-01 09:00:00.123456",
+				"company":"Acme","order_delivery_date":"2025-03-06","set_warehouse":"Stores - AC","modified":"2025-03-02 10:00:00",
+				"custom_otp_promise_date":"2025-03-06","custom_otp_confidence":"HIGH","custom_otp_status":"OK",
+				"custom_otp_explanation":"2 from stock","custom_otp_first_promise_date":"2025-03-06",
+				"so_detail":"s1","idx":1,"item_code":"WIDGET-01","warehouse":"Stores - AC",
+				"qty":2.0,"stock_qty":24.0,"conversion_factor":12.0,"delivered_qty":1.0,"delivery_date":"2025-03-05","delivered_by_supplier":0,
+				"line_promise_date":"2025-03-06","line_confidence":"HIGH"}]}`,
 			wantPath: "/api/resource/Sales Order",
 			wantParams: map[string]any{
-				"fields": []any{"name", "status", "items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
+				"fields": []any{"name", "status", "docstatus", "creation", "company", "delivery_date as order_delivery_date",
+					"set_warehouse", "modified", "custom_otp_promise_date", "custom_otp_confidence", "custom_otp_status",
+					"custom_otp_explanation", "custom_otp_first_promise_date",
+					"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
 					"items.warehouse as warehouse", "items.qty as qty", "items.stock_qty as stock_qty",
 					"items.conversion_factor as conversion_factor", "items.delivered_qty as delivered_qty",
-					"items.delivery_date as delivery_date", "items.delivered_by_supplier as delivered_by_supplier"},
+					"items.delivery_date as delivery_date", "items.delivered_by_supplier as delivered_by_supplier",
+					"items.custom_otp_line_promise_date as line_promise_date",
+					"items.custom_otp_line_confidence as line_confidence"},
 				"filters": []any{
-					[]any{"Sales Order Item", "item_code", "in", []any{"WIDGET-01"}},
-					[]any{"docstatus", "=", 1.0},
-					[]any{"status", "not in", []any{"Closed", "On Hold", "Completed"}},
-				},
-				"limit_page_length": "0",
-			},
-			want: []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-1", Status: "To Deliver", Name: "s1", ItemCode: "WIDGET-01", Warehouse: "Stores - AC",
-				Qty: 2, StockQty: 24, ConversionFactor: 12, DeliveredQty: 1, DeliveryDate: "2025-03-05"}},
-		},
-		{
-			name: "Sales Orders with items, drafts included, one row per line (§2.3)",
-			call: func(c *erp.Client) (any, error) {
-				return c.SalesOrdersWithItems(testContext(t), []string{"WIDGET-01", "GADGET-02"})
-			},
-			answer:   `{"data":[{"name":"SAL-ORD-3"},{"name":"SAL-ORD-1"},{"name":"SAL-ORD-3"},{"name":"SAL-ORD-2"}]}`,
-			wantPath: "/api/resource/Sales Order",
-			wantParams: map[string]any{
-				"fields": []any{"name"},
-				"filters": []any{
-					[]any{"Sales Order Item", "item_code", "in", []any{"WIDGET-01", "GADGET-02"}},
-					[]any{"Sales Order Item", "delivered_by_supplier", "=", 0.0},
 					[]any{"docstatus", "in", []any{0.0, 1.0}},
 					[]any{"status", "not in", []any{"Closed", "On Hold", "Completed"}},
 				},
-				"limit_page_length": "0",
+				"order_by":          "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
+				"limit_page_length": "1000",
 			},
-			want: []string{"SAL-ORD-1", "SAL-ORD-2", "SAL-ORD-3"},
+			want: []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-1", Status: "To Deliver", DocStatus: 1, Creation: "2025-03-01 09:00:00.123456",
+				Company: "Acme", OrderDeliveryDate: "2025-03-06", SetWarehouse: "Stores - AC", Modified: "2025-03-02 10:00:00",
+				PromiseDate: "2025-03-06", Confidence: "HIGH", PromiseStatus: "OK", Explanation: "2 from stock", FirstPromiseDate: "2025-03-06",
+				Name: "s1", Idx: 1, ItemCode: "WIDGET-01", Warehouse: "Stores - AC",
+				Qty: 2, StockQty: 24, ConversionFactor: 12, DeliveredQty: 1, DeliveryDate: "2025-03-05",
+				LinePromiseDate: "2025-03-06", LineConfidence: "HIGH"}},
 		},
 		{
 			name: "Items, Check and Int fields however spelled",
@@ -356,12 +352,11 @@ func TestEmptyInputsMakeNoRequest(t *testing.T) {
 	bins, err1 := c.Bins(ctx, nil, nil)
 	binsNoWh, err2 := c.Bins(ctx, []string{"A"}, []string{})
 	pos, err3 := c.OpenPurchaseOrderLines(ctx, nil)
-	sos, err4 := c.OpenSalesOrderLines(ctx, []string{})
 	items, err5 := c.Items(ctx, nil)
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	if err := errors.Join(err1, err2, err3, err5); err != nil {
 		t.Fatal(err)
 	}
-	if len(bins)+len(binsNoWh)+len(pos)+len(sos)+len(items) != 0 {
+	if len(bins)+len(binsNoWh)+len(pos)+len(items) != 0 {
 		t.Errorf("got rows for empty inputs")
 	}
 	if n := len(f.requests()); n != 0 {

@@ -30,6 +30,7 @@ type SalesOrder struct {
 	DocStatus       int
 	TransactionDate string
 	DeliveryDate    string
+	Creation        string
 	SetWarehouse    string
 	PerDelivered    float64
 	GrandTotal      float64
@@ -106,11 +107,27 @@ type PurchaseOrderLine struct {
 	DeliveredBySupplier  bool
 }
 
-// SalesOrderLine is a line of another submitted Sales Order: competing demand.
+// SalesOrderLine is a line of an open Sales Order of the order book, with
+// the fields of its order that the allocation and the write-back need.
 type SalesOrderLine struct {
-	SalesOrder          string
-	Status              string // the parent's status
+	SalesOrder        string
+	Status            string // the parent's status
+	DocStatus         int    // 0 draft, 1 submitted
+	Creation          string // the parent's creation: first come, first served
+	Company           string
+	OrderDeliveryDate string // the parent's delivery_date
+	SetWarehouse      string
+	Modified          string // the parent's
+
+	// OTP's fields on the order as they are now.
+	PromiseDate      string
+	Confidence       string
+	PromiseStatus    string
+	Explanation      string
+	FirstPromiseDate string
+
 	Name                string // row name
+	Idx                 int
 	ItemCode            string
 	Warehouse           string
 	Qty                 float64 // transaction UOM
@@ -119,6 +136,8 @@ type SalesOrderLine struct {
 	DeliveredQty        float64 // transaction UOM
 	DeliveryDate        string
 	DeliveredBySupplier bool
+	LinePromiseDate     string
+	LineConfidence      string
 }
 
 // Item is the part of the Item master OTP reads.
