@@ -74,12 +74,12 @@ func (f *fakeReader) OpenPurchaseOrderLines(_ context.Context, items []string) (
 	return f.poLines(items)
 }
 
-func (f *fakeReader) OpenSalesOrderLines(_ context.Context, items []string) ([]erp.SalesOrderLine, error) {
-	f.count("OpenSalesOrderLines")
+func (f *fakeReader) OpenOrderBook(_ context.Context, _ int) ([]erp.SalesOrderLine, error) {
+	f.count("OpenOrderBook")
 	if f.soLines == nil {
 		return nil, nil
 	}
-	return f.soLines(items)
+	return f.soLines(nil)
 }
 
 func (f *fakeReader) Items(_ context.Context, codes []string) ([]erp.Item, error) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,7 +20,7 @@ import (
 // OTP did for Purchase Order permission errors (otp-v1-reference.md §2.5).
 const (
 	WarningPurchaseOrders = "Purchase Order: permission denied - incoming supply unknown"
-	WarningSalesOrders    = "Sales Order: permission denied - competing demand unknown"
+	WarningSalesOrders    = "Sales Order: permission denied - the order book is unknown"
 )
 
 // qtyEpsilon absorbs float noise in stock-UOM conversions.
@@ -42,34 +43,17 @@ type QuoteLine struct {
 	Qty       float64
 }
 
-// ForOrder gathers the inputs for promising so. Each line asks for its stock
-// quantity not yet delivered (stock_qty − delivered_qty × conversion_factor,
-// both columns as ERPNext keeps them: erpnext-reference.md §3.2), from the
-// line's warehouse, else the order's set_warehouse, else
-// Config.DefaultWarehouse. Fully delivered lines are left out, and so are
-// drop-ship lines (delivered_by_supplier): the supplier ships them, so our
-// stock and purchase orders say nothing about their date. An order with no
-// line left gives ErrNothingToPromise. The order's delivery_date is the
-// customer's date, as latest acceptable: it reports lateness, never moves
-// the promise.
+// ForOrder gathers the inputs for promising so within its company's order
+// book. Each line asks for its stock quantity not yet delivered
+// (stock_qty − delivered_qty × conversion_factor, both columns as ERPNext
+// keeps them: docs/erpnext.md), from the line's warehouse, else the order's
+// set_warehouse, else Config.DefaultWarehouse. Fully delivered lines are
+// left out, and so are drop-ship lines (delivered_by_supplier): the supplier
+// ships them, so our stock and purchase orders say nothing about their date.
+// An order with no line left gives ErrNothingToPromise. The order as just
+// read replaces its row in the book, so the promise is of this version.
 func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, error) {
-	order := promise.Order{Name: so.Name}
-	if d, err := promise.ParseDate(so.DeliveryDate); err == nil {
-		order.DesiredDate = d
-		order.DesiredDateMode = promise.LatestAcceptable
-	}
-	for _, it := range so.Items {
-		qty := remainingStockQty(it)
-		if qty <= qtyEpsilon || it.DeliveredBySupplier {
-			continue
-		}
-		order.Lines = append(order.Lines, promise.Line{
-			ID:        it.Name,
-			ItemCode:  it.ItemCode,
-			Warehouse: firstNonEmpty(it.Warehouse, so.SetWarehouse, p.cfg.DefaultWarehouse),
-			Qty:       qty,
-		})
-	}
+	order := p.orderOf(so)
 	if len(order.Lines) == 0 {
 		return Inputs{}, fmt.Errorf("planner: %s: %w", so.Name, ErrNothingToPromise)
 	}
@@ -79,6 +63,25 @@ func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, err
 		return Inputs{}, fmt.Errorf("planner: inputs for %s: %w", so.Name, err)
 	}
 	return in, nil
+}
+
+// orderOf turns a Sales Order into the engine's order.
+func (p *Planner) orderOf(so *erp.SalesOrder) promise.Order {
+	lines := make([]erp.SalesOrderLine, 0, len(so.Items))
+	for _, it := range so.Items {
+		lines = append(lines, erp.SalesOrderLine{
+			SalesOrder: so.Name, Status: so.Status, DocStatus: so.DocStatus, Creation: so.Creation,
+			Company: so.Company, OrderDeliveryDate: so.DeliveryDate, SetWarehouse: so.SetWarehouse,
+			Name: it.Name, Idx: it.Idx, ItemCode: it.ItemCode, Warehouse: it.Warehouse, Qty: it.Qty,
+			StockQty: it.StockQty, ConversionFactor: it.ConversionFactor, DeliveredQty: it.DeliveredQty,
+			DeliveryDate: it.DeliveryDate, DeliveredBySupplier: it.DeliveredBySupplier,
+		})
+	}
+	orders := p.bookOrders(lines)
+	if len(orders) == 0 {
+		return promise.Order{Name: so.Name, Confirm: true, Submitted: so.DocStatus == 1}
+	}
+	return orders[0]
 }
 
 // ForQuote gathers the inputs for a quote. Item codes and warehouses are
@@ -122,20 +125,137 @@ func (p *Planner) ForQuote(ctx context.Context, q Quote) (Inputs, error) {
 	return in, nil
 }
 
-// gather reads supply, demand, items and the company's calendar for order,
-// all at once: one request each, plus the cached site reads.
+// gather reads the company's order book, then the supply and items of
+// every item in it and in order, and the company's calendar: the book (one
+// request a page) and the open purchase orders and site first, then the
+// bins and item masters of the book's items, at once.
 func (p *Planner) gather(ctx context.Context, company string, order promise.Order, rules promise.Rules) (Inputs, *site, error) {
+	book, err := p.readBook(ctx)
+	if err != nil {
+		return Inputs{}, nil, err
+	}
+	in, st, err := p.supplyFor(ctx, company, book.orders[company], rules, order.Lines)
+	if err != nil {
+		return Inputs{}, nil, err
+	}
+	if book.warning != "" {
+		in.Supply.Warnings = append(in.Supply.Warnings, book.warning)
+		slices.Sort(in.Supply.Warnings)
+	}
+	order.Lines = canonicalLines(order.Lines, in.Supply, st)
+	in.Order = order
+	if order.Name != "" {
+		in.Book = slices.DeleteFunc(in.Book, func(o promise.Order) bool { return o.Name == order.Name })
+		if order.Confirm {
+			in.Book = append(in.Book, order)
+		}
+	}
+	return in, st, nil
+}
+
+// openBook is the order book as read: each company's open orders, and what
+// is written on them now.
+type openBook struct {
+	orders  map[string][]promise.Order
+	written map[string]Written
+	warning string // the book could not be read
+}
+
+// Book is one company's order book, ready to allocate, with what OTP's
+// fields on each of its orders say now.
+type Book struct {
+	Company string
+	Inputs  Inputs
+	Written map[string]Written // by order name
+}
+
+// Books reads the whole order book and the supply of its items: one Book
+// per company (OTP_COMPANY, when set, takes every order). The requests are
+// the book's pages, then bins, purchase orders and items at once, plus the
+// cached calendar: they do not grow with the number of orders.
+func (p *Planner) Books(ctx context.Context) ([]Book, error) {
+	ob, err := p.readBook(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ob.warning != "" {
+		return nil, fmt.Errorf("planner: %s: %w", ob.warning, erp.ErrPermission)
+	}
+	companies := make([]string, 0, len(ob.orders))
+	for c := range ob.orders {
+		companies = append(companies, c)
+	}
+	slices.Sort(companies)
+	books := make([]Book, 0, len(companies))
+	for _, c := range companies {
+		in, _, err := p.supplyFor(ctx, c, ob.orders[c], p.cfg.Rules, nil)
+		if err != nil {
+			return nil, fmt.Errorf("planner: the order book of %q: %w", c, err)
+		}
+		books = append(books, Book{Company: c, Inputs: in, Written: ob.written})
+	}
+	return books, nil
+}
+
+// readBook reads every open Sales Order line (paged) and groups them into
+// orders by company. A refused read is a warning, not an error.
+func (p *Planner) readBook(ctx context.Context) (openBook, error) {
+	lines, err := p.r.OpenOrderBook(ctx, p.cfg.BookPage)
+	if isPermission(err) {
+		p.warnOnce(ctx, "sales-orders", "planner: sales orders not readable; promises are LOW", "err", err)
+		return openBook{warning: WarningSalesOrders}, nil
+	}
+	if err != nil {
+		return openBook{}, wrap(err, "open sales order lines")
+	}
+	b := openBook{orders: map[string][]promise.Order{}, written: map[string]Written{}}
+	orders := p.bookOrders(lines)
+	company := map[string]string{}
+	for _, l := range lines {
+		company[l.SalesOrder] = firstNonEmpty(p.cfg.Company, l.Company)
+		w, ok := b.written[l.SalesOrder]
+		if !ok {
+			w = Written{Modified: l.Modified, PromiseDate: l.PromiseDate, Confidence: l.Confidence,
+				Status: l.PromiseStatus, Explanation: l.Explanation, FirstPromiseDate: l.FirstPromiseDate,
+				Lines: map[string]WrittenLine{}}
+		}
+		w.Lines[l.Name] = WrittenLine{PromiseDate: l.LinePromiseDate, Confidence: l.LineConfidence}
+		b.written[l.SalesOrder] = w
+	}
+	for _, o := range orders {
+		c := company[o.Name]
+		b.orders[c] = append(b.orders[c], o)
+	}
+	return b, nil
+}
+
+// Written is what OTP's fields on an order say now.
+type Written struct {
+	Modified                                     string
+	PromiseDate, Confidence, Status, Explanation string
+	FirstPromiseDate                             string
+	Lines                                        map[string]WrittenLine // by row name
+}
+
+// WrittenLine is what OTP's fields on an order line say now.
+type WrittenLine struct{ PromiseDate, Confidence string }
+
+// supplyFor reads the supply of the book's items (and extra's) and the
+// company's calendar, and returns the inputs without an order.
+func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.Order, rules promise.Rules, extra []promise.Line) (Inputs, *site, error) {
 	now := p.now()
-	today := promise.DateOf(now.In(rules.Location))
-	items := distinctItems(order.Lines)
+	var lines []promise.Line
+	for _, o := range book {
+		lines = append(lines, o.Lines...)
+	}
+	items := distinctItems(append(lines, extra...))
 
 	var (
 		bins    []erp.Bin
 		poLines []erp.PurchaseOrderLine
-		soLines []erp.SalesOrderLine
 		masters []erp.Item
 		st      *site
-		warn    [2]string
+		warn    string
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -147,19 +267,10 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 		poLines, err = p.r.OpenPurchaseOrderLines(gctx, items)
 		if isPermission(err) {
 			p.warnOnce(ctx, "purchase-orders", "planner: purchase orders not readable; promises are LOW", "err", err)
-			warn[0] = WarningPurchaseOrders
+			warn = WarningPurchaseOrders
 			return nil
 		}
 		return wrap(err, "open purchase order lines")
-	})
-	g.Go(func() (err error) {
-		soLines, err = p.r.OpenSalesOrderLines(gctx, items)
-		if isPermission(err) {
-			p.warnOnce(ctx, "sales-orders", "planner: sales orders not readable; promises are LOW", "err", err)
-			warn[1] = WarningSalesOrders
-			return nil
-		}
-		return wrap(err, "open sales order lines")
 	})
 	g.Go(func() (err error) {
 		masters, err = p.r.Items(gctx, items)
@@ -188,11 +299,6 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 			supply.Receipts = append(supply.Receipts, r)
 		}
 	}
-	for _, l := range soLines {
-		if d, ok := demand(l, order.Name, today); ok {
-			supply.Demand = append(supply.Demand, d)
-		}
-	}
 	for _, it := range masters {
 		supply.Items[it.Code] = promise.Item{
 			Code:         it.Code,
@@ -201,18 +307,15 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 			Disabled:     it.Disabled,
 		}
 	}
-	for _, w := range warn {
-		if w != "" {
-			supply.Warnings = append(supply.Warnings, w)
-		}
+	if warn != "" {
+		supply.Warnings = append(supply.Warnings, warn)
 	}
 	supply.ShippingWarehouses = st.shipping
 	sortSupply(&supply)
-	order.Lines = canonicalLines(order.Lines, supply, st)
 
 	return Inputs{
 		Now:      now,
-		Order:    order,
+		Book:     book,
 		Supply:   supply,
 		Calendar: st.calendar,
 		Rules:    rules,
@@ -297,26 +400,55 @@ func receipt(l erp.PurchaseOrderLine) (promise.Receipt, bool) {
 	return promise.Receipt{ItemCode: l.ItemCode, Warehouse: l.Warehouse, Qty: qty, Date: date, PurchaseOrder: l.PurchaseOrder}, true
 }
 
-// closedSalesOrder are the statuses of orders that reserve nothing
-// (DESIGN.md §5.1; stock_balance.py's reserved_qty also skips On Hold and Closed).
-var closedSalesOrder = map[string]bool{"Closed": true, "On Hold": true, "Completed": true, "Cancelled": true, "Draft": true}
+// bookOrders groups open order lines (sorted by order, then line) into the
+// engine's orders: each line asks for its stock quantity not yet delivered,
+// from its warehouse, else the order's set_warehouse, else the configured
+// default; drop-ship and fully delivered lines are left out, and so are
+// orders with no line left. Every order confirms its delivery_date (and
+// each line its own); submitted orders book, drafts do not.
+func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
+	var out []promise.Order
+	for i := 0; i < len(lines); {
+		j := i
+		for j < len(lines) && lines[j].SalesOrder == lines[i].SalesOrder {
+			j++
+		}
+		first := lines[i]
+		o := promise.Order{Name: first.SalesOrder, Confirm: true, Submitted: first.DocStatus == 1,
+			Created: parseCreation(first.Creation)}
+		if d, err := promise.ParseDate(first.OrderDeliveryDate); err == nil {
+			o.DesiredDate = d
+		}
+		for _, l := range lines[i:j] {
+			qty := remainingStockQty(erp.SalesOrderItem{Qty: l.Qty, StockQty: l.StockQty,
+				ConversionFactor: l.ConversionFactor, DeliveredQty: l.DeliveredQty})
+			if qty <= qtyEpsilon || l.DeliveredBySupplier {
+				continue
+			}
+			line := promise.Line{ID: l.Name, ItemCode: l.ItemCode, Qty: qty,
+				Warehouse: firstNonEmpty(l.Warehouse, l.SetWarehouse, p.cfg.DefaultWarehouse)}
+			if d, err := promise.ParseDate(l.DeliveryDate); err == nil {
+				line.RequestedDate = d
+			}
+			o.Lines = append(o.Lines, line)
+		}
+		if len(o.Lines) > 0 {
+			out = append(out, o)
+		}
+		i = j
+	}
+	return out
+}
 
-// demand turns another order's open line into competing demand due on its
-// delivery date (today when it has none). The order being promised and
-// drop-ship lines never compete.
-func demand(l erp.SalesOrderLine, self string, today promise.Date) (promise.Demand, bool) {
-	if l.SalesOrder == self || l.DeliveredBySupplier || closedSalesOrder[l.Status] {
-		return promise.Demand{}, false
+// parseCreation reads ERPNext's creation Datetime; only the order of two
+// creations matters, so the site's timezone does not.
+func parseCreation(s string) time.Time {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999", time.DateTime} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
 	}
-	qty := roundQty((l.Qty - l.DeliveredQty) * factor(l.ConversionFactor))
-	if qty <= qtyEpsilon {
-		return promise.Demand{}, false
-	}
-	due, err := promise.ParseDate(l.DeliveryDate)
-	if err != nil {
-		due = today
-	}
-	return promise.Demand{ItemCode: l.ItemCode, Warehouse: l.Warehouse, Qty: qty, Due: due, SalesOrder: l.SalesOrder}, true
+	return time.Time{}
 }
 
 // remainingStockQty is a line's stock quantity not yet delivered, ≥ 0.

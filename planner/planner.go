@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -30,7 +31,7 @@ type Reader interface {
 	SalesOrder(ctx context.Context, name string) (*erp.SalesOrder, error)
 	Bins(ctx context.Context, items, warehouses []string) ([]erp.Bin, error)
 	OpenPurchaseOrderLines(ctx context.Context, items []string) ([]erp.PurchaseOrderLine, error)
-	OpenSalesOrderLines(ctx context.Context, items []string) ([]erp.SalesOrderLine, error)
+	OpenOrderBook(ctx context.Context, pageSize int) ([]erp.SalesOrderLine, error)
 	Items(ctx context.Context, codes []string) ([]erp.Item, error)
 	Warehouses(ctx context.Context, company string) ([]erp.Warehouse, error)
 	CompanyHolidayList(ctx context.Context, company string) (string, error)
@@ -54,6 +55,9 @@ type Config struct {
 	Weekend []time.Weekday
 	// CalendarTTL defaults to DefaultCalendarTTL.
 	CalendarTTL time.Duration
+	// BookPage is how many order lines one request of the book reads;
+	// 0 means erp.DefaultBookPage.
+	BookPage int
 }
 
 // Option configures a Planner.
@@ -104,19 +108,39 @@ func New(r Reader, cfg Config, opts ...Option) *Planner {
 	return p
 }
 
-// Inputs is everything the engine needs for one promise. The maps inside
-// Supply and Calendar may be shared between Inputs and must not be modified.
+// Inputs is everything the engine needs for one promise: the company's
+// order book, its supply and calendar, and the order (or quote) to plan.
+// The maps inside Supply and Calendar may be shared between Inputs and must
+// not be modified.
 type Inputs struct {
 	Now      time.Time
 	Order    promise.Order
+	Book     []promise.Order // the company's open orders, Order among them when it is one
 	Supply   promise.Supply
 	Calendar promise.Calendar
 	Rules    promise.Rules
 }
 
-// Plan runs the engine on in.
+// Allocate allocates in's book.
+func (p *Planner) Allocate(in Inputs) (*promise.Allocation, error) {
+	return promise.Allocate(in.Now, promise.Book{Orders: in.Book, Supply: in.Supply}, in.Calendar, in.Rules)
+}
+
+// Plan allocates in's book and returns the plan of in.Order: the book's
+// promise when it is one of the book's orders, else what it would get as a
+// new order appended after all of them.
 func (p *Planner) Plan(in Inputs) (promise.Plan, error) {
-	return promise.Compute(in.Now, in.Order, in.Supply, in.Calendar, in.Rules)
+	a, err := p.Allocate(in)
+	if err != nil {
+		return promise.Plan{}, err
+	}
+	if in.Order.Name != "" {
+		plan, err := a.Plan(in.Order.Name)
+		if !errors.Is(err, promise.ErrUnknownOrder) {
+			return plan, err
+		}
+	}
+	return a.Quote(in.Order)
 }
 
 // Fingerprint is a short stable hash of in: equal inputs give an equal
@@ -138,6 +162,7 @@ func Fingerprint(in Inputs) string {
 		Location    string
 		Rules       promise.Rules
 		Order       promise.Order
+		Book        []promise.Order
 		Supply      promise.Supply
 		Calendar    promise.Calendar
 	}{
@@ -146,6 +171,7 @@ func Fingerprint(in Inputs) string {
 		Location:    loc.String(),
 		Rules:       rules,
 		Order:       in.Order,
+		Book:        sortedBook(in.Book),
 		Supply:      sortedSupply(in.Supply),
 		Calendar:    in.Calendar,
 	}
@@ -154,6 +180,13 @@ func Fingerprint(in Inputs) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%+v", canon)
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// sortedBook returns the book in name order, leaving it alone.
+func sortedBook(b []promise.Order) []promise.Order {
+	b = slices.Clone(b)
+	slices.SortFunc(b, func(x, y promise.Order) int { return strings.Compare(x.Name, y.Name) })
+	return b
 }
 
 // sortedSupply returns s with its lists in a canonical order, leaving s alone.

@@ -90,25 +90,25 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 			}, nil
 		},
 		soLines: func([]string) ([]erp.SalesOrderLine, error) {
+			// The book as ERPNext lists it: open orders only (the read
+			// filters out closed, on hold and cancelled ones).
 			return []erp.SalesOrderLine{
-				// Another order: (3 − 1) boxes × 12 = 24 due on its delivery date.
-				{SalesOrder: "SAL-ORD-2026-00002", Status: "To Deliver and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
-					Qty: 3, StockQty: 36, ConversionFactor: 12, DeliveredQty: 1, DeliveryDate: "2026-11-27"},
-				// The order itself never competes.
-				{SalesOrder: so.Name, Status: "To Deliver and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
-					Qty: 2, StockQty: 24, ConversionFactor: 12, DeliveryDate: "2026-12-10"},
-				// Drop-ship, on hold and closed orders reserve nothing.
-				{SalesOrder: "SAL-ORD-2026-00003", Status: "To Deliver", ItemCode: "SKU-001", Warehouse: "Stores - WH",
-					Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26", DeliveredBySupplier: true},
-				{SalesOrder: "SAL-ORD-2026-00004", Status: "On Hold", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
-					Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26"},
-				{SalesOrder: "SAL-ORD-2026-00005", Status: "Closed", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
-					Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26"},
-				// Past due and with no date: the engine counts both as due today.
-				{SalesOrder: "SAL-ORD-2026-00006", Status: "To Deliver", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
-					Qty: 2, ConversionFactor: 1, DeliveryDate: "2026-11-01"},
-				{SalesOrder: "SAL-ORD-2026-00007", Status: "To Deliver", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
-					Qty: 1, ConversionFactor: 1},
+				// Another order: (3 − 1) boxes × 12 = 24 wanted on its delivery date.
+				{SalesOrder: "SAL-ORD-2026-00002", Status: "To Deliver and Bill", DocStatus: 1, Creation: "2026-11-20 09:00:00.5",
+					OrderDeliveryDate: "2026-11-27", ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Name: "x1", Qty: 3, StockQty: 36, ConversionFactor: 12, DeliveredQty: 1, DeliveryDate: "2026-11-27"},
+				// The order itself: replaced by the version just read.
+				{SalesOrder: so.Name, Status: "To Deliver and Bill", DocStatus: 1, ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Name: "row-a", Qty: 2, StockQty: 24, ConversionFactor: 12, DeliveryDate: "2026-12-10"},
+				// Drop-ship only: nothing of ours to promise, not in the book.
+				{SalesOrder: "SAL-ORD-2026-00003", Status: "To Deliver", DocStatus: 1, ItemCode: "SKU-001", Warehouse: "Stores - WH",
+					Name: "x3", Qty: 9, ConversionFactor: 1, DeliveryDate: "2026-11-26", DeliveredBySupplier: true},
+				// A draft, past due, and one with no date at all.
+				{SalesOrder: "SAL-ORD-2026-00006", Status: "Draft", DocStatus: 0, Creation: "2026-11-21 09:00:00",
+					OrderDeliveryDate: "2026-11-01", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH",
+					Name: "x6", Qty: 2, StockQty: 2, ConversionFactor: 1, DeliveryDate: "2026-11-01"},
+				{SalesOrder: "SAL-ORD-2026-00007", Status: "To Deliver", DocStatus: 1, Creation: "2026-11-22 09:00:00",
+					ItemCode: "SKU-002", Warehouse: "", SetWarehouse: "Finished Goods - WH", Name: "x7", Qty: 1, StockQty: 1, ConversionFactor: 1},
 			}, nil
 		},
 		items: func(codes []string) ([]erp.Item, error) {
@@ -125,16 +125,29 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	order := promise.Order{
+		Name: so.Name,
+		Lines: []promise.Line{
+			{ID: "row-a", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 18},
+			{ID: "row-b", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 5},
+		},
+		DesiredDate: MustDate(t, "2026-12-10"),
+		Confirm:     true,
+		Submitted:   true,
+	}
 	want := Inputs{
-		Now: pinned,
-		Order: promise.Order{
-			Name: so.Name,
-			Lines: []promise.Line{
-				{ID: "row-a", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 18},
-				{ID: "row-b", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 5},
-			},
-			DesiredDate:     MustDate(t, "2026-12-10"),
-			DesiredDateMode: promise.LatestAcceptable,
+		Now:   pinned,
+		Order: order,
+		Book: []promise.Order{
+			{Name: "SAL-ORD-2026-00002", Confirm: true, Submitted: true, DesiredDate: MustDate(t, "2026-11-27"),
+				Created: time.Date(2026, 11, 20, 9, 0, 0, 500_000_000, time.UTC),
+				Lines:   []promise.Line{{ID: "x1", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 24, RequestedDate: MustDate(t, "2026-11-27")}}},
+			{Name: "SAL-ORD-2026-00006", Confirm: true, DesiredDate: MustDate(t, "2026-11-01"),
+				Created: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC),
+				Lines:   []promise.Line{{ID: "x6", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 2, RequestedDate: MustDate(t, "2026-11-01")}}},
+			{Name: "SAL-ORD-2026-00007", Confirm: true, Submitted: true, Created: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
+				Lines: []promise.Line{{ID: "x7", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 1}}},
+			order,
 		},
 		Supply: promise.Supply{
 			Stock: []promise.Stock{
@@ -145,11 +158,6 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 			Receipts: []promise.Receipt{
 				{ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 72, Date: MustDate(t, "2026-12-03"), PurchaseOrder: "PUR-ORD-1"},
 				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 4, Date: MustDate(t, "2026-11-20"), PurchaseOrder: "PUR-ORD-2"},
-			},
-			Demand: []promise.Demand{
-				{ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 24, Due: MustDate(t, "2026-11-27"), SalesOrder: "SAL-ORD-2026-00002"},
-				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 2, Due: MustDate(t, "2026-11-01"), SalesOrder: "SAL-ORD-2026-00006"},
-				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 1, Due: MustDate(t, "2026-11-25"), SalesOrder: "SAL-ORD-2026-00007"},
 			},
 			Items: map[string]promise.Item{
 				"SKU-001": {Code: "SKU-001", IsStockItem: true, LeadTimeDays: 14},
@@ -623,7 +631,7 @@ func TestRequestCountDoesNotGrowWithLines(t *testing.T) {
 		counts[n] = f.Calls()
 	}
 	want := map[string]int{
-		"Bins": 2, "OpenPurchaseOrderLines": 2, "OpenSalesOrderLines": 2, "Items": 2,
+		"Bins": 2, "OpenPurchaseOrderLines": 2, "OpenOrderBook": 2, "Items": 2,
 		"Warehouses": 1, "CompanyHolidayList": 1, "HolidayList": 1,
 	}
 	for n, got := range counts {
@@ -698,8 +706,9 @@ func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
 				Warehouse: "Stores - WH", Qty: 2, ConversionFactor: 6, ScheduleDate: "2026-12-02"}}, nil
 		},
 		soLines: func([]string) ([]erp.SalesOrderLine, error) {
-			return []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-2026-00009", Status: "To Deliver", ItemCode: "SKU-001",
-				Warehouse: "Stores - WH", Qty: 4, ConversionFactor: 1, DeliveryDate: "2026-11-26"}}, nil
+			return []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-2026-00009", Status: "To Deliver", DocStatus: 1, ItemCode: "SKU-001",
+				Name: "n1", Warehouse: "Stores - WH", Qty: 4, StockQty: 4, ConversionFactor: 1, DeliveryDate: "2026-11-26",
+				OrderDeliveryDate: "2026-11-26"}}, nil
 		},
 	}
 	p := newTestPlanner(f, testConfig())
@@ -744,16 +753,21 @@ func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
 		}
 		return s
 	}
-	if diff := cmp.Diff(sum(orderPlan), sum(quotePlan)); diff != "" {
-		t.Errorf("order vs quote (-order +quote):\n%s", diff)
+	// 10 on hand, 4 held by a submitted order ahead: 5 from stock today;
+	// the 12 arriving Wednesday 2026-12-02 cover the 9: +1 processing day
+	// (Thu), +1 buffer day (Fri). A PO 7 days out is near: MEDIUM. The
+	// quote's lines say when each could ship; the draft order, which asked
+	// for Friday 2026-12-04, confirms that date on every line.
+	parts := "SKU-001: 5 from stock at Stores - WH; SKU-002: 9 from PUR-ORD-1 due 2026-12-02; +1 processing day; +1 buffer day"
+	wantQuote := summary{Status: promise.StatusOK, PromiseDate: MustDate(t, "2026-12-04"), Confidence: promise.ConfidenceMedium,
+		LineDates: []promise.Date{MustDate(t, "2026-11-27"), MustDate(t, "2026-12-04")}, Explanation: parts}
+	if diff := cmp.Diff(wantQuote, sum(quotePlan)); diff != "" {
+		t.Errorf("quote (-want +got):\n%s", diff)
 	}
-	// 10 on hand, 4 promised to another order: 5 from stock today; the 12
-	// arriving Wednesday 2026-12-02 cover the 9: +1 processing day (Thu),
-	// +1 buffer day (Fri). A PO 7 days out is near: MEDIUM.
-	want := summary{Status: promise.StatusOK, PromiseDate: MustDate(t, "2026-12-04"), Confidence: promise.ConfidenceMedium,
-		LineDates: []promise.Date{MustDate(t, "2026-11-27"), MustDate(t, "2026-12-04")}, Explanation: orderPlan.Explanation}
-	if diff := cmp.Diff(want, sum(orderPlan)); diff != "" {
-		t.Errorf("plan (-want +got):\n%s", diff)
+	wantOrder := wantQuote
+	wantOrder.LineDates = []promise.Date{MustDate(t, "2026-12-04"), MustDate(t, "2026-12-04")}
+	if diff := cmp.Diff(wantOrder, sum(orderPlan)); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
 	}
 }
 
