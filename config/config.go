@@ -85,6 +85,11 @@ type Config struct {
 	// runbook) or a Go duration ("1500ms").
 	RequestTimeout Seconds `env:"REQUEST_TIMEOUT" envDefault:"15"`
 
+	// The order book: who is served first, and how fast promises are
+	// written back to ERPNext.
+	AllocationOrder string  `env:"OTP_ALLOCATION_ORDER" envDefault:"creation"`
+	WriteRate       float64 `env:"OTP_WRITE_RATE" envDefault:"20"`
+
 	// Parsed forms, filled by Load.
 	location *time.Location
 	weekend  []time.Weekday
@@ -191,6 +196,15 @@ func (c *Config) validate() error {
 	var errs []error
 	bad := func(v, format string, args ...any) {
 		errs = append(errs, &VarError{Var: v, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	switch promise.Sequence(c.AllocationOrder) {
+	case promise.FirstComeFirstServed, promise.EarliestDeliveryFirst:
+	default:
+		bad("OTP_ALLOCATION_ORDER", "%q is not one of creation, delivery_date", c.AllocationOrder)
+	}
+	if !(c.WriteRate > 0) || c.WriteRate > 10000 {
+		bad("OTP_WRITE_RATE", "%v is not a rate between 0 and 10000 requests per second", c.WriteRate)
 	}
 
 	switch c.Env {
@@ -468,5 +482,6 @@ func (c Config) Rules() promise.Rules {
 		LowShortageShare:  c.LowShortageShare,
 		FarPODays:         c.FarPODays,
 	}
+	r.Sequence = promise.Sequence(c.AllocationOrder)
 	return r
 }

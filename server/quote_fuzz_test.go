@@ -132,15 +132,10 @@ func (fuzzERP) OpenPurchaseOrderLines(_ context.Context, items []string) ([]erp.
 	return out, nil
 }
 
-func (fuzzERP) OpenSalesOrderLines(_ context.Context, items []string) ([]erp.SalesOrderLine, error) {
-	var out []erp.SalesOrderLine
-	for _, it := range items {
-		if it == "SKU-001" {
-			out = append(out, erp.SalesOrderLine{SalesOrder: "SO-1", Status: "To Deliver and Bill", Name: "s1",
-				ItemCode: it, Warehouse: "Stores - WH", Qty: 5, StockQty: 5, ConversionFactor: 1, DeliveryDate: "2026-11-27"})
-		}
-	}
-	return out, nil
+func (fuzzERP) OpenOrderBook(context.Context, int) ([]erp.SalesOrderLine, error) {
+	return []erp.SalesOrderLine{{SalesOrder: "SO-1", Status: "To Deliver and Bill", DocStatus: 1, Creation: "2026-11-20 10:00:00",
+		Name: "s1", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 5, StockQty: 5, ConversionFactor: 1,
+		OrderDeliveryDate: "2026-11-27", DeliveryDate: "2026-11-27"}}, nil
 }
 
 func (fuzzERP) Items(_ context.Context, codes []string) ([]erp.Item, error) {

@@ -197,25 +197,25 @@ func TestPromiseStrictFail(t *testing.T) {
 	}
 }
 
-func TestPromiseExcludesTheOrderItRepromises(t *testing.T) {
+func TestPromiseOfABookOrder(t *testing.T) {
 	q := MustQuoteEnv(t)
 	demo := q.sb.Demo()
 	// SKU-050's first submitted order wants 30: 20 on hand and the 40 of
-	// the PO arriving 12-02, behind nothing it competes with but the 25 due
-	// 12-05 on the other order. Quoting its line without naming it counts
-	// its own 30 against it: only 5 can ever be free, so it cannot be
+	// the PO arriving 12-02. Quoting its line without naming it is a new
+	// order after the whole book: only 5 can ever be free, so it cannot be
 	// fulfilled.
 	body := quoteBody([]map[string]any{line("SKU-050", 30)}, nil)
 	anonymous := MustCall[promiseBody](t, q, http.MethodPost, "/otp/promise", body, http.StatusOK)
 	if anonymous.Status != "CANNOT_FULFILL" {
-		t.Errorf("anonymous re-quote: status %s, want CANNOT_FULFILL (its own 30 compete)", anonymous.Status)
+		t.Errorf("anonymous re-quote: status %s, want CANNOT_FULFILL (the book holds all but 5)", anonymous.Status)
 	}
-	// Named, its own reservation is left out: 20 from stock and 10 from the
-	// PO on 12-02: ready 12-03, promised Friday 12-04.
+	// Named, it is the book's promise of that order, first in line: 20 from
+	// stock and 10 from the PO on 12-02: ready 12-03, promised Friday 12-04,
+	// later than the Monday 11-30 it asked for (its 11-28 is a Saturday).
 	body["sales_order_id"] = demo.ContendedSO1
 	named := MustCall[promiseBody](t, q, http.MethodPost, "/otp/promise", body, http.StatusOK)
 	want := promiseSummary{Status: "OK", PromiseDate: ptr("2026-12-04"), Raw: "2026-12-04", Confidence: "MEDIUM", CanFulfill: true,
-		Sources: []string{"SKU-050: stock 20 2026-11-25 2026-11-26", "SKU-050: purchase_order 10 2026-12-02 2026-12-03 " + demo.OpenPO}}
+		OnTime: ptr(false), Sources: []string{"SKU-050: stock 20 2026-11-25 2026-11-26", "SKU-050: purchase_order 10 2026-12-02 2026-12-03 " + demo.OpenPO}}
 	if diff := cmp.Diff(want, named.summary()); diff != "" {
 		t.Errorf("named re-quote (-want +got):\n%s", diff)
 	}

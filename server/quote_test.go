@@ -340,10 +340,14 @@ func TestPromiseHappyPaths(t *testing.T) {
 			// is negative until the PO, then min(20+40-30, 60-55) = 5: the 5
 			// are available 12-02, ready Thursday 12-03, promised Friday
 			// 12-04. The PO is 7 days out (near): MEDIUM.
-			name: "contended stock waits for the purchase order",
+			// SKU-050: 20 on hand, 40 on a PO due 12-02. The first order (30)
+			// ships 12-04 and books 12-02; the second (25, wanted 12-05)
+			// books 12-03. From 12-03 on only 5 are left, so 5 of the 20 on
+			// hand are free today: a new order of 5 ships from stock.
+			name: "contended stock: what the book leaves free",
 			body: quoteBody([]map[string]any{line("SKU-050", 5)}, nil),
-			want: promiseSummary{Status: "OK", PromiseDate: ptr("2026-12-04"), Raw: "2026-12-04", Confidence: "MEDIUM", CanFulfill: true,
-				Sources: []string{"SKU-050: purchase_order 5 2026-12-02 2026-12-03 " + demo.OpenPO}},
+			want: promiseSummary{Status: "OK", PromiseDate: ptr("2026-11-27"), Raw: "2026-11-27", Confidence: "HIGH", CanFulfill: true,
+				Sources: []string{"SKU-050: stock 5 2026-11-25 2026-11-26"}},
 		},
 		{
 			// One more than can ever be free without breaking the other
@@ -416,8 +420,8 @@ func TestPromiseHappyPaths(t *testing.T) {
 			// 3 days after the desired Tuesday.
 			name: "README example",
 			body: quoteBody([]map[string]any{line("SKU-050", 5), line("SKU-001", "10")}, map[string]any{"desired_date": "2026-12-01"}),
-			want: promiseSummary{Status: "OK", PromiseDate: ptr("2026-12-04"), Raw: "2026-12-04", Confidence: "MEDIUM", CanFulfill: true,
-				OnTime: ptr(false), Sources: []string{"SKU-050: purchase_order 5 2026-12-02 2026-12-03 " + demo.OpenPO,
+			want: promiseSummary{Status: "OK", PromiseDate: ptr("2026-11-27"), Raw: "2026-11-27", Confidence: "HIGH", CanFulfill: true,
+				OnTime: ptr(true), Sources: []string{"SKU-050: stock 5 2026-11-25 2026-11-26",
 					"SKU-001: stock 10 2026-11-25 2026-11-26"}},
 		},
 		{

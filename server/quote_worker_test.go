@@ -37,7 +37,6 @@ func TestQuoteAgreesWithWorker(t *testing.T) {
 			planner.WithClock(clock), planner.WithLogger(quiet)),
 		Versions: tasks.NewVersions(rdb),
 		Redis:    rdb,
-		APIUser:  q.sb.APIUser(),
 		Logger:   quiet,
 		Now:      clock,
 	})

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"log/slog"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
@@ -18,20 +18,16 @@ import (
 // promisedAtLayout is Frappe's Datetime format.
 const promisedAtLayout = "2006-01-02 15:04:05"
 
-// HandlePromiseOrder promises one Sales Order and writes the promise back:
+// HandlePromiseOrder handles a saved Sales Order: a save may change the
+// book (its own promise, and those of the orders behind it), so it
+// re-allocates the book and writes back every order whose promise changed.
 //
 //  1. a task for an order version older than one already delivered
 //     (tasks.Versions) returns at once, with no ERPNext request;
-//  2. the order's lock is taken (ErrOrderLocked if another worker has it);
-//  3. the order is read fresh; cancelled, closed, completed, on hold and
-//     fully delivered orders are skipped (see skipReason), and so is the
-//     echo of our own write-back;
-//  4. the planner gathers the inputs and the engine plans;
-//  5. when the plan differs from what is on the order, ONE PUT writes it,
-//     and a timeline comment follows when the date or confidence changed.
-//
-// Because the write-back compares before writing, the webhook fired by our
-// own save finds nothing to change: the loop settles after one write.
+//  2. so does the webhook fired by OTP's own write-back: the `modified` it
+//     carries is the one that write produced;
+//  3. otherwise the book is re-allocated (see reallocate): a burst of saves
+//     coalesces into a few passes.
 func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 	p, err := tasks.DecodePromiseOrder(t)
 	if err != nil {
@@ -47,41 +43,17 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 		log.InfoContext(ctx, "superseded: a newer save of the order is queued")
 		return nil
 	}
-
-	unlock, err := w.lock(ctx, p.SalesOrder)
-	if err != nil {
-		return err
+	if p.Modified != "" {
+		ours, err := w.d.Redis.Get(ctx, ownWritePrefix+p.SalesOrder).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("worker: %w", err)
+		}
+		if ours == p.Modified {
+			log.InfoContext(ctx, "skipped", "reason", "our own write-back")
+			return nil
+		}
 	}
-	defer unlock()
-
-	so, err := w.d.ERP.SalesOrder(ctx, p.SalesOrder)
-	if err != nil {
-		return classify(err, "worker: read %s", p.SalesOrder)
-	}
-	if reason := skipReason(so); reason != "" {
-		log.InfoContext(ctx, "skipped", "reason", reason)
-		return nil
-	}
-	if w.ownWrite(p, so) {
-		log.InfoContext(ctx, "skipped", "reason", "our own write-back")
-		return nil
-	}
-
-	in, err := w.d.Planner.ForOrder(ctx, so)
-	if errors.Is(err, planner.ErrNothingToPromise) {
-		log.InfoContext(ctx, "skipped", "reason", "nothing left to deliver")
-		return nil
-	}
-	if err != nil {
-		return classify(err, "worker: promise %s", p.SalesOrder)
-	}
-	plan, err := w.d.Planner.Plan(in)
-	if err != nil {
-		// The engine rejects inputs it cannot plan; asking again will not
-		// change them, and the next save of the order makes a new task.
-		return fmt.Errorf("worker: plan %s: %w: %w", p.SalesOrder, err, asynq.SkipRetry)
-	}
-	return w.writeBack(ctx, log, so, in, plan)
+	return w.reallocate(ctx, log)
 }
 
 // skipReason says why so is not promised, or "" when it is. Skipped:
@@ -106,82 +78,62 @@ func skipReason(so *erp.SalesOrder) string {
 	return ""
 }
 
-// ownWrite reports whether the task is the webhook echo of our own
-// write-back: the version it was made for is the one just read, saved by
-// OTP's API user (erpnext-reference.md §1.10, mitigation 2). What we wrote
-// is what we would write again, and supply changes come as their own tasks.
-func (w *Worker) ownWrite(p tasks.PromiseOrder, so *erp.SalesOrder) bool {
-	return w.d.APIUser != "" && p.Modified != "" && so.Modified == p.Modified && so.ModifiedBy == w.d.APIUser
+// current is what OTP's fields on an order hold now, read either from the
+// order itself or from the order book's listing.
+type current struct {
+	promiseDate, confidence, status, explanation, firstPromiseDate string
+	lines                                                          map[string]planner.WrittenLine // by row name
 }
 
-// writeBack writes plan on so when it differs from what is there.
-func (w *Worker) writeBack(ctx context.Context, log *slog.Logger, so *erp.SalesOrder, in planner.Inputs, plan promise.Plan) error {
-	fields, lines := changes(so, plan)
-	if len(fields) == 0 && len(lines) == 0 {
-		log.InfoContext(ctx, "unchanged: nothing written", "promise_date", plan.PromiseDate, "confidence", plan.Confidence)
-		return nil
+func orderView(so *erp.SalesOrder) current {
+	c := current{promiseDate: so.PromiseDate, confidence: so.Confidence, status: so.PromiseStatus,
+		explanation: so.Explanation, firstPromiseDate: so.FirstPromiseDate, lines: map[string]planner.WrittenLine{}}
+	for _, it := range so.Items {
+		c.lines[it.Name] = planner.WrittenLine{PromiseDate: it.LinePromiseDate, Confidence: it.LineConfidence}
 	}
-	fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
-	fields[erp.FieldFingerprint] = planner.Fingerprint(in)
-
-	if _, err := w.d.ERP.UpdateSalesOrder(ctx, so, fields, lines); err != nil {
-		return classify(err, "worker: write promise on %s", so.Name)
-	}
-	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
-		"status", plan.Status, "fields", len(fields), "lines", len(lines))
-
-	if so.PromiseDate == plan.PromiseDate.String() && so.Confidence == string(plan.Confidence) {
-		return nil
-	}
-	// The promise is saved; a failed comment is logged, not retried: a retry
-	// would find the fields equal and write nothing, and a comment posted
-	// twice is worse than one missing.
-	if err := w.d.ERP.AddComment(ctx, "Sales Order", so.Name, comment(plan)); err != nil {
-		log.ErrorContext(ctx, "worker: timeline comment not added", "err", err)
-	}
-	return nil
+	return c
 }
 
-// changes returns the custom fields of so (and of its lines, by row name)
-// whose values differ from plan; both are empty when nothing changed, and
-// lines is nil when no line changed.
-// promised_at and the fingerprint are left out of the comparison: they
-// change on every computation.
-func changes(so *erp.SalesOrder, plan promise.Plan) (map[string]any, map[string]map[string]any) {
+func writtenView(w planner.Written) current {
+	return current{promiseDate: w.PromiseDate, confidence: w.Confidence, status: w.Status,
+		explanation: w.Explanation, firstPromiseDate: w.FirstPromiseDate, lines: w.Lines}
+}
+
+// changes returns the custom fields of the order (and of its lines, by row
+// name) whose values differ from plan; both are empty when nothing changed,
+// and lines is nil when no line changed. promised_at and the fingerprint
+// are left out of the comparison: they change on every computation.
+func changes(cur current, plan promise.Plan) (map[string]any, map[string]map[string]any) {
 	fields := map[string]any{}
 	set := func(field, have, want string) {
 		if have != want {
 			fields[field] = nullable(want)
 		}
 	}
-	set(erp.FieldPromiseDate, so.PromiseDate, plan.PromiseDate.String())
-	set(erp.FieldConfidence, so.Confidence, string(plan.Confidence))
-	set(erp.FieldPromiseStatus, so.PromiseStatus, string(plan.Status))
-	set(erp.FieldExplanation, so.Explanation, plan.Explanation)
+	set(erp.FieldPromiseDate, cur.promiseDate, plan.PromiseDate.String())
+	set(erp.FieldConfidence, cur.confidence, string(plan.Confidence))
+	set(erp.FieldPromiseStatus, cur.status, string(plan.Status))
+	set(erp.FieldExplanation, cur.explanation, plan.Explanation)
 	// Set once, never overwritten: promise accuracy is measured against it.
-	if so.FirstPromiseDate == "" && !plan.PromiseDate.IsZero() {
+	if cur.firstPromiseDate == "" && !plan.PromiseDate.IsZero() {
 		fields[erp.FieldFirstPromiseDate] = plan.PromiseDate.String()
 	}
 
-	byID := make(map[string]promise.LinePlan, len(plan.Lines))
-	for _, l := range plan.Lines {
-		byID[l.LineID] = l
-	}
 	lines := map[string]map[string]any{}
-	for _, it := range so.Items {
-		lp, ok := byID[it.Name]
+	for _, lp := range plan.Lines {
+		have, ok := cur.lines[lp.LineID]
 		if !ok {
-			continue // delivered lines keep what they have
+			continue // a row the order no longer has
 		}
 		row := map[string]any{}
-		if d := lp.PromiseDate.String(); it.LinePromiseDate != d {
+		if d := lp.PromiseDate.String(); have.PromiseDate != d {
 			row[erp.FieldLinePromiseDate] = nullable(d)
 		}
-		if c := string(lp.Confidence); it.LineConfidence != c {
+		if c := string(lp.Confidence); have.Confidence != c {
 			row[erp.FieldLineConfidence] = nullable(c)
 		}
 		if len(row) > 0 {
-			lines[it.Name] = row
+			lines[lp.LineID] = row
 		}
 	}
 	if len(lines) == 0 {

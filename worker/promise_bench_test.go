@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
@@ -93,8 +92,8 @@ func MustBenchSite(b *testing.B) *benchSite {
 		Company: sandbox.DemoCompany, DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules(),
 	}, planner.WithClock(now), planner.WithLogger(quiet))
 	w := New(Deps{
-		ERP: client, Planner: pl, Versions: tasks.NewVersions(rdb), Enqueuer: asynq.NewClientFromRedisClient(rdb),
-		Redis: rdb, APIUser: sb.APIUser(), Logger: quiet, Now: now, Location: time.UTC,
+		ERP: client, Planner: pl, Versions: tasks.NewVersions(rdb),
+		Redis: rdb, Logger: quiet, Now: now, Location: time.UTC,
 	})
 	return &benchSite{sb: sb, w: w}
 }

@@ -12,27 +12,18 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 )
 
-// ErrOrderLocked means another worker is promising the same order right
-// now. The task is retried soon, without counting as a failure, so the
-// update it carries is not lost.
-var ErrOrderLocked = errors.New("worker: order is being promised by another worker")
-
 // Retry delays.
 const (
 	retryBase   = 2 * time.Second
 	retryMax    = 10 * time.Minute
-	lockRetry   = time.Second // plus up to as much again, jittered
-	maxAttempts = 30          // 2s·2^30 overflows nothing, and is far past retryMax
+	maxAttempts = 30 // 2s·2^30 overflows nothing, and is far past retryMax
 )
 
 // RetryDelay is the asynq server's RetryDelayFunc: exponential from 2 s,
 // capped at 10 min, with equal jitter (half fixed, half random) so that tasks
 // failed together do not retry together. A 429 or 503 that carried
-// Retry-After waits at least that long. Lock contention retries within 1-2 s.
+// Retry-After waits at least that long.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if errors.Is(err, ErrOrderLocked) {
-		return lockRetry + rand.N(lockRetry)
-	}
 	d := retryBase << min(max(n, 0), maxAttempts)
 	if d > retryMax || d <= 0 {
 		d = retryMax
@@ -43,13 +34,6 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 		d = e.RetryAfter + rand.N(e.RetryAfter/10+1)
 	}
 	return d
-}
-
-// IsFailure is the asynq server's IsFailure: lock contention is expected and
-// does not use up the task's retries. (A superseded or skipped task returns
-// nil and never gets here.)
-func IsFailure(err error) bool {
-	return !errors.Is(err, ErrOrderLocked)
 }
 
 // classify decides what asynq does with a failure to talk to ERPNext:

@@ -1,5 +1,7 @@
-// Package worker holds OTP's asynq handlers: promise one order, supply
-// changed, reconcile sweep; and the write-back of a promise to ERPNext.
+// Package worker holds OTP's asynq handlers: every event that may change the
+// order book (an order saved, supply changed, the periodic sweep)
+// re-allocates the book, and the worker writes back the orders whose
+// promise changed.
 package worker
 
 import (
@@ -21,28 +23,15 @@ type ERP interface {
 	planner.Reader
 	UpdateSalesOrder(ctx context.Context, so *erp.SalesOrder, fields map[string]any, lineFields map[string]map[string]any) (*erp.SalesOrder, error)
 	AddComment(ctx context.Context, doctype, name, content string) error
-	SalesOrdersModifiedSince(ctx context.Context, since, afterName string, limit int) ([]erp.SalesOrderSummary, error)
-	// SalesOrdersWithItems names the draft and submitted open orders with a
-	// non-drop-ship line for one of the items: the orders a supply change
-	// re-promises.
-	SalesOrdersWithItems(ctx context.Context, items []string) ([]string, error)
-	// GetDoc reads any document; the supply handler reads a changed
-	// document's items with it when the webhook did not send them.
-	GetDoc(ctx context.Context, doctype, name string) (map[string]any, error)
-}
-
-// Enqueuer enqueues tasks; *asynq.Client satisfies it.
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
 // Defaults for the Deps fields that may be left zero.
 const (
-	DefaultLockTTL           = 2*time.Minute + 10*time.Second // the promise task's timeout, and a margin
-	DefaultSupplyDebounce    = 15 * time.Second
-	DefaultReconcileBatch    = 200
-	DefaultReconcileLookback = 24 * time.Hour
-	DefaultReconcileSettle   = 2 * time.Minute
+	DefaultLockTTL          = 2*time.Minute + 10*time.Second
+	DefaultWriteRate        = 20 // writes per second toward ERPNext
+	DefaultWriteConcurrency = 4
+	DefaultPassPoll         = 20 * time.Millisecond
+	DefaultPassGather       = 10 * time.Millisecond
 )
 
 // Deps are the worker's dependencies and settings.
@@ -50,37 +39,31 @@ type Deps struct {
 	ERP      ERP
 	Planner  *planner.Planner
 	Versions *tasks.Versions
-	Enqueuer Enqueuer
-	Redis    redis.UniversalClient // per-order locks and the reconcile cursor
-	// APIUser is the ERPNext user OTP writes as (a dedicated user,
-	// DESIGN.md §4): a delivery of a save by this user, of the version just
-	// read, is the echo of our own write-back and is not promised again.
-	APIUser  string
+	Redis    redis.UniversalClient // the book's lock and generations, own-write marks
 	Logger   *slog.Logger
 	Now      func() time.Time
-	Location *time.Location // ERPNext's timezone, for promised_at and the first reconcile cursor
+	Location *time.Location // ERPNext's timezone, for promised_at
 
-	// LockTTL bounds how long a crashed worker can hold an order's lock.
+	// LockTTL bounds how long a crashed worker can hold the book's lock
+	// (a live one renews it).
 	LockTTL time.Duration
-	// SupplyDebounce is the window in which supply changes for one order
-	// coalesce into one re-promise, run when the window closes.
-	SupplyDebounce time.Duration
-	// ReconcileBatch is the most orders one sweep enqueues.
-	ReconcileBatch int
-	// ReconcileLookback is where the first sweep starts, before now.
-	ReconcileLookback time.Duration
-	// ReconcileSettle is how old a save must be before the sweep passes it.
-	// Frappe stamps `modified` when the save starts and commits when it
-	// ends, so a save stamped just before the cursor can become visible
-	// after the cursor moved on; staying this far behind now lets every
-	// transaction that was running commit first.
-	ReconcileSettle time.Duration
+	// WriteRate is the most requests per second a worker process sends to
+	// ERPNext while writing promises back (reads included), and
+	// WriteConcurrency how many orders it writes at once.
+	WriteRate        float64
+	WriteConcurrency int
+	// PassPoll is how often a task waiting for another worker's pass of
+	// the book checks whether it has finished; PassGather how long a pass
+	// waits, once it holds the book, for the rest of a burst of changes.
+	PassPoll   time.Duration
+	PassGather time.Duration
 }
 
 // Worker handles OTP's tasks.
 type Worker struct {
-	d   Deps
-	log *slog.Logger
+	d      Deps
+	log    *slog.Logger
+	writes *writeGate
 }
 
 // New returns a Worker; zero settings in d get their defaults.
@@ -97,19 +80,19 @@ func New(d Deps) *Worker {
 	if d.LockTTL <= 0 {
 		d.LockTTL = DefaultLockTTL
 	}
-	if d.SupplyDebounce <= 0 {
-		d.SupplyDebounce = DefaultSupplyDebounce
+	if d.WriteRate <= 0 {
+		d.WriteRate = DefaultWriteRate
 	}
-	if d.ReconcileBatch <= 0 {
-		d.ReconcileBatch = DefaultReconcileBatch
+	if d.WriteConcurrency <= 0 {
+		d.WriteConcurrency = DefaultWriteConcurrency
 	}
-	if d.ReconcileLookback <= 0 {
-		d.ReconcileLookback = DefaultReconcileLookback
+	if d.PassPoll <= 0 {
+		d.PassPoll = DefaultPassPoll
 	}
-	if d.ReconcileSettle <= 0 {
-		d.ReconcileSettle = DefaultReconcileSettle
+	if d.PassGather <= 0 {
+		d.PassGather = DefaultPassGather
 	}
-	return &Worker{d: d, log: d.Logger}
+	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate, d.Now)}
 }
 
 // Register routes OTP's task types to w's handlers.

@@ -350,15 +350,6 @@ func (m *Main) startWorkerHTTP(ln net.Listener) error {
 
 func (m *Main) startWorker(ctx context.Context) error {
 	cfg := m.Config
-	if m.apiUser == "" {
-		cctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout.Duration())
-		user, err := m.ERP.LoggedUser(cctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("find the ERPNext API user (or set ERPNEXT_API_USER): %w", err)
-		}
-		m.apiUser = user
-	}
 	log := m.Logger.With("component", "worker")
 	p := planner.New(m.ERP, planner.Config{
 		Company:          cfg.Company,
@@ -367,15 +358,14 @@ func (m *Main) startWorker(ctx context.Context) error {
 		Weekend:          cfg.Weekend(),
 	}, planner.WithClock(m.Now), planner.WithLogger(log))
 	w := worker.New(worker.Deps{
-		ERP:      m.ERP,
-		Planner:  p,
-		Versions: tasks.NewVersions(m.Redis),
-		Enqueuer: m.queue,
-		Redis:    m.Redis,
-		APIUser:  m.apiUser,
-		Logger:   log,
-		Now:      m.Now,
-		Location: cfg.Location(),
+		ERP:       m.ERP,
+		Planner:   p,
+		Versions:  tasks.NewVersions(m.Redis),
+		Redis:     m.Redis,
+		Logger:    log,
+		Now:       m.Now,
+		Location:  cfg.Location(),
+		WriteRate: cfg.WriteRate,
 	})
 	mux := asynq.NewServeMux()
 	w.Register(mux)
@@ -390,18 +380,13 @@ func (m *Main) startWorker(ctx context.Context) error {
 		DelayedTaskCheckInterval: m.pollEvery,
 		Queues:                   tasks.Queues,
 		RetryDelayFunc:           worker.RetryDelay,
-		IsFailure:                worker.IsFailure,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		Logger:                   asynqLogger{log},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			id, _ := asynq.GetTaskID(ctx)
-			level := slog.LevelWarn
-			if !worker.IsFailure(err) {
-				level = slog.LevelDebug // expected, e.g. the order is locked by another worker
-			}
-			log.Log(ctx, level, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
+			log.WarnContext(ctx, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
 		}),
 	})
 	if err := m.asynqServer.Start(m.tasks.track(handler)); err != nil {
@@ -426,7 +411,8 @@ func (m *Main) startWorker(ctx context.Context) error {
 	if err := m.scheduler.Start(); err != nil {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
-	log.Info("workers started", "concurrency", cfg.WorkerConcurrency, "reconcile_every", every.String(), "api_user", m.apiUser)
+	log.Info("workers started", "concurrency", cfg.WorkerConcurrency, "reconcile_every", every.String(),
+		"allocation_order", cfg.AllocationOrder, "write_rate", cfg.WriteRate)
 	return nil
 }
 

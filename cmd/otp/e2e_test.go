@@ -100,14 +100,15 @@ func MustStart(tb testing.TB, now time.Time, env map[string]string, opts ...func
 }
 
 // insertOrder saves a new draft Sales Order as Administrator (a person, not
-// OTP's API user), as a sales clerk would in the desk.
+// OTP's API user), as a sales clerk would in the desk. It is wanted today:
+// sooner than anything can ship, so its promise is the earliest date.
 func (a *app) insertOrder(tb testing.TB, item string, qty float64) string {
 	tb.Helper()
 	today := a.m.Now().Format(time.DateOnly)
 	doc, err := a.sb.Insert("Sales Order", map[string]any{
 		"customer": sandbox.DemoCustomer2, "company": sandbox.DemoCompany, "transaction_date": today,
 		"set_warehouse": sandbox.DemoStores,
-		"items":         []any{map[string]any{"item_code": item, "qty": qty, "rate": 10.0, "delivery_date": a.m.Now().AddDate(0, 0, 30).Format(time.DateOnly)}},
+		"items":         []any{map[string]any{"item_code": item, "qty": qty, "rate": 10.0, "delivery_date": today}},
 	})
 	if err != nil {
 		tb.Fatalf("insert Sales Order: %v", err)
@@ -140,6 +141,19 @@ func (a *app) promised(tb testing.TB, order string) map[string]any {
 		return doc[erp.FieldPromiseDate] != nil
 	})
 	return doc
+}
+
+// promiseBook runs one sweep, so the demo book is promised, settles, and
+// resets the sandbox's counters: what a test counts next is its own doing.
+func (a *app) promiseBook(tb testing.TB) {
+	tb.Helper()
+	c := asynq.NewClientFromRedisClient(a.m.Redis)
+	if _, err := c.EnqueueContext(tb.Context(), tasks.NewReconcileTask()); err != nil {
+		tb.Fatal(err)
+	}
+	waitFor(tb, 15*time.Second, "the sweep to start", func() bool { return !a.queuesIdle(tb) || a.sb.Requests("PUT /api/resource/Sales Order") > 0 })
+	a.settle(tb)
+	a.sb.ResetCounters()
 }
 
 // queuesIdle reports whether no task is pending, running or waiting to retry.
@@ -243,7 +257,7 @@ func TestWriteBackLoopSettlesWithOneWrite(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("insert echo webhook: %v", err)
 	}
-	a.sb.ResetCounters()
+	a.promiseBook(t)
 
 	order := a.insertOrder(t, sandbox.DemoItemInStock, 5)
 	a.promised(t, order)
@@ -384,8 +398,9 @@ func TestDemoCurlShowsPromise(t *testing.T) {
 		return got.Data[0][erp.FieldPromiseDate] != nil
 	})
 	// Wednesday 10:00: three lines from stock (SKU-002, 2 boxes of SKU-049,
-	// a service), ready Thursday, promised Friday.
-	want := map[string]any{"name": order, erp.FieldPromiseDate: "2026-12-04", erp.FieldConfidence: "HIGH", erp.FieldPromiseStatus: "OK"}
+	// a service), ready Thursday, could ship Friday 12-04; the order asks
+	// for Tuesday 12-08 (its latest line), so that is the date confirmed.
+	want := map[string]any{"name": order, erp.FieldPromiseDate: "2026-12-08", erp.FieldConfidence: "HIGH", erp.FieldPromiseStatus: "OK"}
 	if diff := cmp.Diff(want, got.Data[0], cmpIgnoreKey(erp.FieldExplanation)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

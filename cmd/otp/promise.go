@@ -187,23 +187,15 @@ func (c promiseCmd) apply(ctx context.Context, cfg config.Config, client *erp.Cl
 		}
 	}
 	defer rdb.Close()
-	apiUser := cfg.ERPNextAPIUser
-	if apiUser == "" {
-		u, err := client.LoggedUser(ctx)
-		if err != nil {
-			return fmt.Errorf("find the ERPNext API user (or set ERPNEXT_API_USER): %w", err)
-		}
-		apiUser = u
-	}
 	w := worker.New(worker.Deps{
-		ERP:      client,
-		Planner:  pl,
-		Versions: tasks.NewVersions(rdb),
-		Redis:    rdb,
-		APIUser:  apiUser,
-		Logger:   log.With("component", "worker"),
-		Now:      c.now,
-		Location: cfg.Location(),
+		ERP:       client,
+		Planner:   pl,
+		Versions:  tasks.NewVersions(rdb),
+		Redis:     rdb,
+		Logger:    log.With("component", "worker"),
+		Now:       c.now,
+		Location:  cfg.Location(),
+		WriteRate: cfg.WriteRate,
 	})
 	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: before.Name, Event: "cli"})
 	if err != nil {
@@ -250,11 +242,15 @@ func printPlan(w io.Writer, so *erp.SalesOrder, p promise.Plan) {
 	}
 	fmt.Fprintf(w, "Promise:      %s  %s  %s\n", date, p.Confidence, p.Status)
 	if !p.DesiredDate.IsZero() {
-		verdict := ""
-		if p.OnTime != nil {
-			verdict = map[bool]string{true: ", on time", false: ", late"}[*p.OnTime]
+		verdict := "no promise"
+		switch {
+		case p.OnTime == nil:
+		case *p.OnTime:
+			verdict = "confirmed; could ship from " + p.PromiseDateRaw.String()
+		default:
+			verdict = fmt.Sprintf("%d working days late", p.WorkingDaysLate)
 		}
-		fmt.Fprintf(w, "Desired:      %s (%s%s)\n", p.DesiredDate, p.DesiredDateMode, verdict)
+		fmt.Fprintf(w, "Requested:    %s (%s)\n", p.DesiredDate, verdict)
 	}
 	fmt.Fprintln(w, "Lines:")
 	for i, l := range p.Lines {
