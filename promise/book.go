@@ -239,6 +239,8 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		local:    now.In(rules.Location),
 		byItem:   make(map[string]*itemGroups),
 	}
+	today := DateOf(b.local)
+	b.cal.remember(today-7, today+calendarCacheDays)
 	if err := b.days(); err != nil {
 		return nil, err
 	}
@@ -429,7 +431,7 @@ func (b *book) allocate(orders []Order) error {
 			b.seq = append(b.seq, oi)
 		}
 	}
-	slices.SortFunc(b.seq, b.seqLess)
+	b.sortSeq()
 	for k, oi := range b.seq {
 		b.ranks[oi] = int32(k)
 	}
@@ -458,30 +460,47 @@ func (b *book) allocate(orders []Order) error {
 	return nil
 }
 
-// seqLess orders submitted orders first, in Rules.Sequence, then drafts by
-// creation; ties by name.
-func (b *book) seqLess(x, y int) int {
-	o, p := &b.orders[x].src, &b.orders[y].src
-	if o.Submitted != p.Submitted {
-		if o.Submitted {
-			return -1
-		}
-		return 1
-	}
-	if o.Submitted && b.rules.Sequence == EarliestDeliveryFirst {
-		od, pd := o.DesiredDate, p.DesiredDate
-		if od == 0 {
-			od = maxDate
-		}
-		if pd == 0 {
-			pd = maxDate
-		}
-		if c := cmp.Compare(od, pd); c != 0 {
-			return c
-		}
-	}
-	return cmp.Or(o.Created.Compare(p.Created), strings.Compare(o.Name, p.Name))
+// seqKey is what an order is sequenced by, read once.
+type seqKey struct {
+	draft   bool
+	desired Date // maxDate unless sequenced by delivery date
+	created int64
+	name    string
+	oi      int
 }
+
+// sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
+// drafts by creation; ties by name.
+func (b *book) sortSeq() {
+	keys := make([]seqKey, len(b.seq))
+	for k, oi := range b.seq {
+		o := &b.orders[oi].src
+		key := seqKey{draft: !o.Submitted, desired: maxDate, created: o.Created.UnixNano(), name: o.Name, oi: oi}
+		if o.Created.IsZero() {
+			key.created = 0
+		}
+		if o.Submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.DesiredDate.IsZero() {
+			key.desired = o.DesiredDate
+		}
+		keys[k] = key
+	}
+	slices.SortFunc(keys, func(x, y seqKey) int {
+		if x.draft != y.draft {
+			if y.draft {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(x.desired, y.desired), cmp.Compare(x.created, y.created), strings.Compare(x.name, y.name))
+	})
+	for k, key := range keys {
+		b.seq[k] = key.oi
+	}
+}
+
+// calendarCacheDays is how far ahead the allocation caches which days
+// are working days: two years covers every date a real book asks about.
+const calendarCacheDays = 2 * 366
 
 // maxDate sorts an order without a delivery date after every dated one.
 const maxDate = Date(1<<31 - 1)
@@ -534,7 +553,7 @@ func (b *book) place(oi int, book bool) error {
 			return err
 		}
 		l.out = out
-		if out.take > eps {
+		if out.take > eps && sharesGroupLater(lines, k) {
 			t.claim(on, out.take)
 			tentative = append(tentative, held{l.group, on, out.take})
 		}
@@ -563,6 +582,17 @@ func (b *book) place(oi int, book bool) error {
 		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: b.ranks[oi], line: int32(o.from + k), qty: l.out.take})
 	}
 	return nil
+}
+
+// sharesGroupLater reports whether a line after k is on k's group: only
+// then must k's quantity be held while the order is planned.
+func sharesGroupLater(lines []bookLine, k int) bool {
+	for j := k + 1; j < len(lines); j++ {
+		if lines[j].group == lines[k].group {
+			return true
+		}
+	}
+	return false
 }
 
 // evaluate finds a stock line its availability on residual t: the earliest

@@ -90,9 +90,23 @@ type workCal struct {
 	holidays   map[Date]string
 	from, to   Date
 	noWeekends bool
+	// known caches kind for the days from first on: a book asks about
+	// the same few hundred days hundreds of thousands of times.
+	first Date
+	known []dayKind
 }
 
-type dayKind int
+// remember caches the kind of every day in [from, to].
+func (w *workCal) remember(from, to Date) {
+	w.known = nil // kind must compute, not read the cache being built
+	known := make([]dayKind, 0, max(0, int(to-from)+1))
+	for d := from; d <= to; d++ {
+		known = append(known, w.kind(d))
+	}
+	w.first, w.known = from, known
+}
+
+type dayKind uint8
 
 const (
 	dayWorking dayKind = iota
@@ -117,6 +131,9 @@ func (c Calendar) compile(noWeekends bool) workCal {
 }
 
 func (w *workCal) kind(d Date) dayKind {
+	if i := int(d - w.first); i >= 0 && i < len(w.known) {
+		return w.known[i]
+	}
 	if _, ok := w.holidays[d]; ok {
 		return dayHoliday
 	}

@@ -204,11 +204,39 @@ func (e *engine) skipped() []Date {
 	return ds
 }
 
+// confirmation says how a Confirm order's promise meets the date the
+// customer asked for: "could ship from 2026-12-04" when the requested date
+// is later than the earliest, "3 working days later than requested
+// (2026-12-05)" when the order is late.
+func (e *engine) confirmation() string {
+	p := e.plan
+	if !e.order.Confirm || !p.CanFulfill || p.DesiredDate.IsZero() || p.OnTime == nil {
+		return ""
+	}
+	if !*p.OnTime {
+		return plural(p.WorkingDaysLate, "working day", "working days") + " later than requested (" + p.DesiredDate.String() + ")"
+	}
+	if p.PromiseDateRaw < p.PromiseDate {
+		return "could ship from " + p.PromiseDateRaw.String()
+	}
+	return ""
+}
+
 func (e *engine) desiredReason() string {
 	p := e.plan
 	d := p.DesiredDate
 	if d.IsZero() {
 		return ""
+	}
+	if e.order.Confirm {
+		switch {
+		case !p.CanFulfill:
+			return fmt.Sprintf("Requested delivery: %s. Not promised: the order cannot be fulfilled.", d)
+		case *p.OnTime:
+			return fmt.Sprintf("Requested delivery: %s. Confirmed; the order could ship from %s.", d, p.PromiseDateRaw)
+		}
+		return fmt.Sprintf("Requested delivery: %s. Earliest possible: %s, %s later.", d, p.PromiseDate,
+			plural(p.WorkingDaysLate, "working day", "working days"))
 	}
 	if !p.CanFulfill {
 		if p.DesiredDateMode == StrictFail {
@@ -597,6 +625,9 @@ func (e *engine) explanation() string {
 	}
 	if e.plan.Adjusted {
 		parts = append(parts, fmt.Sprintf("held to %s: no delivery before %s", e.plan.PromiseDate, e.plan.DesiredDate))
+	}
+	if c := e.confirmation(); c != "" {
+		parts = append(parts, c)
 	}
 	if w := e.supply.Warnings; len(w) > 0 {
 		parts = append(parts, "supply data incomplete ("+strings.Join(w, "; ")+")")

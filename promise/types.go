@@ -200,6 +200,7 @@ func DefaultRules() Rules {
 			LowShortageShare:  0.10,
 			FarPODays:         7,
 		},
+		Sequence: FirstComeFirstServed,
 	}
 }
 

@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
+	"math/rand/v2"
 	"net/http/httptest"
-	"runtime"
 	"slices"
-	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
@@ -24,59 +23,96 @@ import (
 	"github.com/erpnext-otp/otp/tasks"
 )
 
-// Worker benchmarks: HandlePromiseOrder for one Sales Order against the
-// sandbox with its demo data, over HTTP through the real erp client, as
-// `otp work` runs it (planner with a warm company calendar, miniredis for
-// the order lock and versions). README "Performance" quotes:
+// Worker benchmarks: a pass of the order book after one save, against the
+// sandbox over HTTP through the real erp client, as `otp work` runs it.
+// README "Performance" quotes:
 //
-//	go test -run '^$' -bench HandlePromiseOrder -benchmem -count 5 ./worker/
+//	go test -run '^$' -bench BookPass -benchtime 200x ./worker/
 //
-//   - write: the order's promise fields are cleared before each promise
-//     (timer stopped), so each one reads, plans and writes (one PUT and
-//     the timeline comment), as for a new order;
-//   - unchanged: the promise is already on the order: read and plan only,
-//     as for a supply change or reconcile that moves nothing;
-//   - erp-latency=20ms: write, with the sandbox answering each request
-//     after 20 ms: what ERPNext round trips cost a promise;
-//   - parallel: 5 promises per core at once (10 on 2 cores:
-//     OTP_WORKER_CONCURRENCY's default), each on its own 3-line order, unchanged.
-//
-// Reported: ns/op, promises/s, and erp-requests/op (the sandbox's request
-// count per promise). Each sub-benchmark logs, once, the ERPNext requests of
-// one cold promise (the planner's first, which also reads the company's
-// warehouses and holiday list) and of one promise in the loop, by route.
+// The book: 5,000 open lines (1,250 orders of 4 lines, one in ten a
+// draft) on 200 items with stock and purchase orders, promised once before
+// the clock starts. Each save changes one draft's delivery date, so its
+// promise changes and it must be written. ERPNext answers every request
+// after 30 ms.
+//   - sequential: one save at a time: ns/op is save → written;
+//   - 50-saves-per-s: saves arrive at 50 a second on 10 task slots
+//     (OTP_WORKER_CONCURRENCY's default); p50-ms and p99-ms are save →
+//     written, passes/op and erp-requests/pass what coalescing leaves.
 
 var benchNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) // a Wednesday, before the cutoff
 
-// benchSite is the sandbox served over HTTP, a worker reading it, and the
-// erp client between them.
-type benchSite struct {
-	sb *sandbox.Sandbox
-	w  *Worker
+type benchBook struct {
+	sb     *sandbox.Sandbox
+	w      *Worker
+	drafts []string
 }
 
-// MustBenchSite starts the demo sandbox with OTP's custom fields (the
-// definitions of `otp migrate`'s first step) and a worker on it.
-func MustBenchSite(b *testing.B) *benchSite {
+const (
+	benchItems  = 200
+	benchOrders = 1250
+	benchLines  = 4
+)
+
+// MustBenchBook fills the demo sandbox with the book and promises it once.
+func MustBenchBook(b *testing.B) *benchBook {
 	b.Helper()
 	now := func() time.Time { return benchNow }
 	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(now))
 	b.Cleanup(func() { sb.Close() })
 	cfg := migrations.Config{PublicURL: "http://127.0.0.1:1", WebhookSecret: "unused", APIUser: sb.APIUser()}
-	var fields []migrations.Document
 	for _, st := range migrations.Steps() {
 		if st.ID == "0001_order_promise_fields" {
-			fields = st.Documents(cfg)
+			for _, f := range st.Documents(cfg) {
+				if _, err := sb.Insert(f.DocType, f.Fields); err != nil {
+					b.Fatalf("%s %s: %v", f.DocType, f.Name, err)
+				}
+			}
 		}
 	}
-	if len(fields) == 0 {
-		b.Fatal("migrations: no step 0001_order_promise_fields")
+	r := rand.New(rand.NewPCG(1, 1))
+	code := func(i int) string { return fmt.Sprintf("BK-%03d", i) }
+	var stock []any
+	for i := range benchItems {
+		if _, err := sb.Insert("Item", map[string]any{"item_code": code(i), "item_name": code(i), "item_group": "Products",
+			"stock_uom": sandbox.DemoUOM, "is_stock_item": 1, "lead_time_days": 10 * (i % 3), "valuation_rate": 1.0}); err != nil {
+			b.Fatal(err)
+		}
+		stock = append(stock, map[string]any{"item_code": code(i), "qty": 50 + r.IntN(100), "t_warehouse": sandbox.DemoStores, "basic_rate": 1.0})
 	}
-	for _, f := range fields {
-		if _, err := sb.Insert(f.DocType, f.Fields); err != nil {
-			b.Fatalf("%s %s: %v", f.DocType, f.Name, err)
+	if _, err := sb.Insert("Stock Entry", map[string]any{"stock_entry_type": "Material Receipt", "company": sandbox.DemoCompany,
+		"items": stock, "docstatus": 1}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range benchItems / 2 {
+		date := benchNow.AddDate(0, 0, 3+r.IntN(40)).Format(time.DateOnly)
+		if _, err := sb.Insert("Purchase Order", map[string]any{"supplier": sandbox.DemoSupplier, "company": sandbox.DemoCompany,
+			"transaction_date": "2026-11-25", "set_warehouse": sandbox.DemoStores, "docstatus": 1,
+			"items": []any{map[string]any{"item_code": code(2 * i), "qty": 20 + r.IntN(50), "rate": 1.0, "schedule_date": date}}}); err != nil {
+			b.Fatal(err)
 		}
 	}
+	bb := &benchBook{sb: sb}
+	for k := range benchOrders {
+		var items []any
+		for range benchLines {
+			items = append(items, map[string]any{"item_code": code(r.IntN(benchItems)), "qty": 1 + r.IntN(5), "rate": 1.0,
+				"delivery_date": benchNow.AddDate(0, 0, 2+r.IntN(45)).Format(time.DateOnly)})
+		}
+		doc := map[string]any{"customer": sandbox.DemoCustomer2, "company": sandbox.DemoCompany, "transaction_date": "2026-11-25",
+			"set_warehouse": sandbox.DemoStores, "items": items}
+		draft := k%10 == 0
+		if !draft {
+			doc["docstatus"] = 1
+		}
+		saved, err := sb.Insert("Sales Order", doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if draft {
+			bb.drafts = append(bb.drafts, saved["name"].(string))
+		}
+	}
+
 	api := httptest.NewServer(sb)
 	b.Cleanup(api.Close)
 	key, secret := sb.Credentials()
@@ -91,165 +127,108 @@ func MustBenchSite(b *testing.B) *benchSite {
 	pl := planner.New(client, planner.Config{
 		Company: sandbox.DemoCompany, DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules(),
 	}, planner.WithClock(now), planner.WithLogger(quiet))
-	w := New(Deps{
-		ERP: client, Planner: pl, Versions: tasks.NewVersions(rdb),
-		Redis: rdb, Logger: quiet, Now: now, Location: time.UTC,
-	})
-	return &benchSite{sb: sb, w: w}
+	bb.w = New(Deps{ERP: client, Planner: pl, Versions: tasks.NewVersions(rdb), Redis: rdb, Logger: quiet, Now: now,
+		Location: time.UTC, WriteRate: 1000, WriteConcurrency: 8})
+	if err := bb.w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err != nil {
+		b.Fatal(err)
+	}
+	return bb
 }
 
-// MustOrder inserts a draft order from Stores with n lines: SKU-001…SKU-045
-// in turn (stock, purchase orders, lead times, other warehouses), plus
-// SKU-050, contended by the demo's open orders, as the third line.
-func (s *benchSite) MustOrder(b *testing.B, n int) string {
+// save changes draft i's delivery date (a later day each time) and
+// returns the task its webhook makes.
+func (bb *benchBook) save(b *testing.B, i int) *asynq.Task {
 	b.Helper()
-	items := make([]any, n)
-	for i := range items {
-		code := fmt.Sprintf("SKU-%03d", i%45+1)
-		if i == 2 {
-			code = sandbox.DemoItemContended
-		}
-		items[i] = map[string]any{"item_code": code, "qty": 1 + i%4, "rate": 1.0, "delivery_date": "2026-12-09"}
-	}
-	doc, err := s.sb.Insert("Sales Order", map[string]any{
-		"customer": sandbox.DemoCustomer2, "company": sandbox.DemoCompany, "transaction_date": "2026-11-25",
-		"set_warehouse": sandbox.DemoStores, "items": items,
-	})
+	name := bb.drafts[i%len(bb.drafts)]
+	doc, err := bb.sb.Get("Sales Order", name)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return doc["name"].(string)
-}
-
-// promise runs the worker's handler for order, as a reconcile or supply
-// task does (no `modified`: never superseded, never our own echo).
-func (s *benchSite) promise(order string) error {
-	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: order, Event: "bench"})
-	if err != nil {
-		return err
+	rows := doc["items"].([]any)
+	day := benchNow.AddDate(0, 0, 50+i%300).Format(time.DateOnly)
+	for _, r := range rows {
+		r.(map[string]any)["delivery_date"] = day
 	}
-	if err := s.w.HandlePromiseOrder(context.Background(), task); err != nil {
-		return fmt.Errorf("promise %s: %w", order, err)
-	}
-	return nil
-}
-
-// MustPromise is promise, failing b on an error.
-func (s *benchSite) MustPromise(b *testing.B, order string) {
-	b.Helper()
-	if err := s.promise(order); err != nil {
-		b.Fatal(err)
-	}
-}
-
-// MustClear removes the promise from order, so that the next one writes.
-func (s *benchSite) MustClear(b *testing.B, order string) {
-	b.Helper()
-	_, err := s.sb.Update("Sales Order", order, map[string]any{
-		erp.FieldPromiseDate: nil, erp.FieldConfidence: nil, erp.FieldPromiseStatus: nil,
-		erp.FieldFirstPromiseDate: nil, erp.FieldPromisedAt: nil, erp.FieldExplanation: nil, erp.FieldFingerprint: nil,
-	})
+	saved, err := bb.sb.Update("Sales Order", name, map[string]any{"items": rows, "delivery_date": day})
 	if err != nil {
 		b.Fatal(err)
 	}
+	t, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: name, Modified: saved["modified"].(string), Event: "on_update"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
 }
 
-// benchRoutes prints request counts by route, sorted.
-func benchRoutes(counts map[string]int) string {
-	var out []string
-	total := 0
-	for _, k := range slices.Sorted(maps.Keys(counts)) {
-		out = append(out, fmt.Sprintf("%s ×%d", k, counts[k]))
-		total += counts[k]
-	}
-	return fmt.Sprintf("%d: %s", total, strings.Join(out, ", "))
+func (bb *benchBook) handle(t *asynq.Task) error {
+	return bb.w.HandlePromiseOrder(context.Background(), t)
 }
 
-func BenchmarkHandlePromiseOrder(b *testing.B) {
-	logged := map[string]bool{}
-	logOnce := func(b *testing.B, format string, args ...any) {
-		if !logged[b.Name()+format] {
-			logged[b.Name()+format] = true
-			b.Logf(format, args...)
-		}
-	}
-	cases := []struct {
-		lines   int
-		mode    string
-		latency time.Duration // per ERPNext request
-	}{
-		{3, "write", 0}, {3, "unchanged", 0}, {100, "write", 0}, {100, "unchanged", 0},
-		{3, "write", 20 * time.Millisecond},
-	}
-	for _, c := range cases {
-		lines, mode := c.lines, c.mode
-		name := fmt.Sprintf("%d-lines/%s", lines, mode)
-		if c.latency > 0 {
-			name += "/erp-latency=" + c.latency.String()
-		}
-		b.Run(name, func(b *testing.B) {
-			s := MustBenchSite(b)
-			order := s.MustOrder(b, lines)
-			s.sb.SetLatency(c.latency)
-			s.sb.ResetCounters()
-			s.MustPromise(b, order) // cold: the planner reads the company's site data
-			logOnce(b, "cold promise, ERPNext requests %s", benchRoutes(s.sb.RequestCounts()))
-			s.sb.ResetCounters()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				if mode == "write" {
-					b.StopTimer()
-					s.MustClear(b, order)
-					if i == 0 {
-						s.sb.ResetCounters()
-					}
-					b.StartTimer()
-				}
-				if i == 0 {
-					s.MustPromise(b, order)
-					logOnce(b, "promise in the loop, ERPNext requests %s", benchRoutes(s.sb.RequestCounts()))
-					continue
-				}
-				s.MustPromise(b, order)
-			}
+func BenchmarkBookPass(b *testing.B) {
+	bb := MustBenchBook(b)
+	bb.sb.SetLatency(30 * time.Millisecond)
+
+	b.Run("5000-lines/sequential/erp-latency=30ms", func(b *testing.B) {
+		bb.sb.ResetCounters()
+		i := 0
+		for b.Loop() {
 			b.StopTimer()
-			puts := s.sb.Requests("PUT /api/resource/Sales Order")
-			if want := map[string]int{"write": b.N, "unchanged": 0}[mode]; puts != want {
-				b.Fatalf("PUTs = %d, want %d", puts, want)
+			t := bb.save(b, i)
+			i++
+			b.StartTimer()
+			if err := bb.handle(t); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(s.sb.TotalRequests())/float64(b.N), "erp-requests/op")
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "promises/s")
-		})
-	}
-	b.Run("3-lines/unchanged/parallel", func(b *testing.B) {
-		s := MustBenchSite(b)
-		const perCore = 5 // 10 goroutines on 2 cores: OTP_WORKER_CONCURRENCY's default
-		concurrency := perCore * runtime.GOMAXPROCS(0)
-		orders := make([]string, concurrency)
-		for i := range orders {
-			orders[i] = s.MustOrder(b, 3)
-			s.MustPromise(b, orders[i])
 		}
-		s.sb.ResetCounters()
-		var next atomic.Int32
-		b.ReportAllocs()
-		b.SetParallelism(perCore)
+		b.StopTimer()
+		b.ReportMetric(float64(bb.sb.TotalRequests())/float64(b.N), "erp-requests/op")
+		b.ReportMetric(float64(bb.sb.Requests("PUT /api/resource/Sales Order"))/float64(b.N), "writes/op")
+	})
+
+	b.Run("5000-lines/50-saves-per-s/erp-latency=30ms", func(b *testing.B) {
+		bb.sb.ResetCounters()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		slots := make(chan struct{}, 10)
+		var (
+			mu        sync.Mutex
+			latencies []time.Duration
+			wg        sync.WaitGroup
+		)
 		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			order := orders[next.Add(1)-1] // one order per goroutine: no lock contention
-			for pb.Next() {
-				if err := s.promise(order); err != nil {
+		for i := range b.N {
+			<-tick.C
+			t := bb.save(b, 1000+i)
+			saved := time.Now()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				if err := bb.handle(t); err != nil {
 					b.Error(err)
 					return
 				}
-			}
-		})
-		b.StopTimer()
-		if puts := s.sb.Requests("PUT /api/resource/Sales Order"); puts != 0 {
-			b.Fatalf("PUTs = %d, want 0", puts)
+				mu.Lock()
+				latencies = append(latencies, time.Since(saved))
+				mu.Unlock()
+			}()
 		}
-		b.ReportMetric(float64(s.sb.TotalRequests())/float64(b.N), "erp-requests/op")
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "promises/s")
+		wg.Wait()
+		b.StopTimer()
+		slices.Sort(latencies)
+		if len(latencies) == 0 {
+			return
+		}
+		pct := func(p float64) float64 {
+			return float64(latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Milliseconds())
+		}
+		passes := bb.sb.Requests("GET /api/resource/Bin") + bb.sb.Requests("POST /api/method/frappe.client.get_list")/3
+		b.ReportMetric(pct(0.50), "p50-ms")
+		b.ReportMetric(pct(0.99), "p99-ms")
+		b.ReportMetric(float64(passes)/float64(b.N), "passes/op")
+		if passes > 0 {
+			b.ReportMetric(float64(bb.sb.TotalRequests()-2*bb.sb.Requests("PUT /api/resource/Sales Order"))/float64(passes), "erp-reads/pass")
+		}
 	})
 }
