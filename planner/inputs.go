@@ -17,7 +17,7 @@ import (
 
 // Warnings added to Supply when a read of other documents is refused: the
 // promise is then LOW confidence and CANNOT_PROMISE_RELIABLY, as the earlier
-// OTP did for Purchase Order permission errors (otp-v1-reference.md §2.5).
+// OTP did for Purchase Order permission errors (docs/quote-api.md).
 const (
 	WarningPurchaseOrders = "Purchase Order: permission denied - incoming supply unknown"
 	WarningSalesOrders    = "Sales Order: permission denied - the order book is unknown"
@@ -378,7 +378,7 @@ func (f foldedNames) resolve(name string) string {
 }
 
 // closedPurchaseOrder are the Purchase Order statuses with nothing more to
-// receive (DESIGN.md §5.1; stock_balance.py counts the same as ordered_qty).
+// receive (docs/promise.md; stock_balance.py counts the same as ordered_qty).
 var closedPurchaseOrder = map[string]bool{"Closed": true, "Completed": true, "Delivered": true, "Cancelled": true, "Draft": true}
 
 // receipt turns an open Purchase Order line into an expected arrival. It

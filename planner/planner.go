@@ -4,7 +4,7 @@
 // request) both build their inputs here, so the same order gets the same
 // promise from either path. Reads are batched with "in" filters and run
 // concurrently: a promise costs the same number of ERPNext requests whatever
-// the number of lines (DESIGN.md §6).
+// the number of lines (docs/promise.md, Propagation).
 package planner
 
 import (
@@ -42,7 +42,7 @@ type Reader interface {
 // reused before they are read again.
 const DefaultCalendarTTL = 10 * time.Minute
 
-// Config is the planner's part of OTP's configuration (DESIGN.md §3).
+// Config is the planner's part of OTP's configuration (README, Configuration).
 type Config struct {
 	// Company whose holiday list and warehouses are used; empty means the
 	// order's own company (a quote then has none: weekend-only calendar).

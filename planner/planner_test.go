@@ -25,7 +25,7 @@ func testConfig() Config {
 }
 
 // demoWarehouses is a company's warehouse tree as ERPNext's setup makes it
-// (erpnext-reference.md §3.5), plus one disabled, one for rejected goods
+// (docs/erpnext.md), plus one disabled, one for rejected goods
 // and one of another company.
 func demoWarehouses(string) ([]erp.Warehouse, error) {
 	return []erp.Warehouse{
@@ -406,7 +406,7 @@ func TestReadFailures(t *testing.T) {
 				return
 			}
 			// No stock and supply unknown: the earlier OTP's answer for a PO
-			// access error (otp-v1-reference.md §2.1 step 7).
+			// access error (docs/quote-api.md).
 			plan, err := p.Plan(in)
 			if err != nil {
 				t.Fatal(err)

@@ -112,7 +112,7 @@ func (p *Planner) loadSite(ctx context.Context, company string) (*site, error) {
 
 // readCalendar reads the company's default Holiday List. A list that is not
 // set, not there (404) or not readable (403: Holiday List is HR Manager only,
-// erpnext-reference.md §2.8) leaves the configured weekend, logged once.
+// docs/erpnext.md) leaves the configured weekend, logged once.
 func (p *Planner) readCalendar(ctx context.Context, company string) (promise.Calendar, error) {
 	cal := promise.Calendar{Weekend: p.cfg.Weekend}
 	name, err := p.r.CompanyHolidayList(ctx, company)
@@ -171,7 +171,7 @@ func calendarOf(hl *erp.HolidayList, weekend []time.Weekday) (promise.Calendar, 
 }
 
 // shipsFrom reports whether an order can ship from w. The rule, on ERPNext's
-// own Warehouse fields (erpnext-reference.md §3.5), never on name substrings:
+// own Warehouse fields (docs/erpnext.md), never on name substrings:
 //   - it belongs to the company, and is neither a group (groups hold no
 //     Bins) nor disabled;
 //   - its warehouse_type is not "Transit" (goods in transit are not yet

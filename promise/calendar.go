@@ -15,12 +15,12 @@ var ErrNoWorkingDay = errors.New("promise: no working day in the calendar")
 // five years of consecutive non-working days means the calendar is broken.
 const maxSearchDays = 5 * 366
 
-// IsWorkingDay reports whether d is a working day (DESIGN.md §5.1).
+// IsWorkingDay reports whether d is a working day (docs/promise.md).
 //
 // A holiday (Calendar.Holidays) is never a working day. With noWeekends
 // true, weekly offs are not working days either: inside the Holiday List's
 // range [ListFrom, ListTo] they are exactly Calendar.WeeklyOffs (the rows
-// ERPNext generated, erpnext-reference.md §3.5); outside it, or when there is
+// ERPNext generated, docs/erpnext.md); outside it, or when there is
 // no list, they are the Calendar.Weekend weekdays. With noWeekends false,
 // weekly offs and weekend days are working days.
 func (c Calendar) IsWorkingDay(d Date, noWeekends bool) bool {

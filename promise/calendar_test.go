@@ -31,12 +31,12 @@ func TestCalendarArithmetic(t *testing.T) {
 		wantNext   string // first working day on or after from
 		wantAdd    string // from + n working days
 	}{
-		// v1 §2.2 (Fri/Sat weekend): Thu+1 = Sun, Wed+2 = Sun, Sun+5 = next Sun, Mon+10 = Mon two weeks later.
+		// The earlier OTP's examples (Fri/Sat weekend): Thu+1 = Sun, Wed+2 = Sun, Sun+5 = next Sun, Mon+10 = Mon two weeks later.
 		{"v1 Thu+1", friSat, true, "2026-12-03", 1, "2026-12-03", "2026-12-06"},
 		{"v1 Wed+2", friSat, true, "2026-12-02", 2, "2026-12-02", "2026-12-06"},
 		{"v1 Sun+5", friSat, true, "2026-12-06", 5, "2026-12-06", "2026-12-13"},
 		{"v1 Mon+10", friSat, true, "2026-12-07", 10, "2026-12-07", "2026-12-21"},
-		// n = 0 leaves the date unchanged, even on a weekend day (v1 §2.2); next rolls Fri to Sun.
+		// n = 0 leaves the date unchanged, even on a weekend day (the earlier OTP, docs/quote-api.md); next rolls Fri to Sun.
 		{"Fri/Sat +0 on Fri", friSat, true, "2026-12-04", 0, "2026-12-06", "2026-12-04"},
 		// Sat/Sun: Fri+1 = Mon; Sat rolls to Mon; Sat+1 = Mon (Sun skipped, Mon is the first working day after Sat).
 		{"Sat/Sun Fri+1", satSun(), true, "2026-12-04", 1, "2026-12-04", "2026-12-07"},

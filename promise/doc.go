@@ -1,6 +1,6 @@
 // Package promise computes when an order can ship: cumulative available-to-promise
 // with look-ahead over stock, purchase orders and other orders' demand, on a
-// working-day calendar, with a confidence and an explanation (DESIGN.md §5).
+// working-day calendar, with a confidence and an explanation (docs/promise.md).
 //
 // It is pure: no I/O, no clock. The caller passes the time and every input,
 // and the same inputs always give the same Plan.
@@ -19,7 +19,7 @@
 // Calendar.AddWorkingDays and Calendar.NonWorkingReason. FormatQty writes
 // quantities as the explanations do ("6", "2.5").
 //
-// # Rules, where DESIGN.md §5 leaves a choice
+// # Rules, where docs/promise.md leaves a choice
 //
 //   - Today is the date of now in Rules.Location. The intake day is today when
 //     today is a working day and now is not after the cutoff (14:00:00 is not

@@ -18,7 +18,7 @@ var ErrInvalidInput = errors.New("promise: invalid input")
 // buffer days): ten years is far beyond any real rule.
 const maxDays = 3660
 
-// farPOBlockerDays is the earlier OTP's blocker threshold (v1 §2.11): a PO
+// farPOBlockerDays is the earlier OTP's blocker threshold (docs/quote-api.md): a PO
 // further out than this is reported as a blocker.
 const farPOBlockerDays = 14
 
@@ -144,8 +144,8 @@ func (e *engine) orderPlan(d orderDates) {
 	p.MissedStrict = d.missedStrict
 }
 
-// confidence sets each line's and the order's confidence (DESIGN.md §5.4)
-// and the status (v1 §2.1 step 7).
+// confidence sets each line's and the order's confidence (docs/promise.md)
+// and the status (the earlier OTP, docs/quote-api.md).
 func (e *engine) confidence() {
 	warned := len(e.supply.Warnings) > 0
 	var tot shares
@@ -181,7 +181,7 @@ func (e *engine) confidence() {
 	}
 }
 
-// shares are the quantities the confidence rules weigh (v1 §2.9).
+// shares are the quantities the confidence rules weigh (the earlier OTP, docs/quote-api.md).
 type shares struct {
 	total, stock, near, far, shortage float64
 	risky                             bool // lead-time fallback or overdue PO

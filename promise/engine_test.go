@@ -14,7 +14,7 @@ import (
 // Dates in these tests (December 2026): Tue 1, Wed 2, Thu 3, Fri 4, Sat 5,
 // Sun 6, Mon 7, Tue 8, Wed 9, Thu 10, Fri 11, Sat 12, Sun 13, Mon 14, Tue 15.
 // Unless a case says otherwise: UTC, cutoff 14:00, 1 processing day, 1
-// buffer day, Saturday and Sunday off (DESIGN.md §3 defaults).
+// buffer day, Saturday and Sunday off (the configuration's defaults).
 
 // summary is the part of a Plan the date tests compare.
 type summary struct {
@@ -142,7 +142,7 @@ func TestComputeCalendarAndCutoff(t *testing.T) {
 			want: onHandLine("5", "2026-12-01", "2026-12-02", "2026-12-03"),
 		},
 		{
-			// Half a second after 14:00 is after the cutoff already (v1 §2.7): promise Fri 4.
+			// Half a second after 14:00 is after the cutoff already (the earlier OTP, docs/quote-api.md): promise Fri 4.
 			name: "half a second after the cutoff", now: "2026-12-01 14:00:00.5", order: oneLine("A", 5), supply: in,
 			want: onHandLine("5", "2026-12-02", "2026-12-03", "2026-12-04"),
 		},
@@ -342,7 +342,7 @@ func TestComputeSupplyAndDemand(t *testing.T) {
 		{
 			// UOM: the planner sends 10 Box × 12 as 120 in stock UOM. 119 on hand is not enough;
 			// PO-1 brings 1 more on Mon 7 → promise Wed 9. 119/120 = 99.2% from stock is at or over the
-			// 0.99 HighStockShare with no shortage → HIGH (v1 §2.9 thresholds).
+			// 0.99 HighStockShare with no shortage → HIGH (the earlier OTP's thresholds).
 			name: "10 Box x 12 needs 120", now: now,
 			order:  Order{Name: "SO-1", Lines: []Line{{ID: "1", ItemCode: "A", Warehouse: wh, Qty: 10 * 12}}},
 			supply: Supply{Stock: []Stock{stock("A", 119)}, Receipts: []Receipt{po(t, "PO-1", "A", 1, "2026-12-07")}},
@@ -359,7 +359,7 @@ func TestComputeSupplyAndDemand(t *testing.T) {
 		},
 		{
 			// Overdue PO (Nov 25) counts on the first working day after today, Wed 2: ship Thu 3;
-			// promise Fri 4; LOW (DESIGN.md §5.1).
+			// promise Fri 4; LOW (docs/promise.md).
 			name: "overdue PO", now: now, order: oneLine("A", 5),
 			supply: Supply{Receipts: []Receipt{po(t, "PO-1", "A", 5, "2026-11-25")}},
 			want: summary{Status: StatusOK, Promise: "2026-12-04", Raw: "2026-12-04", Confidence: ConfidenceLow,
@@ -476,13 +476,13 @@ func TestComputeFallbacksAndShortages(t *testing.T) {
 				Lines: []lineSummary{{Shortage: 2, Confidence: ConfidenceLow, Sources: []string{"stock 3 @2026-12-01>2026-12-02"}}}},
 		},
 		{
-			// 19 of 20 on hand: a 5% shortage is not over 10% → MEDIUM (the thresholds of §5.4), but CANNOT_FULFILL.
+			// 19 of 20 on hand: a 5% shortage is not over 10% → MEDIUM (the thresholds of docs/promise.md), but CANNOT_FULFILL.
 			name: "small shortage", now: now, order: oneLine("A", 20), supply: Supply{Stock: []Stock{stock("A", 19)}},
 			want: summary{Status: StatusCannotFulfill, Raw: "2026-12-03", Confidence: ConfidenceMedium,
 				Lines: []lineSummary{{Shortage: 1, Confidence: ConfidenceMedium, Sources: []string{"stock 19 @2026-12-01>2026-12-02"}}}},
 		},
 		{
-			// A shortage with a supply warning: CANNOT_PROMISE_RELIABLY (v1 §2.1 step 7), LOW.
+			// A shortage with a supply warning: CANNOT_PROMISE_RELIABLY (the earlier OTP, docs/quote-api.md), LOW.
 			name: "shortage with a warning", now: now, order: oneLine("A", 5),
 			supply: Supply{Stock: []Stock{stock("A", 3)}, Warnings: []string{"Purchase Order: permission denied"}},
 			want: summary{Status: StatusCannotPromiseReliably, Raw: "2026-12-03", Confidence: ConfidenceLow,

@@ -29,7 +29,7 @@ func (e *engine) explain() error {
 }
 
 // FormatQty writes a quantity as a person does: "6", "2.5", "0.125", never
-// "6.0" (v1 printed Python floats, §6.15). It rounds to six decimals.
+// "6.0" (v1 printed Python floats, docs/quote-api.md). It rounds to six decimals.
 func FormatQty(q float64) string {
 	r := math.Round(q*1e6) / 1e6
 	if r == 0 {
@@ -572,7 +572,7 @@ func (e *engine) procurement() ([]Suggestion, error) {
 	return out, nil
 }
 
-// explanation is the one-line summary of DESIGN.md §5.4: "6 from stock at
+// explanation is the one-line summary of docs/promise.md: "6 from stock at
 // Stores - WH; 4 from PO-00012 due 2026-12-03; +1 processing day; +1 buffer
 // day; 2026-12-08 is a holiday".
 func (e *engine) explanation() string {

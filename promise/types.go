@@ -15,7 +15,7 @@ const (
 	StatusCannotPromiseReliably Status = "CANNOT_PROMISE_RELIABLY"
 )
 
-// Confidence is HIGH, MEDIUM or LOW (DESIGN.md §5.4).
+// Confidence is HIGH, MEDIUM or LOW (docs/promise.md).
 type Confidence string
 
 const (
@@ -25,7 +25,7 @@ const (
 )
 
 // DesiredDateMode says how a customer's desired date constrains the promise
-// (otp-v1-reference.md §2.8, with its bugs fixed).
+// (docs/quote-api.md, with its bugs fixed).
 type DesiredDateMode string
 
 const (
@@ -160,7 +160,7 @@ type Calendar struct {
 	ListFrom, ListTo Date
 }
 
-// ConfidenceRules are the thresholds of DESIGN.md §5.4 (the earlier OTP's).
+// ConfidenceRules are the thresholds of docs/promise.md (the earlier OTP's).
 type ConfidenceRules struct {
 	HighStockShare    float64 // 0.99: stock/total at or above this can be HIGH
 	HighShortageShare float64 // 0.01: shortage/total below this can be HIGH
@@ -186,7 +186,7 @@ type Rules struct {
 	Sequence Sequence
 }
 
-// DefaultRules returns DESIGN.md §3's defaults.
+// DefaultRules returns the configuration's defaults (README, Configuration).
 func DefaultRules() Rules {
 	return Rules{
 		Location:       time.UTC,
@@ -244,7 +244,7 @@ type LinePlan struct {
 	Confidence Confidence
 }
 
-// Option is a suggested way to improve the promise (v1 §2.12, but truthful).
+// Option is a suggested way to improve the promise (the earlier OTP's, docs/quote-api.md, but truthful).
 type Option struct {
 	Type          string // alternate_warehouse, expedite_po, split_shipment
 	Description   string

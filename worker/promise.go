@@ -60,9 +60,9 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 //   - cancelled (docstatus 2): it will never ship, and cannot be written;
 //   - Closed and Completed: nothing more will ship;
 //   - On Hold: sales paused it and ERPNext stops reserving its stock
-//     (stock_balance.py, erpnext-reference.md §3.3); a date would be one
+//     (stock_balance.py, docs/erpnext.md); a date would be one
 //     nobody plans to meet. Releasing the hold changes its status through
-//     db_set, which fires on_change (§1.2), and that re-promises it;
+//     db_set, which fires on_change (docs/erpnext.md), and that re-promises it;
 //   - per_delivered ≥ 100: everything is delivered (status "To Bill").
 //
 // Drafts are promised: that is when sales staff quote a date.
