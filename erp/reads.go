@@ -334,6 +334,7 @@ type wireSOLine struct {
 	Idx                 num    `json:"idx"`
 	ItemCode            string `json:"item_code"`
 	Warehouse           string `json:"warehouse"`
+	UOM                 string `json:"uom"`
 	Qty                 num    `json:"qty"`
 	StockQty            num    `json:"stock_qty"`
 	ConversionFactor    num    `json:"conversion_factor"`
@@ -365,7 +366,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 			"set_warehouse", "modified",
 			FieldPromiseDate, FieldConfidence, FieldPromiseStatus, FieldExplanation, FieldFirstPromiseDate,
 			"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
-			"items.warehouse as warehouse", "items.qty as qty", "items.stock_qty as stock_qty",
+			"items.warehouse as warehouse", "items.uom as uom", "items.qty as qty", "items.stock_qty as stock_qty",
 			"items.conversion_factor as conversion_factor", "items.delivered_qty as delivered_qty",
 			"items.delivery_date as delivery_date", "items.delivered_by_supplier as delivered_by_supplier",
 			"items." + FieldLinePromiseDate + " as line_promise_date",
@@ -408,6 +409,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 				Idx:                 r.Idx.int(),
 				ItemCode:            r.ItemCode,
 				Warehouse:           r.Warehouse,
+				UOM:                 r.UOM,
 				Qty:                 r.Qty.float(),
 				StockQty:            r.StockQty.float(),
 				ConversionFactor:    r.ConversionFactor.float(),

@@ -130,6 +130,7 @@ type SalesOrderLine struct {
 	Idx                 int
 	ItemCode            string
 	Warehouse           string
+	UOM                 string  // the unit it was sold in
 	Qty                 float64 // transaction UOM
 	StockQty            float64
 	ConversionFactor    float64

@@ -72,7 +72,7 @@ func (p *Planner) orderOf(so *erp.SalesOrder) promise.Order {
 		lines = append(lines, erp.SalesOrderLine{
 			SalesOrder: so.Name, Status: so.Status, DocStatus: so.DocStatus, Creation: so.Creation,
 			Company: so.Company, OrderDeliveryDate: so.DeliveryDate, SetWarehouse: so.SetWarehouse,
-			Name: it.Name, Idx: it.Idx, ItemCode: it.ItemCode, Warehouse: it.Warehouse, Qty: it.Qty,
+			Name: it.Name, Idx: it.Idx, ItemCode: it.ItemCode, Warehouse: it.Warehouse, UOM: it.UOM, Qty: it.Qty,
 			StockQty: it.StockQty, ConversionFactor: it.ConversionFactor, DeliveredQty: it.DeliveredQty,
 			DeliveryDate: it.DeliveryDate, DeliveredBySupplier: it.DeliveredBySupplier,
 		})
@@ -302,6 +302,7 @@ func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.
 	for _, it := range masters {
 		supply.Items[it.Code] = promise.Item{
 			Code:         it.Code,
+			StockUOM:     it.StockUOM,
 			IsStockItem:  it.IsStockItem,
 			LeadTimeDays: it.LeadTimeDays,
 			Disabled:     it.Disabled,
@@ -429,6 +430,9 @@ func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
 				Warehouse: firstNonEmpty(l.Warehouse, l.SetWarehouse, p.cfg.DefaultWarehouse)}
 			if d, err := promise.ParseDate(l.DeliveryDate); err == nil {
 				line.RequestedDate = d
+			}
+			if l.UOM != "" && l.ConversionFactor > 0 && math.Abs(l.ConversionFactor-1) > qtyEpsilon {
+				line.UOM, line.UOMFactor = l.UOM, l.ConversionFactor
 			}
 			o.Lines = append(o.Lines, line)
 		}

@@ -128,7 +128,7 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 	order := promise.Order{
 		Name: so.Name,
 		Lines: []promise.Line{
-			{ID: "row-a", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 18},
+			{ID: "row-a", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 18, UOM: "Box", UOMFactor: 12},
 			{ID: "row-b", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 5},
 		},
 		DesiredDate: MustDate(t, "2026-12-10"),
@@ -766,6 +766,8 @@ func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
 	}
 	wantOrder := wantQuote
 	wantOrder.LineDates = []promise.Date{MustDate(t, "2026-12-04"), MustDate(t, "2026-12-04")}
+	// The order sold SKU-001 by the box of 5: the explanation says so.
+	wantOrder.Explanation = strings.Replace(parts, "SKU-001: 5 from stock", "SKU-001: 1 Box (5 Nos) from stock", 1)
 	if diff := cmp.Diff(wantOrder, sum(orderPlan)); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
 	}

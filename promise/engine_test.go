@@ -649,7 +649,7 @@ func TestComputeText(t *testing.T) {
 			Status: StatusCannotPromiseReliably,
 			Raw:    MustDate(t, "2026-12-23"),
 			Reasons: []string{
-				"Item A: 1.5 from stock at Stores - WH, short 3.5",
+				"Item A: 1.5 from stock at Stores - WH, short 3.5 — no purchase order covers the rest; a Material Request by 2026-12-08 would",
 				"Item B: 2 from PO-FAR due 2026-12-21",
 				"Item OLD: item is disabled",
 				"Item C: 3 from PO-LATE due 2026-11-20 (overdue, counted on 2026-12-02)",
@@ -667,8 +667,10 @@ func TestComputeText(t *testing.T) {
 			Options: []Option{{Type: "split_shipment", Description: "Ship 2 of 4 lines first (B, C)",
 				Impact: "Partial delivery by 2026-12-23; the rest cannot be promised yet (shortage)"}},
 			Procurement: []Suggestion{{ItemCode: "A", Warehouse: wh, Qty: 3.5, RequiredBy: MustDate(t, "2026-12-08")}},
-			Explanation: "A: 1.5 from stock at Stores - WH, short 3.5; B: 2 from PO-FAR due 2026-12-21; OLD: item is disabled; " +
-				"C: 3 from PO-LATE due 2026-11-20 (overdue, counted on 2026-12-02); +1 processing day; +1 buffer day; " +
+			// No promise date: no processing or buffer days are added to one.
+			Explanation: "A: 1.5 from stock at Stores - WH, short 3.5 — no purchase order covers the rest; a Material Request by 2026-12-08 would; " +
+				"B: 2 from PO-FAR due 2026-12-21; OLD: item is disabled; " +
+				"C: 3 from PO-LATE due 2026-11-20 (overdue, counted on 2026-12-02); " +
 				"supply data incomplete (Purchase Order: permission denied)",
 		}
 		got := struct {

@@ -13,6 +13,10 @@ import (
 // suggestions and explanation. Everything it says is read off the plan.
 func (e *engine) explain() error {
 	p := &e.plan
+	var err error
+	if p.Procurement, err = e.procurement(); err != nil {
+		return err
+	}
 	p.Reasons = e.reasons()
 	p.Blockers = e.blockers()
 	alt := e.alternateWarehouses()
@@ -21,9 +25,6 @@ func (e *engine) explain() error {
 		return err
 	}
 	p.Options = append(append(alt, exp...), e.split()...)
-	if p.Procurement, err = e.procurement(); err != nil {
-		return err
-	}
 	p.Explanation = e.explanation()
 	return nil
 }
@@ -48,7 +49,7 @@ func plural(n int, one, many string) string {
 // sourcePhrase names one source: "6 from stock at Stores - WH",
 // "4 from PO-00012 due 2026-12-03".
 func (e *engine) sourcePhrase(i int, s Source) string {
-	q := FormatQty(s.Qty)
+	q := e.qtyPhrase(i, s.Qty, false)
 	switch s.Kind {
 	case SourceStock:
 		return q + " from stock at " + s.Warehouse
@@ -91,14 +92,48 @@ func (e *engine) describeLine(i int) []string {
 		parts = append(parts, e.sourcePhrase(i, s))
 	}
 	if lp.Shortage > eps {
-		if len(lp.Sources) == 0 {
-			parts = append(parts, fmt.Sprintf("short %s (no free stock or incoming supply at %s)",
-				FormatQty(lp.Shortage), lp.Warehouse))
-		} else {
-			parts = append(parts, "short "+FormatQty(lp.Shortage))
-		}
+		parts = append(parts, e.shortagePhrase(i))
 	}
 	return parts
+}
+
+// qtyPhrase writes a quantity of line i's item in the unit it was sold in,
+// with the stock quantity when that unit is another: "2 Box (24 Nos)". With
+// unit set, a quantity in the stock UOM names it: "5 Nos".
+func (e *engine) qtyPhrase(i int, q float64, unit bool) string {
+	l := e.order.Lines[i]
+	stock := FormatQty(q)
+	if su := e.supply.Items[l.ItemCode].StockUOM; unit && su != "" {
+		stock += " " + su
+	}
+	if l.UOM == "" || l.UOMFactor <= 0 || l.UOM == e.supply.Items[l.ItemCode].StockUOM {
+		return stock
+	}
+	if su := e.supply.Items[l.ItemCode].StockUOM; !unit && su != "" {
+		stock += " " + su
+	}
+	return FormatQty(q/l.UOMFactor) + " " + l.UOM + " (" + stock + ")"
+}
+
+// shortagePhrase says what line i is missing and what would fix it:
+// "short 5 Nos — no purchase order covers it; a Material Request by
+// 2026-12-07 would".
+func (e *engine) shortagePhrase(i int) string {
+	lp := e.lines[i]
+	what := "short " + e.qtyPhrase(i, lp.Shortage, true)
+	if len(e.lines) == 1 {
+		what += " of " + lp.ItemCode
+	}
+	cover := " — no purchase order covers it"
+	if len(lp.Sources) > 0 {
+		cover = " — no purchase order covers the rest"
+	}
+	for _, sg := range e.plan.Procurement {
+		if sg.ItemCode == lp.ItemCode && sg.Warehouse == lp.Warehouse {
+			return what + cover + "; a Material Request by " + sg.RequiredBy.String() + " would"
+		}
+	}
+	return what + cover
 }
 
 func (e *engine) stockQty(i int) float64 {
@@ -583,6 +618,14 @@ func (e *engine) explanation() string {
 		for i, lp := range e.lines {
 			parts = append(parts, lp.ItemCode+": "+strings.Join(e.lineParts(i), ", "))
 		}
+	}
+	if !e.plan.CanFulfill {
+		// No promise date: no processing days added to a date that does
+		// not exist; what is missing and what would fix it is said above.
+		if w := e.supply.Warnings; len(w) > 0 {
+			parts = append(parts, "supply data incomplete ("+strings.Join(w, "; ")+")")
+		}
+		return strings.Join(parts, "; ")
 	}
 	c := e.critical()
 	if c >= 0 && e.intake != e.today && e.afterCutoff && e.cal.working(e.today) && e.ls[c].chainFrom <= e.today {

@@ -190,3 +190,63 @@ func TestComputeDoesNotMutateInputs(t *testing.T) {
 		t.Errorf("second run differs (-first +second):\n%s", diff)
 	}
 }
+
+// The explanation a sales person reads on a Sales Order, for each case,
+// word for word. Today is Tuesday 2026-12-01, 09:00; Stores - WH; one
+// processing and one buffer working day.
+func TestSalesTexts(t *testing.T) {
+	items := map[string]Item{
+		"SKU-050": {Code: "SKU-050", StockUOM: "Nos", IsStockItem: true},
+		"SKU-049": {Code: "SKU-049", StockUOM: "Nos", IsStockItem: true},
+	}
+	tests := []struct {
+		name   string
+		order  Order
+		supply Supply
+		want   string
+	}{
+		{
+			// On hand: ready Wed 2, could ship Thu 3; confirmed for Mon 7.
+			name: "on time: the requested date, and how much room there is",
+			order: Order{Name: "SO-1", Confirm: true, Submitted: true, DesiredDate: MustDate(t, "2026-12-07"),
+				Lines: []Line{{ID: "1", ItemCode: "SKU-050", Warehouse: wh, Qty: 5}}},
+			supply: Supply{Items: items, Stock: []Stock{{ItemCode: "SKU-050", Warehouse: wh, ActualQty: 10}}},
+			want:   "5 from stock at Stores - WH; +1 processing day; +1 buffer day; could ship from 2026-12-03",
+		},
+		{
+			// The PO on Mon 7 → ready Tue 8 → Wed 9, three working days after Fri 4.
+			name: "late: how many working days later than requested",
+			order: Order{Name: "SO-1", Confirm: true, Submitted: true, DesiredDate: MustDate(t, "2026-12-04"),
+				Lines: []Line{{ID: "1", ItemCode: "SKU-050", Warehouse: wh, Qty: 5}}},
+			supply: Supply{Items: items, Receipts: []Receipt{{ItemCode: "SKU-050", Warehouse: wh, Qty: 5,
+				Date: MustDate(t, "2026-12-07"), PurchaseOrder: "PUR-ORD-2026-00001"}}},
+			want: "5 from PUR-ORD-2026-00001 due 2026-12-07; +1 processing day; +1 buffer day; " +
+				"3 working days later than requested (2026-12-04)",
+		},
+		{
+			name: "sold by the box: the order's units and the stock units",
+			order: Order{Name: "SO-1", Confirm: true, Submitted: true, DesiredDate: MustDate(t, "2026-12-03"),
+				Lines: []Line{{ID: "1", ItemCode: "SKU-049", Warehouse: wh, Qty: 24, UOM: "Box", UOMFactor: 12}}},
+			supply: Supply{Items: items, Stock: []Stock{{ItemCode: "SKU-049", Warehouse: wh, ActualQty: 30}}},
+			want:   "2 Box (24 Nos) from stock at Stores - WH; +1 processing day; +1 buffer day",
+		},
+		{
+			// No promise date: no days added to one; the Material Request
+			// is needed by Thu 3 to meet the requested Mon 7.
+			name: "short: what is missing and what would fix it",
+			order: Order{Name: "SO-1", Confirm: true, Submitted: true, DesiredDate: MustDate(t, "2026-12-07"),
+				Lines: []Line{{ID: "1", ItemCode: "SKU-050", Warehouse: wh, Qty: 5}}},
+			supply: Supply{Items: items},
+			want:   "short 5 Nos of SKU-050 — no purchase order covers it; a Material Request by 2026-12-03 would",
+		},
+	}
+	now := MustTime(t, time.UTC, "2026-12-01 09:00:00")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := MustCompute(t, now, tt.order, tt.supply, satSun(), DefaultRules())
+			if p.Explanation != tt.want {
+				t.Errorf("explanation\n got %q\nwant %q", p.Explanation, tt.want)
+			}
+		})
+	}
+}

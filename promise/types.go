@@ -68,6 +68,10 @@ type Line struct {
 	// RequestedDate is the line's own delivery_date (Confirm orders); zero
 	// means the order's DesiredDate.
 	RequestedDate Date
+	// UOM is the unit the line was sold in and UOMFactor the stock units in
+	// one of it, for the explanation; empty when it is the stock UOM.
+	UOM       string
+	UOMFactor float64
 }
 
 // Book is every open order competing for the supply, and that supply: the
@@ -141,6 +145,7 @@ type Demand struct {
 // Item is the part of the Item master the engine needs.
 type Item struct {
 	Code         string
+	StockUOM     string // for the explanation: "short 5 Nos"
 	IsStockItem  bool
 	LeadTimeDays int
 	Disabled     bool
