@@ -85,6 +85,15 @@ type Config struct {
 	// runbook) or a Go duration ("1500ms").
 	RequestTimeout Seconds `env:"REQUEST_TIMEOUT" envDefault:"15"`
 
+	// How OTP rides out a sick ERPNext (docs/erpnext-faults.md): the
+	// circuit breaker's policy and the longest a read waits for Retry-After.
+	BreakerFailureRatio float64       `env:"OTP_ERPNEXT_BREAKER_FAILURE_RATIO" envDefault:"0.5"`
+	BreakerMinRequests  int           `env:"OTP_ERPNEXT_BREAKER_MIN_REQUESTS" envDefault:"10"`
+	BreakerWindow       time.Duration `env:"OTP_ERPNEXT_BREAKER_WINDOW" envDefault:"10s"`
+	BreakerOpen         time.Duration `env:"OTP_ERPNEXT_BREAKER_OPEN" envDefault:"5s"`
+	BreakerProbes       int           `env:"OTP_ERPNEXT_BREAKER_PROBES" envDefault:"3"`
+	RetryAfterMax       time.Duration `env:"OTP_ERPNEXT_RETRY_AFTER_MAX" envDefault:"2s"`
+
 	// Parsed forms, filled by Load.
 	location *time.Location
 	weekend  []time.Weekday
@@ -214,7 +223,7 @@ func (c *Config) validate() error {
 	}
 
 	if c.RedisURL != "" {
-		opt, err := asynq.ParseRedisURI(c.RedisURL)
+		opt, err := parseRedisURL(c.RedisURL)
 		if err != nil {
 			bad("REDIS_URL", "%v", err)
 		}
@@ -319,6 +328,8 @@ func (c *Config) validate() error {
 			bad(d.v, "must be positive, got %v", d.val)
 		}
 	}
+
+	c.validateERPNextFaults(bad)
 
 	lvl, err := parseLevel(c.LogLevel)
 	if err != nil {
