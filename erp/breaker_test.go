@@ -175,3 +175,42 @@ func TestRetryAfterBound(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBreakerResume measures how long traffic takes to resume once
+// ERPNext answers again: each iteration opens the breaker (ERPNext down),
+// brings ERPNext back at once, and pings every millisecond until a ping
+// succeeds. resume-ms is that time; with the open time at 50 ms it should
+// be just above 50.
+func BenchmarkBreakerResume(b *testing.B) {
+	var mu sync.Mutex
+	up := false
+	f := newFakeERP(b, func(w http.ResponseWriter, r *http.Request, n int) {
+		mu.Lock()
+		u := up
+		mu.Unlock()
+		if !u {
+			reply(w, 503, []byte(`{"exc_type":"X"}`))
+			return
+		}
+		reply(w, 200, []byte(`{"message":"pong"}`))
+	})
+	setUp := func(v bool) { mu.Lock(); up = v; mu.Unlock() }
+	const openFor = 50 * time.Millisecond
+	policy := erp.BreakerPolicy{FailureRatio: 0.5, MinRequests: 4, Window: time.Minute, OpenFor: openFor, Probes: 1}
+	c := MustClient(b, f.URL, erp.WithBreakerPolicy(policy))
+	ctx := testContext(b)
+	var total time.Duration
+	for b.Loop() {
+		setUp(false)
+		for c.BreakerState() != erp.BreakerOpen {
+			_ = c.Ping(ctx)
+		}
+		setUp(true)
+		start := time.Now()
+		for c.Ping(ctx) != nil {
+			time.Sleep(time.Millisecond)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total)/float64(time.Millisecond)/float64(b.N), "resume-ms")
+}
