@@ -90,6 +90,15 @@ type Config struct {
 	AllocationOrder string  `env:"OTP_ALLOCATION_ORDER" envDefault:"creation"`
 	WriteRate       float64 `env:"OTP_WRITE_RATE" envDefault:"20"`
 
+	// How OTP rides out a sick ERPNext (docs/erpnext-faults.md): the
+	// circuit breaker's policy and the longest a read waits for Retry-After.
+	BreakerFailureRatio float64       `env:"OTP_ERPNEXT_BREAKER_FAILURE_RATIO" envDefault:"0.5"`
+	BreakerMinRequests  int           `env:"OTP_ERPNEXT_BREAKER_MIN_REQUESTS" envDefault:"10"`
+	BreakerWindow       time.Duration `env:"OTP_ERPNEXT_BREAKER_WINDOW" envDefault:"10s"`
+	BreakerOpen         time.Duration `env:"OTP_ERPNEXT_BREAKER_OPEN" envDefault:"5s"`
+	BreakerProbes       int           `env:"OTP_ERPNEXT_BREAKER_PROBES" envDefault:"3"`
+	RetryAfterMax       time.Duration `env:"OTP_ERPNEXT_RETRY_AFTER_MAX" envDefault:"2s"`
+
 	// Parsed forms, filled by Load.
 	location *time.Location
 	weekend  []time.Weekday
@@ -228,7 +237,7 @@ func (c *Config) validate() error {
 	}
 
 	if c.RedisURL != "" {
-		opt, err := asynq.ParseRedisURI(c.RedisURL)
+		opt, err := parseRedisURL(c.RedisURL)
 		if err != nil {
 			bad("REDIS_URL", "%v", err)
 		}
@@ -333,6 +342,8 @@ func (c *Config) validate() error {
 			bad(d.v, "must be positive, got %v", d.val)
 		}
 	}
+
+	c.validateERPNextFaults(bad)
 
 	lvl, err := parseLevel(c.LogLevel)
 	if err != nil {

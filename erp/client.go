@@ -21,14 +21,13 @@ import (
 
 // Defaults (DESIGN.md §3: REQUEST_TIMEOUT is 15 seconds).
 const (
-	DefaultTimeout         = 15 * time.Second
-	DefaultRetryAttempts   = 4
-	DefaultRetryInitial    = 200 * time.Millisecond
-	DefaultRetryMax        = 5 * time.Second
-	DefaultBreakerFailures = 5
-	DefaultBreakerOpenFor  = 30 * time.Second
-	DefaultMaxBodyBytes    = 64 << 20
-	DefaultUserAgent       = "otp-erp-client (+https://github.com/erpnext-otp/otp)"
+	DefaultTimeout       = 15 * time.Second
+	DefaultRetryAttempts = 4
+	DefaultRetryInitial  = 200 * time.Millisecond
+	DefaultRetryMax      = 5 * time.Second
+	DefaultRetryAfterMax = 2 * time.Second
+	DefaultMaxBodyBytes  = 64 << 20
+	DefaultUserAgent     = "otp-erp-client (+https://github.com/erpnext-otp/otp)"
 
 	// maxIdleConnsPerHost lets the worker's concurrent promise jobs reuse
 	// connections to the one ERPNext host instead of net/http's default 2.
@@ -62,8 +61,8 @@ type Client struct {
 	attempts  int
 	initial   time.Duration
 	maxWait   time.Duration
-	failures  uint32
-	openFor   time.Duration
+	raMax     time.Duration // the most a read waits for Retry-After answers in all
+	policy    BreakerPolicy
 	logger    *slog.Logger
 	userAgent string
 	observe   Observer
@@ -87,17 +86,33 @@ func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = 
 
 // WithRetry sets how reads are retried: at most maxAttempts attempts in all,
 // waiting exponentially from initial up to max between them, with jitter.
-// A Retry-After longer than max is not waited for: the error is returned
-// with RetryAfter set. Writes are never retried. Default 4, 200ms, 5s.
+// Writes are never retried. Default 4, 200ms, 5s. How long a read waits for
+// a Retry-After is set by WithRetryAfterMax.
 func WithRetry(maxAttempts int, initial, max time.Duration) Option {
 	return func(c *Client) { c.attempts, c.initial, c.maxWait = maxAttempts, initial, max }
 }
 
-// WithBreaker opens the circuit after failures consecutive failures
-// (transport errors, timeouts, 5xx, 429) and keeps it open for openFor
-// before letting one probe through. Default 5 and 30s.
+// WithRetryAfterMax bounds how long one read waits, in all, for the
+// Retry-After of 429 and 503 answers before trying again (default 2s; 0
+// never waits). A Retry-After that would take it past the bound is not
+// waited for: the *Error is returned at once, retryable, with RetryAfter
+// set, so that the caller's queue retries it later instead of holding a
+// worker that other orders are waiting for.
+func WithRetryAfterMax(d time.Duration) Option { return func(c *Client) { c.raMax = d } }
+
+// WithBreakerPolicy sets when the circuit breaker opens and how it closes
+// again; default DefaultBreakerPolicy().
+func WithBreakerPolicy(p BreakerPolicy) Option { return func(c *Client) { c.policy = p } }
+
+// WithBreaker is a shorthand policy: the default one that also opens after
+// failures consecutive failures (0: only the ratio rule), stays open for
+// openFor and closes on one good probe.
 func WithBreaker(failures uint32, openFor time.Duration) Option {
-	return func(c *Client) { c.failures, c.openFor = failures, openFor }
+	return func(c *Client) {
+		p := DefaultBreakerPolicy()
+		p.ConsecutiveFailures, p.OpenFor, p.Probes = failures, openFor, 1
+		c.policy = p
+	}
 }
 
 // WithLogger sets the logger; the default discards.
@@ -141,8 +156,8 @@ func New(baseURL, apiKey, apiSecret string, opts ...Option) (*Client, error) {
 		attempts:  DefaultRetryAttempts,
 		initial:   DefaultRetryInitial,
 		maxWait:   DefaultRetryMax,
-		failures:  DefaultBreakerFailures,
-		openFor:   DefaultBreakerOpenFor,
+		raMax:     DefaultRetryAfterMax,
+		policy:    DefaultBreakerPolicy(),
 		userAgent: DefaultUserAgent,
 		now:       time.Now,
 		maxBody:   DefaultMaxBodyBytes,
@@ -157,10 +172,13 @@ func New(baseURL, apiKey, apiSecret string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("erp: retry attempts %d must be at least 1", c.attempts)
 	case c.initial <= 0 || c.maxWait < c.initial:
 		return nil, fmt.Errorf("erp: retry waits %s..%s must be positive and ordered", c.initial, c.maxWait)
-	case c.failures < 1 || c.openFor <= 0:
-		return nil, fmt.Errorf("erp: breaker needs at least 1 failure and a positive open time, got %d, %s", c.failures, c.openFor)
+	case c.raMax < 0:
+		return nil, fmt.Errorf("erp: Retry-After bound %s must not be negative", c.raMax)
 	case c.maxBody <= 0:
 		return nil, fmt.Errorf("erp: max body bytes %d must be positive", c.maxBody)
+	}
+	if err := c.policy.validate(); err != nil {
+		return nil, err
 	}
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -179,22 +197,7 @@ func New(baseURL, apiKey, apiSecret string, opts ...Option) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	failures := c.failures
-	c.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        "erpnext",
-		MaxRequests: 1,
-		Timeout:     c.openFor,
-		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
-		IsExcluded:  func(err error) bool { return errors.Is(err, errNotCounted) },
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			if to == gobreaker.StateOpen {
-				c.mu.Lock()
-				c.openedAt = time.Now()
-				c.mu.Unlock()
-			}
-			c.logger.Warn("erp: circuit breaker changed state", "from", from.String(), "to", to.String(), "base_url", c.base)
-		},
-	})
+	c.breaker = c.newBreaker()
 	return c, nil
 }
 
@@ -281,6 +284,7 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 		body, err := c.attempt(ctx, k)
 		return body, c.finish(k, err)
 	}
+	var waited time.Duration // for Retry-After answers
 	op := func() ([]byte, error) {
 		body, err := c.attempt(ctx, k)
 		if err == nil {
@@ -292,9 +296,12 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 			return nil, backoff.Permanent(err)
 		}
 		if e.RetryAfter > 0 {
-			if e.RetryAfter > c.maxWait {
+			if waited+e.RetryAfter > c.raMax {
+				// Waiting would hold this worker from other orders: let
+				// the caller's queue retry it after RetryAfter.
 				return nil, backoff.Permanent(err)
 			}
+			waited += e.RetryAfter
 			return nil, retryAfter{e: e, ra: &backoff.RetryAfterError{Duration: e.RetryAfter}}
 		}
 		return nil, err
@@ -366,7 +373,7 @@ func (c *Client) circuitOpen(k call, cause error) *Error {
 	c.mu.Lock()
 	opened := c.openedAt
 	c.mu.Unlock()
-	if left := c.openFor - time.Since(opened); !opened.IsZero() && left > 0 {
+	if left := c.policy.OpenFor - time.Since(opened); !opened.IsZero() && left > 0 {
 		e.RetryAfter = left.Round(time.Millisecond)
 	}
 	return e

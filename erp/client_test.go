@@ -35,7 +35,14 @@ func TestNewValidates(t *testing.T) {
 		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithTimeout(0)}},
 		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithRetry(0, time.Second, time.Second)}},
 		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithRetry(3, time.Second, time.Millisecond)}},
-		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithBreaker(0, time.Second)}},
+		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithBreaker(3, 0)}},
+		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithRetryAfterMax(-time.Second)}},
+		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithBreakerPolicy(erp.BreakerPolicy{})}},
+		{base: "https://erp.example.com", key: "k", secret: "s", opts: []erp.Option{erp.WithBreakerPolicy(func() erp.BreakerPolicy {
+			p := erp.DefaultBreakerPolicy()
+			p.FailureRatio = 1.5
+			return p
+		}())}},
 	}
 	for _, tt := range tests {
 		c, err := erp.New(tt.base, tt.key, tt.secret, tt.opts...)

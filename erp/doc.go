@@ -6,8 +6,11 @@
 // so the round trips of a promise do not grow with its lines. Reads are
 // retried with exponential backoff and jitter on rate limiting, 5xx,
 // transport errors and timeouts; writes are sent once and left to the
-// caller's queue to retry. A circuit breaker counts only failures that say
-// ERPNext is unwell (transport, timeout, 5xx, 429), never a 404 or a 417.
+// caller's queue to retry; a read waits for Retry-After only within a
+// budget (WithRetryAfterMax). A circuit breaker counts only failures that
+// say ERPNext is unwell (transport, timeout, 5xx, 429), never a 404 or a
+// 417; it opens on a failure ratio over a rolling window and closes after
+// a few good probes (BreakerPolicy, docs/erpnext-faults.md).
 //
 // Failures are *Error values, matched with errors.Is against the sentinels
 // (ErrNotFound, ErrValidation, ErrTimestampMismatch, ...) or with errors.As;

@@ -27,7 +27,7 @@ type ERP interface {
 
 // Defaults for the Deps fields that may be left zero.
 const (
-	DefaultLockTTL          = 2*time.Minute + 10*time.Second
+	DefaultLockTTL          = 30 * time.Second // renewed while a pass runs
 	DefaultWriteRate        = 20 // writes per second toward ERPNext
 	DefaultWriteConcurrency = 4
 	DefaultPassPoll         = 20 * time.Millisecond

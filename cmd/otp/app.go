@@ -276,6 +276,8 @@ func (m *Main) openERPNext() error {
 	m.erpMetrics = newERPMetrics()
 	client, err := erp.New(base, key, secret,
 		erp.WithTimeout(cfg.RequestTimeout.Duration()),
+		erp.WithBreakerPolicy(cfg.BreakerPolicy()),
+		erp.WithRetryAfterMax(cfg.RetryAfterMax),
 		erp.WithLogger(m.Logger.With("component", "erp")),
 		erp.WithObserver(m.erpMetrics.observe),
 		erp.WithUserAgent("otp/"+m.Version),
