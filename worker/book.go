@@ -114,6 +114,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock) (passStats
 	if err != nil {
 		return st, classify(err, "worker: read the order book")
 	}
+	l.keep(ctx)
 	var jobs []writeJob
 	for _, bk := range books {
 		a, err := w.d.Planner.Allocate(bk.Inputs)
