@@ -75,6 +75,13 @@ type Deps struct {
 	// no CORS headers. Webhooks, health, metrics and the dashboard never
 	// send them.
 	CORSOrigins []string
+	// APITokens are the quote API's bearer tokens (OTP_API_TOKENS). Without
+	// any, the quote API is open outside production and answers 503 in it.
+	APITokens []APIToken
+	// RateLimit and RateBurst limit each token's quote API requests
+	// (requests per second; DefaultRateLimit and DefaultRateBurst when zero).
+	RateLimit float64
+	RateBurst int
 }
 
 // Server is the HTTP server.
@@ -87,6 +94,7 @@ type Server struct {
 	health     *healthCache
 	dashboard  *asynqmon.HTTPHandler
 	quoteState *quoteState
+	auth       *auth
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -133,6 +141,13 @@ func New(d Deps) (*Server, error) {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}
 	s.metrics = newMetrics(d.Version, s.health)
+	s.auth = newAuth(d)
+	switch {
+	case s.auth.off:
+		s.log.Error("quote API disabled: OTP_API_TOKENS is unset in production; /otp/* and /api/items/* answer 503")
+	case s.auth.open():
+		s.log.Warn("OTP_API_TOKENS is unset: the quote API takes requests without a token (refused in production)")
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -177,10 +192,16 @@ func (s *Server) routes() {
 	e.POST("/webhooks/erpnext/sales-order", s.salesOrderWebhook)
 	e.POST("/webhooks/erpnext/:doctype", s.supplyWebhook)
 
-	e.GET("/health", s.getHealth)
-	e.GET("/ready", s.getReady)
-	e.GET("/readyz", s.getReady)
-	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+	// Probes and scrapes answer HEAD wherever they answer GET
+	// (`curl -I`); Go's server sends no body to a HEAD.
+	getHead := func(path string, h echo.HandlerFunc) {
+		e.GET(path, h)
+		e.HEAD(path, h)
+	}
+	getHead("/health", s.getHealth)
+	getHead("/ready", s.getReady)
+	getHead("/readyz", s.getReady)
+	getHead("/metrics", echo.WrapHandler(s.metrics.handler()))
 
 	if s.dashboard != nil {
 		h := echo.WrapHandler(s.dashboard)
@@ -194,25 +215,27 @@ func (s *Server) routes() {
 		e.Any(DashboardPath, h, mw...)
 		e.Any(DashboardPath+"/*", h, mw...)
 	}
-	// The quote API (server/quote*.go), the only routes with CORS.
+	// The quote API (server/quote*.go), the only routes with CORS, behind
+	// bearer tokens (server/auth.go): write routes need a write token.
 	quote := s.quoteRoutes()
-	quote(http.MethodPost, "/otp/promise", s.postPromise)
-	quote(http.MethodPost, "/otp/apply", s.postApply)
-	quote(http.MethodPost, "/otp/procurement-suggest", s.postProcurementSuggest)
-	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders)
-	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder)
-	quote(http.MethodGet, "/api/items/stock", s.getItemStock)
+	quote(http.MethodPost, "/otp/promise", s.postPromise, s.auth.require(ScopeRead))
+	quote(http.MethodPost, "/otp/apply", s.postApply, s.auth.require(ScopeWrite))
+	quote(http.MethodPost, "/otp/procurement-suggest", s.postProcurementSuggest, s.auth.require(ScopeWrite))
+	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders, s.auth.require(ScopeRead))
+	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder, s.auth.require(ScopeRead))
+	quote(http.MethodGet, "/api/items/stock", s.getItemStock, s.auth.require(ScopeRead))
 	quote(http.MethodGet, "/openapi.json", s.getOpenAPI)
+	quote(http.MethodHead, "/openapi.json", s.getOpenAPI)
 }
 
 // quoteRoutes returns how a quote API route is added: as is without
 // CORSOrigins, else behind Echo's CORS middleware, with an OPTIONS route
 // beside it for the browser's preflight (route middleware runs only on a
 // route that matched, so the preflight needs one of its own).
-func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc) {
+func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
 	e := s.echo
 	if len(s.deps.CORSOrigins) == 0 {
-		return func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h) }
+		return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) { e.Add(method, path, h, mw...) }
 	}
 	cors := middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: s.deps.CORSOrigins,
@@ -223,8 +246,10 @@ func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc) {
 	})
 	// The middleware answers every OPTIONS itself.
 	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
-	return func(method, path string, h echo.HandlerFunc) {
-		e.Add(method, path, h, cors)
+	// CORS runs first: a 401 carries its headers too, and the preflight
+	// (which never has a token) is answered before the token check.
+	return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		e.Add(method, path, h, append([]echo.MiddlewareFunc{cors}, mw...)...)
 		e.OPTIONS(path, preflight, cors)
 	}
 }

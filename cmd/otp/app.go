@@ -301,6 +301,9 @@ func (m *Main) startServer(ln net.Listener) error {
 		WebhookSecret:     m.webhookSecret,
 		Production:        cfg.Production(),
 		CORSOrigins:       cfg.AllowedOrigins(),
+		APITokens:         apiTokens(cfg),
+		RateLimit:         cfg.APIRateLimit,
+		RateBurst:         cfg.APIRateBurst,
 		Version:           m.Version,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
@@ -334,6 +337,15 @@ func (m *Main) startServer(ln net.Listener) error {
 	}()
 	m.Logger.Info("http server listening", "url", m.HTTPURL)
 	return nil
+}
+
+// apiTokens hands OTP_API_TOKENS to the server.
+func apiTokens(cfg config.Config) []server.APIToken {
+	var out []server.APIToken
+	for _, t := range cfg.APITokensList() {
+		out = append(out, server.APIToken{Name: t.Name, Scope: t.Scope, Token: t.Token})
+	}
+	return out
 }
 
 // startWorkerHTTP serves a work-only process's /health and /metrics on ln.
