@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,7 @@ func TestTokenCompareTime(t *testing.T) {
 
 func TestHEADAnsweredWhereGETIs(t *testing.T) {
 	e := MustEnv(t, nil)
+	_ = e.srv.Probe().Check(context.Background())
 	for _, path := range []string{"/health", "/ready", "/readyz", "/metrics", "/openapi.json"} {
 		rec := e.do(t, httptest.NewRequest(http.MethodHead, path, nil))
 		if rec.Code != http.StatusOK {

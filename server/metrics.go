@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/erpnext-otp/otp/erp"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own.
@@ -21,7 +23,7 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 }
 
-func newMetrics(version string, health *healthCache) *metrics {
+func newMetrics(version string, probe *erp.Probe) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -44,9 +46,9 @@ func newMetrics(version string, health *healthCache) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "erpnext_connection_status",
-			Help: "1 when the last ERPNext check succeeded, else 0.",
+			Help: "1 when the last background ERPNext check succeeded, else 0.",
 		}, func() float64 {
-			if ok, _, _ := health.get(); ok {
+			if probe.Status().Connected {
 				return 1
 			}
 			return 0

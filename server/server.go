@@ -18,6 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/erpnext-otp/otp/erp"
 )
 
 // Queue enqueues tasks durably; *asynq.Client is one.
@@ -64,9 +66,11 @@ type Deps struct {
 	Logger        *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// HealthTTL is how long /health trusts its last ERPNext check (30 s when zero).
-	HealthTTL time.Duration
-	// ReadyTimeout bounds each readiness check (2 s when zero).
+	// Probe is the background ERPNext check /health, /ready and
+	// erpnext_connection_status read; its owner runs it (erp.Probe.Run).
+	// Nil: one that checks ERP.LoggedUser, never run unless through Probe().
+	Probe *erp.Probe
+	// ReadyTimeout bounds each Redis check (2 s when zero).
 	ReadyTimeout time.Duration
 	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
 	Quote QuoteDeps
@@ -91,7 +95,6 @@ type Server struct {
 	echo       *echo.Echo
 	http       *http.Server
 	metrics    *metrics
-	health     *healthCache
 	dashboard  *asynqmon.HTTPHandler
 	quoteState *quoteState
 	auth       *auth
@@ -124,11 +127,15 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.HealthTTL <= 0 {
-		d.HealthTTL = 30 * time.Second
-	}
 	if d.ReadyTimeout <= 0 {
 		d.ReadyTimeout = 2 * time.Second
+	}
+	if d.Probe == nil {
+		erpAPI := d.ERP
+		d.Probe = erp.NewProbe(func(ctx context.Context) error {
+			_, err := erpAPI.LoggedUser(ctx)
+			return err
+		}, d.ReadyTimeout, d.Now)
 	}
 	if d.BreakerState == nil {
 		d.BreakerState = func() string { return "unknown" }
@@ -136,11 +143,11 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{deps: d, log: d.Logger, health: &healthCache{}, quoteState: &quoteState{}}
+	s := &Server{deps: d, log: d.Logger, quoteState: &quoteState{}}
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}
-	s.metrics = newMetrics(d.Version, s.health)
+	s.metrics = newMetrics(d.Version, d.Probe)
 	s.auth = newAuth(d)
 	switch {
 	case s.auth.off:
@@ -253,6 +260,9 @@ func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw 
 		e.OPTIONS(path, preflight, cors)
 	}
 }
+
+// Probe returns the ERPNext probe the server reads.
+func (s *Server) Probe() *erp.Probe { return s.deps.Probe }
 
 // DashboardEnabled reports whether /monitoring is served.
 func (s *Server) DashboardEnabled() bool { return s.dashboard != nil }

@@ -105,6 +105,8 @@ type Main struct {
 	tasks         inflight // the asynq server's handlers that have not returned
 	scheduler     *asynq.Scheduler
 	erpMetrics    *erpMetrics
+	probe         *erp.Probe
+	stopProbe     func()
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
 	taskMiddleware asynq.MiddlewareFunc
@@ -144,6 +146,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openERPNext(); err != nil {
 		return err
 	}
+
+	// ERPNext's reachability, asked in the background for /health, /ready
+	// and erpnext_connection_status; the breaker rules its requests.
+	m.stopProbe = startProbe(m.probe, cfg.ProbeInterval, m.Logger.With("component", "erp_probe"))
 
 	var ln, workerLn net.Listener
 	if m.Roles&roleServe != 0 {
@@ -284,6 +290,8 @@ func (m *Main) openERPNext() error {
 		return fmt.Errorf("ERPNEXT_BASE_URL: %w", err)
 	}
 	m.ERP = client
+	m.erpMetrics.breaker = client.BreakerState
+	m.probe = erp.ClientProbe(client, cfg.RequestTimeout.Duration(), m.Now)
 	return nil
 }
 
@@ -299,6 +307,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		DashboardUser:     cfg.DashboardUser,
 		DashboardPassword: cfg.DashboardPassword,
 		WebhookSecret:     m.webhookSecret,
+		Probe:             m.probe,
 		Production:        cfg.Production(),
 		CORSOrigins:       cfg.AllowedOrigins(),
 		APITokens:         apiTokens(cfg),
@@ -321,9 +330,8 @@ func (m *Main) startServer(ln net.Listener) error {
 	if err := srv.Registerer().Register(m.erpMetrics); err != nil {
 		return fmt.Errorf("register ERPNext metrics: %w", err)
 	}
-	// Queue gauges only where workers run (see queueMetrics); not on
-	// server.Deps.Inspector, whose otp_queue_tasks every `otp serve`
-	// replica would report again.
+	// Queue gauges only where workers run (see queueMetrics): every
+	// `otp serve` replica would report them again.
 	if m.Roles&roleWork != 0 {
 		if err := srv.Registerer().Register(queueMetrics(m.inspector)); err != nil {
 			return fmt.Errorf("register queue metrics: %w", err)
@@ -350,7 +358,7 @@ func apiTokens(cfg config.Config) []server.APIToken {
 
 // startWorkerHTTP serves a work-only process's /health and /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
-	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics)
+	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe))
 	if err != nil {
 		return err
 	}
@@ -483,6 +491,9 @@ func (m *Main) close() error {
 			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (its order's lock expires by itself)", "waited", handlerGrace)
 		}
 	}
+	if m.stopProbe != nil {
+		m.stopProbe()
+	}
 	if m.workerHTTP != nil {
 		// Probes and scrapes were answered while the workers drained.
 		m.workerHTTP.state.Store(workerStopped)
@@ -597,6 +608,8 @@ func randomHex(n int) string {
 type erpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	breaker  func() erp.BreakerState // set once the client exists
+	state    *prometheus.Desc
 }
 
 func newERPMetrics() *erpMetrics {
@@ -607,23 +620,50 @@ func newERPMetrics() *erpMetrics {
 		}, []string{"method", "route", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "otp_erpnext_request_duration_seconds",
-			Help:    "Time ERPNext took to answer, by method and route.",
+			Help:    "Time ERPNext took to answer, by method, route and outcome (ok, client_error, server_error, no_response).",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"method", "route"}),
+		}, []string{"method", "route", "outcome"}),
+		state: prometheus.NewDesc("otp_erpnext_circuit_breaker_state",
+			"1 for the ERPNext client's circuit breaker state (closed, half-open, open), 0 for the others.", []string{"state"}, nil),
 	}
+}
+
+// outcome groups an ERPNext answer's status for the duration histogram.
+func outcome(status int) string {
+	switch {
+	case status == 0:
+		return "no_response"
+	case status < 400:
+		return "ok"
+	case status < 500:
+		return "client_error"
+	}
+	return "server_error"
 }
 
 func (e *erpMetrics) observe(method, route string, status int, d time.Duration) {
 	e.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	e.duration.WithLabelValues(method, route).Observe(d.Seconds())
+	e.duration.WithLabelValues(method, route, outcome(status)).Observe(d.Seconds())
 }
 
 func (e *erpMetrics) Describe(ch chan<- *prometheus.Desc) {
 	e.requests.Describe(ch)
 	e.duration.Describe(ch)
+	ch <- e.state
 }
 
 func (e *erpMetrics) Collect(ch chan<- prometheus.Metric) {
 	e.requests.Collect(ch)
 	e.duration.Collect(ch)
+	if e.breaker == nil {
+		return
+	}
+	now := e.breaker()
+	for _, st := range []erp.BreakerState{erp.BreakerClosed, erp.BreakerHalfOpen, erp.BreakerOpen} {
+		v := 0.0
+		if st == now {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(e.state, prometheus.GaugeValue, v, string(st))
+	}
 }

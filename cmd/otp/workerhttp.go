@@ -12,25 +12,16 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 )
 
-// queueMetrics is asynq's queue collector (hibiken/asynq/x/metrics):
-// asynq_tasks_enqueued_total{queue,state} (a gauge, despite its name),
-// asynq_queue_size, asynq_queue_latency_seconds, asynq_tasks_processed_total
-// and asynq_tasks_failed_total, read from Redis on each scrape.
-//
-// The rule for these: they describe the shared Redis, not the process, so
-// every process reporting them reports the same numbers. Only processes
-// that run workers export them (`otp work` on OTP_WORKER_ADDR, `otp all`
-// on its /metrics; `otp serve` does not), and alerts aggregate them over
-// instances with max, never sum (deploy/prometheus/rules.yaml).
+// queueMetrics is the queue collector (queuemetrics.go): only processes
+// that run workers export it, and rules aggregate it with max.
 func queueMetrics(insp *asynq.Inspector) prometheus.Collector {
-	return metrics.NewQueueMetricsCollector(insp)
+	return newQueueCollector(insp)
 }
 
 // Worker states, as /health reports them.
@@ -54,10 +45,9 @@ type workerHTTP struct {
 	srv     *http.Server
 }
 
-// newWorkerHTTP builds the handlers: Go and process metrics, asynq's queue
-// collector (hibiken/asynq/x/metrics: asynq_tasks_enqueued_total{queue,state},
-// asynq_queue_size, asynq_queue_latency_seconds, processed and failed
-// counts), and the collectors given (the ERPNext client's requests).
+// newWorkerHTTP builds the handlers: Go and process metrics, the queue
+// collector (queuemetrics.go), and the collectors given (the ERPNext
+// client's requests, the task metrics).
 func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version string, log *slog.Logger, extra ...prometheus.Collector) (*workerHTTP, error) {
 	w := &workerHTTP{redis: rdb, version: version, reg: prometheus.NewRegistry()}
 	cs := []prometheus.Collector{

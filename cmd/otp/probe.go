@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/erpnext-otp/otp/erp"
+)
+
+// startProbe runs p every interval until the returned stop is called; it
+// logs when ERPNext goes away and when it comes back.
+func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		was := true
+		for {
+			err := p.Check(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil && was:
+				log.Warn("ERPNext probe failed", "err", err)
+			case err == nil && !was:
+				log.Info("ERPNext probe succeeded again")
+			}
+			was = err == nil
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+// connectionGauge is erpnext_connection_status for a work-only process
+// (serve and all have the server's).
+func connectionGauge(p *erp.Probe) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "erpnext_connection_status",
+		Help: "1 when the last background ERPNext check succeeded, else 0.",
+	}, func() float64 {
+		if p.Status().Connected {
+			return 1
+		}
+		return 0
+	})
+}
