@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,8 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/tasks"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own.
@@ -75,11 +80,50 @@ func (m *metrics) handler() http.Handler {
 
 func (m *metrics) webhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
 
-// observe is the outermost middleware: it lets the error handler answer,
-// then counts, times and logs the request by its route pattern.
+// RequestIDHeader is the request id header: honoured when the caller
+// sends a sane one, else generated, and always sent back.
+const RequestIDHeader = "X-Request-ID"
+
+// requestID returns the caller's X-Request-ID when it is short and plain
+// (it goes into logs and task payloads), else a new one.
+func requestID(h string) string {
+	if n := len(h); n == 0 || n > 128 {
+		return tasks.NewRequestID()
+	}
+	for _, r := range h {
+		if r < '!' || r > '~' {
+			return tasks.NewRequestID()
+		}
+	}
+	return h
+}
+
+// quiet reports routes whose requests are not access-logged at INFO:
+// probes and scrapes, every few seconds.
+func quiet(route string) bool {
+	switch route {
+	case "/health", "/ready", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
+
+// observe is the outermost middleware: it gives the request its id and
+// span, lets the error handler answer, then counts, times and logs the
+// request by its route pattern. The access log line carries the token's
+// name, never the token.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		req := c.Request()
+		id := requestID(req.Header.Get(RequestIDHeader))
+		c.Response().Header().Set(RequestIDHeader, id)
+		ctx := tasks.WithRequestID(req.Context(), id)
+		ctx, span := s.tracer.Start(ctx, req.Method+" "+req.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", req.Method), attribute.String("request_id", id)))
+		defer span.End()
+		c.SetRequest(req.WithContext(ctx))
+
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -88,14 +132,28 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		req, status := c.Request(), c.Response().Status
+		status := c.Response().Status
+		span.SetName(req.Method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
 		s.metrics.duration.WithLabelValues(req.Method, route).Observe(elapsed.Seconds())
-		if route != "/health" && route != "/metrics" && route != "/ready" && route != "/readyz" {
-			s.log.Debug("http request", "method", req.Method, "path", req.URL.Path, "route", route,
-				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "err", err)
+		level := slog.LevelInfo
+		if quiet(route) {
+			level = slog.LevelDebug
 		}
+		attrs := []any{"method", req.Method, "path", req.URL.Path, "route", route, "status", status,
+			"duration_ms", float64(elapsed.Microseconds()) / 1000}
+		if name, ok := c.Get(tokenKey).(string); ok {
+			attrs = append(attrs, "token", name)
+		}
+		if err != nil {
+			attrs = append(attrs, "err", err.Error())
+		}
+		s.log.Log(ctx, level, "http request", attrs...)
 		return nil
 	}
 }

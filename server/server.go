@@ -18,6 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/erpnext-otp/otp/erp"
 )
@@ -86,6 +88,9 @@ type Deps struct {
 	// (requests per second; DefaultRateLimit and DefaultRateBurst when zero).
 	RateLimit float64
 	RateBurst int
+	// TracerProvider makes a span of every request; its context goes into
+	// the tasks a webhook queues. Nil: OpenTelemetry's no-op provider.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is the HTTP server.
@@ -98,6 +103,7 @@ type Server struct {
 	dashboard  *asynqmon.HTTPHandler
 	quoteState *quoteState
 	auth       *auth
+	tracer     trace.Tracer
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -149,6 +155,10 @@ func New(d Deps) (*Server, error) {
 	}
 	s.metrics = newMetrics(d.Version, d.Probe)
 	s.auth = newAuth(d)
+	if d.TracerProvider == nil {
+		d.TracerProvider = noop.NewTracerProvider()
+	}
+	s.tracer = d.TracerProvider.Tracer("github.com/erpnext-otp/otp/server")
 	switch {
 	case s.auth.off:
 		s.log.Error("quote API disabled: OTP_API_TOKENS is unset in production; /otp/* and /api/items/* answer 503")
@@ -161,7 +171,7 @@ func New(d Deps) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe, middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
+			s.log.ErrorContext(c.Request().Context(), "panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
 			return fmt.Errorf("server: panic: %w", err)
 		},
 	}))

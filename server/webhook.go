@@ -60,7 +60,7 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 		return err
 	}
 	id := tasks.PromiseOrderID(d.Name, s.version(d))
-	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c)}, asynq.TaskID(id))
+	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c), Trace: tasks.TraceFrom(c.Request().Context())}, asynq.TaskID(id))
 	if err != nil {
 		s.metrics.webhook("invalid")
 		return badRequest("invalid webhook body", err.Error())
@@ -75,7 +75,7 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 	// task was never queued would make those older tasks skip the order.
 	if d.Modified != "" {
 		if _, err := s.deps.Versions.Record(c.Request().Context(), d.Name, d.Modified); err != nil {
-			s.log.Warn("newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
+			s.log.WarnContext(c.Request().Context(), "newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
 		}
 	}
 	return c.JSON(status, body)
@@ -105,6 +105,7 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 		Modified: d.Modified,
 		Event:    eventOf(c),
 		Items:    itemCodes(d.Items),
+		Trace:    tasks.TraceFrom(c.Request().Context()),
 	}
 	versioned := p
 	versioned.Modified = s.version(d)
@@ -143,14 +144,14 @@ func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, key, name, modifi
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		s.metrics.webhook("duplicate")
-		s.log.Info("webhook duplicate", key, name, "modified", modified, "task_id", id)
+		s.log.InfoContext(c.Request().Context(), "webhook duplicate", key, name, "modified", modified, "task_id", id)
 		return http.StatusOK, acceptedBody{Status: "duplicate", TaskID: id}, nil
 	case err != nil:
 		s.metrics.webhook("unavailable")
 		return 0, acceptedBody{}, unavailable("queue unavailable", err)
 	}
 	s.metrics.webhook("queued")
-	s.log.Info("webhook queued", key, name, "modified", modified, "task_id", info.ID, "queue", info.Queue)
+	s.log.InfoContext(c.Request().Context(), "webhook queued", key, name, "modified", modified, "task_id", info.ID, "queue", info.Queue)
 	return http.StatusAccepted, acceptedBody{Status: "queued", TaskID: info.ID}, nil
 }
 
@@ -169,7 +170,7 @@ func (s *Server) readDelivery(c echo.Context, doctype string) (delivery, error) 
 	}
 	if err := s.verify(req.Header.Get(SignatureHeader), body); err != nil {
 		s.metrics.webhook("unauthorized")
-		s.log.Warn("webhook rejected", "path", req.URL.Path, "reason", err.Message, "remote", c.RealIP())
+		s.log.WarnContext(req.Context(), "webhook rejected", "path", req.URL.Path, "reason", err.Message, "remote", c.RealIP())
 		return d, err
 	}
 	if err := decodeDelivery(body, doctype, &d); err != nil {
