@@ -252,7 +252,9 @@ func (s *Server) routes() {
 func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
 	e := s.echo
 	if len(s.deps.CORSOrigins) == 0 {
-		return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) { e.Add(method, path, h, mw...) }
+		return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+			e.Add(method, path, h, mw...)
+		}
 	}
 	cors := middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: s.deps.CORSOrigins,

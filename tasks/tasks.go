@@ -155,7 +155,8 @@ func NewReconcileTask(opts ...asynq.Option) *asynq.Task {
 // NewReconcileTaskFrom builds the sweep with the payload r.
 func NewReconcileTaskFrom(r Reconcile, opts ...asynq.Option) *asynq.Task {
 	body, _ := json.Marshal(r) // a struct of one string always encodes
-	base := []asynq.Option{asynq.Queue(QueueReconcile), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute)}
+	// Retained like the others, so that the dashboard shows its result.
+	base := []asynq.Option{asynq.Queue(QueueReconcile), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute), asynq.Retention(Retention)}
 	return asynq.NewTask(TypeReconcile, body, append(base, opts...)...)
 }
 

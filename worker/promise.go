@@ -45,6 +45,7 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 	}
 	if superseded {
 		log.InfoContext(ctx, "superseded: a newer save of the order is queued")
+		noteSkipped(ctx, p.SalesOrder, "superseded by a newer save")
 		return nil
 	}
 
@@ -58,18 +59,22 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return classify(err, "worker: read %s", p.SalesOrder)
 	}
+	noteOrder(ctx, so)
 	if reason := skipReason(so); reason != "" {
 		log.InfoContext(ctx, "skipped", "reason", reason)
+		noteSkipped(ctx, so.Name, reason)
 		return nil
 	}
 	if w.ownWrite(p, so) {
 		log.InfoContext(ctx, "skipped", "reason", "our own write-back")
+		noteSkipped(ctx, so.Name, "our own write-back")
 		return nil
 	}
 
 	in, err := w.d.Planner.ForOrder(ctx, so)
 	if errors.Is(err, planner.ErrNothingToPromise) {
 		log.InfoContext(ctx, "skipped", "reason", "nothing left to deliver")
+		noteSkipped(ctx, so.Name, "nothing left to deliver")
 		return nil
 	}
 	if err != nil {
@@ -119,6 +124,7 @@ func (w *Worker) writeBack(ctx context.Context, log *slog.Logger, so *erp.SalesO
 	fields, lines := changes(so, plan)
 	if len(fields) == 0 && len(lines) == 0 {
 		log.InfoContext(ctx, "unchanged: nothing written", "promise_date", plan.PromiseDate, "confidence", plan.Confidence)
+		notePlan(ctx, plan, false)
 		return nil
 	}
 	fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
@@ -129,6 +135,7 @@ func (w *Worker) writeBack(ctx context.Context, log *slog.Logger, so *erp.SalesO
 	}
 	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
 		"status", plan.Status, "fields", len(fields), "lines", len(lines))
+	notePlan(ctx, plan, true)
 
 	if so.PromiseDate == plan.PromiseDate.String() && so.Confidence == string(plan.Confidence) {
 		return nil

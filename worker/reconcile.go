@@ -84,7 +84,7 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 			at = cursor{modified: o.Modified, name: o.Name}
 			continue
 		}
-		task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: o.Name, Modified: o.Modified, Event: "reconcile"})
+		task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: o.Name, Modified: o.Modified, Event: "reconcile", Trace: tasks.TraceFrom(ctx)})
 		if err != nil {
 			return fmt.Errorf("worker: reconcile: %w: %w", err, asynq.SkipRetry)
 		}
@@ -101,6 +101,7 @@ func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 	}
 	w.log.InfoContext(ctx, "reconciled", "from", from.String(), "orders", len(orders), "queued", queued, "already_queued", known, "own_writes", ours, "unsettled", unsettled,
 		"cursor", at.String(), "more", len(orders) == w.d.ReconcileBatch)
+	noteQueued(ctx, queued)
 	return nil
 }
 

@@ -60,7 +60,7 @@ func (w *Worker) HandleSupplyChanged(ctx context.Context, t *asynq.Task) error {
 	queued, coalesced := 0, 0
 	for _, order := range orders {
 		task, err := tasks.NewPromiseOrderTask(
-			tasks.PromiseOrder{SalesOrder: order, Event: "supply"},
+			tasks.PromiseOrder{SalesOrder: order, Event: "supply", Trace: tasks.TraceFrom(ctx)},
 			asynq.TaskID(tasks.PromiseOrderID(order, version)),
 			asynq.ProcessAt(runAt),
 		)
@@ -78,6 +78,7 @@ func (w *Worker) HandleSupplyChanged(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	log.InfoContext(ctx, "supply changed", "items", len(items), "orders", len(orders), "queued", queued, "coalesced", coalesced)
+	noteQueued(ctx, queued)
 	return nil
 }
 

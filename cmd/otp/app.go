@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/erpnext-otp/otp/config"
 	"github.com/erpnext-otp/otp/erp"
@@ -47,7 +48,9 @@ func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		m := &Main{Config: cfg, Roles: r, Logger: newLogger(stderr, cfg.SlogLevel()), Out: stdout, Version: version}
+		logger := newLogger(stderr, cfg.SlogLevel())
+		routeLibraryLogs(logger)
+		m := &Main{Config: cfg, Roles: r, Logger: logger, Out: stdout, Version: version}
 		if r == roleWork {
 			m.WorkerAddr = cfg.WorkerAddr // only `work` alone has a listener of its own
 		}
@@ -74,6 +77,10 @@ type Main struct {
 	Version string
 	// Now is the clock handed to the worker and the sandbox (time.Now when nil).
 	Now func() time.Time
+	// TracerProvider makes the spans (tests give one that records them);
+	// nil: the OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, else
+	// the no-op provider.
+	TracerProvider trace.TracerProvider
 	// WorkerAddr is where a work-only process serves /health and /metrics
 	// (OTP_WORKER_ADDR); empty: no listener. Ignored when Roles includes
 	// serve, whose server has both.
@@ -107,6 +114,8 @@ type Main struct {
 	erpMetrics    *erpMetrics
 	probe         *erp.Probe
 	stopProbe     func()
+	taskMetrics   *taskMetrics
+	stopTracing   func(context.Context) error
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
 	taskMiddleware asynq.MiddlewareFunc
@@ -139,6 +148,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.failed = make(chan error, 1)
 	cfg := m.Config
+	if m.TracerProvider == nil {
+		tp, shutdown, err := newTracerProvider(ctx, cfg.OTLPEndpoint, m.Version)
+		if err != nil {
+			return err
+		}
+		m.TracerProvider, m.stopTracing = tp, shutdown
+	}
+	m.taskMetrics = newTaskMetrics()
 
 	if err := m.openRedis(); err != nil {
 		return err
@@ -284,6 +301,10 @@ func (m *Main) openERPNext() error {
 		erp.WithTimeout(cfg.RequestTimeout.Duration()),
 		erp.WithLogger(m.Logger.With("component", "erp")),
 		erp.WithObserver(m.erpMetrics.observe),
+		erp.WithRequestHook(func(ctx context.Context, _, _ string, _ int) {
+			tasks.RecorderFrom(ctx).CountERPNextRequest() // a task's ERPNext requests, for its result
+		}),
+		erp.WithTracerProvider(m.TracerProvider),
 		erp.WithUserAgent("otp/"+m.Version),
 	)
 	if err != nil {
@@ -308,6 +329,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		DashboardPassword: cfg.DashboardPassword,
 		WebhookSecret:     m.webhookSecret,
 		Probe:             m.probe,
+		TracerProvider:    m.TracerProvider,
 		Production:        cfg.Production(),
 		CORSOrigins:       cfg.AllowedOrigins(),
 		APITokens:         apiTokens(cfg),
@@ -336,6 +358,9 @@ func (m *Main) startServer(ln net.Listener) error {
 		if err := srv.Registerer().Register(queueMetrics(m.inspector)); err != nil {
 			return fmt.Errorf("register queue metrics: %w", err)
 		}
+		if err := srv.Registerer().Register(m.taskMetrics); err != nil {
+			return fmt.Errorf("register task metrics: %w", err)
+		}
 	}
 	m.server = srv
 	go func() {
@@ -358,7 +383,7 @@ func apiTokens(cfg config.Config) []server.APIToken {
 
 // startWorkerHTTP serves a work-only process's /health and /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
-	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe))
+	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics)
 	if err != nil {
 		return err
 	}
@@ -399,7 +424,8 @@ func (m *Main) startWorker(ctx context.Context) error {
 	})
 	mux := asynq.NewServeMux()
 	w.Register(mux)
-	var handler asynq.Handler = mux
+	observer := &taskObserver{log: log, tracer: m.TracerProvider.Tracer("github.com/erpnext-otp/otp/worker"), metrics: m.taskMetrics, now: time.Now}
+	handler := observer.middleware(mux)
 	if m.taskMiddleware != nil {
 		handler = m.taskMiddleware(handler)
 	}
@@ -520,6 +546,11 @@ func (m *Main) close() error {
 	}
 	if m.miniredis != nil {
 		m.miniredis.Close()
+	}
+	if m.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.stopTracing(ctx))
+		cancel()
 	}
 	return errors.Join(errs...)
 }
