@@ -2,6 +2,8 @@ package server
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,8 +44,8 @@ func newMetrics(version string, probe *erp.Probe) *metrics {
 		}, []string{"method", "route"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otp_webhooks_total",
-			Help: "Webhook deliveries by result: queued, duplicate, unauthorized, too_large, invalid, unavailable.",
-		}, []string{"result"}),
+			Help: "Webhook deliveries by DocType and result: queued, duplicate, unauthorized, too_large, invalid, unavailable.",
+		}, []string{"doctype", "result"}),
 	}
 	m.reg.MustRegister(
 		m.requests, m.duration, m.webhooks,
@@ -64,8 +66,10 @@ func newMetrics(version string, probe *erp.Probe) *metrics {
 			ConstLabels: prometheus.Labels{"version": version},
 		}, func() float64 { return 1 }),
 	)
-	for _, result := range []string{"queued", "duplicate", "unauthorized", "too_large", "invalid", "unavailable"} {
-		m.webhooks.WithLabelValues(result)
+	for _, doctype := range append([]string{"Sales Order"}, slices.Sorted(maps.Values(supplyDocTypes))...) {
+		for _, result := range []string{"queued", "duplicate", "unauthorized", "too_large", "invalid", "unavailable"} {
+			m.webhooks.WithLabelValues(doctype, result)
+		}
 	}
 	return m
 }
@@ -78,7 +82,7 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-func (m *metrics) webhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
+func (m *metrics) webhook(doctype, result string) { m.webhooks.WithLabelValues(doctype, result).Inc() }
 
 // RequestIDHeader is the request id header: honoured when the caller
 // sends a sane one, else generated, and always sent back.
