@@ -387,6 +387,7 @@ func (m *Main) startWorkerHTTP(ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	w.probe = m.probe
 	m.workerHTTP = w
 	go w.serve(ln, m.fail)
 	m.Logger.Info("worker health and metrics listening", "url", m.WorkerURL)

@@ -11,18 +11,29 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 )
 
-// startProbe runs p every interval until the returned stop is called; it
-// logs when ERPNext goes away and when it comes back.
+// startProbe checks p once, then every interval in the background until
+// the returned stop is called; it logs when ERPNext goes away and when it
+// comes back. The first check is made before it returns, so that /health
+// and /ready are right from the first probe.
 func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
+	first := p.Check(ctx)
+	if first != nil {
+		log.Warn("ERPNext probe failed", "err", first)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
-		was := true
+		was := first == nil
 		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 			err := p.Check(ctx)
 			switch {
 			case ctx.Err() != nil:
@@ -33,11 +44,6 @@ func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func(
 				log.Info("ERPNext probe succeeded again")
 			}
 			was = err == nil
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
 		}
 	}()
 	return func() { cancel(); wg.Wait() }

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/erpnext-otp/otp/erp"
 )
 
 // queueMetrics is the queue collector (queuemetrics.go): only processes
@@ -40,6 +42,7 @@ var workerStateNames = [...]string{"starting", "running", "stopping", "stopped"}
 type workerHTTP struct {
 	state   atomic.Int32
 	redis   redis.UniversalClient
+	probe   *erp.Probe // nil: /health does not report ERPNext
 	version string
 	reg     *prometheus.Registry
 	srv     *http.Server
@@ -96,6 +99,10 @@ type workerHealth struct {
 	Version string `json:"version"`
 	Worker  string `json:"worker"` // starting, running, stopping, stopped
 	Redis   string `json:"redis"`  // "ok" or the error
+	// ERPNext is the background probe's answer: "ok", "not checked yet",
+	// or its last error (a worker without ERPNext is degraded: its tasks
+	// retry until it is back).
+	ERPNext string `json:"erpnext,omitempty"`
 }
 
 // healthPingTimeout bounds the Redis PING of one /health.
@@ -112,6 +119,16 @@ func (w *workerHTTP) health(rw http.ResponseWriter, r *http.Request) {
 	if err := w.redis.Ping(ctx).Err(); err != nil {
 		b.Redis = err.Error()
 		b.Status = "degraded"
+	}
+	if w.probe != nil {
+		switch p := w.probe.Status(); {
+		case p.CheckedAt.IsZero():
+			b.ERPNext = "not checked yet"
+		case !p.Connected:
+			b.ERPNext, b.Status = p.LastError, "degraded"
+		default:
+			b.ERPNext = "ok"
+		}
 	}
 	status := http.StatusOK
 	switch {

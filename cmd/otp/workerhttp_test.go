@@ -88,7 +88,7 @@ func TestWorkProcessServesHealthAndMetrics(t *testing.T) {
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("/health = %d %s (%v)", status, body, err)
 	}
-	if diff := cmp.Diff(workerHealth{Status: "healthy", Version: "w1", Worker: "running", Redis: "ok"}, h); diff != "" {
+	if diff := cmp.Diff(workerHealth{Status: "healthy", Version: "w1", Worker: "running", Redis: "ok", ERPNext: "ok"}, h); diff != "" {
 		t.Errorf("/health (-want +got):\n%s", diff)
 	}
 
