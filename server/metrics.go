@@ -3,8 +3,8 @@ package server
 import (
 	"log/slog"
 	"maps"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
