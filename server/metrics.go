@@ -103,10 +103,11 @@ func requestID(h string) string {
 }
 
 // quiet reports routes whose requests are not access-logged at INFO:
-// probes and scrapes, every few seconds.
+// probes and scrapes, and the dashboard, whose page polls its API every
+// few seconds.
 func quiet(route string) bool {
 	switch route {
-	case "/health", "/ready", "/readyz", "/metrics":
+	case "/health", "/ready", "/readyz", "/metrics", DashboardPath, DashboardPath + "/*":
 		return true
 	}
 	return false
