@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +53,23 @@ func TestMetricsPassPromtool(t *testing.T) {
 				t.Errorf("promtool check metrics on %s: %v\n%s", tt.name, err, out.String())
 			}
 		})
+	}
+}
+
+// TestAlertRulesPassPromtool: the rules load and rules_test.yaml's cases
+// hold (.ci/run runs the same two commands).
+func TestAlertRulesPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed (apt-get install prometheus); .ci/run installs it")
+	}
+	for _, args := range [][]string{
+		{"check", "rules", filepath.Join(deployDir, "prometheus", "rules.yaml")},
+		{"test", "rules", filepath.Join(deployDir, "prometheus", "rules_test.yaml")},
+	} {
+		out, err := exec.CommandContext(t.Context(), promtool, args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }
