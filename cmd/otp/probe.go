@@ -11,13 +11,19 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 )
 
+// firstProbeWait bounds the check startProbe makes before it returns, so
+// that an ERPNext down at start delays start-up by this much at most.
+const firstProbeWait = 5 * time.Second
+
 // startProbe checks p once, then every interval in the background until
 // the returned stop is called; it logs when ERPNext goes away and when it
 // comes back. The first check is made before it returns, so that /health
 // and /ready are right from the first probe.
 func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	first := p.Check(ctx)
+	fctx, fcancel := context.WithTimeout(ctx, firstProbeWait)
+	first := p.Check(fctx)
+	fcancel()
 	if first != nil {
 		log.Warn("ERPNext probe failed", "err", first)
 	}
