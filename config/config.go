@@ -99,6 +99,25 @@ type Config struct {
 	BreakerProbes       int           `env:"OTP_ERPNEXT_BREAKER_PROBES" envDefault:"3"`
 	RetryAfterMax       time.Duration `env:"OTP_ERPNEXT_RETRY_AFTER_MAX" envDefault:"2s"`
 
+	// --- Operations: quote API tokens, rate limit, probes, tracing
+	// (config/operations.go parses and checks them). ---
+
+	// APITokens are the quote API's bearer tokens, comma-separated
+	// name:scope:token entries, scope read or write
+	// ("erpnext-desk:write:…,bi:read:…").
+	APITokens string `env:"OTP_API_TOKENS"`
+	// APIRateLimit is each token's sustained quote API requests per
+	// second; APIRateBurst how many it may send at once.
+	APIRateLimit float64 `env:"OTP_API_RATE_LIMIT" envDefault:"10"`
+	APIRateBurst int     `env:"OTP_API_RATE_BURST" envDefault:"20"`
+	// ProbeInterval is how often serve and work ask ERPNext whether it
+	// answers, for /health, /ready and erpnext_connection_status.
+	ProbeInterval time.Duration `env:"OTP_ERPNEXT_PROBE_INTERVAL" envDefault:"30s"`
+	// OTLPEndpoint turns tracing on (the OpenTelemetry SDK reads the rest
+	// of its OTEL_* variables itself).
+	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	// --- end of operations ---
+
 	// Parsed forms, filled by Load.
 	location *time.Location
 	weekend  []time.Weekday
@@ -106,6 +125,7 @@ type Config struct {
 	logLevel slog.Level
 	redisOpt asynq.RedisConnOpt
 	origins  []string
+	tokens   []APIToken
 }
 
 // Seconds is a duration written as a number of seconds or as a Go duration.
@@ -351,6 +371,7 @@ func (c *Config) validate() error {
 	}
 	c.logLevel = lvl
 
+	c.validateOperations(bad)
 	return errors.Join(errs...)
 }
 

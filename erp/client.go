@@ -17,6 +17,10 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Defaults (DESIGN.md §3: REQUEST_TIMEOUT is 15 seconds).
@@ -66,6 +70,8 @@ type Client struct {
 	logger    *slog.Logger
 	userAgent string
 	observe   Observer
+	hook      RequestHook
+	tracer    trace.Tracer
 	now       func() time.Time
 	maxBody   int64
 
@@ -124,6 +130,20 @@ func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua
 // WithObserver reports every HTTP attempt, e.g. to Prometheus.
 func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } }
 
+// RequestHook is told about every HTTP attempt with the caller's context,
+// for example to count a task's ERPNext requests.
+type RequestHook func(ctx context.Context, method, route string, status int)
+
+// WithRequestHook calls h after every HTTP attempt.
+func WithRequestHook(h RequestHook) Option { return func(c *Client) { c.hook = h } }
+
+// WithTracerProvider makes a span of every HTTP attempt ("GET
+// /api/resource/Sales Order/:name"), a child of the caller's span. The
+// default is OpenTelemetry's no-op provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *Client) { c.tracer = tp.Tracer("github.com/erpnext-otp/otp/erp") }
+}
+
 // WithClock sets the clock used to read HTTP-date Retry-After headers.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
@@ -161,6 +181,7 @@ func New(baseURL, apiKey, apiSecret string, opts ...Option) (*Client, error) {
 		userAgent: DefaultUserAgent,
 		now:       time.Now,
 		maxBody:   DefaultMaxBodyBytes,
+		tracer:    noop.NewTracerProvider().Tracer(""),
 	}
 	for _, o := range opts {
 		o(c)
@@ -403,18 +424,27 @@ func (c *Client) send(ctx context.Context, k call) ([]byte, error) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 
+	sctx, span := c.tracer.Start(actx, k.method+" "+k.route, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("http.request.method", k.method), attribute.String("url.path", k.route)))
+	defer span.End()
+	req = req.WithContext(sctx)
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.observed(k, 0, start)
+		span.SetStatus(codes.Error, err.Error())
+		c.observed(ctx, k, 0, start)
 		return nil, c.transportError(ctx, actx, k, err)
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+	if resp.StatusCode >= 400 {
+		span.SetStatus(codes.Error, resp.Status)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 		_ = resp.Body.Close()
 	}()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
-	c.observed(k, resp.StatusCode, start)
+	c.observed(ctx, k, resp.StatusCode, start)
 	if err != nil {
 		return nil, c.transportError(ctx, actx, k, err)
 	}
@@ -453,9 +483,12 @@ func (c *Client) transportError(ctx, actx context.Context, k call, err error) er
 	}
 }
 
-func (c *Client) observed(k call, status int, start time.Time) {
+func (c *Client) observed(ctx context.Context, k call, status int, start time.Time) {
 	if c.observe != nil {
 		c.observe(k.method, k.route, status, time.Since(start))
+	}
+	if c.hook != nil {
+		c.hook(ctx, k.method, k.route, status)
 	}
 }
 

@@ -321,6 +321,7 @@ type wireSOLine struct {
 	Status              string `json:"status"`
 	DocStatus           num    `json:"docstatus"`
 	Creation            string `json:"creation"`
+	Customer            string `json:"customer"`
 	Company             string `json:"company"`
 	OrderDeliveryDate   string `json:"order_delivery_date"`
 	SetWarehouse        string `json:"set_warehouse"`
@@ -362,7 +363,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 	}
 	q := ListQuery{
 		Fields: []string{
-			"name", "status", "docstatus", "creation", "company", "delivery_date as order_delivery_date",
+			"name", "status", "docstatus", "creation", "customer", "company", "delivery_date as order_delivery_date",
 			"set_warehouse", "modified",
 			FieldPromiseDate, FieldConfidence, FieldPromiseStatus, FieldExplanation, FieldFirstPromiseDate,
 			"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
@@ -396,6 +397,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 				Status:              r.Status,
 				DocStatus:           r.DocStatus.int(),
 				Creation:            r.Creation,
+				Customer:            r.Customer,
 				Company:             r.Company,
 				OrderDeliveryDate:   r.OrderDeliveryDate,
 				SetWarehouse:        r.SetWarehouse,

@@ -119,7 +119,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 		{
 			name: "the open order book: drafts and submitted, paged, with the order's fields",
 			call: func(c *erp.Client) (any, error) { return c.OpenOrderBook(testContext(t), 0) },
-			answer: `{"data":[{"name":"SAL-ORD-1","status":"To Deliver","docstatus":1,"creation":"2025-03-01 09:00:00.123456",
+			answer: `{"data":[{"name":"SAL-ORD-1","status":"To Deliver","docstatus":1,"creation":"2025-03-01 09:00:00.123456","customer":"Acme Ltd",
 				"company":"Acme","order_delivery_date":"2025-03-06","set_warehouse":"Stores - AC","modified":"2025-03-02 10:00:00",
 				"custom_otp_promise_date":"2025-03-06","custom_otp_confidence":"HIGH","custom_otp_status":"OK",
 				"custom_otp_explanation":"2 from stock","custom_otp_first_promise_date":"2025-03-06",
@@ -128,7 +128,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				"line_promise_date":"2025-03-06","line_confidence":"HIGH"}]}`,
 			wantPath: "/api/resource/Sales Order",
 			wantParams: map[string]any{
-				"fields": []any{"name", "status", "docstatus", "creation", "company", "delivery_date as order_delivery_date",
+				"fields": []any{"name", "status", "docstatus", "creation", "customer", "company", "delivery_date as order_delivery_date",
 					"set_warehouse", "modified", "custom_otp_promise_date", "custom_otp_confidence", "custom_otp_status",
 					"custom_otp_explanation", "custom_otp_first_promise_date",
 					"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
@@ -144,7 +144,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				"order_by":          "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
 				"limit_page_length": "1000",
 			},
-			want: []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-1", Status: "To Deliver", DocStatus: 1, Creation: "2025-03-01 09:00:00.123456",
+			want: []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-1", Status: "To Deliver", DocStatus: 1, Creation: "2025-03-01 09:00:00.123456", Customer: "Acme Ltd",
 				Company: "Acme", OrderDeliveryDate: "2025-03-06", SetWarehouse: "Stores - AC", Modified: "2025-03-02 10:00:00",
 				PromiseDate: "2025-03-06", Confidence: "HIGH", PromiseStatus: "OK", Explanation: "2 from stock", FirstPromiseDate: "2025-03-06",
 				Name: "s1", Idx: 1, ItemCode: "WIDGET-01", Warehouse: "Stores - AC", UOM: "Box",

@@ -114,6 +114,7 @@ type SalesOrderLine struct {
 	Status            string // the parent's status
 	DocStatus         int    // 0 draft, 1 submitted
 	Creation          string // the parent's creation: first come, first served
+	Customer          string
 	Company           string
 	OrderDeliveryDate string // the parent's delivery_date
 	SetWarehouse      string

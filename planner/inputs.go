@@ -215,7 +215,7 @@ func (p *Planner) readBook(ctx context.Context) (openBook, error) {
 		company[l.SalesOrder] = firstNonEmpty(p.cfg.Company, l.Company)
 		w, ok := b.written[l.SalesOrder]
 		if !ok {
-			w = Written{Modified: l.Modified, PromiseDate: l.PromiseDate, Confidence: l.Confidence,
+			w = Written{Modified: l.Modified, Customer: l.Customer, PromiseDate: l.PromiseDate, Confidence: l.Confidence,
 				Status: l.PromiseStatus, Explanation: l.Explanation, FirstPromiseDate: l.FirstPromiseDate,
 				Lines: map[string]WrittenLine{}}
 		}
@@ -231,7 +231,7 @@ func (p *Planner) readBook(ctx context.Context) (openBook, error) {
 
 // Written is what OTP's fields on an order say now.
 type Written struct {
-	Modified                                     string
+	Modified, Customer                           string
 	PromiseDate, Confidence, Status, Explanation string
 	FirstPromiseDate                             string
 	Lines                                        map[string]WrittenLine // by row name

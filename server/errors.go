@@ -99,7 +99,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status, body = http.StatusInternalServerError, errorBody{Error: "internal server error"}
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
+		s.log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(status)

@@ -5,14 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 )
 
-// healthBody is GET /health, the earlier OTP's shape plus Redis and the
-// breaker (otp-v1-reference.md §1.7; the runbook's probes read `status`).
+// healthBody is GET /health, the earlier OTP's shape plus Redis, the
+// breaker and why ERPNext is not connected (the runbook's probes read
+// `status`).
 type healthBody struct {
 	Status           string `json:"status"` // "healthy" or "degraded"
 	Version          string `json:"version"`
@@ -20,42 +20,13 @@ type healthBody struct {
 	CircuitBreaker   string `json:"circuit_breaker"`
 	Redis            string `json:"redis"` // "ok" or the error
 	Message          string `json:"message"`
-	// ERPNextCheckedAt is when ERPNext was last asked; /health never waits
-	// for ERPNext more than once per HealthTTL.
+	// ERPNextCheckedAt is when the background probe last asked ERPNext
+	// (every OTP_ERPNEXT_PROBE_INTERVAL); /health itself never asks.
 	ERPNextCheckedAt string `json:"erpnext_checked_at,omitempty"`
-}
-
-// healthCache keeps the last ERPNext check so probes stay cheap.
-type healthCache struct {
-	refresh   sync.Mutex // held while one probe refreshes
-	mu        sync.Mutex
-	checkedAt time.Time
-	connected bool
-	lastErr   string
-}
-
-func (h *healthCache) get() (connected bool, at time.Time, lastErr string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.connected, h.checkedAt, h.lastErr
-}
-
-func (h *healthCache) set(at time.Time, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.checkedAt, h.connected, h.lastErr = at, err == nil, ""
-	if err != nil {
-		h.lastErr = err.Error()
-	}
-}
-
-// checkERP asks ERPNext who we are and records the answer.
-func (s *Server) checkERP(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.deps.ReadyTimeout)
-	defer cancel()
-	_, err := s.deps.ERP.LoggedUser(ctx)
-	s.health.set(s.deps.Now(), err)
-	return err
+	// ERPNextError is the probe's last failure, kept while the breaker is
+	// open and after ERPNext recovers; ERPNextErrorAt is when it happened.
+	ERPNextError   string `json:"erpnext_error,omitempty"`
+	ERPNextErrorAt string `json:"erpnext_error_at,omitempty"`
 }
 
 func (s *Server) checkRedis(ctx context.Context) error {
@@ -65,25 +36,24 @@ func (s *Server) checkRedis(ctx context.Context) error {
 }
 
 // getHealth is liveness: always 200, "degraded" when a dependency is not
-// well. It pings Redis, and asks ERPNext only when the cached answer is older
-// than HealthTTL and no other probe is already asking.
+// well. It pings Redis and reads the ERPNext probe's last answer.
 func (s *Server) getHealth(c echo.Context) error {
 	ctx := c.Request().Context()
-	if _, at, _ := s.health.get(); s.deps.Now().Sub(at) > s.deps.HealthTTL && s.health.refresh.TryLock() {
-		_ = s.checkERP(ctx) // recorded in the cache
-		s.health.refresh.Unlock()
-	}
-	connected, at, _ := s.health.get()
+	p := s.deps.Probe.Status()
 	b := healthBody{
 		Status:           "healthy",
 		Version:          s.deps.Version,
-		ERPNextConnected: connected,
+		ERPNextConnected: p.Connected,
 		CircuitBreaker:   s.deps.BreakerState(),
 		Redis:            "ok",
 		Message:          "All systems operational",
+		ERPNextError:     p.LastError,
 	}
-	if !at.IsZero() {
-		b.ERPNextCheckedAt = at.UTC().Format(time.RFC3339)
+	if !p.CheckedAt.IsZero() {
+		b.ERPNextCheckedAt = p.CheckedAt.UTC().Format(time.RFC3339)
+	}
+	if !p.LastErrorAt.IsZero() {
+		b.ERPNextErrorAt = p.LastErrorAt.UTC().Format(time.RFC3339)
 	}
 	if err := s.checkRedis(ctx); err != nil {
 		b.Redis = err.Error()
@@ -93,8 +63,10 @@ func (s *Server) getHealth(c echo.Context) error {
 		b.Status, b.Message = "degraded", "Redis unreachable: webhooks cannot be queued"
 	case b.CircuitBreaker == "open":
 		b.Status, b.Message = "degraded", "Connected but circuit breaker is protecting against cascading failures"
-	case !connected:
-		b.Status, b.Message = "degraded", "ERPNext connection failed"
+	case p.CheckedAt.IsZero():
+		b.Status, b.Message = "degraded", "ERPNext not checked yet"
+	case !p.Connected:
+		b.Status, b.Message = "degraded", "ERPNext connection failed: "+p.LastError
 	}
 	return c.JSON(http.StatusOK, b)
 }
@@ -106,16 +78,21 @@ type readyBody struct {
 	ERPNext string `json:"erpnext"`
 }
 
-// getReady is readiness: 200 only when Redis answers PING and ERPNext
-// accepts our API key, else 503 naming what failed.
+// getReady is readiness: 200 only when Redis answers PING and the ERPNext
+// probe's last check passed, else 503 naming what failed and why. It never
+// calls ERPNext itself: a probe per kubelet period would load it and count
+// in the request metrics.
 func (s *Server) getReady(c echo.Context) error {
 	ctx := c.Request().Context()
 	b := readyBody{Status: "ready", Redis: "ok", ERPNext: "ok"}
 	if err := s.checkRedis(ctx); err != nil {
 		b.Redis = err.Error()
 	}
-	if err := s.checkERP(ctx); err != nil {
-		b.ERPNext = err.Error()
+	switch p := s.deps.Probe.Status(); {
+	case p.CheckedAt.IsZero():
+		b.ERPNext = "not checked yet"
+	case !p.Connected:
+		b.ERPNext = p.LastError
 	}
 	if b.Redis == "ok" && b.ERPNext == "ok" {
 		return c.JSON(http.StatusOK, b)

@@ -30,7 +30,8 @@ func TestHealth(t *testing.T) {
 		{"all well", nil, "closed", true,
 			healthBody{Status: "healthy", Version: "v-test", ERPNextConnected: true, CircuitBreaker: "closed", Redis: "ok", Message: "All systems operational"}},
 		{"ERPNext down", down, "closed", true,
-			healthBody{Status: "degraded", Version: "v-test", CircuitBreaker: "closed", Redis: "ok", Message: "ERPNext connection failed"}},
+			healthBody{Status: "degraded", Version: "v-test", CircuitBreaker: "closed", Redis: "ok",
+				Message: "ERPNext connection failed: erp: connection refused", ERPNextError: "erp: connection refused", ERPNextErrorAt: "2026-11-25T10:00:00Z"}},
 		{"breaker open", nil, "open", true,
 			healthBody{Status: "degraded", Version: "v-test", ERPNextConnected: true, CircuitBreaker: "open", Redis: "ok", Message: "Connected but circuit breaker is protecting against cascading failures"}},
 		{"Redis down", nil, "closed", false,
@@ -41,6 +42,7 @@ func TestHealth(t *testing.T) {
 			e := MustEnv(t, nil)
 			e.erp.loggedUser = tt.erp
 			e.breaker.Store(tt.breaker)
+			_ = e.srv.Probe().Check(context.Background())
 			if !tt.redis {
 				e.mr.Close()
 			}
@@ -62,20 +64,21 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-// /health asks ERPNext at most once per HealthTTL, however often it is probed.
-func TestHealthCachesERPNextCheck(t *testing.T) {
-	e := MustEnv(t, func(d *Deps) { d.HealthTTL = 30 * time.Second })
+// /health and /ready never ask ERPNext: they read the background probe.
+func TestHealthAndReadyNeverCallERPNext(t *testing.T) {
+	e := MustEnv(t, nil)
 	for range 5 {
 		e.get(t, "/health")
+		e.get(t, "/ready")
 	}
-	if n := e.erp.calls.Load(); n != 1 {
-		t.Fatalf("LoggedUser calls after 5 probes = %d, want 1", n)
+	if n := e.erp.calls.Load(); n != 0 {
+		t.Fatalf("LoggedUser calls after 10 probes = %d, want 0", n)
 	}
-	e.clock.Advance(31 * time.Second)
-	e.get(t, "/health")
-	e.get(t, "/health")
-	if n := e.erp.calls.Load(); n != 2 {
-		t.Errorf("LoggedUser calls after the TTL = %d, want 2", n)
+	if rec := e.get(t, "/ready"); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "not checked yet") {
+		t.Errorf("/ready before the first check: %d %s, want 503 not checked yet", rec.Code, rec.Body)
+	}
+	if got := decode[healthBody](t, e.get(t, "/health")); got.Message != "ERPNext not checked yet" {
+		t.Errorf("/health before the first check: %+v", got)
 	}
 }
 
@@ -83,6 +86,8 @@ func TestReady(t *testing.T) {
 	for _, path := range []string{"/ready", "/readyz"} {
 		t.Run(path, func(t *testing.T) {
 			e := MustEnv(t, nil)
+			check := func() { _ = e.srv.Probe().Check(context.Background()) }
+			check()
 			rec := e.get(t, path)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("all up: status = %d %s", rec.Code, rec.Body)
@@ -92,6 +97,7 @@ func TestReady(t *testing.T) {
 			}
 
 			e.erp.loggedUser = func(context.Context) (string, error) { return "", errors.New("erp: 401 invalid token") }
+			check()
 			rec = e.get(t, path)
 			if rec.Code != http.StatusServiceUnavailable {
 				t.Fatalf("ERPNext down: status = %d", rec.Code)
@@ -99,8 +105,12 @@ func TestReady(t *testing.T) {
 			if got := decode[errBody](t, rec).Detail["failed"]; !cmp.Equal(got, []any{"erpnext"}) {
 				t.Errorf("failed = %v, want [erpnext]", got)
 			}
+			if !strings.Contains(rec.Body.String(), "401 invalid token") {
+				t.Errorf("/ready does not say why: %s", rec.Body)
+			}
 
 			e.erp.loggedUser = nil
+			check()
 			e.mr.Close()
 			rec = e.get(t, path)
 			if got := decode[errBody](t, rec).Detail["failed"]; rec.Code != http.StatusServiceUnavailable || !cmp.Equal(got, []any{"redis"}) {
@@ -110,22 +120,23 @@ func TestReady(t *testing.T) {
 	}
 }
 
-// A slow ERPNext cannot hold readiness longer than ReadyTimeout.
-func TestReadyTimesOut(t *testing.T) {
+// A slow ERPNext cannot hold a probe check longer than its timeout.
+func TestProbeCheckTimesOut(t *testing.T) {
 	e := MustEnv(t, func(d *Deps) { d.ReadyTimeout = 50 * time.Millisecond })
 	e.erp.loggedUser = func(ctx context.Context) (string, error) {
 		<-ctx.Done()
 		return "", ctx.Err()
 	}
 	start := time.Now()
-	rec := e.get(t, "/ready")
-	if rec.Code != http.StatusServiceUnavailable || time.Since(start) > 2*time.Second {
-		t.Errorf("status = %d after %v, want 503 quickly", rec.Code, time.Since(start))
+	err := e.srv.Probe().Check(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Errorf("Check = %v after %v, want a deadline quickly", err, time.Since(start))
 	}
 }
 
 func TestMetrics(t *testing.T) {
 	e := MustEnv(t, nil)
+	_ = e.srv.Probe().Check(context.Background())
 	e.get(t, "/health")
 	e.post(t, "/webhooks/erpnext/sales-order", MustFixtures(t)[0].body)
 	e.post(t, "/webhooks/erpnext/sales-order", MustFixtures(t)[0].body)
@@ -143,10 +154,11 @@ func TestMetrics(t *testing.T) {
 		`http_requests_total{method="GET",route="/health",status="200"} 1`,
 		`http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`http_request_duration_seconds_count{method="POST",route="/webhooks/erpnext/sales-order"} 3`,
-		`otp_webhooks_total{result="queued"} 1`,
-		`otp_webhooks_total{result="duplicate"} 1`,
-		`otp_webhooks_total{result="invalid"} 1`,
-		`otp_webhooks_total{result="unauthorized"} 0`,
+		`otp_webhooks_total{doctype="Sales Order",result="queued"} 1`,
+		`otp_webhooks_total{doctype="Sales Order",result="duplicate"} 1`,
+		`otp_webhooks_total{doctype="Sales Order",result="invalid"} 1`,
+		`otp_webhooks_total{doctype="Sales Order",result="unauthorized"} 0`,
+		`otp_webhooks_total{doctype="Purchase Order",result="queued"} 0`,
 		`erpnext_connection_status 1`,
 		`otp_build_info{version="v-test"} 1`,
 	} {

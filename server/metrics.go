@@ -1,7 +1,10 @@
 package server
 
 import (
+	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -9,6 +12,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/tasks"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own.
@@ -21,7 +30,7 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 }
 
-func newMetrics(version string, health *healthCache) *metrics {
+func newMetrics(version string, probe *erp.Probe) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,8 +44,8 @@ func newMetrics(version string, health *healthCache) *metrics {
 		}, []string{"method", "route"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otp_webhooks_total",
-			Help: "Webhook deliveries by result: queued, duplicate, unauthorized, too_large, invalid, unavailable.",
-		}, []string{"result"}),
+			Help: "Webhook deliveries by DocType and result: queued, duplicate, unauthorized, too_large, invalid, unavailable.",
+		}, []string{"doctype", "result"}),
 	}
 	m.reg.MustRegister(
 		m.requests, m.duration, m.webhooks,
@@ -44,9 +53,9 @@ func newMetrics(version string, health *healthCache) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "erpnext_connection_status",
-			Help: "1 when the last ERPNext check succeeded, else 0.",
+			Help: "1 when the last background ERPNext check succeeded, else 0.",
 		}, func() float64 {
-			if ok, _, _ := health.get(); ok {
+			if probe.Status().Connected {
 				return 1
 			}
 			return 0
@@ -57,8 +66,10 @@ func newMetrics(version string, health *healthCache) *metrics {
 			ConstLabels: prometheus.Labels{"version": version},
 		}, func() float64 { return 1 }),
 	)
-	for _, result := range []string{"queued", "duplicate", "unauthorized", "too_large", "invalid", "unavailable"} {
-		m.webhooks.WithLabelValues(result)
+	for _, doctype := range append([]string{"Sales Order"}, slices.Sorted(maps.Values(supplyDocTypes))...) {
+		for _, result := range []string{"queued", "duplicate", "unauthorized", "too_large", "invalid", "unavailable"} {
+			m.webhooks.WithLabelValues(doctype, result)
+		}
 	}
 	return m
 }
@@ -71,13 +82,53 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-func (m *metrics) webhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
+func (m *metrics) webhook(doctype, result string) { m.webhooks.WithLabelValues(doctype, result).Inc() }
 
-// observe is the outermost middleware: it lets the error handler answer,
-// then counts, times and logs the request by its route pattern.
+// RequestIDHeader is the request id header: honoured when the caller
+// sends a sane one, else generated, and always sent back.
+const RequestIDHeader = "X-Request-ID"
+
+// requestID returns the caller's X-Request-ID when it is short and plain
+// (it goes into logs and task payloads), else a new one.
+func requestID(h string) string {
+	if n := len(h); n == 0 || n > 128 {
+		return tasks.NewRequestID()
+	}
+	for _, r := range h {
+		if r < '!' || r > '~' {
+			return tasks.NewRequestID()
+		}
+	}
+	return h
+}
+
+// quiet reports routes whose requests are not access-logged at INFO:
+// probes and scrapes, and the dashboard, whose page polls its API every
+// few seconds.
+func quiet(route string) bool {
+	switch route {
+	case "/health", "/ready", "/readyz", "/metrics", DashboardPath, DashboardPath + "/*":
+		return true
+	}
+	return false
+}
+
+// observe is the outermost middleware: it gives the request its id and
+// span, lets the error handler answer, then counts, times and logs the
+// request by its route pattern. The access log line carries the token's
+// name, never the token.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		req := c.Request()
+		id := requestID(req.Header.Get(RequestIDHeader))
+		c.Response().Header().Set(RequestIDHeader, id)
+		ctx := tasks.WithRequestID(req.Context(), id)
+		ctx, span := s.tracer.Start(ctx, req.Method+" "+req.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", req.Method), attribute.String("request_id", id)))
+		defer span.End()
+		c.SetRequest(req.WithContext(ctx))
+
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -86,14 +137,28 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		req, status := c.Request(), c.Response().Status
+		status := c.Response().Status
+		span.SetName(req.Method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
 		s.metrics.duration.WithLabelValues(req.Method, route).Observe(elapsed.Seconds())
-		if route != "/health" && route != "/metrics" && route != "/ready" && route != "/readyz" {
-			s.log.Debug("http request", "method", req.Method, "path", req.URL.Path, "route", route,
-				"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "err", err)
+		level := slog.LevelInfo
+		if quiet(route) {
+			level = slog.LevelDebug
 		}
+		attrs := []any{"method", req.Method, "path", req.URL.Path, "route", route, "status", status,
+			"duration_ms", float64(elapsed.Microseconds()) / 1000}
+		if name, ok := c.Get(tokenKey).(string); ok {
+			attrs = append(attrs, "token", name)
+		}
+		if err != nil {
+			attrs = append(attrs, "err", err.Error())
+		}
+		s.log.Log(ctx, level, "http request", attrs...)
 		return nil
 	}
 }

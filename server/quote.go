@@ -102,7 +102,7 @@ func (s *Server) quote(ctx context.Context) (*quoteCtx, error) {
 			if len(companies) == 1 {
 				company = companies[0]
 			} else {
-				s.log.Warn("OTP_COMPANY is unset and the site does not have exactly one company: quotes use the configured weekend and do not check warehouses",
+				s.log.WarnContext(ctx, "OTP_COMPANY is unset and the site does not have exactly one company: quotes use the configured weekend and do not check warehouses",
 					"companies", len(companies))
 			}
 		}

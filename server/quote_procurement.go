@@ -150,7 +150,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	}
 	if note := reasonsNote(req.Items); note != "" {
 		if err := q.erp.AddComment(ctx, "Material Request", name, note); err != nil {
-			s.log.Warn("procurement reasons not added to the Material Request", "material_request", name, "err", err)
+			s.log.WarnContext(c.Request().Context(), "procurement reasons not added to the Material Request", "material_request", name, "err", err)
 		}
 	}
 	return c.JSON(http.StatusOK, procurementResponse{

@@ -18,6 +18,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/erpnext-otp/otp/erp"
 )
 
 // Queue enqueues tasks durably; *asynq.Client is one.
@@ -64,9 +68,11 @@ type Deps struct {
 	Logger        *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// HealthTTL is how long /health trusts its last ERPNext check (30 s when zero).
-	HealthTTL time.Duration
-	// ReadyTimeout bounds each readiness check (2 s when zero).
+	// Probe is the background ERPNext check /health, /ready and
+	// erpnext_connection_status read; its owner runs it (erp.Probe.Run).
+	// Nil: one that checks ERP.LoggedUser, never run unless through Probe().
+	Probe *erp.Probe
+	// ReadyTimeout bounds each Redis check (2 s when zero).
 	ReadyTimeout time.Duration
 	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
 	Quote QuoteDeps
@@ -75,6 +81,16 @@ type Deps struct {
 	// no CORS headers. Webhooks, health, metrics and the dashboard never
 	// send them.
 	CORSOrigins []string
+	// APITokens are the quote API's bearer tokens (OTP_API_TOKENS). Without
+	// any, the quote API is open outside production and answers 503 in it.
+	APITokens []APIToken
+	// RateLimit and RateBurst limit each token's quote API requests
+	// (requests per second; DefaultRateLimit and DefaultRateBurst when zero).
+	RateLimit float64
+	RateBurst int
+	// TracerProvider makes a span of every request; its context goes into
+	// the tasks a webhook queues. Nil: OpenTelemetry's no-op provider.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is the HTTP server.
@@ -84,9 +100,10 @@ type Server struct {
 	echo       *echo.Echo
 	http       *http.Server
 	metrics    *metrics
-	health     *healthCache
 	dashboard  *asynqmon.HTTPHandler
 	quoteState *quoteState
+	auth       *auth
+	tracer     trace.Tracer
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -116,11 +133,15 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.HealthTTL <= 0 {
-		d.HealthTTL = 30 * time.Second
-	}
 	if d.ReadyTimeout <= 0 {
 		d.ReadyTimeout = 2 * time.Second
+	}
+	if d.Probe == nil {
+		erpAPI := d.ERP
+		d.Probe = erp.NewProbe(func(ctx context.Context) error {
+			_, err := erpAPI.LoggedUser(ctx)
+			return err
+		}, d.ReadyTimeout, d.Now)
 	}
 	if d.BreakerState == nil {
 		d.BreakerState = func() string { return "unknown" }
@@ -128,18 +149,29 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{deps: d, log: d.Logger, health: &healthCache{}, quoteState: &quoteState{}}
+	s := &Server{deps: d, log: d.Logger, quoteState: &quoteState{}}
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}
-	s.metrics = newMetrics(d.Version, s.health)
+	s.metrics = newMetrics(d.Version, d.Probe)
+	s.auth = newAuth(d)
+	if d.TracerProvider == nil {
+		d.TracerProvider = noop.NewTracerProvider()
+	}
+	s.tracer = d.TracerProvider.Tracer("github.com/erpnext-otp/otp/server")
+	switch {
+	case s.auth.off:
+		s.log.Error("quote API disabled: OTP_API_TOKENS is unset in production; /otp/* and /api/items/* answer 503")
+	case s.auth.open():
+		s.log.Warn("OTP_API_TOKENS is unset: the quote API takes requests without a token (refused in production)")
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe, middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
+			s.log.ErrorContext(c.Request().Context(), "panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
 			return fmt.Errorf("server: panic: %w", err)
 		},
 	}))
@@ -177,10 +209,16 @@ func (s *Server) routes() {
 	e.POST("/webhooks/erpnext/sales-order", s.salesOrderWebhook)
 	e.POST("/webhooks/erpnext/:doctype", s.supplyWebhook)
 
-	e.GET("/health", s.getHealth)
-	e.GET("/ready", s.getReady)
-	e.GET("/readyz", s.getReady)
-	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+	// Probes and scrapes answer HEAD wherever they answer GET
+	// (`curl -I`); Go's server sends no body to a HEAD.
+	getHead := func(path string, h echo.HandlerFunc) {
+		e.GET(path, h)
+		e.HEAD(path, h)
+	}
+	getHead("/health", s.getHealth)
+	getHead("/ready", s.getReady)
+	getHead("/readyz", s.getReady)
+	getHead("/metrics", echo.WrapHandler(s.metrics.handler()))
 
 	if s.dashboard != nil {
 		h := echo.WrapHandler(s.dashboard)
@@ -194,25 +232,29 @@ func (s *Server) routes() {
 		e.Any(DashboardPath, h, mw...)
 		e.Any(DashboardPath+"/*", h, mw...)
 	}
-	// The quote API (server/quote*.go), the only routes with CORS.
+	// The quote API (server/quote*.go), the only routes with CORS, behind
+	// bearer tokens (server/auth.go): write routes need a write token.
 	quote := s.quoteRoutes()
-	quote(http.MethodPost, "/otp/promise", s.postPromise)
-	quote(http.MethodPost, "/otp/apply", s.postApply)
-	quote(http.MethodPost, "/otp/procurement-suggest", s.postProcurementSuggest)
-	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders)
-	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder)
-	quote(http.MethodGet, "/api/items/stock", s.getItemStock)
+	quote(http.MethodPost, "/otp/promise", s.postPromise, s.auth.require(ScopeRead))
+	quote(http.MethodPost, "/otp/apply", s.postApply, s.auth.require(ScopeWrite))
+	quote(http.MethodPost, "/otp/procurement-suggest", s.postProcurementSuggest, s.auth.require(ScopeWrite))
+	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders, s.auth.require(ScopeRead))
+	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder, s.auth.require(ScopeRead))
+	quote(http.MethodGet, "/api/items/stock", s.getItemStock, s.auth.require(ScopeRead))
 	quote(http.MethodGet, "/openapi.json", s.getOpenAPI)
+	quote(http.MethodHead, "/openapi.json", s.getOpenAPI)
 }
 
 // quoteRoutes returns how a quote API route is added: as is without
 // CORSOrigins, else behind Echo's CORS middleware, with an OPTIONS route
 // beside it for the browser's preflight (route middleware runs only on a
 // route that matched, so the preflight needs one of its own).
-func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc) {
+func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
 	e := s.echo
 	if len(s.deps.CORSOrigins) == 0 {
-		return func(method, path string, h echo.HandlerFunc) { e.Add(method, path, h) }
+		return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+			e.Add(method, path, h, mw...)
+		}
 	}
 	cors := middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: s.deps.CORSOrigins,
@@ -223,11 +265,16 @@ func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc) {
 	})
 	// The middleware answers every OPTIONS itself.
 	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
-	return func(method, path string, h echo.HandlerFunc) {
-		e.Add(method, path, h, cors)
+	// CORS runs first: a 401 carries its headers too, and the preflight
+	// (which never has a token) is answered before the token check.
+	return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		e.Add(method, path, h, append([]echo.MiddlewareFunc{cors}, mw...)...)
 		e.OPTIONS(path, preflight, cors)
 	}
 }
+
+// Probe returns the ERPNext probe the server reads.
+func (s *Server) Probe() *erp.Probe { return s.deps.Probe }
 
 // DashboardEnabled reports whether /monitoring is served.
 func (s *Server) DashboardEnabled() bool { return s.dashboard != nil }

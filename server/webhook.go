@@ -60,12 +60,12 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 		return err
 	}
 	id := tasks.PromiseOrderID(d.Name, s.version(d))
-	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c)}, asynq.TaskID(id))
+	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c), Trace: tasks.TraceFrom(c.Request().Context())}, asynq.TaskID(id))
 	if err != nil {
-		s.metrics.webhook("invalid")
+		s.metrics.webhook("Sales Order", "invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	status, body, err := s.enqueue(c, task, id, "sales_order", d.Name, d.Modified)
+	status, body, err := s.enqueue(c, task, id, "Sales Order", "sales_order", d.Name, d.Modified)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 	// task was never queued would make those older tasks skip the order.
 	if d.Modified != "" {
 		if _, err := s.deps.Versions.Record(c.Request().Context(), d.Name, d.Modified); err != nil {
-			s.log.Warn("newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
+			s.log.WarnContext(c.Request().Context(), "newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
 		}
 	}
 	return c.JSON(status, body)
@@ -105,16 +105,17 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 		Modified: d.Modified,
 		Event:    eventOf(c),
 		Items:    itemCodes(d.Items),
+		Trace:    tasks.TraceFrom(c.Request().Context()),
 	}
 	versioned := p
 	versioned.Modified = s.version(d)
 	id := tasks.SupplyChangedID(versioned)
 	task, err := tasks.NewSupplyChangedTask(p, asynq.TaskID(id))
 	if err != nil {
-		s.metrics.webhook("invalid")
+		s.metrics.webhook(doctype, "invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	status, body, err := s.enqueue(c, task, id, "document", d.Name, d.Modified)
+	status, body, err := s.enqueue(c, task, id, doctype, "document", d.Name, d.Modified)
 	if err != nil {
 		return err
 	}
@@ -138,19 +139,19 @@ func (s *Server) version(d delivery) string {
 // id is already queued or recently done (Frappe delivered the same save
 // again). id is the task's id, for the duplicate answer: asynq's conflict
 // error does not name it.
-func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, key, name, modified string) (int, acceptedBody, error) {
+func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, doctype, key, name, modified string) (int, acceptedBody, error) {
 	info, err := s.deps.Queue.EnqueueContext(c.Request().Context(), task)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
-		s.metrics.webhook("duplicate")
-		s.log.Info("webhook duplicate", key, name, "modified", modified, "task_id", id)
+		s.metrics.webhook(doctype, "duplicate")
+		s.log.InfoContext(c.Request().Context(), "webhook duplicate", key, name, "modified", modified, "task_id", id)
 		return http.StatusOK, acceptedBody{Status: "duplicate", TaskID: id}, nil
 	case err != nil:
-		s.metrics.webhook("unavailable")
+		s.metrics.webhook(doctype, "unavailable")
 		return 0, acceptedBody{}, unavailable("queue unavailable", err)
 	}
-	s.metrics.webhook("queued")
-	s.log.Info("webhook queued", key, name, "modified", modified, "task_id", info.ID, "queue", info.Queue)
+	s.metrics.webhook(doctype, "queued")
+	s.log.InfoContext(c.Request().Context(), "webhook queued", key, name, "modified", modified, "task_id", info.ID, "queue", info.Queue)
 	return http.StatusAccepted, acceptedBody{Status: "queued", TaskID: info.ID}, nil
 }
 
@@ -162,18 +163,18 @@ func (s *Server) readDelivery(c echo.Context, doctype string) (delivery, error) 
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.metrics.webhook("too_large")
+			s.metrics.webhook(doctype, "too_large")
 			return d, err
 		}
 		return d, badRequest("could not read request body", err.Error())
 	}
 	if err := s.verify(req.Header.Get(SignatureHeader), body); err != nil {
-		s.metrics.webhook("unauthorized")
-		s.log.Warn("webhook rejected", "path", req.URL.Path, "reason", err.Message, "remote", c.RealIP())
+		s.metrics.webhook(doctype, "unauthorized")
+		s.log.WarnContext(req.Context(), "webhook rejected", "path", req.URL.Path, "reason", err.Message, "remote", c.RealIP())
 		return d, err
 	}
 	if err := decodeDelivery(body, doctype, &d); err != nil {
-		s.metrics.webhook("invalid")
+		s.metrics.webhook(doctype, "invalid")
 		return d, err
 	}
 	return d, nil

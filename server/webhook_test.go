@@ -47,6 +47,10 @@ func TestFixturesAreQueued(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := tasks.PromiseOrder{SalesOrder: fixtureOrder, Modified: fixtureModified, Event: "on_submit"}
+			if len(p.RequestID) != 32 {
+				t.Errorf("request_id %q, want a generated one", p.RequestID)
+			}
+			want.RequestID = p.RequestID
 			if diff := cmp.Diff(want, p); diff != "" {
 				t.Errorf("payload (-want +got):\n%s", diff)
 			}
@@ -281,6 +285,7 @@ func TestSupplyDeliveryWithoutModified(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := tasks.SupplyChanged{DocType: "Purchase Order", Name: "PUR-ORD-2026-00001", Event: "on_change", Items: []string{"W-1"}}
+		want.RequestID = got.RequestID // generated per delivery
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("payload (-want +got):\n%s", diff)
 		}
@@ -346,6 +351,7 @@ func TestSupplyWebhooks(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := tasks.SupplyChanged{DocType: tt.doctype, Name: "DOC-0001", Modified: "2026-11-25 10:00:00", Event: "on_submit", Items: []string{"W-1", "W-2"}}
+			want.RequestID = got.RequestID // generated per delivery
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("payload (-want +got):\n%s", diff)
 			}

@@ -47,6 +47,9 @@ type PromiseOrder struct {
 	Modified string `json:"modified,omitempty"`
 	// Event is the webhook event or "reconcile"/"supply", for logs and the dashboard.
 	Event string `json:"event,omitempty"`
+	// Trace joins the task to the request that caused it (request_id,
+	// traceparent); it does not enter the task id.
+	Trace
 }
 
 // NewPromiseOrderTask builds the task for p. Its id is derived from the
@@ -96,6 +99,9 @@ type SupplyChanged struct {
 	Modified string   `json:"modified,omitempty"`
 	Event    string   `json:"event,omitempty"`
 	Items    []string `json:"items,omitempty"`
+	// Trace joins the task to the request that caused it; it does not
+	// enter the task id.
+	Trace
 }
 
 // NewSupplyChangedTask builds the task for s, with an id derived from the
@@ -134,11 +140,24 @@ func DecodeSupplyChanged(t *asynq.Task) (SupplyChanged, error) {
 	return s, nil
 }
 
+// Reconcile is the periodic sweep's payload: who scheduled it, so that the
+// dashboard shows a readable payload rather than none.
+type Reconcile struct {
+	Source string `json:"source"` // "scheduler" or "manual"
+}
+
 // NewReconcileTask builds the periodic sweep that re-promises orders a lost
 // webhook missed.
 func NewReconcileTask(opts ...asynq.Option) *asynq.Task {
-	base := []asynq.Option{asynq.Queue(QueueReconcile), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute)}
-	return asynq.NewTask(TypeReconcile, nil, append(base, opts...)...)
+	return NewReconcileTaskFrom(Reconcile{Source: "scheduler"}, opts...)
+}
+
+// NewReconcileTaskFrom builds the sweep with the payload r.
+func NewReconcileTaskFrom(r Reconcile, opts ...asynq.Option) *asynq.Task {
+	body, _ := json.Marshal(r) // a struct of one string always encodes
+	// Retained like the others, so that the dashboard shows its result.
+	base := []asynq.Option{asynq.Queue(QueueReconcile), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute), asynq.Retention(Retention)}
+	return asynq.NewTask(TypeReconcile, body, append(base, opts...)...)
 }
 
 // digest joins parts unambiguously and hashes them: order names may hold any

@@ -51,7 +51,9 @@ type passStats struct {
 // finished, running that pass itself when no other worker is. Passes never
 // overlap (one lock for the book), and each reads the whole book afresh, so
 // whichever worker runs it, the result is the same.
-func (w *Worker) reallocate(ctx context.Context, log *slog.Logger) error {
+// focus is the order whose save the task carries ("" for the sweep and
+// supply changes): its promise goes into the task's result.
+func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string) error {
 	gen, err := w.d.Redis.Incr(ctx, GenKey).Result()
 	if err != nil {
 		return fmt.Errorf("worker: note the change: %w", err)
@@ -62,6 +64,7 @@ func (w *Worker) reallocate(ctx context.Context, log *slog.Logger) error {
 			return fmt.Errorf("worker: read the book's last pass: %w", err)
 		}
 		if done >= gen {
+			notePass(ctx, nil)
 			return nil // a pass that started after this change has finished
 		}
 		l, err := w.tryLock(ctx, bookLockKey)
@@ -89,7 +92,8 @@ func (w *Worker) reallocate(ctx context.Context, log *slog.Logger) error {
 			return fmt.Errorf("worker: read the book's generation: %w", err)
 		}
 		t0 := w.d.Now()
-		st, err := w.pass(ctx, log, l)
+		st, err := w.pass(ctx, log, l, focus)
+		notePass(ctx, &st)
 		if err == nil {
 			err = setMaxScript.Run(context.WithoutCancel(ctx), w.d.Redis, []string{DoneKey}, strconv.FormatInt(start, 10)).Err()
 		}
@@ -105,7 +109,7 @@ func (w *Worker) reallocate(ctx context.Context, log *slog.Logger) error {
 
 // pass allocates every company's book and writes back exactly the orders
 // whose promise differs from what they hold.
-func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock) (passStats, error) {
+func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string) (passStats, error) {
 	var st passStats
 	books, err := w.d.Planner.Books(ctx)
 	if errors.Is(err, erp.ErrPermission) {
@@ -132,6 +136,9 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock) (passStats
 				continue
 			}
 			fields, lines := changes(writtenView(bk.Written[name]), plan)
+			if name == focus {
+				notePlan(ctx, name, bk.Written[name].Customer, plan, false)
+			}
 			if len(fields) == 0 && len(lines) == 0 {
 				st.unchanged++
 				continue
@@ -139,7 +146,8 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock) (passStats
 			if fingerprint == "" {
 				fingerprint = planner.Fingerprint(bk.Inputs)
 			}
-			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, plan: plan, fingerprint: fingerprint})
+			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, plan: plan, fingerprint: fingerprint,
+				focus: name == focus})
 		}
 	}
 	return st, w.writeAll(ctx, log, l, jobs, &st)
@@ -150,6 +158,7 @@ type writeJob struct {
 	name, modified string // modified as the book read it
 	plan           promise.Plan
 	fingerprint    string
+	focus          bool // the task's own order
 }
 
 // writeAll writes the jobs, a few at a time and no faster than the write
@@ -240,6 +249,9 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (wr
 		log.WarnContext(ctx, "worker: own write not noted; its webhook runs a pass that writes nothing", "err", err)
 	}
 	plan := j.plan
+	if j.focus {
+		notePlan(ctx, so.Name, so.Customer, plan, true)
+	}
 	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
 		"status", plan.Status, "fields", len(fields), "lines", len(lines))
 	if so.PromiseDate == plan.PromiseDate.String() && so.Confidence == string(plan.Confidence) {

@@ -41,6 +41,7 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 	}
 	if superseded {
 		log.InfoContext(ctx, "superseded: a newer save of the order is queued")
+		noteSkipped(ctx, p.SalesOrder, "superseded by a newer save")
 		return nil
 	}
 	if p.Modified != "" {
@@ -50,10 +51,11 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 		}
 		if ours == p.Modified {
 			log.InfoContext(ctx, "skipped", "reason", "our own write-back")
+			noteSkipped(ctx, p.SalesOrder, "our own write-back")
 			return nil
 		}
 	}
-	return w.reallocate(ctx, log)
+	return w.reallocate(ctx, log, p.SalesOrder)
 }
 
 // skipReason says why so is not promised, or "" when it is. Skipped:

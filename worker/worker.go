@@ -28,7 +28,7 @@ type ERP interface {
 // Defaults for the Deps fields that may be left zero.
 const (
 	DefaultLockTTL          = 30 * time.Second // renewed while a pass runs
-	DefaultWriteRate        = 20 // writes per second toward ERPNext
+	DefaultWriteRate        = 20               // writes per second toward ERPNext
 	DefaultWriteConcurrency = 4
 	DefaultPassPoll         = 20 * time.Millisecond
 	DefaultPassGather       = 10 * time.Millisecond

@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/erpnext-otp/otp/config"
 	"github.com/erpnext-otp/otp/erp"
@@ -47,7 +48,9 @@ func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		m := &Main{Config: cfg, Roles: r, Logger: newLogger(stderr, cfg.SlogLevel()), Out: stdout, Version: version}
+		logger := newLogger(stderr, cfg.SlogLevel())
+		routeLibraryLogs(logger)
+		m := &Main{Config: cfg, Roles: r, Logger: logger, Out: stdout, Version: version}
 		if r == roleWork {
 			m.WorkerAddr = cfg.WorkerAddr // only `work` alone has a listener of its own
 		}
@@ -74,6 +77,10 @@ type Main struct {
 	Version string
 	// Now is the clock handed to the worker and the sandbox (time.Now when nil).
 	Now func() time.Time
+	// TracerProvider makes the spans (tests give one that records them);
+	// nil: the OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, else
+	// the no-op provider.
+	TracerProvider trace.TracerProvider
 	// WorkerAddr is where a work-only process serves /health and /metrics
 	// (OTP_WORKER_ADDR); empty: no listener. Ignored when Roles includes
 	// serve, whose server has both.
@@ -105,6 +112,10 @@ type Main struct {
 	tasks         inflight // the asynq server's handlers that have not returned
 	scheduler     *asynq.Scheduler
 	erpMetrics    *erpMetrics
+	probe         *erp.Probe
+	stopProbe     func()
+	taskMetrics   *taskMetrics
+	stopTracing   func(context.Context) error
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
 	taskMiddleware asynq.MiddlewareFunc
@@ -137,6 +148,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.failed = make(chan error, 1)
 	cfg := m.Config
+	if m.TracerProvider == nil {
+		tp, shutdown, err := newTracerProvider(ctx, cfg.OTLPEndpoint, m.Version)
+		if err != nil {
+			return err
+		}
+		m.TracerProvider, m.stopTracing = tp, shutdown
+	}
+	m.taskMetrics = newTaskMetrics()
 
 	if err := m.openRedis(); err != nil {
 		return err
@@ -144,6 +163,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openERPNext(); err != nil {
 		return err
 	}
+
+	// ERPNext's reachability, asked in the background for /health, /ready
+	// and erpnext_connection_status; the breaker rules its requests.
+	m.stopProbe = startProbe(m.probe, cfg.ProbeInterval, m.Logger.With("component", "erp_probe"))
 
 	var ln, workerLn net.Listener
 	if m.Roles&roleServe != 0 {
@@ -280,12 +303,18 @@ func (m *Main) openERPNext() error {
 		erp.WithRetryAfterMax(cfg.RetryAfterMax),
 		erp.WithLogger(m.Logger.With("component", "erp")),
 		erp.WithObserver(m.erpMetrics.observe),
+		erp.WithRequestHook(func(ctx context.Context, _, _ string, _ int) {
+			tasks.RecorderFrom(ctx).CountERPNextRequest() // a task's ERPNext requests, for its result
+		}),
+		erp.WithTracerProvider(m.TracerProvider),
 		erp.WithUserAgent("otp/"+m.Version),
 	)
 	if err != nil {
 		return fmt.Errorf("ERPNEXT_BASE_URL: %w", err)
 	}
 	m.ERP = client
+	m.erpMetrics.breaker = client.BreakerState
+	m.probe = erp.ClientProbe(client, cfg.RequestTimeout.Duration(), m.Now)
 	return nil
 }
 
@@ -301,8 +330,13 @@ func (m *Main) startServer(ln net.Listener) error {
 		DashboardUser:     cfg.DashboardUser,
 		DashboardPassword: cfg.DashboardPassword,
 		WebhookSecret:     m.webhookSecret,
+		Probe:             m.probe,
+		TracerProvider:    m.TracerProvider,
 		Production:        cfg.Production(),
 		CORSOrigins:       cfg.AllowedOrigins(),
+		APITokens:         apiTokens(cfg),
+		RateLimit:         cfg.APIRateLimit,
+		RateBurst:         cfg.APIRateBurst,
 		Version:           m.Version,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
@@ -320,12 +354,14 @@ func (m *Main) startServer(ln net.Listener) error {
 	if err := srv.Registerer().Register(m.erpMetrics); err != nil {
 		return fmt.Errorf("register ERPNext metrics: %w", err)
 	}
-	// Queue gauges only where workers run (see queueMetrics); not on
-	// server.Deps.Inspector, whose otp_queue_tasks every `otp serve`
-	// replica would report again.
+	// Queue gauges only where workers run (see queueMetrics): every
+	// `otp serve` replica would report them again.
 	if m.Roles&roleWork != 0 {
 		if err := srv.Registerer().Register(queueMetrics(m.inspector)); err != nil {
 			return fmt.Errorf("register queue metrics: %w", err)
+		}
+		if err := srv.Registerer().Register(m.taskMetrics); err != nil {
+			return fmt.Errorf("register task metrics: %w", err)
 		}
 	}
 	m.server = srv
@@ -338,12 +374,22 @@ func (m *Main) startServer(ln net.Listener) error {
 	return nil
 }
 
+// apiTokens hands OTP_API_TOKENS to the server.
+func apiTokens(cfg config.Config) []server.APIToken {
+	var out []server.APIToken
+	for _, t := range cfg.APITokensList() {
+		out = append(out, server.APIToken{Name: t.Name, Scope: t.Scope, Token: t.Token})
+	}
+	return out
+}
+
 // startWorkerHTTP serves a work-only process's /health and /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
-	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics)
+	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics)
 	if err != nil {
 		return err
 	}
+	w.probe = m.probe
 	m.workerHTTP = w
 	go w.serve(ln, m.fail)
 	m.Logger.Info("worker health and metrics listening", "url", m.WorkerURL)
@@ -371,7 +417,8 @@ func (m *Main) startWorker(ctx context.Context) error {
 	})
 	mux := asynq.NewServeMux()
 	w.Register(mux)
-	var handler asynq.Handler = mux
+	observer := &taskObserver{log: log, tracer: m.TracerProvider.Tracer("github.com/erpnext-otp/otp/worker"), metrics: m.taskMetrics, now: time.Now}
+	handler := observer.middleware(mux)
 	if m.taskMiddleware != nil {
 		handler = m.taskMiddleware(handler)
 	}
@@ -459,6 +506,9 @@ func (m *Main) close() error {
 			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (its order's lock expires by itself)", "waited", handlerGrace)
 		}
 	}
+	if m.stopProbe != nil {
+		m.stopProbe()
+	}
 	if m.workerHTTP != nil {
 		// Probes and scrapes were answered while the workers drained.
 		m.workerHTTP.state.Store(workerStopped)
@@ -485,6 +535,11 @@ func (m *Main) close() error {
 	}
 	if m.miniredis != nil {
 		m.miniredis.Close()
+	}
+	if m.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.stopTracing(ctx))
+		cancel()
 	}
 	return errors.Join(errs...)
 }
@@ -573,6 +628,8 @@ func randomHex(n int) string {
 type erpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	breaker  func() erp.BreakerState // set once the client exists
+	state    *prometheus.Desc
 }
 
 func newERPMetrics() *erpMetrics {
@@ -583,23 +640,50 @@ func newERPMetrics() *erpMetrics {
 		}, []string{"method", "route", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "otp_erpnext_request_duration_seconds",
-			Help:    "Time ERPNext took to answer, by method and route.",
+			Help:    "Time ERPNext took to answer, by method, route and outcome (ok, client_error, server_error, no_response).",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"method", "route"}),
+		}, []string{"method", "route", "outcome"}),
+		state: prometheus.NewDesc("otp_erpnext_circuit_breaker_state",
+			"1 for the ERPNext client's circuit breaker state (closed, half-open, open), 0 for the others.", []string{"state"}, nil),
 	}
+}
+
+// outcome groups an ERPNext answer's status for the duration histogram.
+func outcome(status int) string {
+	switch {
+	case status == 0:
+		return "no_response"
+	case status < 400:
+		return "ok"
+	case status < 500:
+		return "client_error"
+	}
+	return "server_error"
 }
 
 func (e *erpMetrics) observe(method, route string, status int, d time.Duration) {
 	e.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	e.duration.WithLabelValues(method, route).Observe(d.Seconds())
+	e.duration.WithLabelValues(method, route, outcome(status)).Observe(d.Seconds())
 }
 
 func (e *erpMetrics) Describe(ch chan<- *prometheus.Desc) {
 	e.requests.Describe(ch)
 	e.duration.Describe(ch)
+	ch <- e.state
 }
 
 func (e *erpMetrics) Collect(ch chan<- prometheus.Metric) {
 	e.requests.Collect(ch)
 	e.duration.Collect(ch)
+	if e.breaker == nil {
+		return
+	}
+	now := e.breaker()
+	for _, st := range []erp.BreakerState{erp.BreakerClosed, erp.BreakerHalfOpen, erp.BreakerOpen} {
+		v := 0.0
+		if st == now {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(e.state, prometheus.GaugeValue, v, string(st))
+	}
 }

@@ -176,15 +176,15 @@ func TestQueueGaugesOnlyWhereWorkersRun(t *testing.T) {
 			if err != nil || status != http.StatusOK {
 				t.Fatalf("/metrics = %d (%v)", status, err)
 			}
-			got, found := metricValue(body, "asynq_tasks_enqueued_total", `queue="reconcile",state="scheduled"`)
+			got, found := metricValue(body, "otp_queue_tasks", `queue="reconcile",state="scheduled"`)
 			if found != tt.wantQueues || (found && got != 1) {
-				t.Errorf(`asynq_tasks_enqueued_total{queue="reconcile",state="scheduled"} = %v (found %v), want found %v with 1`, got, found, tt.wantQueues)
+				t.Errorf(`otp_queue_tasks{queue="reconcile",state="scheduled"} = %v (found %v), want found %v with 1`, got, found, tt.wantQueues)
 			}
-			if _, found := metricValue(body, "asynq_queue_size", ""); found != tt.wantQueues {
-				t.Errorf("asynq_queue_size found %v, want %v", found, tt.wantQueues)
+			if _, found := metricValue(body, "otp_queue_latency_seconds", ""); found != tt.wantQueues {
+				t.Errorf("otp_queue_latency_seconds found %v, want %v", found, tt.wantQueues)
 			}
-			if strings.Contains(body, "otp_queue_tasks") {
-				t.Error("/metrics has otp_queue_tasks: queue gauges under a second name")
+			if strings.Contains(body, "asynq_") {
+				t.Error("/metrics has asynq_* series: the queue gauges come from otp_queue_* alone")
 			}
 			if _, found := metricValue(body, "otp_erpnext_requests_total", ""); !found {
 				t.Error("/metrics lacks otp_erpnext_requests_total")

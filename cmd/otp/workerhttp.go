@@ -12,25 +12,18 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/erpnext-otp/otp/erp"
 )
 
-// queueMetrics is asynq's queue collector (hibiken/asynq/x/metrics):
-// asynq_tasks_enqueued_total{queue,state} (a gauge, despite its name),
-// asynq_queue_size, asynq_queue_latency_seconds, asynq_tasks_processed_total
-// and asynq_tasks_failed_total, read from Redis on each scrape.
-//
-// The rule for these: they describe the shared Redis, not the process, so
-// every process reporting them reports the same numbers. Only processes
-// that run workers export them (`otp work` on OTP_WORKER_ADDR, `otp all`
-// on its /metrics; `otp serve` does not), and alerts aggregate them over
-// instances with max, never sum (deploy/prometheus/rules.yaml).
+// queueMetrics is the queue collector (queuemetrics.go): only processes
+// that run workers export it, and rules aggregate it with max.
 func queueMetrics(insp *asynq.Inspector) prometheus.Collector {
-	return metrics.NewQueueMetricsCollector(insp)
+	return newQueueCollector(insp)
 }
 
 // Worker states, as /health reports them.
@@ -49,15 +42,15 @@ var workerStateNames = [...]string{"starting", "running", "stopping", "stopped"}
 type workerHTTP struct {
 	state   atomic.Int32
 	redis   redis.UniversalClient
+	probe   *erp.Probe // nil: /health does not report ERPNext
 	version string
 	reg     *prometheus.Registry
 	srv     *http.Server
 }
 
-// newWorkerHTTP builds the handlers: Go and process metrics, asynq's queue
-// collector (hibiken/asynq/x/metrics: asynq_tasks_enqueued_total{queue,state},
-// asynq_queue_size, asynq_queue_latency_seconds, processed and failed
-// counts), and the collectors given (the ERPNext client's requests).
+// newWorkerHTTP builds the handlers: Go and process metrics, the queue
+// collector (queuemetrics.go), and the collectors given (the ERPNext
+// client's requests, the task metrics).
 func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version string, log *slog.Logger, extra ...prometheus.Collector) (*workerHTTP, error) {
 	w := &workerHTTP{redis: rdb, version: version, reg: prometheus.NewRegistry()}
 	cs := []prometheus.Collector{
@@ -106,6 +99,10 @@ type workerHealth struct {
 	Version string `json:"version"`
 	Worker  string `json:"worker"` // starting, running, stopping, stopped
 	Redis   string `json:"redis"`  // "ok" or the error
+	// ERPNext is the background probe's answer: "ok", "not checked yet",
+	// or its last error (a worker without ERPNext is degraded: its tasks
+	// retry until it is back).
+	ERPNext string `json:"erpnext,omitempty"`
 }
 
 // healthPingTimeout bounds the Redis PING of one /health.
@@ -122,6 +119,16 @@ func (w *workerHTTP) health(rw http.ResponseWriter, r *http.Request) {
 	if err := w.redis.Ping(ctx).Err(); err != nil {
 		b.Redis = err.Error()
 		b.Status = "degraded"
+	}
+	if w.probe != nil {
+		switch p := w.probe.Status(); {
+		case p.CheckedAt.IsZero():
+			b.ERPNext = "not checked yet"
+		case !p.Connected:
+			b.ERPNext, b.Status = p.LastError, "degraded"
+		default:
+			b.ERPNext = "ok"
+		}
 	}
 	status := http.StatusOK
 	switch {

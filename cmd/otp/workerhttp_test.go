@@ -88,7 +88,7 @@ func TestWorkProcessServesHealthAndMetrics(t *testing.T) {
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("/health = %d %s (%v)", status, body, err)
 	}
-	if diff := cmp.Diff(workerHealth{Status: "healthy", Version: "w1", Worker: "running", Redis: "ok"}, h); diff != "" {
+	if diff := cmp.Diff(workerHealth{Status: "healthy", Version: "w1", Worker: "running", Redis: "ok", ERPNext: "ok"}, h); diff != "" {
 		t.Errorf("/health (-want +got):\n%s", diff)
 	}
 
@@ -129,8 +129,11 @@ func TestWorkProcessServesHealthAndMetrics(t *testing.T) {
 		name, labels string
 		value        float64
 	}{
-		{"asynq_tasks_enqueued_total", `queue="promise",state="completed"`, 1},
-		{"asynq_tasks_enqueued_total", `queue="promise",state="pending"`, 0},
+		{"otp_queue_tasks", `queue="promise",state="completed"`, 1},
+		{"otp_queue_tasks", `queue="promise",state="pending"`, 0},
+		{"otp_queue_processed_total", `queue="promise"`, 1},
+		{"otp_queue_worker_servers", "", 1},
+		{"otp_redis_up", "", 1},
 		{"otp_worker_running", "", 1},
 		{"otp_build_info", `version="w1"`, 1},
 	} {
@@ -138,7 +141,7 @@ func TestWorkProcessServesHealthAndMetrics(t *testing.T) {
 			t.Errorf("%s{%s} = %v (found %v), want %v", want.name, want.labels, got, ok, want.value)
 		}
 	}
-	for _, name := range []string{"go_goroutines", "process_open_fds", "otp_erpnext_request_duration_seconds_count", "asynq_queue_size", "asynq_queue_latency_seconds"} {
+	for _, name := range []string{"go_goroutines", "process_open_fds", "otp_erpnext_request_duration_seconds_count", "otp_queue_latency_seconds", "otp_queue_paused"} {
 		if _, ok := metricValue(body, name, ""); !ok {
 			t.Errorf("/metrics lacks %s", name)
 		}

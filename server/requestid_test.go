@@ -1,0 +1,96 @@
+package server
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/erpnext-otp/otp/tasks"
+)
+
+// The request id: the caller's X-Request-ID when sane, else a new one; sent
+// back, on the access log line, and in the queued task's payload.
+func TestRequestIDFromWebhookToPayload(t *testing.T) {
+	for _, tt := range []struct {
+		name, sent string
+		keep       bool
+	}{
+		{"honoured", "frappe-7f3a", true},
+		{"none", "", false},
+		{"too long", strings.Repeat("a", 129), false},
+		{"spaces", "a b", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			e := MustEnv(t, func(d *Deps) {
+				d.Logger = slog.New(tasks.LogHandler(slog.NewJSONHandler(&logs, nil)))
+			})
+			body := MustFixtures(t)[0].body
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/erpnext/sales-order", bytes.NewReader(body))
+			req.Header.Set(SignatureHeader, sign(secret, body))
+			req.Header.Set("Content-Type", "application/json")
+			if tt.sent != "" {
+				req.Header.Set(RequestIDHeader, tt.sent)
+			}
+			rec := e.do(t, req)
+			if rec.Code != http.StatusAccepted {
+				t.Fatalf("status %d %s", rec.Code, rec.Body)
+			}
+			id := rec.Header().Get(RequestIDHeader)
+			if tt.keep && id != tt.sent || !tt.keep && len(id) != 32 {
+				t.Fatalf("X-Request-ID answered %q for %q", id, tt.sent)
+			}
+			p, err := tasks.DecodePromiseOrder(asyncTask(e.pending(t, tasks.QueuePromise)[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.RequestID != id {
+				t.Errorf("payload request_id %q, want %q", p.RequestID, id)
+			}
+			for _, msg := range []string{`"msg":"webhook queued"`, `"msg":"http request"`} {
+				if !strings.Contains(logs.String(), msg) || !lineHas(logs.String(), msg, `"request_id":"`+id+`"`) {
+					t.Errorf("no %s line with request_id %s:\n%s", msg, id, logs.String())
+				}
+			}
+			if !lineHas(logs.String(), `"msg":"http request"`, `"level":"INFO"`) {
+				t.Errorf("the access log line is not at INFO:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// TestAccessLogNamesTheToken: the token's name, never the token, and
+// probes only at DEBUG.
+func TestAccessLogNamesTheToken(t *testing.T) {
+	var logs bytes.Buffer
+	q := MustQuoteEnvWith(t, func(d *Deps) {
+		withTokens(d)
+		d.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	if status, _, raw := q.callWith(t, http.MethodGet, "/otp/sales-orders", nil, bearer(readToken)); status != 200 {
+		t.Fatalf("status %d %s", status, raw)
+	}
+	q.get(t, "/health")
+	if !lineHas(logs.String(), `"route":"/otp/sales-orders"`, `"token":"bi"`) {
+		t.Errorf("no access line naming token bi:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), readToken) {
+		t.Error("the log holds the token")
+	}
+	if strings.Contains(logs.String(), `"route":"/health"`) {
+		t.Errorf("a probe is logged at INFO:\n%s", logs.String())
+	}
+}
+
+// lineHas reports whether one line of logs holds both a and b.
+func lineHas(logs, a, b string) bool {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, a) && strings.Contains(l, b) {
+			return true
+		}
+	}
+	return false
+}
