@@ -215,7 +215,10 @@ func (c *Config) validate() error {
 
 	if c.RedisURL != "" {
 		opt, err := asynq.ParseRedisURI(c.RedisURL)
-		if err != nil {
+		switch {
+		case err != nil && !strings.Contains(c.RedisURL, "://"):
+			bad("REDIS_URL", "%q has no scheme: write it as redis://%s (or rediss:// for TLS)", c.RedisURL, c.RedisURL)
+		case err != nil:
 			bad("REDIS_URL", "%v", err)
 		}
 		c.redisOpt = opt

@@ -191,6 +191,14 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 	}
 }
 
+func TestSchemelessRedisURLGetsAHint(t *testing.T) {
+	_, err := Load(with(nil, "REDIS_URL", "localhost:6379"))
+	want := `config: REDIS_URL: "localhost:6379" has no scheme: write it as redis://localhost:6379 (or rediss:// for TLS)`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load(REDIS_URL=localhost:6379) = %v, want %s", err, want)
+	}
+}
+
 func unjoin(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()

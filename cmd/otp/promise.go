@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,10 +56,7 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 	var names []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return errUsage
-			}
-			return fmt.Errorf("%v: %w", err, errUsage)
+			return flagError(err)
 		}
 		if fs.NArg() == 0 {
 			break
