@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -557,10 +558,30 @@ func (m *Main) banner() {
 	if m.Sandbox != nil {
 		fmt.Fprintf(w, "  Sandbox:    %s   (ERPNext stand-in, %s)\n", m.SandboxURL, m.Sandbox.AuthHeader())
 		if m.HTTPURL != "" && m.Roles&roleWork != 0 {
-			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
+			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
 		}
 	}
-	fmt.Fprintln(w, "Stop with Ctrl-C.")
+	if line := exportLine(m.HTTPURL, m.SandboxURL); line != "" {
+		fmt.Fprintf(w, "\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n", line)
+	}
+	fmt.Fprintln(w, "\nStop with Ctrl-C.")
+}
+
+// exportLine sets the shell variables the documentation's curl examples
+// use, $OTP and $SANDBOX, to where this process answers: pasted, it makes
+// every example work whatever OTP_HTTP_ADDR and OTP_SANDBOX_ADDR say.
+func exportLine(otpURL, sandboxURL string) string {
+	var vars []string
+	if otpURL != "" {
+		vars = append(vars, "OTP="+otpURL)
+	}
+	if sandboxURL != "" {
+		vars = append(vars, "SANDBOX="+sandboxURL)
+	}
+	if len(vars) == 0 {
+		return ""
+	}
+	return "export " + strings.Join(vars, " ")
 }
 
 func rolesName(r role) string {

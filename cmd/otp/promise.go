@@ -144,10 +144,13 @@ func (c promiseCmd) openERPNext(cfg config.Config, log *slog.Logger, stderr io.W
 		fmt.Fprintln(stderr, "otp promise: ERPNEXT_BASE_URL is unset: promising against an in-process sandbox with the demo data")
 		base = url
 		key, secret = sb.Credentials()
+		// Close, not Shutdown: this command's client is the sandbox's only
+		// caller and is done with it. Shutdown would wait up to 5 s for a
+		// connection the client dialled for a concurrent read but never used
+		// (net/http counts a connection with no request as busy for its
+		// first 5 s): the "otp promise sometimes hangs 5 s" of issue 12.
 		closeFn = func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
+			_ = srv.Close()
 			_ = sb.Close()
 		}
 	}
