@@ -109,6 +109,13 @@ type Main struct {
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
 	taskMiddleware asynq.MiddlewareFunc
+	// erpOptions are added to the ERPNext client's (tests shorten its
+	// retries and breaker); startupBackoff overrides start-up's
+	// startupBackoffMin and startupBackoffMax.
+	erpOptions     []erp.Option
+	startupBackoff [2]time.Duration
+	erpWait        erpWait
+	stopWait       func() // stops start-up's wait for ERPNext; nil when none runs
 	failed         chan error
 	closeOnce      sync.Once
 	closeErr       error
@@ -199,10 +206,8 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if m.Roles&roleWork != 0 {
-		if err := m.startWorker(ctx); err != nil {
-			return err
-		}
+	if err := m.awaitERPNext(ctx); err != nil {
+		return err
 	}
 	m.banner()
 	return nil
@@ -275,12 +280,12 @@ func (m *Main) openERPNext() error {
 		m.Logger.Warn("ERPNEXT_BASE_URL is unset: using the in-process ERPNext sandbox with demo data", "url", url)
 	}
 	m.erpMetrics = newERPMetrics()
-	client, err := erp.New(base, key, secret,
+	client, err := erp.New(base, key, secret, append([]erp.Option{
 		erp.WithTimeout(cfg.RequestTimeout.Duration()),
 		erp.WithLogger(m.Logger.With("component", "erp")),
 		erp.WithObserver(m.erpMetrics.observe),
-		erp.WithUserAgent("otp/"+m.Version),
-	)
+		erp.WithUserAgent("otp/" + m.Version),
+	}, m.erpOptions...)...)
 	if err != nil {
 		return fmt.Errorf("ERPNEXT_BASE_URL: %w", err)
 	}
@@ -337,12 +342,14 @@ func (m *Main) startServer(ln net.Listener) error {
 	return nil
 }
 
-// startWorkerHTTP serves a work-only process's /health and /metrics on ln.
+// startWorkerHTTP serves a work-only process's /health, /ready and
+// /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
 	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics)
 	if err != nil {
 		return err
 	}
+	w.erpPending = m.erpWait.pending
 	m.workerHTTP = w
 	go w.serve(ln, m.fail)
 	m.Logger.Info("worker health and metrics listening", "url", m.WorkerURL)
@@ -351,15 +358,6 @@ func (m *Main) startWorkerHTTP(ln net.Listener) error {
 
 func (m *Main) startWorker(ctx context.Context) error {
 	cfg := m.Config
-	if m.apiUser == "" {
-		cctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout.Duration())
-		user, err := m.ERP.LoggedUser(cctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("find the ERPNext API user (or set ERPNEXT_API_USER): %w", err)
-		}
-		m.apiUser = user
-	}
 	log := m.Logger.With("component", "worker")
 	p := planner.New(m.ERP, planner.Config{
 		Company:          cfg.Company,
@@ -452,6 +450,9 @@ func (m *Main) close() error {
 	if timeout <= 0 {
 		timeout = 25 * time.Second
 	}
+	if m.stopWait != nil {
+		m.stopWait() // no worker starts after this
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		errs = append(errs, m.server.Shutdown(ctx))
@@ -539,6 +540,9 @@ func (f *inflight) wait(d time.Duration) bool {
 func (m *Main) banner() {
 	w := m.Out
 	fmt.Fprintf(w, "OTP %s is running (%s).\n", m.Version, rolesName(m.Roles))
+	if why := m.erpWait.pending(); why != "" {
+		fmt.Fprintf(w, "  ERPNext:    %s: %s\n              (retrying; the log shows each attempt; /ready answers 503 until ERPNext answers)\n", m.ERP.BaseURL(), why)
+	}
 	if m.HTTPURL != "" {
 		fmt.Fprintf(w, "  OTP:        %s   (health: %s/health, metrics: %s/metrics)\n", m.HTTPURL, m.HTTPURL, m.HTTPURL)
 		if m.server != nil && m.server.DashboardEnabled() {

@@ -89,7 +89,7 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("no Sales Order %s in ERPNext", name)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s from ERPNext: check %s: %w", name, erpHint(err), err)
 	}
 	pl := planner.New(client, planner.Config{
 		Company:          cfg.Company,
@@ -190,7 +190,7 @@ func (c promiseCmd) apply(ctx context.Context, cfg config.Config, client *erp.Cl
 	if apiUser == "" {
 		u, err := client.LoggedUser(ctx)
 		if err != nil {
-			return fmt.Errorf("find the ERPNext API user (or set ERPNEXT_API_USER): %w", err)
+			return fmt.Errorf("find OTP's API user (or set ERPNEXT_API_USER): check %s: %w", erpHint(err), err)
 		}
 		apiUser = u
 	}
