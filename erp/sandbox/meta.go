@@ -740,6 +740,19 @@ func baseMetas() map[string]*meta {
 			Perms: perms("System Manager:rwcd"),
 		},
 		{
+			// Frappe v15's frappe/custom/doctype/client_script: named by
+			// the user, System Manager and Administrator only.
+			Name: "Client Script", Autoname: "prompt",
+			Fields: parseFields(`
+				dt Link:DocType reqd label=DocType
+				view Select:List|Form default=Form label=Apply_To
+				module Link:Module_Def label=Module_(for_export)
+				enabled Check default=0
+				script Code:JS
+			`),
+			Perms: perms("System Manager:rwcd", "Administrator:rwcd"),
+		},
+		{
 			Name: "Webhook Data", IsTable: true, Autoname: "hash",
 			Fields: parseFields(`
 				fieldname Select reqd
