@@ -57,6 +57,8 @@ var needs = []Need{
 		Roles: []string{"System Manager"}},
 	{DocType: "Webhook", Perm: "create", Why: "otp migrate: create, change and delete OTP's webhooks", Required: true, Migrate: true,
 		Roles: []string{"System Manager"}},
+	{DocType: "Client Script", Perm: "create", Why: "otp migrate: create, change and delete the promise indicator on the Sales Order form and list", Required: true, Migrate: true,
+		Roles: []string{"System Manager"}},
 }
 
 // NeedResult is one Need checked for the API user.

@@ -95,7 +95,7 @@ func (s Step) Documents(cfg Config) []Document {
 
 // Steps returns every step, oldest first.
 func Steps() []Step {
-	return []Step{orderPromiseFields, salesOrderWebhooks, supplyWebhooks}
+	return []Step{orderPromiseFields, salesOrderWebhooks, supplyWebhooks, salesOrderIndicator}
 }
 
 // resource is one document a step manages.

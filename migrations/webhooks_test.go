@@ -25,6 +25,9 @@ func TestTemplatesSendEveryValueThroughToJSON(t *testing.T) {
 	outputTag := regexp.MustCompile(`{{(.*?)}}`)
 	for _, step := range migrations.Steps()[1:] {
 		for _, d := range step.Documents(cfg) {
+			if d.DocType != "Webhook" {
+				continue
+			}
 			tmpl := d.Fields["webhook_json"].(string)
 			if strings.Contains(tmpl, "doc.items") || !strings.Contains(tmpl, `{%- for i in doc["items"] %}`) {
 				t.Errorf("%s: items not read as doc[\"items\"]:\n%s", d.Name, tmpl)
@@ -50,6 +53,9 @@ func TestWebhookDefinitions(t *testing.T) {
 	var got []hook
 	for _, step := range migrations.Steps()[1:] {
 		for _, d := range step.Documents(cfg) {
+			if d.DocType != "Webhook" {
+				continue
+			}
 			f := d.Fields
 			if f["enable_security"] != 1 || f["enabled"] != 1 || f["request_structure"] != "JSON" || f["request_method"] != "POST" || f["webhook_secret"] != "x" {
 				t.Errorf("%s: %v", d.Name, f)
@@ -312,6 +318,9 @@ func TestSecretDriftIsDetectedAndRepaired(t *testing.T) {
 		var haves []string
 		for _, st := range MustStatus(t, c, cfg)[1:] {
 			for _, d := range st.Docs {
+				if d.DocType != "Webhook" {
+					continue
+				}
 				states[d.State]++
 				for _, df := range d.Diffs {
 					if df.Field != "webhook_secret" {
