@@ -90,7 +90,7 @@ func TestDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
-	// DESIGN.md §3's rule defaults are the engine's defaults.
+	// README.md#configure's rule defaults are the engine's defaults.
 	if diff := cmp.Diff(promise.DefaultRules(), c.Rules(), cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("Rules() (-want +got):\n%s", diff)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// Defaults (DESIGN.md §3: REQUEST_TIMEOUT is 15 seconds).
+// Defaults (README.md#configure: REQUEST_TIMEOUT is 15 seconds).
 const (
 	DefaultTimeout         = 15 * time.Second
 	DefaultRetryAttempts   = 4

@@ -9,7 +9,7 @@
 // other database:
 //
 //   - A Custom Field is named "<DocType>-<fieldname>" by Frappe
-//     (erpnext-reference.md §4). One that otp migrate created carries
+//     (docs/erpnext.md#custom-fields). One that otp migrate created carries
 //     is_system_generated=1, Frappe's own mark for fields an app created in
 //     code. A field that already existed (the earlier OTP's
 //     custom_otp_promise_date and custom_otp_confidence, made in the desk) is

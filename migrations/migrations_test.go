@@ -91,7 +91,7 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 }
 
 // The custom fields really work: a submitted order accepts the promise
-// (allow_on_submit, erpnext-reference.md §2.5), the fields sit in the
+// (allow_on_submit, docs/erpnext.md#updating-a-document), the fields sit in the
 // "Order Promise" section after the items, and no_copy and read_only are set.
 func TestCustomFieldsTakePromiseOnSubmittedOrder(t *testing.T) {
 	s, srv := MustSandbox(t)
@@ -248,7 +248,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 // A site set up by the earlier OTP has custom_otp_promise_date and
 // custom_otp_confidence, made in the desk (by Administrator, a Data
 // confidence, no allow_on_submit) and holding promises. Up adopts them
-// instead of failing on "A field with the name ... already exists" (§4),
+// instead of failing on "A field with the name ... already exists" (docs/erpnext.md#custom-fields),
 // keeps their values, and Down leaves them.
 func TestEarlierOTPFieldsAreAdoptedAndKept(t *testing.T) {
 	s, srv := MustSandbox(t)

@@ -12,7 +12,7 @@ import (
 )
 
 // healthBody is GET /health, the earlier OTP's shape plus Redis and the
-// breaker (otp-v1-reference.md §1.7; the runbook's probes read `status`).
+// breaker (docs/quote-api.md#the-earlier-otp; the runbook's probes read `status`).
 type healthBody struct {
 	Status           string `json:"status"` // "healthy" or "degraded"
 	Version          string `json:"version"`

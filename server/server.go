@@ -218,7 +218,7 @@ func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc) {
 		AllowOrigins: s.deps.CORSOrigins,
 		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		// AllowHeaders unset: the preflight's requested headers are allowed,
-		// as the earlier OTP allowed all (otp-v1-reference.md §1).
+		// as the earlier OTP allowed all (docs/quote-api.md#the-earlier-otp).
 		MaxAge: 600,
 	})
 	// The middleware answers every OPTIONS itself.

@@ -225,7 +225,7 @@ const customFieldTypes = "Autocomplete|Attach|Attach_Image|Barcode|Button|Check|
 	"Markdown_Editor|Password|Percent|Phone|Read_Only|Rating|Section_Break|Select|Signature|Small_Text|Tab_Break|Table|" +
 	"Table_MultiSelect|Text|Text_Editor|Time"
 
-// Status options of the submittable doctypes (reference §3.1, §3.4, §3.5).
+// Status options of the submittable doctypes (docs/erpnext.md#sales-order, #purchase-order, #item-warehouse-company-holiday-list).
 const (
 	soStatusOptions = "|Draft|On_Hold|To_Deliver_and_Bill|To_Bill|To_Deliver|Completed|Cancelled|Closed"
 	poStatusOptions = "|Draft|On_Hold|To_Receive_and_Bill|To_Bill|To_Receive|Completed|Cancelled|Closed|Delivered"
@@ -233,7 +233,7 @@ const (
 
 // baseMetas returns fresh copies of every doctype the sandbox knows. The
 // fields are those of ERPNext v15 / Frappe v15 that OTP and its tests touch
-// (reference §1.1, §1.9, §3, §4), with their allow_on_submit, reqd and
+// (docs/erpnext.md#the-webhook-document, #the-request-log, #fields-otp-reads, #custom-fields), with their allow_on_submit, reqd and
 // read_only flags.
 func baseMetas() map[string]*meta {
 	all := []*meta{
@@ -600,7 +600,7 @@ func baseMetas() map[string]*meta {
 				color Color
 				holidays Table:Holiday
 			`),
-			// Holiday List is HR Manager only (reference §2.8).
+			// Holiday List is HR Manager only (docs/erpnext.md#child-tables).
 			Perms: perms("HR Manager:rwcd"),
 		},
 		{
@@ -656,7 +656,7 @@ func baseMetas() map[string]*meta {
 		},
 		{
 			// Frappe v15 custom_field.json, every field in its field_order
-			// (reference §4); Check fields default to 0 there.
+			// (docs/erpnext.md#custom-fields); Check fields default to 0 there.
 			Name: "Custom Field", Autoname: "controller",
 			Fields: parseFields(`
 				is_system_generated Check ro default=0
