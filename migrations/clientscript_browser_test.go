@@ -209,5 +209,5 @@ func saveScreenshot(t *testing.T, png []byte) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot of the Client Scripts: %s (%d bytes)", path, len(png))
+	t.Logf("screenshot of the Client Scripts: %s (%d bytes; set OTP_TEST_ARTIFACTS to keep it after the test)", path, len(png))
 }
