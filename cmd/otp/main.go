@@ -91,7 +91,11 @@ func usage(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(stderr, "usage: otp version")
+		return errHelp
+	}
 	if len(args) > 0 {
 		return fmt.Errorf("version takes no arguments: %w", errUsage)
 	}

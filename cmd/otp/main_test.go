@@ -125,7 +125,7 @@ func TestHealthcheck(t *testing.T) {
 
 // -h prints a command's usage and is not an error (exit 0); a bad flag is.
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"healthcheck", "-h"}, {"healthcheck", "--help"}, {"sandbox", "-h"}, {"serve", "-h"}, {"promise", "-h"}, {"migrate", "-h"}} {
+	for _, args := range [][]string{{"healthcheck", "-h"}, {"healthcheck", "--help"}, {"sandbox", "-h"}, {"serve", "-h"}, {"promise", "-h"}, {"migrate", "-h"}, {"version", "-h"}, {"work", "--help"}} {
 		var out, errOut bytes.Buffer
 		err := run(t.Context(), args, &out, &errOut)
 		if !errors.Is(err, errHelp) || errors.Is(err, errUsage) {
