@@ -15,8 +15,9 @@ import (
 // reason; then OTP asks ERPNext whose API key it holds, until ERPNext
 // answers, with a backoff that doubles from startupBackoffMin to
 // startupBackoffMax (or longer when ERPNext sends Retry-After, up to the same
-// cap). Each attempt is bounded by REQUEST_TIMEOUT and logged with the
-// variable to check. Workers start once ERPNext has answered. Nothing exits
+// cap). Each attempt is one call of the ERPNext client (its own retries
+// included, each request bounded by REQUEST_TIMEOUT) and is logged with
+// the variable to check. Workers start once ERPNext has answered. Nothing exits
 // because ERPNext is down, rate-limiting or refusing the key: a supervisor
 // restarting OTP would not fix any of these, a readiness probe shows them.
 const (
@@ -31,6 +32,9 @@ type erpWait struct {
 	answered bool
 	attempts int
 	last     error
+	// cause is the last failure that was not the circuit breaker's: an
+	// open breaker says only that earlier tries failed, cause says why.
+	cause error
 }
 
 func (w *erpWait) record(err error) {
@@ -38,20 +42,36 @@ func (w *erpWait) record(err error) {
 	defer w.mu.Unlock()
 	w.attempts++
 	w.answered, w.last = err == nil, err
+	if err != nil && !errors.Is(err, erp.ErrCircuitOpen) {
+		w.cause = err
+	}
+}
+
+// check is what to check for err, the last failure: with the breaker
+// open, what its cause calls for.
+func (w *erpWait) check(err error) string {
+	w.mu.Lock()
+	cause := w.cause
+	w.mu.Unlock()
+	if errors.Is(err, erp.ErrCircuitOpen) && cause != nil {
+		return erpHint(cause) + "; the circuit breaker opened after: " + cause.Error()
+	}
+	return erpHint(err)
 }
 
 // pending returns "" once ERPNext has answered, else why start-up is
 // still waiting.
 func (w *erpWait) pending() string {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	answered, attempts, last := w.answered, w.attempts, w.last
+	w.mu.Unlock()
 	switch {
-	case w.answered:
+	case answered:
 		return ""
-	case w.last == nil:
+	case last == nil:
 		return "waiting for ERPNext: not asked yet"
 	}
-	return fmt.Sprintf("waiting for ERPNext (attempt %d): check %s: %v", w.attempts, erpHint(w.last), w.last)
+	return fmt.Sprintf("waiting for ERPNext (attempt %d): check %s: %v", attempts, w.check(last), last)
 }
 
 // erpHint names what to check for a failed call to ERPNext: the variable
@@ -60,8 +80,8 @@ func erpHint(err error) string {
 	switch {
 	case errors.Is(err, erp.ErrAuth), errors.Is(err, erp.ErrPermission):
 		return "ERPNEXT_API_KEY and ERPNEXT_API_SECRET (ERPNext refused them: they must be the API key and secret of OTP's API user, from its User form's API Access)"
-	case errors.Is(err, erp.ErrTransport), errors.Is(err, erp.ErrTimeout):
-		return "ERPNEXT_BASE_URL (nothing answered there in time: is it the site's URL, reachable from here? REQUEST_TIMEOUT bounds each try)"
+	case errors.Is(err, erp.ErrTransport), errors.Is(err, erp.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "ERPNEXT_BASE_URL (nothing answered there: is it the site's URL, reachable from here? REQUEST_TIMEOUT bounds each request)"
 	case errors.Is(err, erp.ErrNotFound), errors.Is(err, erp.ErrBadRequest), errors.Is(err, erp.ErrUnexpected):
 		return "ERPNEXT_BASE_URL (what answers there is not a Frappe site's REST API)"
 	case errors.Is(err, erp.ErrRateLimited), errors.Is(err, erp.ErrServer), errors.Is(err, erp.ErrCircuitOpen):
@@ -84,11 +104,11 @@ func startupDelay(n int, err error, lo, hi time.Duration) time.Duration {
 	return min(d, hi)
 }
 
-// askERPNext makes one attempt: who is OTP's API user?
+// askERPNext makes one attempt: who is OTP's API user? The client bounds
+// each request by REQUEST_TIMEOUT and retries a few times itself; one
+// deadline over all of that (as start-up had) cut its retries short.
 func (m *Main) askERPNext(ctx context.Context, attempt int) (string, error) {
-	cctx, cancel := context.WithTimeout(ctx, m.Config.RequestTimeout.Duration())
-	defer cancel()
-	user, err := m.ERP.LoggedUser(cctx)
+	user, err := m.ERP.LoggedUser(ctx)
 	if ctx.Err() != nil {
 		return "", ctx.Err() // stopped: not ERPNext's answer
 	}
@@ -146,7 +166,7 @@ func (m *Main) awaitERPNext(ctx context.Context) error {
 
 func (m *Main) warnWaiting(attempt int, err error, retryIn time.Duration) {
 	m.Logger.Warn("waiting for ERPNext: workers start when it answers; /ready answers 503 until then",
-		"attempt", attempt, "retry_in", retryIn.String(), "check", erpHint(err), "base_url", m.ERP.BaseURL(), "err", err)
+		"attempt", attempt, "retry_in", retryIn.String(), "check", m.erpWait.check(err), "base_url", m.ERP.BaseURL(), "err", err)
 }
 
 // erpNextReady starts what waited for ERPNext.

@@ -30,7 +30,7 @@ func rateLimited(h http.Handler, limit *atomic.Bool) http.Handler {
 
 // startRole runs one role against ERPNext at base, with start-up's
 // backoff and the client's retries shortened, and returns it and its log.
-func startRole(t *testing.T, r role, base, key, secret string) (*Main, *syncBuffer) {
+func startRole(t *testing.T, r role, base, key, secret string, opts ...func(*Main)) (*Main, *syncBuffer) {
 	t.Helper()
 	cfg, err := config.Load(map[string]string{
 		"ERPNEXT_BASE_URL": base, "ERPNEXT_API_KEY": key, "ERPNEXT_API_SECRET": secret,
@@ -47,6 +47,9 @@ func startRole(t *testing.T, r role, base, key, secret string) (*Main, *syncBuff
 	}
 	if r == roleWork {
 		m.WorkerAddr = cfg.WorkerAddr
+	}
+	for _, o := range opts {
+		o(m)
 	}
 	t.Cleanup(func() {
 		if err := m.Close(); err != nil {
@@ -161,6 +164,28 @@ func TestStartupNamesTheVariable(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Once the client's circuit breaker opens, its "circuit open" says nothing
+// about what to fix: the log and /ready keep naming what the failures
+// before it call for.
+func TestStartupNamesTheCauseBehindAnOpenBreaker(t *testing.T) {
+	m, logs := startRole(t, roleWork, "http://127.0.0.1:1", "k", "s", func(m *Main) {
+		m.erpOptions = append(m.erpOptions, erp.WithBreaker(1, time.Minute))
+	})
+	waitFor(t, 5*time.Second, "a second attempt", func() bool { return strings.Contains(logs.String(), `"attempt":2`) })
+	for _, want := range []string{
+		`"check":"ERPNEXT_BASE_URL (nothing answered there:`,
+		`the circuit breaker opened after: erp: GET frappe.auth.get_logged_user: transport error`,
+		`"err":"erp: GET frappe.auth.get_logged_user: circuit open`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs)
+		}
+	}
+	if _, body := getStatus(t, readyURL(m)); !strings.Contains(body, "ERPNEXT_BASE_URL") {
+		t.Errorf("/ready does not name ERPNEXT_BASE_URL: %s", body)
 	}
 }
 
