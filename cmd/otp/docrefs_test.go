@@ -14,7 +14,9 @@ import (
 var docsToCome = map[string]bool{"docs/promise.md": true, "docs/operations.md": true, "docs/deployment.md": true}
 
 var (
-	docRef  = regexp.MustCompile(`\b((?:docs/[a-z0-9-]+|README)\.md)(#[a-z0-9-]+)?`)
+	// a file under docs/ or the top README, bare or as a relative link
+	// (../README.md), not another directory's README.md.
+	docRef  = regexp.MustCompile(`(?:^|[^/\w.-])(?:\.\./)*((?:docs/[a-z0-9-]+|README)\.md)(#[a-z0-9-]+)?`)
 	heading = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
 )
 
