@@ -116,6 +116,9 @@ func (s *Server) getReady(c echo.Context) error {
 	}
 	if err := s.checkERP(ctx); err != nil {
 		b.ERPNext = err.Error()
+		if s.deps.ERPNextCheck != nil {
+			b.ERPNext = "check " + s.deps.ERPNextCheck(err) + ": " + err.Error()
+		}
 	}
 	if b.Redis == "ok" && b.ERPNext == "ok" {
 		return c.JSON(http.StatusOK, b)

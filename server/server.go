@@ -68,6 +68,10 @@ type Deps struct {
 	HealthTTL time.Duration
 	// ReadyTimeout bounds each readiness check (2 s when zero).
 	ReadyTimeout time.Duration
+	// ERPNextCheck, when set, names what to check for a failed ERPNext
+	// readiness check ("ERPNEXT_API_KEY and ERPNEXT_API_SECRET (...)"):
+	// /ready then says it before the error.
+	ERPNextCheck func(error) string
 	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
 	Quote QuoteDeps
 	// CORSOrigins are the browser origins the quote API answers with CORS

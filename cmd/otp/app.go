@@ -310,6 +310,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		Version:           m.Version,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
+		ERPNextCheck:      m.erpWait.check,
 		Quote: server.QuoteDeps{
 			ERP:              m.ERP,
 			Company:          cfg.Company,

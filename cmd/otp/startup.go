@@ -42,7 +42,10 @@ func (w *erpWait) record(err error) {
 	defer w.mu.Unlock()
 	w.attempts++
 	w.answered, w.last = err == nil, err
-	if err != nil && !errors.Is(err, erp.ErrCircuitOpen) {
+	switch {
+	case err == nil:
+		w.cause = nil // what start-up saw no longer explains a later failure
+	case !errors.Is(err, erp.ErrCircuitOpen):
 		w.cause = err
 	}
 }
