@@ -24,5 +24,5 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./promise/
 
-sandbox: build
+sandbox: build  # on OTP_SANDBOX_ADDR (default 127.0.0.1:8000)
 	./$(BIN) sandbox

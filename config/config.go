@@ -1,5 +1,5 @@
 // Package config reads OTP's configuration from the environment once, checks
-// it, and names the variable in every error (DESIGN.md §3).
+// it, and names the variable in every error (README.md#configure).
 package config
 
 import (
@@ -61,7 +61,7 @@ type Config struct {
 	BufferDays       int    `env:"OTP_BUFFER_DAYS" envDefault:"1"`
 	DefaultLeadTime  int    `env:"OTP_DEFAULT_LEAD_TIME_DAYS" envDefault:"0"`
 
-	// Confidence thresholds (DESIGN.md §5.4, the earlier OTP's values).
+	// Confidence thresholds (docs/promise.md, the earlier OTP's values).
 	HighStockShare    float64 `env:"OTP_CONFIDENCE_HIGH_STOCK_SHARE" envDefault:"0.99"`
 	HighShortageShare float64 `env:"OTP_CONFIDENCE_HIGH_SHORTAGE_SHARE" envDefault:"0.01"`
 	LowShortageShare  float64 `env:"OTP_CONFIDENCE_LOW_SHORTAGE_SHARE" envDefault:"0.10"`
@@ -258,7 +258,10 @@ func (c *Config) validate() error {
 
 	if c.RedisURL != "" {
 		opt, err := parseRedisURL(c.RedisURL)
-		if err != nil {
+		switch {
+		case err != nil && !strings.Contains(c.RedisURL, "://"):
+			bad("REDIS_URL", "%q has no scheme: write it as redis://%s (or rediss:// for TLS)", c.RedisURL, c.RedisURL)
+		case err != nil:
 			bad("REDIS_URL", "%v", err)
 		}
 		c.redisOpt = opt

@@ -90,7 +90,7 @@ func TestDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
-	// DESIGN.md §3's rule defaults are the engine's defaults.
+	// README.md#configure's rule defaults are the engine's defaults.
 	if diff := cmp.Diff(promise.DefaultRules(), c.Rules(), cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("Rules() (-want +got):\n%s", diff)
 	}
@@ -188,6 +188,14 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 				t.Errorf("variables named (-want +got):\n%s\nerror: %v", diff, err)
 			}
 		})
+	}
+}
+
+func TestSchemelessRedisURLGetsAHint(t *testing.T) {
+	_, err := Load(with(nil, "REDIS_URL", "localhost:6379"))
+	want := `config: REDIS_URL: "localhost:6379" has no scheme: write it as redis://localhost:6379 (or rediss:// for TLS)`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load(REDIS_URL=localhost:6379) = %v, want %s", err, want)
 	}
 }
 

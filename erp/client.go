@@ -23,7 +23,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Defaults (DESIGN.md §3: REQUEST_TIMEOUT is 15 seconds).
+// Defaults (README.md#configure: REQUEST_TIMEOUT is 15 seconds).
 const (
 	DefaultTimeout       = 15 * time.Second
 	DefaultRetryAttempts = 4

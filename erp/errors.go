@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Kind classifies an ERPNext failure (erpnext-reference.md §2.6).
+// Kind classifies an ERPNext failure (docs/erpnext.md#errors).
 type Kind string
 
 // The kinds of failure. Each has a sentinel error that errors.Is matches.
@@ -138,7 +138,7 @@ func (e *Error) Retryable() bool {
 
 // breakerFailure reports whether e says ERPNext is unwell, the kind of error
 // the circuit breaker counts. 4xx answers prove ERPNext is up and are not
-// counted (the earlier OTP counted them: otp-v1-reference.md §6.12).
+// counted (the earlier OTP counted them: docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 func (e *Error) breakerFailure() bool {
 	switch e.Kind {
 	case KindRateLimited, KindServer, KindTransport, KindTimeout:
@@ -177,7 +177,7 @@ func kindForStatus(status int, excType string) Kind {
 	}
 }
 
-// frappeErrorBody is the v1 error body (§2.6), with the v2 "errors" list too.
+// frappeErrorBody is the v1 error body (docs/erpnext.md#errors), with the v2 "errors" list too.
 type frappeErrorBody struct {
 	ExcType        string `json:"exc_type"`
 	ServerMessages string `json:"_server_messages"`

@@ -13,8 +13,8 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 )
 
-// TestErrorBodies feeds the error bodies Frappe v15 sends (erpnext-reference.md
-// §2.6; bodies in testdata/errors) to SalesOrder and checks the *Error.
+// TestErrorBodies feeds the error bodies Frappe v15 sends (docs/erpnext.md#errors;
+// bodies in testdata/errors) to SalesOrder and checks the *Error.
 func TestErrorBodies(t *testing.T) {
 	pinned := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -34,7 +34,7 @@ func TestErrorBodies(t *testing.T) {
 			text:     "erp: GET Sales Order SAL-ORD-1: not found (404 DoesNotExistError): Sales Order SAL-ORD-1 not found",
 		},
 		{
-			name: "403 child table read without parent (§2.8): no message, exc_type fallback", status: 403, file: "403_child_without_parent.json",
+			name: "403 child table read without parent (docs/erpnext.md#child-tables): no message, exc_type fallback", status: 403, file: "403_child_without_parent.json",
 			want:     erp.Error{Kind: erp.KindPermission, Status: 403, ExcType: "PermissionError", Message: "PermissionError"},
 			sentinel: erp.ErrPermission,
 		},
@@ -49,7 +49,7 @@ func TestErrorBodies(t *testing.T) {
 			sentinel: erp.ErrAuth,
 		},
 		{
-			name: "417 UpdateAfterSubmitError (§2.5)", status: 417, file: "417_update_after_submit.json",
+			name: "417 UpdateAfterSubmitError (docs/erpnext.md#updating-a-document)", status: 417, file: "417_update_after_submit.json",
 			want: erp.Error{Kind: erp.KindValidation, Status: 417, ExcType: "UpdateAfterSubmitError",
 				Message: "Not allowed to change OTP Promise Date after submission from None to 2025-03-18"},
 			sentinel: erp.ErrValidation,
@@ -68,7 +68,7 @@ func TestErrorBodies(t *testing.T) {
 			sentinel: erp.ErrValidation,
 		},
 		{
-			name: "417 TimestampMismatchError is its own kind (§2.5)", status: 417, file: "417_timestamp_mismatch.json",
+			name: "417 TimestampMismatchError is its own kind (docs/erpnext.md#updating-a-document)", status: 417, file: "417_timestamp_mismatch.json",
 			want: erp.Error{Kind: erp.KindTimestampMismatch, Status: 417, ExcType: "TimestampMismatchError",
 				Message: "Error: Document has been modified after you have opened it (2025-03-03 10:15:42.123456, 2025-03-03 10:16:01.000000). Please refresh to get the latest document."},
 			sentinel: erp.ErrTimestampMismatch,

@@ -12,13 +12,13 @@ import (
 
 // Limits past which a list read is sent as POST /api/method/frappe.client.get_list
 // with a JSON body instead of a GET with the filters in the query string
-// (erpnext-reference.md §2.3): proxies commonly refuse URLs over a few KB.
+// (docs/erpnext.md#lists-and-filters): proxies commonly refuse URLs over a few KB.
 const (
 	maxGetURLBytes = 2000
 	maxGetInNames  = 50
 )
 
-// ListQuery is a Frappe list read (erpnext-reference.md §2.3). Filters and
+// ListQuery is a Frappe list read (docs/erpnext.md#lists-and-filters). Filters and
 // OrFilters are Frappe's filter lists, e.g.
 // []any{[]any{"item_code", "in", codes}, []any{"docstatus", "=", 1}}, or a
 // 4-element form naming a child DocType.
@@ -29,7 +29,7 @@ type ListQuery struct {
 	OrderBy   string // an SQL fragment, e.g. "modified asc"
 	Limit     int    // 0 = all rows (limit_page_length=0); Frappe's own default would be 20
 	Start     int    // offset
-	Parent    string // the parent DocType, required when listing a child table (§2.8)
+	Parent    string // the parent DocType, required when listing a child table (docs/erpnext.md#child-tables)
 }
 
 // List reads the rows of a DocType matching q, in ONE request.
@@ -134,7 +134,7 @@ func longestList(filters ...[]any) int {
 }
 
 // GetDoc reads one document as a map (GET /api/resource/{doctype}/{name}).
-// Null fields are absent, as Frappe omits them (§2.4).
+// Null fields are absent, as Frappe omits them (docs/erpnext.md#reading-one-document).
 func (c *Client) GetDoc(ctx context.Context, doctype, name string) (map[string]any, error) {
 	k := docCall("GET", doctype, name)
 	k.read = true
@@ -150,7 +150,7 @@ func (c *Client) InsertDoc(ctx context.Context, doctype string, doc map[string]a
 }
 
 // UpdateDoc sets fields on a document (PUT /api/resource/{doctype}/{name}, a
-// partial update; a child-table key replaces the whole table, §2.5) and
+// partial update; a child-table key replaces the whole table, docs/erpnext.md#updating-a-document) and
 // returns it as saved. It is not retried.
 func (c *Client) UpdateDoc(ctx context.Context, doctype, name string, fields map[string]any) (map[string]any, error) {
 	k := docCall("PUT", doctype, name)

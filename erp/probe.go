@@ -30,6 +30,8 @@ type ProbeStatus struct {
 	// and while the breaker is open; LastErrorAt is when it happened.
 	LastError   string
 	LastErrorAt time.Time
+	// Err is that failure itself, for a hint at what to fix.
+	Err error
 	// Failures counts consecutive failed checks.
 	Failures int
 }
@@ -59,7 +61,12 @@ func ClientProbe(c *Client, timeout time.Duration, now func() time.Time) *Probe 
 func (p *Probe) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	err := p.check(ctx)
+	return p.Record(p.check(ctx))
+}
+
+// Record records the answer to a check made elsewhere (start-up asks
+// ERPNext itself, and /ready must not wait for the next probe to know).
+func (p *Probe) Record(err error) error {
 	at := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -70,7 +77,7 @@ func (p *Probe) Check(ctx context.Context) error {
 	}
 	p.status.Failures++
 	if !errors.Is(err, ErrCircuitOpen) || p.status.LastError == "" {
-		p.status.LastError, p.status.LastErrorAt = err.Error(), at
+		p.status.LastError, p.status.LastErrorAt, p.status.Err = err.Error(), at, err
 	}
 	return err
 }

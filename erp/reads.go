@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// Statuses whose orders neither supply nor compete (DESIGN.md §5.1). On Hold
-// POs still count as incoming supply, as in ERPNext's ordered_qty (§3.3).
+// Statuses whose orders neither supply nor compete (docs/promise.md). On Hold
+// POs still count as incoming supply, as in ERPNext's ordered_qty (docs/erpnext.md#bin).
 var (
 	closedPOStatuses  = []string{"Closed", "Completed", "Delivered"}
 	closedSOStatuses  = []string{"Closed", "On Hold", "Completed"}
@@ -33,7 +33,7 @@ func (c *Client) SalesOrder(ctx context.Context, name string) (*SalesOrder, erro
 }
 
 // decodeSalesOrder decodes a Sales Order body (as GET and PUT return it,
-// §2.4, §3.1, §3.2) once, into the map kept as Raw, and reads the typed
+// docs/erpnext.md#reading-one-document, #sales-order, #sales-order-item) once, into the map kept as Raw, and reads the typed
 // fields from that map: decoding it a second time into a struct cost as much
 // again (a third of a 100-line promise's CPU).
 func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
@@ -111,7 +111,7 @@ func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
 
 // docReader reads typed fields from a document decoded as a map, with the
 // leniency of num for numbers; the first field of the wrong type is kept in
-// err. A missing or null field is the zero value (Frappe omits nulls, §2.4).
+// err. A missing or null field is the zero value (Frappe omits nulls, docs/erpnext.md#reading-one-document).
 type docReader struct {
 	m     map[string]any
 	field string // prefix for error messages, e.g. "items."
@@ -187,7 +187,7 @@ func (r *docReader) rows(key string) []map[string]any {
 	}
 }
 
-// binFields are the Bin columns of §3.3, as §5.3 lists them.
+// binFields are the Bin columns of docs/erpnext.md#bin, as docs/erpnext.md#the-rest-calls-of-one-promise lists them.
 var binFields = []string{
 	"item_code", "warehouse", "actual_qty", "reserved_qty", "ordered_qty", "indented_qty", "planned_qty",
 	"projected_qty", "reserved_qty_for_production", "reserved_qty_for_sub_contract",
@@ -211,7 +211,7 @@ type wireBin struct {
 
 // Bins reads the Bins of items in warehouses (nil = every warehouse), in one
 // request, ordered by item then warehouse. Items without a Bin in a
-// warehouse have no row: they have never had stock there (§3.3).
+// warehouse have no row: they have never had stock there (docs/erpnext.md#bin).
 func (c *Client) Bins(ctx context.Context, items, warehouses []string) ([]Bin, error) {
 	if len(items) == 0 {
 		return nil, nil
@@ -266,9 +266,9 @@ type wirePOLine struct {
 }
 
 // OpenPurchaseOrderLines reads the lines for items of submitted Purchase
-// Orders whose status is not Closed, Completed or Delivered (DESIGN.md §5.1;
-// On Hold counts, as in ordered_qty, §3.3), with each parent's status, in one
-// request: a parent-side list with child columns (§2.8). Fully received and
+// Orders whose status is not Closed, Completed or Delivered (docs/promise.md;
+// On Hold counts, as in ordered_qty, docs/erpnext.md#bin), with each parent's status, in one
+// request: a parent-side list with child columns (docs/erpnext.md#child-tables). Fully received and
 // drop-ship lines are included; the caller weighs them. Ordered by
 // Purchase Order, then line.
 func (c *Client) OpenPurchaseOrderLines(ctx context.Context, items []string) ([]PurchaseOrderLine, error) {
@@ -525,7 +525,7 @@ func (c *Client) Companies(ctx context.Context) ([]string, error) {
 }
 
 // CompanyHolidayList reads a company's default_holiday_list with
-// frappe.client.get_value (§2.5, §3.5): "" when unset, ErrNotFound when the
+// frappe.client.get_value (docs/erpnext.md#updating-a-document, #item-warehouse-company-holiday-list): "" when unset, ErrNotFound when the
 // company does not exist.
 func (c *Client) CompanyHolidayList(ctx context.Context, company string) (string, error) {
 	k := methodCall("GET", "frappe.client.get_value")
@@ -572,7 +572,7 @@ type wireHolidayList struct {
 }
 
 // HolidayList reads a Holiday List with its rows, ordered by date. Its read
-// permission is HR Manager only on a stock site (§2.8): expect ErrPermission
+// permission is HR Manager only on a stock site (docs/erpnext.md#child-tables): expect ErrPermission
 // when the API user lacks it.
 func (c *Client) HolidayList(ctx context.Context, name string) (*HolidayList, error) {
 	k := docCall("GET", "Holiday List", name)
@@ -594,7 +594,7 @@ func (c *Client) HolidayList(ctx context.Context, name string) (*HolidayList, er
 }
 
 // SalesOrderQuery selects Sales Orders for GET /otp/sales-orders
-// (otp-v1-reference.md §1.4).
+// (docs/quote-api.md#the-earlier-otp).
 type SalesOrderQuery struct {
 	Limit    int // <= 0 means 20, the earlier OTP's default
 	Offset   int
@@ -663,7 +663,7 @@ func (c *Client) summaries(ctx context.Context, q ListQuery) ([]SalesOrderSummar
 }
 
 // SalesOrders lists draft and submitted Sales Orders, newest transaction
-// date first, as the earlier OTP's GET /otp/sales-orders did (§1.4), with a
+// date first, as the earlier OTP's GET /otp/sales-orders did (docs/erpnext.md#queueing-and-deduplication), with a
 // name tiebreak so that pages do not overlap.
 func (c *Client) SalesOrders(ctx context.Context, q SalesOrderQuery) ([]SalesOrderSummary, error) {
 	limit := q.Limit
@@ -703,7 +703,7 @@ func (c *Client) SalesOrders(ctx context.Context, q SalesOrderQuery) ([]SalesOrd
 // not fit in the page; the keyset resumes inside them.
 //
 // It is one request: Frappe ANDs filters with the OR of or_filters
-// (erpnext-reference.md §2.3), so "modified >= since AND (modified > since
+// (docs/erpnext.md#lists-and-filters), so "modified >= since AND (modified > since
 // OR name > afterName)" is the keyset condition. Names compare in the
 // database's collation, the same one that orders them.
 func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since, afterName string, limit int) ([]SalesOrderSummary, error) {

@@ -89,7 +89,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 			},
 		},
 		{
-			name: "open Purchase Order lines, parent side with child columns (§2.8)",
+			name: "open Purchase Order lines, parent side with child columns (docs/erpnext.md#child-tables)",
 			call: func(c *erp.Client) (any, error) {
 				return c.OpenPurchaseOrderLines(testContext(t), []string{"WIDGET-01"})
 			},
@@ -194,7 +194,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 			want:       []string{"Acme Corp", "Zeta"},
 		},
 		{
-			name: "SalesOrders for the quote API list (otp-v1-reference.md §1.4)",
+			name: "SalesOrders for the quote API list (docs/quote-api.md#the-earlier-otp)",
 			call: func(c *erp.Client) (any, error) {
 				return c.SalesOrders(testContext(t), erp.SalesOrderQuery{Offset: 40, Customer: "Café Dupont", Status: "To Deliver",
 					FromDate: "2025-01-01", ToDate: "2025-03-31", Search: "42"})

@@ -315,7 +315,7 @@ func TestSandboxReadsAreOneRequestEach(t *testing.T) {
 
 // One Delivery Note against several orders db_sets them all in one
 // transaction, so they share one `modified` to the microsecond
-// (erpnext-reference.md §1.2: the status updater's db_set). A reconcile page
+// (docs/erpnext.md#which-save-fires-which-event: the status updater's db_set). A reconcile page
 // that fills up inside such a group must resume inside it, not after it.
 func TestSandboxModifiedSinceResumesInsideEqualTimestamps(t *testing.T) {
 	s, srv := MustSandbox(t)
@@ -421,7 +421,7 @@ func checkAgainstDocs[L any](tb testing.TB, c *erp.Client, doctype string, lines
 	}
 }
 
-// mustCustomField creates a custom field as `otp migrate` would (§4).
+// mustCustomField creates a custom field as `otp migrate` would (docs/erpnext.md#custom-fields).
 func mustCustomField(tb testing.TB, c *erp.Client, dt, fieldname, fieldtype string, allowOnSubmit int) {
 	tb.Helper()
 	_, err := c.InsertDoc(testContext(tb), "Custom Field", map[string]any{
@@ -576,7 +576,7 @@ func TestSandboxErrors(t *testing.T) {
 			kind: erp.KindNotFound, status: 404, excType: "DoesNotExistError", wantReqs: 1,
 		},
 		{
-			name: "403 child table without parent (§2.8)",
+			name: "403 child table without parent (docs/erpnext.md#child-tables)",
 			call: func(c *erp.Client) error {
 				_, err := c.List(ctx, "Sales Order Item", erp.ListQuery{Fields: []string{"name"}})
 				return err
@@ -701,7 +701,7 @@ func TestSandboxNarrowedRoles(t *testing.T) {
 	s, srv := MustSandbox(t, sandbox.WithUserRoles(sandbox.DefaultAPIUser, "Sales User", "Stock User"))
 	c := MustSandboxClient(t, s, srv)
 	ctx := testContext(t)
-	// Holiday List is HR Manager only (§2.8).
+	// Holiday List is HR Manager only (docs/erpnext.md#child-tables).
 	name, err := c.CompanyHolidayList(ctx, "OTP Demo Co")
 	if err != nil {
 		t.Fatal(err)
@@ -816,7 +816,7 @@ func TestSandboxOpenLinesFollowStatuses(t *testing.T) {
 		t.Errorf("open PO lines (-want +got):\n%s", diff)
 	}
 
-	// On Hold still counts as supply (ordered_qty, §3.3); Closed does not (DESIGN.md §5.1).
+	// On Hold still counts as supply (ordered_qty, docs/erpnext.md#bin); Closed does not (docs/promise.md).
 	if _, err := s.SetStatus("Purchase Order", demo.OpenPO, "On Hold"); err != nil {
 		t.Fatal(err)
 	}
@@ -869,7 +869,7 @@ func TestSandboxOpenLinesFollowStatuses(t *testing.T) {
 	}
 }
 
-// modified_by is the user of the last save (erpnext-reference.md §1.3): the
+// modified_by is the user of the last save (docs/erpnext.md#conditions): the
 // reconcile sweep tells OTP's own write-backs from other saves by it.
 func TestSandboxModifiedSinceReadsModifiedBy(t *testing.T) {
 	s, srv := MustSandbox(t)
@@ -899,7 +899,7 @@ func TestSandboxModifiedSinceReadsModifiedBy(t *testing.T) {
 	}
 }
 
-// is_rejected_warehouse is a Warehouse field (erpnext-reference.md §3.5) that
+// is_rejected_warehouse is a Warehouse field (docs/erpnext.md#item-warehouse-company-holiday-list) that
 // the list read returns.
 func TestSandboxWarehousesReadRejected(t *testing.T) {
 	s, srv := MustSandbox(t)
@@ -926,7 +926,7 @@ func TestSandboxWarehousesReadRejected(t *testing.T) {
 	}
 }
 
-// Line fields go in a PUT with the whole items table as read (§2.5). When a
+// Line fields go in a PUT with the whole items table as read (docs/erpnext.md#updating-a-document). When a
 // user saved the order in between (here: added a line), that table is stale:
 // the write is refused with ErrTimestampMismatch instead of deleting the
 // user's line, and the order keeps it.

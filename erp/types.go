@@ -6,7 +6,7 @@ package erp
 // removing one means updating every caller in the same commit.
 
 // Custom field names OTP writes on Sales Order and Sales Order Item
-// (DESIGN.md §5.5). The first two are the earlier OTP's names and must not change.
+// (docs/erpnext.md#otps-custom-fields). The first two are the earlier OTP's names and must not change.
 const (
 	FieldPromiseDate      = "custom_otp_promise_date"
 	FieldConfidence       = "custom_otp_confidence"
@@ -161,7 +161,7 @@ type Warehouse struct {
 	IsGroup         bool
 	Disabled        bool
 	// IsRejectedWarehouse marks a warehouse for rejected goods
-	// (is_rejected_warehouse, erpnext-reference.md §3.5): its stock is not
+	// (is_rejected_warehouse, docs/erpnext.md#item-warehouse-company-holiday-list): its stock is not
 	// sellable.
 	IsRejectedWarehouse bool
 }

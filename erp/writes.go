@@ -10,11 +10,11 @@ import (
 // UpdateSalesOrder saves fields on an order, and lineFields on its lines
 // (keyed by Sales Order Item row name), in ONE PUT /api/resource/Sales Order/{name}.
 // so must come from SalesOrder: PUT with "items" replaces the whole table
-// (erpnext-reference.md §2.5), so when lineFields is non-empty every row of
+// (docs/erpnext.md#updating-a-document), so when lineFields is non-empty every row of
 // so.Raw["items"] is sent complete as read, with its lineFields merged in.
 // A submitted order accepts only fields with allow_on_submit=1 (else
 // ErrValidation, UpdateAfterSubmitError). A "modified" in fields turns on
-// Frappe's optimistic locking (ErrTimestampMismatch, §2.5). It is on
+// Frappe's optimistic locking (ErrTimestampMismatch, docs/erpnext.md#updating-a-document). It is on
 // whenever rows are sent: they are the table as read, and a save made since
 // (a line added or changed) would otherwise be overwritten by them, so
 // so.Modified goes with them and a changed order is refused with

@@ -33,7 +33,7 @@ func TestUpdateSalesOrder(t *testing.T) {
 			wantBody: map[string]any{erp.FieldPromiseDate: "2025-03-18", erp.FieldConfidence: "HIGH"},
 		},
 		{
-			name:   "line fields: every row sent complete as read, one row changed (§2.5)",
+			name:   "line fields: every row sent complete as read, one row changed (docs/erpnext.md#updating-a-document)",
 			fields: map[string]any{erp.FieldPromiseDate: "2025-03-18"},
 			lineFields: map[string]map[string]any{
 				"f6g7h8i9j0": {erp.FieldLinePromiseDate: "2025-03-18", erp.FieldLineConfidence: "LOW"},

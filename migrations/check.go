@@ -16,7 +16,7 @@ type Need struct {
 	Perm    string // "read", "write", "submit", "create", "delete"
 	Why     string
 	// Roles are the roles that grant it in a standard ERPNext v15 (the
-	// DocPerms of the doctype; erpnext-reference.md §2.8, §3).
+	// DocPerms of the doctype; docs/erpnext.md#child-tables, #fields-otp-reads).
 	Roles []string
 	// Probe: a one-row list read tells for sure, whatever the roles.
 	Probe bool
@@ -35,7 +35,7 @@ var needs = []Need{
 		Roles: []string{"Sales User", "Sales Manager", "Maintenance User", "Accounts User", "Stock User"}},
 	{DocType: "Sales Order", Perm: "write", Why: "write the promise on draft orders", Required: true,
 		Roles: []string{"Sales User", "Sales Manager", "Maintenance User"}},
-	{DocType: "Sales Order", Perm: "submit", Why: "write the promise on submitted orders (update after submit needs submit, §2.5)", Required: true,
+	{DocType: "Sales Order", Perm: "submit", Why: "write the promise on submitted orders (update after submit needs submit, docs/erpnext.md#updating-a-document)", Required: true,
 		Roles: []string{"Sales User", "Sales Manager", "Maintenance User"}},
 	{DocType: "Bin", Perm: "read", Why: "stock on hand", Probe: true, Required: true,
 		Roles: []string{"Sales User", "Sales Manager", "Purchase User", "Purchase Manager", "Stock User", "Stock Manager", "Item Manager"}},
@@ -56,6 +56,8 @@ var needs = []Need{
 	{DocType: "Custom Field", Perm: "create", Why: "otp migrate: create, change and delete OTP's custom fields", Required: true, Migrate: true,
 		Roles: []string{"System Manager"}},
 	{DocType: "Webhook", Perm: "create", Why: "otp migrate: create, change and delete OTP's webhooks", Required: true, Migrate: true,
+		Roles: []string{"System Manager"}},
+	{DocType: "Client Script", Perm: "create", Why: "otp migrate: create, change and delete the promise indicator on the Sales Order form and list", Required: true, Migrate: true,
 		Roles: []string{"System Manager"}},
 }
 

@@ -42,6 +42,7 @@ func TestCheckAllowed(t *testing.T) {
 		"read Purchase Order": "ok (read probe)", "read Company": "ok (read probe)", "read Holiday List": "ok (read probe)",
 		"create Comment": "ok (role All)", "create Material Request": "ok (role Purchase User)",
 		"create Custom Field": "ok (role System Manager)", "create Webhook": "ok (role System Manager)",
+		"create Client Script": "ok (role System Manager)",
 	}
 	if diff := cmp.Diff(want, checkStates(r)); diff != "" {
 		t.Errorf("needs (-want +got):\n%s", diff)
@@ -75,6 +76,7 @@ func TestCheckMissing(t *testing.T) {
 		"read Purchase Order": "missing (read probe: 403)", "read Company": "ok (read probe)", "read Holiday List": "missing (read probe: 403)",
 		"create Comment": "ok (role All)", "create Material Request": "missing (no role grants it)",
 		"create Custom Field": "missing (no role grants it)", "create Webhook": "missing (no role grants it)",
+		"create Client Script": "missing (no role grants it)",
 	}
 	if diff := cmp.Diff(want, checkStates(r)); diff != "" {
 		t.Errorf("needs (-want +got):\n%s", diff)

@@ -1,13 +1,15 @@
 // Package migrations holds OTP's ERPNext customisations as numbered,
 // idempotent steps applied through the REST API: the "Order Promise" custom
-// fields (0001), the Sales Order webhooks (0002) and the supply webhooks
-// (0003). `otp migrate` runs them; the development site runs Up at start.
+// fields (0001), the Sales Order webhooks (0002), the supply webhooks
+// (0003) and the Client Scripts that show the promise as a coloured
+// indicator on the Sales Order form and list (0004). `otp migrate` runs
+// them; the development site runs Up at start.
 //
 // The documents themselves are the record of what was applied; there is no
 // other database:
 //
 //   - A Custom Field is named "<DocType>-<fieldname>" by Frappe
-//     (erpnext-reference.md §4). One that otp migrate created carries
+//     (docs/erpnext.md#custom-fields). One that otp migrate created carries
 //     is_system_generated=1, Frappe's own mark for fields an app created in
 //     code. A field that already existed (the earlier OTP's
 //     custom_otp_promise_date and custom_otp_confidence, made in the desk) is
@@ -18,6 +20,9 @@
 //     X-OTP-Migration: <step id>. A webhook with one of our names but without
 //     that header was not made by otp migrate: it is a conflict, never
 //     changed or deleted.
+//   - A Client Script is named by us too ("OTP Sales Order Promise") and its
+//     script starts with a marker line naming the step; one without it is a
+//     conflict.
 //
 // A step is applied when every document exists as defined, pending while one
 // is missing, drifted when one exists but a managed field differs (Status

@@ -14,10 +14,10 @@ const (
 	columnBreak  = "Column Break"
 )
 
-// customField is one Custom Field (erpnext-reference.md §4). Data fields are
+// customField is one Custom Field (docs/erpnext.md#custom-fields). Data fields are
 // read_only (UI only: the API writes them), allow_on_submit (the promise is
-// written to submitted orders, §2.5) and no_copy (an amended or duplicated
-// order does not inherit a promise), as DESIGN.md §5.5 asks.
+// written to submitted orders, docs/erpnext.md#updating-a-document) and no_copy (an amended or duplicated
+// order does not inherit a promise), as docs/erpnext.md#otps-custom-fields asks.
 type customField struct {
 	DocType     string
 	FieldName   string
@@ -90,7 +90,7 @@ func (f customField) compare(have map[string]any) ([]Diff, []string) {
 		switch want := p.v.(type) {
 		case int:
 			// Frappe's GET always has Check and Int fields (0 when unset,
-			// §2.4); one that is missing is a field this site's Custom Field
+			// docs/erpnext.md#reading-one-document); one that is missing is a field this site's Custom Field
 			// does not have, so there is nothing to compare.
 			if !present {
 				notes = append(notes, fmt.Sprintf("%s: this site's Custom Field has no such field; not compared", p.k))
@@ -112,7 +112,7 @@ func (f customField) compare(have map[string]any) ([]Diff, []string) {
 	return diffs, notes
 }
 
-// Fields of the "Order Promise" section of a Sales Order (DESIGN.md §5.5).
+// Fields of the "Order Promise" section of a Sales Order (docs/erpnext.md#otps-custom-fields).
 // custom_otp_promise_date and custom_otp_confidence keep the earlier OTP's
 // names (erp.FieldPromiseDate, erp.FieldConfidence).
 const (
@@ -121,7 +121,7 @@ const (
 )
 
 // confidenceOptions are the Select options of a confidence: empty until
-// promised, then HIGH, MEDIUM or LOW (DESIGN.md §5.4).
+// promised, then HIGH, MEDIUM or LOW (docs/promise.md).
 const confidenceOptions = "\nHIGH\nMEDIUM\nLOW"
 
 // orderPromiseFields puts OTP's fields in a collapsible "Order Promise"

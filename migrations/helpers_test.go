@@ -140,7 +140,7 @@ func (r *receiver) reset() {
 	r.got = nil
 }
 
-// signed reports whether body carries Frappe's signature with secret (§1.7).
+// signed reports whether body carries Frappe's signature with secret (docs/erpnext.md#the-signature).
 func signed(d received, secret string) bool {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(d.Body)

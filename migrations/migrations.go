@@ -32,7 +32,7 @@ type Config struct {
 	WebhookSecret string
 	// APIUser is OTP's own API user (ERPNEXT_API_USER, else the logged-in
 	// user): the webhooks skip its saves, so OTP's write-back does not come
-	// back as a webhook (erpnext-reference.md §1.10).
+	// back as a webhook (docs/erpnext.md#otps-own-writes-and-the-loop).
 	APIUser string
 }
 
@@ -95,7 +95,7 @@ func (s Step) Documents(cfg Config) []Document {
 
 // Steps returns every step, oldest first.
 func Steps() []Step {
-	return []Step{orderPromiseFields, salesOrderWebhooks, supplyWebhooks}
+	return []Step{orderPromiseFields, salesOrderWebhooks, supplyWebhooks, salesOrderIndicator}
 }
 
 // resource is one document a step manages.

@@ -14,7 +14,7 @@ import (
 
 // documentCount is how many documents the steps manage: 11 custom fields,
 // 4 Sales Order webhooks and 9 supply webhooks.
-const documentCount = 11 + 4 + 9
+const documentCount = 11 + 4 + 9 + 2 // fields, Sales Order webhooks, supply webhooks, client scripts
 
 // The done-when, against the sandbox over HTTP: up → status all
 // applied → up again makes zero writes → down → status all pending.
@@ -33,7 +33,7 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	wantWrites := map[string]int{"POST /api/resource/Custom Field": 11, "POST /api/resource/Webhook": 13}
+	wantWrites := map[string]int{"POST /api/resource/Custom Field": 11, "POST /api/resource/Webhook": 13, "POST /api/resource/Client Script": 2}
 	if diff := cmp.Diff(wantWrites, writes(s)); diff != "" {
 		t.Errorf("first up's writes (-want +got):\n%s", diff)
 	}
@@ -53,7 +53,7 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 	if got := writes(s); len(got) != 0 {
 		t.Errorf("second up wrote %v, want no write", got)
 	}
-	if got := s.Requests("GET /api/resource/Custom Field") + s.Requests("GET /api/resource/Webhook"); got != documentCount {
+	if got := s.Requests("GET /api/resource/Custom Field") + s.Requests("GET /api/resource/Webhook") + s.Requests("GET /api/resource/Client Script"); got != documentCount {
 		t.Errorf("second up read %d documents, want one GET each (%d)", got, documentCount)
 	}
 	if got := plan.Count(migrations.OpUnchanged); got != documentCount {
@@ -65,12 +65,12 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Down: %v", err)
 	}
-	wantDeletes := map[string]int{"DELETE /api/resource/Custom Field": 11, "DELETE /api/resource/Webhook": 13}
+	wantDeletes := map[string]int{"DELETE /api/resource/Custom Field": 11, "DELETE /api/resource/Webhook": 13, "DELETE /api/resource/Client Script": 2}
 	if diff := cmp.Diff(wantDeletes, writes(s)); diff != "" {
 		t.Errorf("down's writes (-want +got):\n%s", diff)
 	}
-	// Newest first: the supply webhooks go before the fields.
-	if first, last := plan.Actions[0], plan.Actions[len(plan.Actions)-1]; first.Step != "0003_supply_webhooks" || last.Name != "Sales Order-custom_otp_section" {
+	// Newest first: the client scripts go before the webhooks, the fields last.
+	if first, last := plan.Actions[0], plan.Actions[len(plan.Actions)-1]; first.Step != "0004_promise_indicator" || last.Name != "Sales Order-custom_otp_section" {
 		t.Errorf("down order: first %s %q, last %s %q", first.Step, first.Name, last.Step, last.Name)
 	}
 	if diff := cmp.Diff(allSteps(migrations.Pending), stepStates(MustStatus(t, c, cfg))); diff != "" {
@@ -91,7 +91,7 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 }
 
 // The custom fields really work: a submitted order accepts the promise
-// (allow_on_submit, erpnext-reference.md §2.5), the fields sit in the
+// (allow_on_submit, docs/erpnext.md#updating-a-document), the fields sit in the
 // "Order Promise" section after the items, and no_copy and read_only are set.
 func TestCustomFieldsTakePromiseOnSubmittedOrder(t *testing.T) {
 	s, srv := MustSandbox(t)
@@ -237,7 +237,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Fatalf("dry run of down wrote %v", got)
 	}
 	calls := plan.Writes()
-	if len(calls) != documentCount || calls[0].String() != "DELETE /api/resource/Webhook/OTP%20Stock%20Entry%20on_cancel" {
+	if len(calls) != documentCount || calls[0].String() != "DELETE /api/resource/Client%20Script/OTP%20Sales%20Order%20Promise%20List" {
 		t.Errorf("down's writes: %d, first %q", len(calls), calls[0])
 	}
 	if diff := cmp.Diff(allSteps(migrations.Applied), stepStates(MustStatus(t, c, cfg))); diff != "" {
@@ -248,7 +248,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 // A site set up by the earlier OTP has custom_otp_promise_date and
 // custom_otp_confidence, made in the desk (by Administrator, a Data
 // confidence, no allow_on_submit) and holding promises. Up adopts them
-// instead of failing on "A field with the name ... already exists" (§4),
+// instead of failing on "A field with the name ... already exists" (docs/erpnext.md#custom-fields),
 // keeps their values, and Down leaves them.
 func TestEarlierOTPFieldsAreAdoptedAndKept(t *testing.T) {
 	s, srv := MustSandbox(t)
@@ -294,7 +294,7 @@ func TestEarlierOTPFieldsAreAdoptedAndKept(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Up on the earlier OTP's site: %v", err)
 	}
-	want := map[string]int{"POST /api/resource/Custom Field": 9, "PUT /api/resource/Custom Field": 2, "POST /api/resource/Webhook": 13}
+	want := map[string]int{"POST /api/resource/Custom Field": 9, "PUT /api/resource/Custom Field": 2, "POST /api/resource/Webhook": 13, "POST /api/resource/Client Script": 2}
 	if diff := cmp.Diff(want, writes(s)); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
 	}
@@ -325,7 +325,7 @@ func TestEarlierOTPFieldsAreAdoptedAndKept(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Down: %v", err)
 	}
-	want = map[string]int{"DELETE /api/resource/Custom Field": 9, "DELETE /api/resource/Webhook": 13}
+	want = map[string]int{"DELETE /api/resource/Custom Field": 9, "DELETE /api/resource/Webhook": 13, "DELETE /api/resource/Client Script": 2}
 	if diff := cmp.Diff(want, writes(s)); diff != "" {
 		t.Errorf("down's writes (-want +got):\n%s", diff)
 	}
@@ -376,6 +376,7 @@ func TestDriftIsShownAndRepaired(t *testing.T) {
 	st := MustStatus(t, c, cfg)
 	if diff := cmp.Diff(map[string]migrations.State{
 		"0001_order_promise_fields": migrations.Drifted, "0002_sales_order_webhooks": migrations.Drifted, "0003_supply_webhooks": migrations.Applied,
+		"0004_promise_indicator": migrations.Applied,
 	}, stepStates(st)); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
 	}

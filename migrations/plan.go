@@ -50,6 +50,9 @@ func (c Call) String() string {
 		if _, ok := body["webhook_secret"]; ok {
 			body["webhook_secret"] = "<OTP_WEBHOOK_SECRET>"
 		}
+		if script, ok := body["script"].(string); ok && c.DocType == "Client Script" {
+			body["script"] = fmt.Sprintf("(%d lines of JavaScript)", strings.Count(script, "\n"))
+		}
 		b, err := json.Marshal(body)
 		if err != nil {
 			b = []byte(fmt.Sprintf("%v", body))

@@ -33,7 +33,7 @@ func SecretFingerprint(secret string) string {
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 
-// webhook is one Frappe Webhook (erpnext-reference.md §1.1): JSON request
+// webhook is one Frappe Webhook (docs/erpnext.md#the-webhook-document): JSON request
 // structure, signed, POST to one of OTP's receivers.
 type webhook struct {
 	step      string
@@ -50,7 +50,7 @@ type webhook struct {
 func webhookName(doctype, event string) string { return "OTP " + doctype + " " + event }
 
 // headers are the header rows besides the fingerprint. Frappe sends no
-// Content-Type of its own (§1.6).
+// Content-Type of its own (docs/erpnext.md#headers).
 func (w webhook) headers() [][2]string {
 	return [][2]string{{"Content-Type", "application/json"}, {HeaderMigration, w.step}}
 }
@@ -227,11 +227,11 @@ func firstDifference(have, want string) (string, string) {
 }
 
 // A webhook body must be valid JSON whatever the document holds
-// (erpnext-reference.md §1.5): every value goes through `| tojson` (a None
+// (docs/erpnext.md#the-request-body): every value goes through `| tojson` (a None
 // becomes null, a quote is escaped, a number stays a number), and the child
 // table is read as doc["items"] (doc.items is the dict method). The keys
 // are read with ["..."] too, so that no field name can meet a dict method.
-// A body whose template fails to render is never sent (§1.5), so these are
+// A body whose template fails to render is never sent (docs/erpnext.md#the-request-body), so these are
 // kept to fields every ERPNext v15 site has; a missing one renders null.
 
 // jsonTemplate builds the webhook_json for a doctype: its fields, then its
@@ -258,7 +258,7 @@ func jsonTemplate(fields, itemFields []string) string {
 }
 
 // Fields each webhook sends. The server needs doctype, name and modified
-// (its idempotency key, §1.7) and the items' item_code; the promise fields
+// (its idempotency key, docs/erpnext.md#the-signature) and the items' item_code; the promise fields
 // let it tell a no-op save from a change.
 var (
 	salesOrderFields = []string{"doctype", "name", "docstatus", "status", "customer", "company",
@@ -305,7 +305,7 @@ func receiverURL(publicURL, doctype, event string) string {
 }
 
 // notUser is the condition that skips saves made by OTP's API user: the
-// write-back of a promise is such a save (erpnext-reference.md §1.3, §1.10).
+// write-back of a promise is such a save (docs/erpnext.md#conditions, #otps-own-writes-and-the-loop).
 // modified_by is the user of the save being sent.
 func notUser(user string) string { return "doc.modified_by != " + `"` + user + `"` }
 
@@ -354,7 +354,7 @@ func webhooks(step string, cfg Config, events []event) []resource {
 	return out
 }
 
-// Conditions. Frappe runs a condition on the live document (§1.3); a "<"
+// Conditions. Frappe runs a condition on the live document (docs/erpnext.md#conditions); a "<"
 // or ">" would be HTML-sanitised out of the Small Text field, so none is used.
 const (
 	draft     = "doc.docstatus == 0"
@@ -365,7 +365,7 @@ const (
 // submission through on_submit, every later change of a submitted order
 // through on_change (on_update_after_submit never fires on v15, and
 // delivery and billing update the order through db_set, which fires only
-// on_change: §1.2), and cancellation through on_cancel.
+// on_change: docs/erpnext.md#which-save-fires-which-event), and cancellation through on_cancel.
 var salesOrderWebhooks = Step{
 	ID:      "0002_sales_order_webhooks",
 	Summary: "Webhooks: Sales Order saved, submitted, changed, cancelled",

@@ -19,12 +19,15 @@ import (
 )
 
 // Every value in a template goes through `| tojson`, and the items are read
-// as doc["items"] (erpnext-reference.md §1.5): nothing renders as bare text.
+// as doc["items"] (docs/erpnext.md#the-request-body): nothing renders as bare text.
 func TestTemplatesSendEveryValueThroughToJSON(t *testing.T) {
 	cfg := migrations.Config{PublicURL: "https://otp.example.com/", WebhookSecret: "x", APIUser: "otp@example.com"}
 	outputTag := regexp.MustCompile(`{{(.*?)}}`)
 	for _, step := range migrations.Steps()[1:] {
 		for _, d := range step.Documents(cfg) {
+			if d.DocType != "Webhook" {
+				continue
+			}
 			tmpl := d.Fields["webhook_json"].(string)
 			if strings.Contains(tmpl, "doc.items") || !strings.Contains(tmpl, `{%- for i in doc["items"] %}`) {
 				t.Errorf("%s: items not read as doc[\"items\"]:\n%s", d.Name, tmpl)
@@ -43,13 +46,16 @@ func TestTemplatesSendEveryValueThroughToJSON(t *testing.T) {
 }
 
 // The webhooks: which doctype and event, where they post, and the
-// condition that skips OTP's own saves (the issue's list, §1.2, §1.10).
+// condition that skips OTP's own saves (the issue's list, docs/erpnext.md#which-save-fires-which-event, #otps-own-writes-and-the-loop).
 func TestWebhookDefinitions(t *testing.T) {
 	cfg := migrations.Config{PublicURL: "https://otp.example.com/", WebhookSecret: "x", APIUser: "otp@example.com"}
 	type hook struct{ Name, DocType, Event, URL, Condition string }
 	var got []hook
 	for _, step := range migrations.Steps()[1:] {
 		for _, d := range step.Documents(cfg) {
+			if d.DocType != "Webhook" {
+				continue
+			}
 			f := d.Fields
 			if f["enable_security"] != 1 || f["enabled"] != 1 || f["request_structure"] != "JSON" || f["request_method"] != "POST" || f["webhook_secret"] != "x" {
 				t.Errorf("%s: %v", d.Name, f)
@@ -166,7 +172,7 @@ func TestMigratedWebhooksDeliverValidSignedJSON(t *testing.T) {
 		{soPath, "on_submit", "Sales Order", name},
 		{soPath, "on_change", "Sales Order", name},      // submit
 		{soPath, "on_change", "Sales Order", name},      // the planner's save; OTP's own sent nothing
-		{poPath, "on_submit", "Purchase Order", poName}, // inserted submitted: no on_change during insert (§1.2)
+		{poPath, "on_submit", "Purchase Order", poName}, // inserted submitted: no on_change during insert (docs/erpnext.md#which-save-fires-which-event)
 		{soPath, "on_cancel", "Sales Order", name},
 		{poPath, "on_cancel", "Purchase Order", poName},
 		{sePath, "on_submit", "Stock Entry", ""},
@@ -226,7 +232,7 @@ func TestMigratedWebhooksDeliverValidSignedJSON(t *testing.T) {
 
 // A Purchase Receipt and a Delivery Note fire their supply webhooks, and
 // the documents they update (the Purchase Order, the Sales Order) fire
-// on_change through db_set (§1.2).
+// on_change through db_set (docs/erpnext.md#which-save-fires-which-event).
 func TestReceiptAndDeliveryFireSupplyWebhooks(t *testing.T) {
 	s, srv := MustSandbox(t)
 	c := MustClient(t, s, srv)
@@ -312,6 +318,9 @@ func TestSecretDriftIsDetectedAndRepaired(t *testing.T) {
 		var haves []string
 		for _, st := range MustStatus(t, c, cfg)[1:] {
 			for _, d := range st.Docs {
+				if d.DocType != "Webhook" {
+					continue
+				}
 				states[d.State]++
 				for _, df := range d.Diffs {
 					if df.Field != "webhook_secret" {

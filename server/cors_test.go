@@ -37,7 +37,7 @@ func withOrigin(req *http.Request, origin string) *http.Request {
 	return req
 }
 
-// The earlier OTP allowed every origin (otp-v1-reference.md §1); ours sends
+// The earlier OTP allowed every origin (docs/quote-api.md#the-earlier-otp); ours sends
 // CORS headers only for the configured origins, and only on the quote API.
 func TestCORS(t *testing.T) {
 	badJSON := func() *http.Request {

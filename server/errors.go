@@ -79,7 +79,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// The earlier OTP (FastAPI) answered every HTTP error as
 		// {"detail": "<text>"}, Echo's own 404 and 405 included:
 		// {"detail":"Not Found"}, {"detail":"Method Not Allowed"}
-		// (otp-v1-reference.md §1). Clients read detail; error stays for ours.
+		// (docs/quote-api.md#the-earlier-otp). Clients read detail; error stays for ours.
 		body = errorBody{Error: msg, Detail: msg}
 	// The quote API's domain errors (server/quote*.go).
 	case errors.As(err, &unknown):

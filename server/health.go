@@ -11,8 +11,8 @@ import (
 )
 
 // healthBody is GET /health, the earlier OTP's shape plus Redis, the
-// breaker and why ERPNext is not connected (the runbook's probes read
-// `status`).
+// breaker and why ERPNext is not connected (docs/quote-api.md#the-earlier-otp;
+// the runbook's probes read `status`).
 type healthBody struct {
 	Status           string `json:"status"` // "healthy" or "degraded"
 	Version          string `json:"version"`
@@ -93,6 +93,9 @@ func (s *Server) getReady(c echo.Context) error {
 		b.ERPNext = "not checked yet"
 	case !p.Connected:
 		b.ERPNext = p.LastError
+		if s.deps.ERPNextCheck != nil && p.Err != nil {
+			b.ERPNext = "check " + s.deps.ERPNextCheck(p.Err) + ": " + p.LastError
+		}
 	}
 	if b.Redis == "ok" && b.ERPNext == "ok" {
 		return c.JSON(http.StatusOK, b)

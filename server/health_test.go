@@ -244,7 +244,7 @@ func TestErrorsAreJSON(t *testing.T) {
 
 // Echo's own 404 and 405 answer as the earlier OTP's FastAPI did,
 // {"detail": "Not Found"} and {"detail": "Method Not Allowed"}
-// (otp-v1-reference.md §1), keeping our "error" key beside it.
+// (docs/quote-api.md#the-earlier-otp), keeping our "error" key beside it.
 func TestRouterErrorsCarryDetail(t *testing.T) {
 	e := MustEnv(t, nil)
 	tests := []struct {

@@ -19,7 +19,7 @@ import (
 )
 
 // The quote API: synchronous endpoints compatible with the earlier Python
-// OTP (otp-v1-reference.md §1), one file per resource:
+// OTP (docs/quote-api.md#the-earlier-otp), one file per resource:
 //
 //	POST /otp/promise                 quote_promise.go
 //	POST /otp/apply                   quote_apply.go

@@ -35,7 +35,7 @@ type applyRequest struct {
 }
 
 // decodeApplyRequest reads v1's ApplyPromiseRequest. Unlike the earlier
-// OTP, action and confidence are checked (otp-v1-reference.md §6.11).
+// OTP, action and confidence are checked (docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 func decodeApplyRequest(body []byte) (applyRequest, []fieldError) {
 	var req applyRequest
 	c, obj, errs := decodeObject(body)
@@ -113,7 +113,7 @@ func (s *Server) postApply(c echo.Context) error {
 	if req.Action == actionSetCustomField || req.Action == actionBoth {
 		fields := map[string]any{erp.FieldPromiseDate: date, erp.FieldConfidence: req.Confidence}
 		if so.FirstPromiseDate == "" {
-			fields[erp.FieldFirstPromiseDate] = date // set once, never overwritten (DESIGN.md §5.5)
+			fields[erp.FieldFirstPromiseDate] = date // set once, never overwritten (docs/erpnext.md#otps-custom-fields)
 		}
 		saved, err := q.erp.UpdateSalesOrder(ctx, so, fields, nil)
 		if err != nil {

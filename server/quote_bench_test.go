@@ -21,7 +21,7 @@ import (
 
 // Quote API benchmarks: POST /otp/promise over HTTP (OTP's server on one
 // listener, the ERPNext sandbox with its demo data on another, the real erp
-// client between them), with the README's example request: two lines, one
+// client between them), with docs/quote-api.md's example request: two lines, one
 // from stock and one from a purchase order. The sandbox answers at once, or
 // after 20 ms per request (SetLatency) to show what ERPNext round trips
 // cost: the planner's reads run concurrently and the company's calendar and
@@ -34,11 +34,11 @@ import (
 // at once: the inverse of throughput) and erp-requests/op, the sandbox's
 // request count per quote in the steady state.
 
-// benchQuoteBody is the README's example quote.
+// benchQuoteBody is docs/quote-api.md's example quote.
 const benchQuoteBody = `{"customer": "Café Dupont", "items": [{"item_code": "SKU-050", "qty": 5}, ` +
 	`{"item_code": "SKU-001", "qty": "10"}], "desired_date": "2026-12-01"}`
 
-// benchQuoteNow is the README example's clock: Wednesday 2026-11-25 10:00 UTC.
+// benchQuoteNow is that example's clock: Wednesday 2026-11-25 10:00 UTC.
 var benchQuoteNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 // MustBenchQuote starts the sandbox (with latency per request) and OTP's
@@ -95,7 +95,7 @@ func BenchmarkQuotePromise(b *testing.B) {
 					b.Cleanup(tr.CloseIdleConnections)
 
 					// One quote first: it loads the company's calendar, and
-					// its answer is the README's.
+					// its answer is docs/quote-api.md's.
 					status, body, err := postQuote(c, url)
 					if err != nil || status != http.StatusOK {
 						b.Fatalf("POST /otp/promise: %d %s %v", status, body, err)
@@ -105,7 +105,7 @@ func BenchmarkQuotePromise(b *testing.B) {
 						Confidence  string `json:"confidence"`
 					}
 					if err := json.Unmarshal(body, &got); err != nil || got.PromiseDate != "2026-12-04" || got.Confidence != "MEDIUM" {
-						b.Fatalf("promise = %+v (%v), want 2026-12-04 MEDIUM as in the README", got, err)
+						b.Fatalf("promise = %+v (%v), want 2026-12-04 MEDIUM as in docs/quote-api.md", got, err)
 					}
 					sb.ResetCounters()
 					b.ReportAllocs()

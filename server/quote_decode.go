@@ -16,7 +16,7 @@ import (
 )
 
 // The quote API reads its JSON bodies the way the earlier OTP's FastAPI and
-// pydantic v2 did (otp-v1-reference.md §1), so that its clients keep working:
+// pydantic v2 did (docs/quote-api.md#the-earlier-otp), so that its clients keep working:
 //
 //   - unknown fields are ignored;
 //   - numbers may come as JSON numbers or as numeric strings ("10" is 10,
@@ -29,7 +29,7 @@ import (
 //     error types and messages.
 //
 // Where the earlier OTP accepted a value it then failed on (a cutoff that is
-// not HH:MM, an unknown timezone: a 500 there, §1.1), the value is a 422 here.
+// not HH:MM, an unknown timezone: a 500 there, docs/erpnext.md#the-webhook-document), the value is a 422 here.
 
 // fieldError is one validation error in FastAPI's shape.
 type fieldError struct {

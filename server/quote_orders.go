@@ -13,10 +13,10 @@ import (
 )
 
 // deliveryModel is what the earlier OTP's SO details offered as the UI's
-// default desired-date mode (its DELIVERY_MODEL setting, §1.5).
+// default desired-date mode (its DELIVERY_MODEL setting, docs/erpnext.md#the-request-body).
 const deliveryModel = "latest_acceptable"
 
-// salesOrderRow is one row of GET /otp/sales-orders (v1 §1.4, plus customer_name).
+// salesOrderRow is one row of GET /otp/sales-orders (v1 docs/erpnext.md#queueing-and-deduplication, plus customer_name).
 type salesOrderRow struct {
 	Name            string     `json:"name"`
 	Customer        string     `json:"customer"`
@@ -30,7 +30,7 @@ type salesOrderRow struct {
 // getSalesOrders is GET /otp/sales-orders: draft and submitted orders for
 // a UI's dropdown, newest first, filtered and paged as in the earlier OTP.
 // There is no cache: every call is one ERPNext request, so a new order shows
-// at once (the earlier OTP's cache was unbounded and never invalidated, §6.12).
+// at once (the earlier OTP's cache was unbounded and never invalidated, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 func (s *Server) getSalesOrders(c echo.Context) error {
 	var ch checker
 	loc := []any{"query"}
@@ -87,7 +87,7 @@ func queryParams(c echo.Context) map[string]any {
 	return m
 }
 
-// salesOrderDetail is GET /otp/sales-orders/{id} (v1 §1.5).
+// salesOrderDetail is GET /otp/sales-orders/{id} (v1 docs/erpnext.md#the-request-body).
 type salesOrderDetail struct {
 	ID              string            `json:"id"`
 	CustomerName    string            `json:"customer_name"`
@@ -97,7 +97,7 @@ type salesOrderDetail struct {
 	GrandTotal      float64           `json:"grand_total"`
 	Items           []salesOrderLine  `json:"items"`
 	Defaults        salesOrderDefault `json:"defaults"`
-	// The promise OTP last wrote on the order (DESIGN.md §5.5).
+	// The promise OTP last wrote on the order (docs/erpnext.md#otps-custom-fields).
 	PromiseDate nullString `json:"otp_promise_date"`
 	Confidence  nullString `json:"otp_confidence"`
 }
@@ -121,7 +121,7 @@ type salesOrderDefault struct {
 }
 
 // reservingStatuses are the statuses whose open quantities ERPNext counts in
-// Bin.reserved_qty (stock_balance.py, erpnext-reference.md §3.3).
+// Bin.reserved_qty (stock_balance.py, docs/erpnext.md#bin).
 var notReserving = map[string]bool{"On Hold": true, "Closed": true, "Completed": true}
 
 // getSalesOrder is GET /otp/sales-orders/{id}: the order with each line's
@@ -129,7 +129,7 @@ var notReserving = map[string]bool{"On Hold": true, "Closed": true, "Completed":
 //
 // stock_available is what this order can draw on: on hand minus what other
 // orders have reserved, never negative. The earlier OTP subtracted the
-// order's own reservation from itself and could go negative (§6.3).
+// order's own reservation from itself and could go negative (docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 func (s *Server) getSalesOrder(c echo.Context) error {
 	// Echo leaves a parameter escaped when the path was sent with escapes
 	// it would not make itself ("SO%2F24-25%2F001" for ERPNext's

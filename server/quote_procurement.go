@@ -33,7 +33,7 @@ type procurementItem struct {
 
 // decodeProcurementRequest reads v1's ProcurementSuggestionRequest, plus an
 // optional warehouse per item (the earlier OTP always used its default
-// warehouse, otp-v1-reference.md §6.6).
+// warehouse, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 func decodeProcurementRequest(body []byte) (procurementRequest, []fieldError) {
 	var req procurementRequest
 	c, obj, errs := decodeObject(body)

@@ -31,7 +31,7 @@ type promiseRequest struct {
 	Customer string
 	// SalesOrder, when set, names the saved order the quote re-promises: its
 	// own reservation is not counted as competing demand (the earlier OTP
-	// counted it against itself, otp-v1-reference.md §6.3).
+	// counted it against itself, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 	SalesOrder string
 	Quote      planner.Quote
 }

@@ -186,7 +186,7 @@ func TestPromiseStrictFail(t *testing.T) {
 	}
 
 	// A shortage can never meet a strict date (the earlier OTP answered
-	// 200 when the covered part alone was on time, §2.8).
+	// 200 when the covered part alone was on time, docs/erpnext.md#child-tables).
 	short := MustCall[promiseBody](t, q, http.MethodPost, "/otp/promise",
 		quoteBody([]map[string]any{line("SKU-035", 1)},
 			map[string]any{"desired_date": "2027-01-29", "rules": map[string]any{"desired_date_mode": "STRICT_FAIL"}}),

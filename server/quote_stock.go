@@ -11,7 +11,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 )
 
-// stockResponse is GET /api/items/stock (v1 §1.6).
+// stockResponse is GET /api/items/stock (v1 docs/erpnext.md#headers).
 type stockResponse struct {
 	ItemCode       string  `json:"item_code"`
 	Warehouse      string  `json:"warehouse"`
@@ -25,7 +25,7 @@ type stockResponse struct {
 //
 // Both parameters are required (422 when missing, 400 when blank, as in the
 // earlier OTP). stock_available is on hand minus reserved, never negative
-// (§6). An item and warehouse that both exist but have no Bin have never
+// (docs/quote-api.md#what-differs-from-the-earlier-otp-and-why). An item and warehouse that both exist but have no Bin have never
 // held stock there: 200 with zeros. An item or warehouse ERPNext does not
 // have is a 404 naming it (the earlier OTP answered 404 for both cases).
 // Names compare without case, as in ERPNext, and the reply spells them as

@@ -43,7 +43,7 @@ type quoteEnv struct {
 }
 
 // MustQuoteEnv starts the sandbox with demo data and OTP's custom fields,
-// and OTP's server wired to it with the configured defaults of DESIGN.md §3.
+// and OTP's server wired to it with the configured defaults of README.md#configure.
 func MustQuoteEnv(tb testing.TB, opts ...erp.Option) *quoteEnv {
 	tb.Helper()
 	return MustQuoteEnvWith(tb, nil, opts...)
@@ -79,7 +79,7 @@ func MustQuoteEnvWith(tb testing.TB, edit func(*Deps), opts ...erp.Option) *quot
 }
 
 // MustCustomFields creates OTP's custom fields as `otp migrate` does
-// (DESIGN.md §5.5), Allow on Submit so submitted orders accept them.
+// (docs/erpnext.md#otps-custom-fields), Allow on Submit so submitted orders accept them.
 func MustCustomFields(tb testing.TB, sb *sandbox.Sandbox) {
 	tb.Helper()
 	confidence := "\nHIGH\nMEDIUM\nLOW"
@@ -374,7 +374,7 @@ func TestPromiseHappyPaths(t *testing.T) {
 			// One more than can ever be free without breaking the other
 			// orders' promises, and no lead time: 5 from the PO, short 1,
 			// cannot be fulfilled. promise_date is null; promise_date_raw
-			// is still set (v1 §1.1): what a line from stock would get.
+			// is still set (v1 docs/erpnext.md#the-webhook-document): what a line from stock would get.
 			name: "over-contended cannot be fulfilled",
 			body: quoteBody([]map[string]any{line("SKU-050", 6)}, nil),
 			want: promiseSummary{Status: "CANNOT_FULFILL", Raw: "2026-11-27", Confidence: "LOW", CanFulfill: false,
@@ -436,10 +436,10 @@ func TestPromiseHappyPaths(t *testing.T) {
 				OnTime: ptr(true), Sources: []string{"SKU-001: stock 1 2026-11-25 2026-11-26"}},
 		},
 		{
-			// The README's example: the SKU-050 line waits for the PO as
+			// docs/quote-api.md's example: the SKU-050 line waits for the PO as
 			// above, SKU-001 ships from stock; the order, Friday 12-04, is
 			// 3 days after the desired Tuesday.
-			name: "README example",
+			name: "docs/quote-api.md example",
 			body: quoteBody([]map[string]any{line("SKU-050", 5), line("SKU-001", "10")}, map[string]any{"desired_date": "2026-12-01"}),
 			want: promiseSummary{Status: "OK", PromiseDate: ptr("2026-11-27"), Raw: "2026-11-27", Confidence: "HIGH", CanFulfill: true,
 				OnTime: ptr(true), Sources: []string{"SKU-050: stock 5 2026-11-25 2026-11-26",

@@ -74,6 +74,10 @@ type Deps struct {
 	Probe *erp.Probe
 	// ReadyTimeout bounds each Redis check (2 s when zero).
 	ReadyTimeout time.Duration
+	// ERPNextCheck, when set, names what to check for a failed ERPNext
+	// readiness check ("ERPNEXT_API_KEY and ERPNEXT_API_SECRET (...)"):
+	// /ready then says it before the error.
+	ERPNextCheck func(error) string
 	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
 	Quote QuoteDeps
 	// CORSOrigins are the browser origins the quote API answers with CORS
@@ -260,7 +264,7 @@ func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw 
 		AllowOrigins: s.deps.CORSOrigins,
 		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		// AllowHeaders unset: the preflight's requested headers are allowed,
-		// as the earlier OTP allowed all (otp-v1-reference.md §1).
+		// as the earlier OTP allowed all (docs/quote-api.md#the-earlier-otp).
 		MaxAge: 600,
 	})
 	// The middleware answers every OPTIONS itself.

@@ -21,7 +21,7 @@ import (
 )
 
 // SignatureHeader carries base64(HMAC-SHA256(secret, raw body))
-// (erpnext-reference.md §1.7).
+// (docs/erpnext.md#the-signature).
 const SignatureHeader = "X-Frappe-Webhook-Signature"
 
 // supplyDocTypes maps the webhook path's slug to the DocType whose saves
@@ -35,7 +35,7 @@ var supplyDocTypes = map[string]string{
 
 // delivery is the part of a Frappe webhook body OTP reads. Frappe sends JSON
 // whatever the webhook's "Request Structure" and Content-Type say
-// (erpnext-reference.md §1.5); every other key is ignored, so any template
+// (docs/erpnext.md#the-request-body); every other key is ignored, so any template
 // or webhook_data selection that includes `name` is accepted.
 type delivery struct {
 	DocType  string `json:"doctype"`
@@ -53,7 +53,7 @@ type acceptedBody struct {
 }
 
 // salesOrderWebhook queues a promise for the Sales Order in the delivery.
-// ERPNext is never called here (DESIGN.md §6).
+// ERPNext is never called here (README.md#how-it-works).
 func (s *Server) salesOrderWebhook(c echo.Context) error {
 	d, err := s.readDelivery(c, "Sales Order")
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Server) verify(header string, body []byte) *Error {
 }
 
 // frappeModified is the layout of `modified` in a webhook body: str() of a
-// Python datetime, microseconds present only when non-zero (§1.5).
+// Python datetime, microseconds present only when non-zero (docs/erpnext.md#the-request-body).
 const frappeModified = "2006-01-02 15:04:05.999999"
 
 // decodeDelivery parses body as JSON and checks what the queue relies on.

@@ -23,7 +23,7 @@ const (
 )
 
 // Each recorded Frappe delivery (v15 JSON, develop JSON, v15 "Form
-// URL-Encoded" whose body is JSON anyway, erpnext-reference.md §1.5) is
+// URL-Encoded" whose body is JSON anyway, docs/erpnext.md#the-request-body) is
 // accepted with 202 and queues exactly one promise task.
 func TestFixturesAreQueued(t *testing.T) {
 	wantID := tasks.PromiseOrderID(fixtureOrder, fixtureModified)

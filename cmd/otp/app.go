@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,6 +120,13 @@ type Main struct {
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
 	taskMiddleware asynq.MiddlewareFunc
+	// erpOptions are added to the ERPNext client's (tests shorten its
+	// retries and breaker); startupBackoff overrides start-up's
+	// startupBackoffMin and startupBackoffMax.
+	erpOptions     []erp.Option
+	startupBackoff [2]time.Duration
+	erpWait        erpWait
+	stopWait       func() // stops start-up's wait for ERPNext; nil when none runs
 	failed         chan error
 	closeOnce      sync.Once
 	closeErr       error
@@ -221,10 +229,8 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if m.Roles&roleWork != 0 {
-		if err := m.startWorker(ctx); err != nil {
-			return err
-		}
+	if err := m.awaitERPNext(ctx); err != nil {
+		return err
 	}
 	m.banner()
 	return nil
@@ -297,7 +303,7 @@ func (m *Main) openERPNext() error {
 		m.Logger.Warn("ERPNEXT_BASE_URL is unset: using the in-process ERPNext sandbox with demo data", "url", url)
 	}
 	m.erpMetrics = newERPMetrics()
-	client, err := erp.New(base, key, secret,
+	client, err := erp.New(base, key, secret, append([]erp.Option{
 		erp.WithTimeout(cfg.RequestTimeout.Duration()),
 		erp.WithBreakerPolicy(cfg.BreakerPolicy()),
 		erp.WithRetryAfterMax(cfg.RetryAfterMax),
@@ -307,8 +313,8 @@ func (m *Main) openERPNext() error {
 			tasks.RecorderFrom(ctx).CountERPNextRequest() // a task's ERPNext requests, for its result
 		}),
 		erp.WithTracerProvider(m.TracerProvider),
-		erp.WithUserAgent("otp/"+m.Version),
-	)
+		erp.WithUserAgent("otp/" + m.Version),
+	}, m.erpOptions...)...)
 	if err != nil {
 		return fmt.Errorf("ERPNEXT_BASE_URL: %w", err)
 	}
@@ -340,6 +346,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		Version:           m.Version,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
+		ERPNextCheck:      m.erpWait.check,
 		Quote: server.QuoteDeps{
 			ERP:              m.ERP,
 			Company:          cfg.Company,
@@ -383,13 +390,15 @@ func apiTokens(cfg config.Config) []server.APIToken {
 	return out
 }
 
-// startWorkerHTTP serves a work-only process's /health and /metrics on ln.
+// startWorkerHTTP serves a work-only process's /health, /ready and
+// /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
 	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics)
 	if err != nil {
 		return err
 	}
 	w.probe = m.probe
+	w.erpPending = m.erpWait.pending
 	m.workerHTTP = w
 	go w.serve(ln, m.fail)
 	m.Logger.Info("worker health and metrics listening", "url", m.WorkerURL)
@@ -461,7 +470,7 @@ func (m *Main) startWorker(ctx context.Context) error {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
 	log.Info("workers started", "concurrency", cfg.WorkerConcurrency, "reconcile_every", every.String(),
-		"allocation_order", cfg.AllocationOrder, "write_rate", cfg.WriteRate)
+		"allocation_order", cfg.AllocationOrder, "write_rate", cfg.WriteRate, "api_user", m.apiUser)
 	return nil
 }
 
@@ -485,6 +494,9 @@ func (m *Main) close() error {
 	timeout := m.Config.ShutdownTimeout
 	if timeout <= 0 {
 		timeout = 25 * time.Second
+	}
+	if m.stopWait != nil {
+		m.stopWait() // no worker starts after this
 	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -581,6 +593,9 @@ func (f *inflight) wait(d time.Duration) bool {
 func (m *Main) banner() {
 	w := m.Out
 	fmt.Fprintf(w, "OTP %s is running (%s).\n", m.Version, rolesName(m.Roles))
+	if why := m.erpWait.pending(); why != "" {
+		fmt.Fprintf(w, "  ERPNext:    %s: %s\n              (retrying; the log shows each attempt; /ready answers 503 until ERPNext answers)\n", m.ERP.BaseURL(), why)
+	}
 	if m.HTTPURL != "" {
 		fmt.Fprintf(w, "  OTP:        %s   (health: %s/health, metrics: %s/metrics)\n", m.HTTPURL, m.HTTPURL, m.HTTPURL)
 		if m.server != nil && m.server.DashboardEnabled() {
@@ -600,10 +615,30 @@ func (m *Main) banner() {
 	if m.Sandbox != nil {
 		fmt.Fprintf(w, "  Sandbox:    %s   (ERPNext stand-in, %s)\n", m.SandboxURL, m.Sandbox.AuthHeader())
 		if m.HTTPURL != "" && m.Roles&roleWork != 0 {
-			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
+			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
 		}
 	}
-	fmt.Fprintln(w, "Stop with Ctrl-C.")
+	if line := exportLine(m.HTTPURL, m.SandboxURL); line != "" {
+		fmt.Fprintf(w, "\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n", line)
+	}
+	fmt.Fprintln(w, "\nStop with Ctrl-C.")
+}
+
+// exportLine sets the shell variables the documentation's curl examples
+// use, $OTP and $SANDBOX, to where this process answers: pasted, it makes
+// every example work whatever OTP_HTTP_ADDR and OTP_SANDBOX_ADDR say.
+func exportLine(otpURL, sandboxURL string) string {
+	var vars []string
+	if otpURL != "" {
+		vars = append(vars, "OTP="+otpURL)
+	}
+	if sandboxURL != "" {
+		vars = append(vars, "SANDBOX="+sandboxURL)
+	}
+	if len(vars) == 0 {
+		return ""
+	}
+	return "export " + strings.Join(vars, " ")
 }
 
 func rolesName(r role) string {

@@ -32,8 +32,8 @@ import (
 
 const deployDir = "../../deploy"
 
-// The Dockerfile and compose.yaml stand at the repository's top (DESIGN.md
-// §2); the names are relative to deployDir.
+// The Dockerfile and compose.yaml stand at the repository's top (README.md#operate);
+// the names are relative to deployDir.
 const (
 	dockerfile  = "../Dockerfile"
 	composeYAML = "../compose.yaml"

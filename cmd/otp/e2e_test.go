@@ -200,7 +200,7 @@ func (a *app) settle(tb testing.TB) {
 }
 
 // Save an order in the sandbox → signed webhook → queue → worker → promise
-// fields on the order, with the date worked out by hand (DESIGN.md §5.3).
+// fields on the order, with the date worked out by hand (docs/promise.md).
 func TestSaveIsPromised(t *testing.T) {
 	tests := []struct {
 		name string
@@ -243,7 +243,7 @@ func TestSaveIsPromised(t *testing.T) {
 	}
 }
 
-// Our own write fires the webhook again (DESIGN.md §4). OTP's webhooks skip
+// Our own write fires the webhook again (docs/erpnext.md#otps-own-writes-and-the-loop). OTP's webhooks skip
 // saves by its API user; this test adds one that does not, so the echo
 // really comes back, and proves the loop still settles with one write.
 func TestWriteBackLoopSettlesWithOneWrite(t *testing.T) {
@@ -294,7 +294,7 @@ func TestWriteBackLoopSettlesWithOneWrite(t *testing.T) {
 }
 
 // Frappe delivering the same save again (it retries on any failure,
-// reference §1.8) is answered 200 "duplicate" and queues nothing.
+// docs/erpnext.md#timeouts-and-retries) is answered 200 "duplicate" and queues nothing.
 func TestRedeliveryIsDuplicate(t *testing.T) {
 	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil)
 	order := a.insertOrder(t, sandbox.DemoItemInStock, 5)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 )
@@ -18,14 +19,18 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if addr == "" {
 		addr = ":8001"
 	}
-	url := fs.String("url", localURL(addr)+"/health", "the health URL to probe")
+	base := fs.String("url", localURL(addr), "OTP's base URL (http://host:port; /health is added) or a full health URL")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	target, err := healthURL(*base)
+	if err != nil {
+		return fmt.Errorf("healthcheck: --url: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
@@ -36,10 +41,24 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s answered %s: %s", *url, resp.Status, body)
+		return fmt.Errorf("healthcheck: %s answered %s: %s", target, resp.Status, body)
 	}
 	fmt.Fprintf(stdout, "%s\n", body)
 	return nil
+}
+
+// healthURL is what --url names: a base URL with no path
+// (http://host:port, or with a trailing /) means its /health; a URL with a
+// path is probed as given (a worker's http://host:9091/health, /ready).
+func healthURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL with a host (for example http://127.0.0.1:8001)", s)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/health"
+	}
+	return u.String(), nil
 }
 
 // localURL turns a listen address (":8001", "0.0.0.0:8001", "[::]:8001")

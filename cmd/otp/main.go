@@ -41,12 +41,16 @@ var commands = map[string]command{
 // errUsage is returned for a bad command line; main exits 2.
 var errUsage = errors.New("usage")
 
+// errHelp is returned when -h or --help asked for a command's usage, which
+// was printed; main exits 0.
+var errHelp = errors.New("help requested")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 	case errors.Is(err, errUsage):
 		os.Exit(2)
 	default:
@@ -87,7 +91,11 @@ func usage(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(stderr, "usage: otp version")
+		return errHelp
+	}
 	if len(args) > 0 {
 		return fmt.Errorf("version takes no arguments: %w", errUsage)
 	}
@@ -102,17 +110,23 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, mapping -h and bad flags to errUsage.
+// parseFlags parses args, mapping -h to errHelp and bad flags to errUsage.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
-		return fmt.Errorf("%v: %w", err, errUsage)
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
 		return errUsage
 	}
 	return nil
+}
+
+// flagError maps an error of flag.FlagSet.Parse: -h (usage printed) to
+// errHelp, anything else to errUsage.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	return fmt.Errorf("%v: %w", err, errUsage)
 }

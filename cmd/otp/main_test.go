@@ -97,21 +97,43 @@ func TestLocalURL(t *testing.T) {
 	}
 }
 
-// `otp healthcheck` (the Docker HEALTHCHECK) against a running OTP, and
-// against nothing.
+// `otp healthcheck` (the Docker HEALTHCHECK) against a running OTP, by
+// base URL or full URL, and against nothing.
 func TestHealthcheck(t *testing.T) {
 	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), nil)
+	for _, url := range []string{a.m.HTTPURL, a.m.HTTPURL + "/", a.m.HTTPURL + "/health"} {
+		t.Run(url, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := run(t.Context(), []string{"healthcheck", "--url", url}, &out, &errOut); err != nil {
+				t.Fatalf("healthcheck: %v", err)
+			}
+			if !strings.Contains(out.String(), `"status":"healthy"`) || !strings.Contains(out.String(), `"erpnext_connected":true`) {
+				t.Errorf("healthcheck printed %q", out.String())
+			}
+		})
+	}
 	var out, errOut bytes.Buffer
-	if err := run(t.Context(), []string{"healthcheck", "--url", a.m.HTTPURL + "/health"}, &out, &errOut); err != nil {
-		t.Fatalf("healthcheck: %v", err)
-	}
-	if !strings.Contains(out.String(), `"status":"healthy"`) || !strings.Contains(out.String(), `"erpnext_connected":true`) {
-		t.Errorf("healthcheck printed %q", out.String())
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	if err := run(ctx, []string{"healthcheck", "--url", "http://127.0.0.1:1/health", "--timeout", "500ms"}, &out, &errOut); err == nil {
+	if err := run(ctx, []string{"healthcheck", "--url", "http://127.0.0.1:1", "--timeout", "500ms"}, &out, &errOut); err == nil {
 		t.Error("healthcheck of nothing succeeded")
+	}
+	if err := run(ctx, []string{"healthcheck", "--url", "127.0.0.1:8001"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--url") {
+		t.Errorf("healthcheck of a URL without scheme: %v, want an error naming --url", err)
+	}
+}
+
+// -h prints a command's usage and is not an error (exit 0); a bad flag is.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"healthcheck", "-h"}, {"healthcheck", "--help"}, {"sandbox", "-h"}, {"serve", "-h"}, {"promise", "-h"}, {"migrate", "-h"}, {"version", "-h"}, {"work", "--help"}} {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), args, &out, &errOut)
+		if !errors.Is(err, errHelp) || errors.Is(err, errUsage) {
+			t.Errorf("otp %s: err = %v, want errHelp (exit 0)", strings.Join(args, " "), err)
+		}
+		if !strings.Contains(errOut.String(), "Usage") && !strings.Contains(errOut.String(), "usage") {
+			t.Errorf("otp %s printed no usage: %q", strings.Join(args, " "), errOut.String())
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -41,7 +40,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Usage = func() { io.WriteString(stderr, migrateUsage) }
 	// Flags may come before or after the subcommand.
 	if err := fs.Parse(args); err != nil {
-		return migrateUsageError(err)
+		return flagError(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -49,7 +48,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	sub := fs.Arg(0)
 	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return migrateUsageError(err)
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
@@ -144,13 +143,6 @@ func carryOut(ctx context.Context, c migrations.Client, plan *migrations.Plan, d
 	}
 	err := plan.Apply(ctx, c)
 	return errors.Join(migrations.WritePlan(stdout, plan, false), err)
-}
-
-func migrateUsageError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return errUsage
-	}
-	return fmt.Errorf("%v: %w", err, errUsage)
 }
 
 // publicURLWarning: a loopback OTP_PUBLIC_URL given to a remote ERPNext

@@ -81,7 +81,7 @@ func TestMigrateCommand(t *testing.T) {
 	migrateEnv(t, sb, base, "https://otp.example.com", "cli-secret-0123456789")
 
 	out := mustMigrate(t, "status")
-	for _, id := range []string{"0001_order_promise_fields  pending", "0002_sales_order_webhooks  pending", "0003_supply_webhooks       pending"} {
+	for _, id := range []string{"0001_order_promise_fields  pending", "0002_sales_order_webhooks  pending", "0003_supply_webhooks       pending", "0004_promise_indicator     pending"} {
 		if !strings.Contains(out, id) {
 			t.Errorf("status before up lacks %q:\n%s", id, out)
 		}
@@ -93,9 +93,10 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("--dry-run up made %d writes", n)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if lines[0] != "dry run: 24 write(s) would be made; none was made (the site was only read)" || len(lines) != 25 ||
+	if lines[0] != "dry run: 26 write(s) would be made; none was made (the site was only read)" || len(lines) != 27 ||
 		!strings.HasPrefix(lines[1], `POST /api/resource/Custom%20Field {"collapsible":1,"dt":"Sales Order","fieldname":"custom_otp_section"`) ||
-		!strings.HasPrefix(lines[24], `POST /api/resource/Webhook {"condition":"doc.modified_by != \"otp@example.com\""`) {
+		!strings.HasPrefix(lines[24], `POST /api/resource/Webhook {"condition":"doc.modified_by != \"otp@example.com\""`) ||
+		!regexp.MustCompile(`^POST /api/resource/Client%20Script \{"dt":"Sales Order","enabled":1,"name":"OTP Sales Order Promise List","script":"\(\d+ lines of JavaScript\)","view":"List"\}$`).MatchString(lines[26]) {
 		t.Errorf("dry run output:\n%s", out)
 	}
 	if strings.Contains(out, "cli-secret-0123456789") {
@@ -104,14 +105,14 @@ func TestMigrateCommand(t *testing.T) {
 
 	sb.ResetCounters()
 	out = mustMigrate(t, "up")
-	if n := sandboxWrites(sb); n != 24 {
-		t.Errorf("up made %d writes, want 24", n)
+	if n := sandboxWrites(sb); n != 26 {
+		t.Errorf("up made %d writes, want 26", n)
 	}
-	if !strings.HasSuffix(out, "\n24 writes: 24 create\n") {
+	if !strings.HasSuffix(out, "\n26 writes: 26 create\n") {
 		t.Errorf("up output:\n%s", out)
 	}
 	out = mustMigrate(t, "status")
-	if strings.Count(out, " applied ") != 3 || strings.Contains(out, "pending") {
+	if strings.Count(out, " applied ") != 4 || strings.Contains(out, "pending") {
 		t.Errorf("status after up:\n%s", out)
 	}
 
@@ -120,7 +121,7 @@ func TestMigrateCommand(t *testing.T) {
 	if n := sandboxWrites(sb); n != 0 {
 		t.Errorf("up again made %d writes", n)
 	}
-	if !strings.HasSuffix(out, "\n0 writes: 24 unchanged\n") {
+	if !strings.HasSuffix(out, "\n0 writes: 26 unchanged\n") {
 		t.Errorf("up again output:\n%s", out)
 	}
 
@@ -129,16 +130,17 @@ func TestMigrateCommand(t *testing.T) {
 	if n := sandboxWrites(sb); n != 0 {
 		t.Fatalf("--dry-run down made %d writes", n)
 	}
-	if !strings.Contains(out, "DELETE /api/resource/Webhook/OTP%20Stock%20Entry%20on_cancel\n") || strings.Count(out, "DELETE ") != 24 {
+	if !strings.Contains(out, "DELETE /api/resource/Webhook/OTP%20Stock%20Entry%20on_cancel\n") ||
+		!strings.Contains(out, "DELETE /api/resource/Client%20Script/OTP%20Sales%20Order%20Promise\n") || strings.Count(out, "DELETE ") != 26 {
 		t.Errorf("down dry run:\n%s", out)
 	}
 
 	out = mustMigrate(t, "down")
-	if !strings.HasSuffix(out, "\n24 writes: 24 delete\n") {
+	if !strings.HasSuffix(out, "\n26 writes: 26 delete\n") {
 		t.Errorf("down output:\n%s", out)
 	}
 	out = mustMigrate(t, "status")
-	if strings.Count(out, " pending ") != 3 {
+	if strings.Count(out, " pending ") != 4 {
 		t.Errorf("status after down:\n%s", out)
 	}
 }
@@ -225,7 +227,7 @@ func TestMigratedSiteEndToEnd(t *testing.T) {
 	migrateEnv(t, a.sb, a.m.SandboxURL, a.m.HTTPURL, a.m.webhookSecret)
 
 	// The dev site was set up by the migrations themselves.
-	if out := mustMigrate(t, "status"); strings.Count(out, " applied ") != 3 {
+	if out := mustMigrate(t, "status"); strings.Count(out, " applied ") != 4 {
 		t.Fatalf("the dev site is not migrated:\n%s", out)
 	}
 	mustMigrate(t, "down")
@@ -233,7 +235,7 @@ func TestMigratedSiteEndToEnd(t *testing.T) {
 		t.Fatalf("%d webhooks after down", n)
 	}
 	mustMigrate(t, "up")
-	if out := mustMigrate(t, "status"); strings.Count(out, " applied ") != 3 {
+	if out := mustMigrate(t, "status"); strings.Count(out, " applied ") != 4 {
 		t.Fatalf("after up:\n%s", out)
 	}
 	if n := len(mustSiteWebhooks(t, a)); n != 13 {
@@ -315,7 +317,7 @@ func TestMigrateUpWithoutPermission(t *testing.T) {
 	if n := sandboxWrites(sb); n != 1 {
 		t.Errorf("%d write requests, want the one refused: %v", n, sb.RequestCounts())
 	}
-	if !strings.Contains(out, "\n0 of 24 writes made: 24 create\n") || regexp.MustCompile(`(?m)^0\S+ .* create$`).MatchString(out) {
+	if !strings.Contains(out, "\n0 of 26 writes made: 26 create\n") || regexp.MustCompile(`(?m)^0\S+ .* create$`).MatchString(out) {
 		t.Errorf("up's report does not say nothing was created:\n%s", out)
 	}
 	if _, err := sb.Get("Custom Field", "Sales Order-custom_otp_section"); err == nil {

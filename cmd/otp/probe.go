@@ -11,29 +11,19 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 )
 
-// firstProbeWait bounds the check startProbe makes before it returns, so
-// that an ERPNext down at start delays start-up by this much at most.
-const firstProbeWait = 5 * time.Second
-
-// startProbe checks p once, then every interval in the background until
-// the returned stop is called; it logs when ERPNext goes away and when it
-// comes back. The first check is made before it returns, so that /health
-// and /ready are right from the first probe.
+// startProbe checks p every interval in the background until the returned
+// stop is called; it logs when ERPNext goes away and when it comes back.
+// Start-up's own attempts (awaitERPNext) record into p, so /health and
+// /ready are right before the first tick.
 func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	fctx, fcancel := context.WithTimeout(ctx, firstProbeWait)
-	first := p.Check(fctx)
-	fcancel()
-	if first != nil {
-		log.Warn("ERPNext probe failed", "err", first)
-	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
-		was := first == nil
+		was := true // start-up logs its own failures
 		for {
 			select {
 			case <-ctx.Done():

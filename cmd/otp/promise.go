@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,10 +56,7 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 	var names []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return errUsage
-			}
-			return fmt.Errorf("%v: %w", err, errUsage)
+			return flagError(err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -93,7 +89,7 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("no Sales Order %s in ERPNext", name)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s from ERPNext: check %s: %w", name, erpHint(err), err)
 	}
 	pl := planner.New(client, planner.Config{
 		Company:          cfg.Company,
@@ -148,10 +144,13 @@ func (c promiseCmd) openERPNext(cfg config.Config, log *slog.Logger, stderr io.W
 		fmt.Fprintln(stderr, "otp promise: ERPNEXT_BASE_URL is unset: promising against an in-process sandbox with the demo data")
 		base = url
 		key, secret = sb.Credentials()
+		// Close, not Shutdown: this command's client is the sandbox's only
+		// caller and is done with it. Shutdown would wait up to 5 s for a
+		// connection the client dialled for a concurrent read but never used
+		// (net/http counts a connection with no request as busy for its
+		// first 5 s): the "otp promise sometimes hangs 5 s" of issue 12.
 		closeFn = func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
+			_ = srv.Close()
 			_ = sb.Close()
 		}
 	}

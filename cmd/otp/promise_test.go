@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/erpnext-otp/otp/config"
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/migrations"
@@ -223,5 +227,32 @@ func TestPromiseIsASubcommand(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "usage: otp promise SO-NAME [--json] [--apply]") {
 		t.Errorf("stderr = %q", stderr.String())
+	}
+}
+
+// The throw-away sandbox of `otp promise` closes at once even when the
+// client dialled a connection it never used (the planner's concurrent
+// reads do that now and then): http.Server.Shutdown waited 5 s for such a
+// connection, so one run in six took 5 s longer.
+func TestPromiseSandboxClosesAtOnce(t *testing.T) {
+	cmd := promiseCmd{now: func() time.Time { return promiseNow }}
+	cfg, err := config.Load(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, closeFn, err := cmd.openERPNext(cfg, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(client.BaseURL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(50 * time.Millisecond) // the server has accepted it
+	start := time.Now()
+	closeFn()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("closing the demo sandbox took %s with an unused connection open, want well under 1 s", took)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"time"
 
 	"github.com/erpnext-otp/otp/erp/sandbox"
@@ -16,7 +18,11 @@ import (
 // runSandbox is `otp sandbox`: the ERPNext sandbox alone, with demo data.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sandbox", stderr)
-	addr := fs.String("addr", "127.0.0.1:8000", "listen address")
+	def := os.Getenv("OTP_SANDBOX_ADDR")
+	if def == "" {
+		def = defaultSandboxAddr
+	}
+	addr := fs.String("addr", def, "listen address (default from OTP_SANDBOX_ADDR)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -27,8 +33,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	key, secret := sb.Credentials()
-	fmt.Fprintf(stdout, "ERPNext sandbox (demo data) at %s\n  Authorization: token %s:%s   (user %s)\n  Authorization: %s   (user %s, %s)\n\nTry:\n  curl -s -H 'Authorization: token %s:%s' '%s/api/resource/Sales%%20Order?fields=[\"name\",\"status\",\"customer\"]'\n",
-		url, key, secret, sb.APIUser(), demoSalesAuth, sandbox.DemoSalesUser, sandbox.DemoSalesRole, key, secret, url)
+	fmt.Fprintf(stdout, "ERPNext sandbox (demo data) at %s\n  Authorization: token %s:%s   (user %s)\n  Authorization: %s   (user %s, %s)\n\nTry:\n  %s\n\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n\nStop with Ctrl-C.\n",
+		url, key, secret, sb.APIUser(), demoSalesAuth, sandbox.DemoSalesUser, sandbox.DemoSalesRole, sandboxTryCurl(url, key, secret), exportLine("", url))
 	select {
 	case <-ctx.Done():
 	case err = <-failed:
@@ -36,6 +42,18 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return errors.Join(err, srv.Shutdown(sctx), sb.Close())
+}
+
+// defaultSandboxAddr is where `otp sandbox` listens when neither --addr nor
+// OTP_SANDBOX_ADDR says (the configuration's default too).
+const defaultSandboxAddr = "127.0.0.1:8000"
+
+// sandboxTryCurl is the banner's example: the open Sales Orders' names,
+// statuses and customers. The query is escaped, so that curl takes the
+// brackets of fields=[...] literally and a shell passes it as one word.
+func sandboxTryCurl(base, key, secret string) string {
+	fields := url.QueryEscape(`["name","status","customer"]`)
+	return fmt.Sprintf(`curl -sS -H 'Authorization: token %s:%s' '%s/api/resource/Sales%%20Order?fields=%s'; echo`, key, secret, base, fields)
 }
 
 // startSandbox builds the demo sandbox and serves it on addr.

@@ -13,7 +13,7 @@ import (
 )
 
 // `otp sandbox` prints both tokens, OTP's and the demo sales person's, and
-// each logs in as its own user (erpnext-reference.md §2.1).
+// each logs in as its own user (docs/erpnext.md#authentication).
 func TestSandboxCommandPrintsBothUsers(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}

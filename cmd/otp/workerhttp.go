@@ -46,6 +46,9 @@ type workerHTTP struct {
 	version string
 	reg     *prometheus.Registry
 	srv     *http.Server
+	// erpPending says why start-up still waits for ERPNext ("" once it
+	// answered); nil: not waiting.
+	erpPending func() string
 }
 
 // newWorkerHTTP builds the handlers: Go and process metrics, the queue
@@ -79,6 +82,7 @@ func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version str
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", w.health)
+	mux.HandleFunc("GET /ready", w.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{
 		Registry: w.reg,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
@@ -136,6 +140,31 @@ func (w *workerHTTP) health(rw http.ResponseWriter, r *http.Request) {
 		b.Status = "stopping"
 	case !w.running():
 		b.Status, status = "down", http.StatusServiceUnavailable
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(b)
+}
+
+// workerReady is GET /ready of `otp work`.
+type workerReady struct {
+	Status  string `json:"status"` // "ready" or "not ready"
+	Worker  string `json:"worker"`
+	ERPNext string `json:"erpnext"` // "ok", or why start-up still waits for it
+}
+
+// ready answers 200 while the workers run, 503 while start-up waits for
+// ERPNext (naming what to check) and once they stop.
+func (w *workerHTTP) ready(rw http.ResponseWriter, _ *http.Request) {
+	b := workerReady{Status: "ready", Worker: workerStateNames[w.state.Load()], ERPNext: "ok"}
+	if w.erpPending != nil {
+		if why := w.erpPending(); why != "" {
+			b.ERPNext = why
+		}
+	}
+	status := http.StatusOK
+	if b.Worker != "running" || b.ERPNext != "ok" {
+		b.Status, status = "not ready", http.StatusServiceUnavailable
 	}
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(status)

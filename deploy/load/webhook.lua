@@ -6,7 +6,7 @@
 --
 -- Env: OTP_WEBHOOK_SECRET (required: the secret otp serve verifies with);
 -- WRK_RATE and WRK_THREADS pace the load (pace.lua). The signature is Frappe's: base64(HMAC-SHA256(secret, body))
--- in X-Frappe-Webhook-Signature (erpnext-reference.md §1.7).
+-- in X-Frappe-Webhook-Signature (docs/erpnext.md#the-signature).
 --
 -- The body is shaped like the one OTP's migration template sends, with the
 -- keys that vary (name, modified) last: the HMAC's inner hash state after

@@ -25,7 +25,7 @@ func (s *Sandbox) Get(doctype, name string) (map[string]any, error) {
 	})
 }
 
-// Update applies a partial update (PUT semantics, reference §2.5).
+// Update applies a partial update (PUT semantics, docs/erpnext.md#updating-a-document).
 func (s *Sandbox) Update(doctype, name string, fields map[string]any) (map[string]any, error) {
 	return s.SaveAs(Administrator, doctype, name, fields)
 }
@@ -65,7 +65,7 @@ func (s *Sandbox) SetStatus(doctype, name, status string) (map[string]any, error
 }
 
 // List runs frappe.client.get_list as Administrator. filters and fields take
-// the forms REST accepts (reference §2.3); pageLength 0 means all.
+// the forms REST accepts (docs/erpnext.md#lists-and-filters); pageLength 0 means all.
 func (s *Sandbox) List(doctype string, fields []string, filters any, orderBy string, pageLength int) ([]map[string]any, error) {
 	var out []map[string]any
 	err := s.run(Administrator, func(t *tx) error {

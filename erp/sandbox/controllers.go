@@ -173,7 +173,7 @@ func (t *tx) totals(d *document, table string) {
 	t.setIf(d, "grand_total", amount)
 }
 
-// ---- Sales Order (reference §3.1, §3.2) ----
+// ---- Sales Order (docs/erpnext.md#sales-order, #sales-order-item) ----
 
 func (t *tx) salesOrder(method string, d, before *document, action string) error {
 	switch method {
@@ -220,7 +220,7 @@ func (t *tx) salesOrder(method string, d, before *document, action string) error
 	return nil
 }
 
-// validateDeliveryDate is SalesOrder.validate_delivery_date (reference §3.2).
+// validateDeliveryDate is SalesOrder.validate_delivery_date (docs/erpnext.md#sales-order-item).
 func (t *tx) validateDeliveryDate(d *document) error {
 	if str(d.V["order_type"]) != "Sales" || toInt(d.V["skip_delivery_note"]) == 1 {
 		return nil
@@ -416,7 +416,7 @@ func (t *tx) updateStatus(doctype, name, status string) (*document, error) {
 	return t.get(doctype, name), err
 }
 
-// ---- Purchase Order (reference §3.4) ----
+// ---- Purchase Order (docs/erpnext.md#purchase-order) ----
 
 func (t *tx) purchaseOrder(method string, d, before *document, action string) error {
 	switch method {
@@ -540,7 +540,7 @@ func (t *tx) checkAgainstOrder(r *document, orderType, orderField, rowField stri
 	return validationErr(fmt.Sprintf("Row #%d: %s row %s not found in %s %s", toInt(r.V["idx"]), orderType, row, orderType, order))
 }
 
-// ---- Delivery Note (reference §3.5) ----
+// ---- Delivery Note (docs/erpnext.md#item-warehouse-company-holiday-list) ----
 
 func (t *tx) deliveryNote(method string, d *document, action string) error {
 	switch method {
@@ -723,7 +723,7 @@ func (t *tx) holidayListValidate(d *document) error {
 	return nil
 }
 
-// ---- Custom Field (reference §4) ----
+// ---- Custom Field (docs/erpnext.md#custom-fields) ----
 
 var restrictedFieldnames = map[string]bool{"name": true, "parent": true, "creation": true, "modified": true,
 	"modified_by": true, "parentfield": true, "parenttype": true, "file_list": true, "flags": true, "docstatus": true}
@@ -869,7 +869,7 @@ func (t *tx) applyCustomField(d *document) {
 	t.setMeta(c)
 }
 
-// ---- Webhook (reference §1.1) ----
+// ---- Webhook (docs/erpnext.md#the-webhook-document) ----
 
 func (t *tx) webhookValidate(d *document) error {
 	dt := str(d.V["webhook_doctype"])

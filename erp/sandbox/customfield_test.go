@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Reference §4, and Frappe v15 CustomField.on_trash: a Custom Field that
+// docs/erpnext.md#custom-fields, and Frappe v15 CustomField.on_trash: a Custom Field that
 // Administrator owns can be deleted by Administrator only; the DocPerms
 // (System Manager: delete, no if_owner) do not lift that. One the API user
 // made is deleted by any System Manager; a Sales User may not delete at all.
@@ -53,8 +53,8 @@ func TestCustomFieldDeleteOwner_Ref4(t *testing.T) {
 	}
 }
 
-// Reference §4: Custom Field has Frappe v15's fields, Check fields always
-// present in GET (§2.4): collapsible and its siblings can be set and read
+// docs/erpnext.md#custom-fields: Custom Field has Frappe v15's fields, Check fields always
+// present in GET (docs/erpnext.md#reading-one-document): collapsible and its siblings can be set and read
 // back; translatable is cleared for a type that cannot be translated; a
 // break without a label or fieldname is named after its type.
 func TestCustomFieldMeta_Ref4(t *testing.T) {

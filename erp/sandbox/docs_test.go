@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Reference §2.4: GET omits nulls at parent and child level; Float, Int and
+// docs/erpnext.md#reading-one-document: GET omits nulls at parent and child level; Float, Int and
 // Check are always there; standard fields are.
 func TestGetOmitsNulls_Ref2_4(t *testing.T) {
 	st := MustSite(t)
@@ -42,7 +42,7 @@ func TestGetOmitsNulls_Ref2_4(t *testing.T) {
 	}
 }
 
-// Reference §2.5: partial PUT; a child-table key replaces the whole table,
+// docs/erpnext.md#updating-a-document: partial PUT; a child-table key replaces the whole table,
 // rows with a known name keep it, others get a new hash, omitted columns are
 // lost; keys that are not fields are accepted but not stored.
 func TestPartialPutReplacesChildren_Ref2_5(t *testing.T) {
@@ -85,11 +85,11 @@ func TestPartialPutReplacesChildren_Ref2_5(t *testing.T) {
 		t.Errorf("row columns: rate=%v (omitted → lost) qty=%v", r0["rate"], r0["qty"])
 	}
 	if got["delivery_date"] != "2026-03-07" {
-		t.Errorf("parent delivery_date %v, want max of lines (§3.2)", got["delivery_date"])
+		t.Errorf("parent delivery_date %v, want max of lines (docs/erpnext.md#sales-order-item)", got["delivery_date"])
 	}
 }
 
-// Reference §2.5: a `modified` in the body that differs → 417
+// docs/erpnext.md#updating-a-document: a `modified` in the body that differs → 417
 // TimestampMismatchError; the current one saves.
 func TestTimestampMismatch_Ref2_5(t *testing.T) {
 	st := MustSite(t)
@@ -113,7 +113,7 @@ func TestTimestampMismatch_Ref2_5(t *testing.T) {
 	}
 }
 
-// Reference §2.5, §4: on a submitted document every changed field without
+// docs/erpnext.md#updating-a-document, #custom-fields: on a submitted document every changed field without
 // allow_on_submit → 417 UpdateAfterSubmitError, custom fields included;
 // tables compared by length; docstatus 1 in a PUT of a draft submits.
 func TestUpdateAfterSubmit_Ref2_5(t *testing.T) {
@@ -194,7 +194,7 @@ func TestUpdateAfterSubmit_Ref2_5(t *testing.T) {
 	}
 }
 
-// Reference §4: Custom Field naming, duplicates, insert_after, and the meta
+// docs/erpnext.md#custom-fields: Custom Field naming, duplicates, insert_after, and the meta
 // changing at once (and back on delete).
 func TestCustomFields_Ref4(t *testing.T) {
 	st := MustSite(t)
@@ -265,7 +265,7 @@ func TestCustomFields_Ref4(t *testing.T) {
 	}
 }
 
-// Reference §3.2: validate_delivery_date; stock_qty = qty × conversion
+// docs/erpnext.md#sales-order-item: validate_delivery_date; stock_qty = qty × conversion
 // factor; naming series; Warehouse and Item autoname.
 func TestSalesOrderValidation_Ref3_2(t *testing.T) {
 	st := MustSite(t)

@@ -128,7 +128,7 @@ func toInt(v any) int {
 }
 
 // castValue converts an incoming value to the field's storage type, as
-// Frappe's get_valid_dict does before writing a row (reference §1.5: Float
+// Frappe's get_valid_dict does before writing a row (docs/erpnext.md#the-request-body: Float
 // always a float, Int and Check ints, empty dates NULL).
 func castValue(f *field, v any) (any, error) {
 	typ := "Data"
@@ -201,7 +201,7 @@ func formatDatetime(t time.Time) string {
 
 // asDict renders a document the way Frappe's as_dict does: default fields,
 // then the meta's columns, then "doctype", then child tables. With noNulls
-// (REST GET, reference §2.4) NULL values are left out; Float, Int and Check
+// (REST GET, docs/erpnext.md#reading-one-document) NULL values are left out; Float, Int and Check
 // are never NULL.
 func (s *Sandbox) asDict(d *document, noNulls bool) *omap {
 	m := s.metas[d.DocType]

@@ -6,7 +6,7 @@ import (
 )
 
 // Error is a Frappe exception raised by the sandbox: the HTTP status Frappe
-// maps it to (reference §2.6), the exception class name (exc_type) and the
+// maps it to (docs/erpnext.md#errors), the exception class name (exc_type) and the
 // message shown to the user. Match it with errors.As.
 type Error struct {
 	Status  int
@@ -33,7 +33,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("sandbox: %d %s: %s", e.Status, e.ExcType, e.Message)
 }
 
-// Exception classes and their HTTP status (frappe/exceptions.py, reference §2.6).
+// Exception classes and their HTTP status (frappe/exceptions.py, docs/erpnext.md#errors).
 var excStatus = map[string]int{
 	"ValidationError":           http.StatusExpectationFailed,
 	"MandatoryError":            http.StatusExpectationFailed,
@@ -84,14 +84,14 @@ func permissionErr(doctype, ptype string) *Error {
 }
 
 // barePermissionErr is `raise frappe.PermissionError` with no message, as
-// check_parent_permission does (reference §2.8).
+// check_parent_permission does (docs/erpnext.md#child-tables).
 func barePermissionErr() *Error {
 	e := frappeErr("PermissionError", "")
 	e.Silent = true
 	return e
 }
 
-// errorBody renders the v1 error body (reference §2.6): exc_type,
+// errorBody renders the v1 error body (docs/erpnext.md#errors): exc_type,
 // _server_messages (a JSON string of a list of JSON strings), exception and
 // exc when tracebacks are allowed and the status is not 404, and
 // _error_message for permission errors.

@@ -9,14 +9,14 @@ import (
 )
 
 // A small Python/Jinja expression language: enough for webhook conditions
-// (frappe.safe_eval over `doc`, reference §1.3) and for the Jinja templates of
-// webhook bodies (reference §1.5). Values are nil (None), bool, int64,
+// (frappe.safe_eval over `doc`, docs/erpnext.md#conditions) and for the Jinja templates of
+// webhook bodies (docs/erpnext.md#the-request-body). Values are nil (None), bool, int64,
 // float64, string, []any (list), *omap (dict / frappe._dict), *document (a
 // live Document in conditions), pyMethod and undefined.
 
 type undefined struct{ hint string }
 
-// pyMethod is a bound dict method such as doc.items (reference §1.5 gotcha).
+// pyMethod is a bound dict method such as doc.items (docs/erpnext.md#the-request-body gotcha).
 type pyMethod struct {
 	name string
 	recv *omap
@@ -1111,7 +1111,7 @@ func pyRepr(v any) string {
 	return pyStr(v)
 }
 
-// applyFilter runs a Jinja filter (Frappe's environment, reference §1.5).
+// applyFilter runs a Jinja filter (Frappe's environment, docs/erpnext.md#the-request-body).
 func applyFilter(name string, x any, args []any) (any, error) {
 	switch name {
 	case "tojson":

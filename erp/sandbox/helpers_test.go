@@ -190,7 +190,7 @@ func excType(r resp) string {
 }
 
 // serverMessages decodes _server_messages: a JSON string holding a list of
-// JSON strings (reference §2.6).
+// JSON strings (docs/erpnext.md#errors).
 func serverMessages(tb testing.TB, r resp) []map[string]any {
 	tb.Helper()
 	raw, ok := r.Body["_server_messages"].(string)

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// The subset of Jinja that webhook templates use (reference §1.5): output
+// The subset of Jinja that webhook templates use (docs/erpnext.md#the-request-body): output
 // tags with filters, for (with loop.*), if/elif/else, comments and the "-"
 // whitespace control. Frappe renders with a SandboxedEnvironment,
 // DebugUndefined and no autoescape; an undefined top-level name renders as

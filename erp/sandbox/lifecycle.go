@@ -9,7 +9,7 @@ import (
 
 // This file is frappe/model/document.py: insert, save, submit, cancel,
 // delete and db_set, with the methods they run in Frappe's order and the
-// webhook events those methods fire (reference §1.2).
+// webhook events those methods fire (docs/erpnext.md#which-save-fires-which-event).
 
 type opFlag int
 
@@ -43,7 +43,7 @@ var ignoredKeys = map[string]bool{"doctype": true, "flags": true, "__islocal": t
 
 // applyValues is BaseDocument.update: each key that is a column of the
 // doctype is set (cast to its type); a table key replaces the whole table;
-// other keys are accepted and dropped (reference §2.5).
+// other keys are accepted and dropped (docs/erpnext.md#updating-a-document).
 func (t *tx) applyValues(d *document, vals map[string]any, isNew bool) error {
 	m := t.s.metas[d.DocType]
 	for k, v := range vals {
@@ -173,7 +173,7 @@ func (t *tx) finishChildren(d *document) {
 	}
 }
 
-// insert is Document.insert (reference §1.2 row "insert"). docstatus 1 in the
+// insert is Document.insert (docs/erpnext.md#which-save-fires-which-event row "insert"). docstatus 1 in the
 // values inserts and submits in one go, as Frappe does.
 func (t *tx) insert(doctype string, vals map[string]any, flags ...opFlag) (*document, error) {
 	m := t.s.metas[doctype]
@@ -250,7 +250,7 @@ func (t *tx) insert(doctype string, vals map[string]any, flags ...opFlag) (*docu
 }
 
 // update loads a stored document, applies the values (partial update,
-// reference §2.5) and saves it.
+// docs/erpnext.md#updating-a-document) and saves it.
 func (t *tx) update(doctype, name string, vals map[string]any, flags ...opFlag) (*document, error) {
 	m := t.s.metas[doctype]
 	if m == nil {
@@ -422,7 +422,7 @@ func (t *tx) beforeSave(d, before *document, action string) error {
 }
 
 // afterSave is run_post_save_methods; inInsert suppresses on_change webhooks
-// (reference §1.2).
+// (docs/erpnext.md#which-save-fires-which-event).
 func (t *tx) afterSave(d, before *document, action string, inInsert, hooks bool) error {
 	var methods []string
 	switch action {
@@ -466,7 +466,7 @@ func (t *tx) runMethod(method string, d, before *document, action string, inInse
 }
 
 // dbSet is Document.db_set: write columns straight to the row, bump
-// modified, and run on_change (reference §1.2: ERPNext's status updates).
+// modified, and run on_change (docs/erpnext.md#which-save-fires-which-event: ERPNext's status updates).
 func (t *tx) dbSet(doctype, name string, change func(d *document)) error {
 	cur := t.get(doctype, name)
 	if cur == nil {
@@ -646,7 +646,7 @@ func (t *tx) makeAutoname(series string) string {
 }
 
 // validateLinks is Document._validate_links: every Link value must name an
-// existing document (reference §2.6 LinkValidationError).
+// existing document (docs/erpnext.md#errors LinkValidationError).
 func (t *tx) validateLinks(d *document) error {
 	var invalid []string
 	check := func(doc *document, isRow bool) {
@@ -795,7 +795,7 @@ func (t *tx) validateSelects(d *document, isRow bool) error {
 }
 
 // validateUpdateAfterSubmit is _validate_update_after_submit (reference
-// §2.5): a changed field without allow_on_submit raises
+// docs/erpnext.md#updating-a-document): a changed field without allow_on_submit raises
 // UpdateAfterSubmitError; tables are compared by length, rows field by field.
 func (t *tx) validateUpdateAfterSubmit(d, before *document) error {
 	if err := t.compareAfterSubmit(d, before); err != nil {

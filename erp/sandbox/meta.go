@@ -225,7 +225,7 @@ const customFieldTypes = "Autocomplete|Attach|Attach_Image|Barcode|Button|Check|
 	"Markdown_Editor|Password|Percent|Phone|Read_Only|Rating|Section_Break|Select|Signature|Small_Text|Tab_Break|Table|" +
 	"Table_MultiSelect|Text|Text_Editor|Time"
 
-// Status options of the submittable doctypes (reference §3.1, §3.4, §3.5).
+// Status options of the submittable doctypes (docs/erpnext.md#sales-order, #purchase-order, #item-warehouse-company-holiday-list).
 const (
 	soStatusOptions = "|Draft|On_Hold|To_Deliver_and_Bill|To_Bill|To_Deliver|Completed|Cancelled|Closed"
 	poStatusOptions = "|Draft|On_Hold|To_Receive_and_Bill|To_Bill|To_Receive|Completed|Cancelled|Closed|Delivered"
@@ -233,7 +233,7 @@ const (
 
 // baseMetas returns fresh copies of every doctype the sandbox knows. The
 // fields are those of ERPNext v15 / Frappe v15 that OTP and its tests touch
-// (reference §1.1, §1.9, §3, §4), with their allow_on_submit, reqd and
+// (docs/erpnext.md#the-webhook-document, #the-request-log, #fields-otp-reads, #custom-fields), with their allow_on_submit, reqd and
 // read_only flags.
 func baseMetas() map[string]*meta {
 	all := []*meta{
@@ -600,7 +600,7 @@ func baseMetas() map[string]*meta {
 				color Color
 				holidays Table:Holiday
 			`),
-			// Holiday List is HR Manager only (reference §2.8).
+			// Holiday List is HR Manager only (docs/erpnext.md#child-tables).
 			Perms: perms("HR Manager:rwcd"),
 		},
 		{
@@ -656,7 +656,7 @@ func baseMetas() map[string]*meta {
 		},
 		{
 			// Frappe v15 custom_field.json, every field in its field_order
-			// (reference §4); Check fields default to 0 there.
+			// (docs/erpnext.md#custom-fields); Check fields default to 0 there.
 			Name: "Custom Field", Autoname: "controller",
 			Fields: parseFields(`
 				is_system_generated Check ro default=0
@@ -738,6 +738,19 @@ func baseMetas() map[string]*meta {
 				webhook_json Code:Jinja label=JSON_Request_Body
 			`),
 			Perms: perms("System Manager:rwcd"),
+		},
+		{
+			// Frappe v15's frappe/custom/doctype/client_script: named by
+			// the user, System Manager and Administrator only.
+			Name: "Client Script", Autoname: "prompt",
+			Fields: parseFields(`
+				dt Link:DocType reqd label=DocType
+				view Select:List|Form default=Form label=Apply_To
+				module Link:Module_Def label=Module_(for_export)
+				enabled Check default=0
+				script Code:JS
+			`),
+			Perms: perms("System Manager:rwcd", "Administrator:rwcd"),
 		},
 		{
 			Name: "Webhook Data", IsTable: true, Autoname: "hash",

@@ -74,7 +74,7 @@ func (t *tx) noPermissionFor(doctype string) *Error {
 }
 
 // checkParentPermission is frappe.client.check_parent_permission (reference
-// §2.8): a child doctype is only readable with parent=<parent DocType>, the
+// docs/erpnext.md#child-tables): a child doctype is only readable with parent=<parent DocType>, the
 // parent must really contain it, and the user must read the parent.
 func (t *tx) checkParentPermission(parent, child string) error {
 	if parent != "" {

@@ -11,7 +11,7 @@ import (
 )
 
 // This file reproduces Python's json module closely enough that webhook
-// bodies and signatures match Frappe byte for byte (reference §1.5, §1.7):
+// bodies and signatures match Frappe byte for byte (docs/erpnext.md#the-request-body, #the-signature):
 // json.dumps with ensure_ascii, configurable separators, floats as repr
 // ("10.0", "1e+16"), and json.loads keeping key order and the int/float
 // distinction.

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// This file is frappe.client.get_list / DatabaseQuery (reference §2.3): field
+// This file is frappe.client.get_list / DatabaseQuery (docs/erpnext.md#lists-and-filters): field
 // lists with child columns and aliases, every filter form and operator,
 // ordering and paging, over the in-memory rows.
 
@@ -135,7 +135,7 @@ func (q *query) resolve(expr string, autoChild bool) (colRef, bool) {
 	}
 	if autoChild && !q.m.IsTable {
 		// A 3-element filter on a child-only field maps to the first child
-		// table that has it (reference §2.3).
+		// table that has it (docs/erpnext.md#lists-and-filters).
 		for _, tf := range q.m.tableFields() {
 			if typ, ok := columnType(q.t.s.metas[tf.Options], expr); ok {
 				return colRef{Table: tf.Name, Field: expr, Type: typ}, true
@@ -249,7 +249,7 @@ func (q *query) starColumns(table string) []selectCol {
 }
 
 // parseFilters accepts a dict, a list of [field, op, value], a list of
-// [doctype, field, op, value], or their JSON text (reference §2.3).
+// [doctype, field, op, value], or their JSON text (docs/erpnext.md#lists-and-filters).
 func (q *query) parseFilters(v any) ([]condition, error) {
 	if s, ok := v.(string); ok {
 		s = strings.TrimSpace(s)

@@ -37,7 +37,7 @@ func listQ(fields, filters string, extra ...string) url.Values {
 	return v
 }
 
-// Reference §2.3: fields default ["name"], "*", child columns with one row
+// docs/erpnext.md#lists-and-filters: fields default ["name"], "*", child columns with one row
 // per child row, " as alias", unknown fields dropped silently.
 func TestListFields_Ref2_3(t *testing.T) {
 	st := MustSite(t, WithDemoData())
@@ -90,7 +90,7 @@ func TestListFields_Ref2_3(t *testing.T) {
 	})
 }
 
-// Reference §2.3: every filter form and operator.
+// docs/erpnext.md#lists-and-filters: every filter form and operator.
 func TestListFilters_Ref2_3(t *testing.T) {
 	st := MustSite(t, WithDemoData())
 	demo := st.Demo()
@@ -142,7 +142,7 @@ func TestListFilters_Ref2_3(t *testing.T) {
 	}
 }
 
-// Reference §2.3: limit_page_length default 20 (alias limit), 0 = all,
+// docs/erpnext.md#lists-and-filters: limit_page_length default 20 (alias limit), 0 = all,
 // limit_start offsets.
 func TestListPaging_Ref2_3(t *testing.T) {
 	st := MustSite(t, WithDemoData())
@@ -171,7 +171,7 @@ func TestListPaging_Ref2_3(t *testing.T) {
 	}
 }
 
-// Reference §2.3: order_by forms; default modified desc, submittable
+// docs/erpnext.md#lists-and-filters: order_by forms; default modified desc, submittable
 // doctypes docstatus asc first.
 func TestListOrderBy_Ref2_3(t *testing.T) {
 	st := MustSite(t, WithDemoData())
@@ -198,7 +198,7 @@ func TestListOrderBy_Ref2_3(t *testing.T) {
 	})
 }
 
-// Reference §2.8: a child doctype without parent → 403 even for
+// docs/erpnext.md#child-tables: a child doctype without parent → 403 even for
 // Administrator; the parent must contain the child.
 func TestChildTableNeedsParent_Ref2_8(t *testing.T) {
 	st := MustSite(t, WithDemoData())

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// ServeHTTP serves the Frappe v1 REST API (reference §2): /api/resource,
+// ServeHTTP serves the Frappe v1 REST API (docs/erpnext.md#rest-api): /api/resource,
 // /api/method and their /api/v1 aliases.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs := pathSegments(r)
@@ -141,7 +141,7 @@ func routeKey(method string, segs []string) string {
 	return method + " /" + strings.Join(segs, "/")
 }
 
-// parseForm is make_form_dict (reference §2.2): a JSON body replaces the
+// parseForm is make_form_dict (docs/erpnext.md#routes): a JSON body replaces the
 // query string; otherwise query and form are merged.
 func parseForm(r *http.Request) (map[string]any, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
@@ -179,7 +179,7 @@ func parseForm(r *http.Request) (map[string]any, error) {
 }
 
 // authenticate checks `token KEY:SECRET` or `Basic base64(KEY:SECRET)`
-// against every API user's token (reference §2.1) and returns the user.
+// against every API user's token (docs/erpnext.md#authentication) and returns the user.
 func (s *Sandbox) authenticate(r *http.Request) (string, *Error) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	invalid := func() *Error {
@@ -495,7 +495,7 @@ func (t *tx) callMethod(cmd string, form map[string]any) (any, error) {
 	return nil, frappeErr("DoesNotExistError", fmt.Sprintf("Method %s not found", cmd))
 }
 
-// getValue is frappe.client.get_value (reference §2.5).
+// getValue is frappe.client.get_value (docs/erpnext.md#updating-a-document).
 func (t *tx) getValue(form map[string]any) (any, error) {
 	doctype := str(form["doctype"])
 	m := t.s.metas[doctype]
@@ -587,7 +587,7 @@ func (t *tx) clientGet(form map[string]any) (any, error) {
 }
 
 // setValue is frappe.client.set_value: a parent or child row update that
-// runs the full save (reference §1.10, §2.5).
+// runs the full save (docs/erpnext.md#otps-own-writes-and-the-loop, #updating-a-document).
 func (t *tx) setValue(form map[string]any) (any, error) {
 	doctype, name := str(form["doctype"]), str(form["name"])
 	fieldname := form["fieldname"]

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Reference §2.1: token and Basic auth; wrong or absent credentials → 401;
+// docs/erpnext.md#authentication: token and Basic auth; wrong or absent credentials → 401;
 // ping is open to guests; get_logged_user names the API user.
 func TestAuth_Ref2_1(t *testing.T) {
 	st := MustSite(t)
@@ -44,7 +44,7 @@ func TestAuth_Ref2_1(t *testing.T) {
 	}
 }
 
-// Reference §2.2: POST inserts, GET reads, PUT updates, DELETE answers 202
+// docs/erpnext.md#routes: POST inserts, GET reads, PUT updates, DELETE answers 202
 // {"data":"ok"}; doctype and name are path-escaped ("Stores - WH").
 func TestResourceCRUD_Ref2_2(t *testing.T) {
 	st := MustSite(t, WithUserRoles(DefaultAPIUser, "Stock Manager"))
@@ -55,7 +55,7 @@ func TestResourceCRUD_Ref2_2(t *testing.T) {
 	}
 	data := r.Body["data"].(map[string]any)
 	if data["name"] != "Returns - WH" {
-		t.Fatalf("name = %v, want %q (Warehouse autoname §3.5)", data["name"], "Returns - WH")
+		t.Fatalf("name = %v, want %q (Warehouse autoname docs/erpnext.md#item-warehouse-company-holiday-list)", data["name"], "Returns - WH")
 	}
 	r = st.call(t, "GET", "/api/resource/Warehouse/Returns - WH", nil, nil)
 	if r.Status != 200 || r.Body["data"].(map[string]any)["company"] != "Test Co" {
@@ -75,7 +75,7 @@ func TestResourceCRUD_Ref2_2(t *testing.T) {
 	}
 }
 
-// Reference §2.2: with a JSON body the query string is ignored; without one
+// docs/erpnext.md#routes: with a JSON body the query string is ignored; without one
 // query and form are merged.
 func TestRequestParsing_Ref2_2(t *testing.T) {
 	st := MustSite(t)
@@ -109,7 +109,7 @@ func TestRequestParsing_Ref2_2(t *testing.T) {
 	}
 }
 
-// Reference §2.5, §2.6: the frappe.client methods the engine uses.
+// docs/erpnext.md#updating-a-document, #errors: the frappe.client methods the engine uses.
 func TestClientMethods_Ref2_5(t *testing.T) {
 	st := MustSite(t, WithDemoData())
 	demo := st.Demo()
@@ -157,7 +157,7 @@ func TestClientMethods_Ref2_5(t *testing.T) {
 		}
 		after, _ := st.Get("Sales Order", demo.ContendedSO2)
 		if after["delivery_date"] != "2026-03-20" {
-			t.Errorf("parent delivery_date = %v, want it forced to the line date (§3.2)", after["delivery_date"])
+			t.Errorf("parent delivery_date = %v, want it forced to the line date (docs/erpnext.md#sales-order-item)", after["delivery_date"])
 		}
 	})
 	t.Run("unknown method 404", func(t *testing.T) {
@@ -185,7 +185,7 @@ func TestClientMethods_Ref2_5(t *testing.T) {
 	})
 }
 
-// Reference §2.6: error bodies — status from the exception, exc_type,
+// docs/erpnext.md#errors: error bodies — status from the exception, exc_type,
 // _server_messages double-encoded, exception/exc unless 404,
 // _error_message on permission errors.
 func TestErrorBodies_Ref2_6(t *testing.T) {
@@ -252,7 +252,7 @@ func TestErrorBodies_Ref2_6(t *testing.T) {
 	})
 }
 
-// Reference §2.8 and the DocPerm model: narrowed roles give 403
+// docs/erpnext.md#child-tables and the DocPerm model: narrowed roles give 403
 // PermissionError with _error_message.
 func TestPermissions_Ref2_8(t *testing.T) {
 	st := MustSite(t, WithDemoData(), WithUserRoles(DefaultAPIUser, "Sales User", "Stock User"))

@@ -54,7 +54,7 @@ type Sandbox struct {
 	demo  DemoData
 }
 
-// apiUser is a user with an API token (reference §2.1: User.api_key and
+// apiUser is a user with an API token (docs/erpnext.md#authentication: User.api_key and
 // api_secret).
 type apiUser struct {
 	name, key, secret string
@@ -102,7 +102,7 @@ func WithDemoData() Option {
 }
 
 // WithUser adds a user with an API token and roles, as a System Manager
-// does in the desk (User → API Access → Generate Keys, reference §2.1). The
+// does in the desk (User → API Access → Generate Keys, docs/erpnext.md#authentication). The
 // token works as `token KEY:SECRET` and as Basic auth; the user's requests
 // run with its roles' DocPerms, and saves have modified_by = user. Any
 // number of users may be added; one user has one token (a second WithUser
@@ -170,7 +170,7 @@ func WithWebhookClient(c *http.Client) Option {
 }
 
 // WithWebhookSleep replaces the sleep between webhook attempts (Frappe's
-// 1 s, 4 s, 7 s; reference §1.8), so tests can make it instant.
+// 1 s, 4 s, 7 s; docs/erpnext.md#timeouts-and-retries), so tests can make it instant.
 func WithWebhookSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(s *Sandbox) { s.hooks.sleep = sleep }
 }
@@ -181,7 +181,7 @@ func WithUserRoles(user string, roles ...string) Option {
 }
 
 // WithTraceback turns System Settings allow_error_traceback on or off
-// (default on): error bodies carry `exception` and `exc` (reference §2.6).
+// (default on): error bodies carry `exception` and `exc` (docs/erpnext.md#errors).
 func WithTraceback(on bool) Option {
 	return func(s *Sandbox) { s.allowTraceback = on }
 }
@@ -245,17 +245,17 @@ func (s *Sandbox) AuthHeader() string {
 	return TokenHeader(key, secret)
 }
 
-// BasicAuthHeader is the same token as HTTP Basic auth (reference §2.1).
+// BasicAuthHeader is the same token as HTTP Basic auth (docs/erpnext.md#authentication).
 func (s *Sandbox) BasicAuthHeader() string {
 	key, secret := s.Credentials()
 	return BasicHeader(key, secret)
 }
 
 // TokenHeader is the Authorization header value for an API token:
-// "token KEY:SECRET" (reference §2.1).
+// "token KEY:SECRET" (docs/erpnext.md#authentication).
 func TokenHeader(key, secret string) string { return "token " + key + ":" + secret }
 
-// BasicHeader is the same token as HTTP Basic auth (reference §2.1).
+// BasicHeader is the same token as HTTP Basic auth (docs/erpnext.md#authentication).
 func BasicHeader(key, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret))
 }
@@ -338,7 +338,7 @@ func (s *Sandbox) ResetCounters() {
 // ---- store and transactions ----
 
 // tx is one request's database transaction. Writes go to the store at once
-// and are undone on rollback; webhooks queue until commit (reference §1.4).
+// and are undone on rollback; webhooks queue until commit (docs/erpnext.md#queueing-and-deduplication).
 type tx struct {
 	s     *Sandbox
 	user  string

@@ -1,6 +1,6 @@
 package sandbox
 
-// Status updater (erpnext/controllers/status_updater.py, reference §1.2):
+// Status updater (erpnext/controllers/status_updater.py, docs/erpnext.md#which-save-fires-which-event):
 // when a source document is submitted or cancelled, each target document its
 // rows link to gets, per row, the quantity summed over all submitted source
 // rows that name that row, then its percent field and status, written with

@@ -24,7 +24,7 @@ func labels(tb testing.TB, s *Sandbox, doctype, name string) []string {
 }
 
 // ERPNext's StatusUpdater treats every target alike (the reference covers
-// only the Sales Order, §1.2; this follows erpnext/controllers/
+// only the Sales Order, docs/erpnext.md#which-save-fires-which-event; this follows erpnext/controllers/
 // status_updater.py): set_status(update=True) adds a "Label" comment when
 // the target's status changes, except to Cancelled, Partially Ordered,
 // Ordered, Issued or Transferred; _update_percent_field sets the percent to

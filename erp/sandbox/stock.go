@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Bin bookkeeping (reference §3.3, erpnext/stock/stock_balance.py): one Bin
+// Bin bookkeeping (docs/erpnext.md#bin, erpnext/stock/stock_balance.py): one Bin
 // per (item, warehouse), created on the first transaction of a stock item;
 // reserved, ordered and indented quantities recomputed from the documents
 // as ERPNext's SQL sums do; actual_qty moved by stock transactions;

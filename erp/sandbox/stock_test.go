@@ -29,12 +29,12 @@ func readBin(tb testing.TB, st *site, item, wh string) binQty {
 	want := got.Actual + got.Ordered + got.Indented + num(b["planned_qty"]) - got.Reserved - num(b["reserved_qty_for_production"]) -
 		num(b["reserved_qty_for_sub_contract"]) - num(b["reserved_qty_for_production_plan"])
 	if got.Projected != want {
-		tb.Errorf("projected_qty %v breaks the §3.3 formula (want %v)", got.Projected, want)
+		tb.Errorf("projected_qty %v breaks the docs/erpnext.md#bin formula (want %v)", got.Projected, want)
 	}
 	return got
 }
 
-// Reference §3.3: Bin bookkeeping through receipt, order submit/cancel,
+// docs/erpnext.md#bin: Bin bookkeeping through receipt, order submit/cancel,
 // close, delivery, purchase and requests; projected_qty always right.
 func TestBinBookkeeping_Ref3_3(t *testing.T) {
 	st := MustSite(t, WithUserRoles(DefaultAPIUser, append([]string{"Stock Manager", "Purchase Manager"}, DefaultRoles...)...))
@@ -139,7 +139,7 @@ func TestBinBookkeeping_Ref3_3(t *testing.T) {
 	}
 }
 
-// Reference §3.1, §3.3: cancel gives the reservation back; a fully
+// docs/erpnext.md#sales-order, #bin: cancel gives the reservation back; a fully
 // delivered order is "To Bill" (no billing in the sandbox); cancelling an
 // order with a submitted delivery is refused.
 func TestCancelAndDeliver_Ref3_3(t *testing.T) {

@@ -24,7 +24,7 @@ func MustUsersSite(tb testing.TB) *site {
 		WithUser(sysUser, sysKey, sysSecret, "System Manager"))
 }
 
-// Reference §2.1: every user's own token, as `token KEY:SECRET` and as
+// docs/erpnext.md#authentication: every user's own token, as `token KEY:SECRET` and as
 // Basic auth, logs in as that user; a key with another user's secret does
 // not.
 func TestUserTokens_Ref2_1(t *testing.T) {
@@ -57,7 +57,7 @@ func TestUserTokens_Ref2_1(t *testing.T) {
 }
 
 // Each user acts with its own roles' DocPerms, and its saves carry its name
-// in modified_by (which webhook conditions read, reference §1.3, §1.10).
+// in modified_by (which webhook conditions read, docs/erpnext.md#conditions, #otps-own-writes-and-the-loop).
 func TestUserPermissions(t *testing.T) {
 	st := MustUsersSite(t)
 	so := st.Demo().MultiLineSO
@@ -114,7 +114,7 @@ func TestUserPermissions(t *testing.T) {
 	}
 }
 
-// A webhook whose condition skips OTP's own saves (reference §1.3, §1.10)
+// A webhook whose condition skips OTP's own saves (docs/erpnext.md#conditions, #otps-own-writes-and-the-loop)
 // fires for the sales person's REST save and not for the API user's.
 func TestUserSaveFiresWebhook_Ref1_3(t *testing.T) {
 	st := MustUsersSite(t)

@@ -16,7 +16,7 @@ import (
 )
 
 // Delivery is one webhook attempt as the sandbox made it (Frappe writes a
-// Webhook Request Log row for each, reference §1.9). Attempt 0 means the
+// Webhook Request Log row for each, docs/erpnext.md#the-request-log). Attempt 0 means the
 // payload could not be built and nothing was sent.
 type Delivery struct {
 	Webhook string
@@ -33,7 +33,7 @@ type Delivery struct {
 }
 
 // webhookEvents fire from any save; on_change only outside insert
-// (frappe/integrations/doctype/webhook/__init__.py, reference §1.2).
+// (frappe/integrations/doctype/webhook/__init__.py, docs/erpnext.md#which-save-fires-which-event).
 var webhookEvents = map[string]bool{"on_update": true, "after_insert": true, "on_submit": true, "on_cancel": true, "on_trash": true}
 
 type queuedHook struct {
@@ -46,7 +46,7 @@ type queuedHook struct {
 
 // queueWebhooks is run_webhooks: match enabled webhooks on doctype and
 // event, evaluate the condition on the live document (an error fails the
-// save, reference §1.3), and queue until commit.
+// save, docs/erpnext.md#conditions), and queue until commit.
 func (t *tx) queueWebhooks(d *document, method string, inInsert bool) error {
 	if !webhookEvents[method] && !(method == "on_change" && !inInsert) {
 		return nil
@@ -200,7 +200,7 @@ func (r *hookRunner) stop() {
 }
 
 // enqueue runs at commit, under the database lock: it deduplicates (the
-// last instance per webhook and document, reference §1.4) and snapshots the
+// last instance per webhook and document, docs/erpnext.md#queueing-and-deduplication) and snapshots the
 // documents as they are at the end of the request.
 func (t *tx) buildJobs(queue []queuedHook) []*hookJob {
 	s := t.s
@@ -323,7 +323,7 @@ func (r *hookRunner) record(d Delivery) {
 	r.mu.Unlock()
 }
 
-// webhookData is get_webhook_data (reference §1.5).
+// webhookData is get_webhook_data (docs/erpnext.md#the-request-body).
 func webhookData(w *document, doc *omap) (*omap, error) {
 	if rows := w.Tables["webhook_data"]; len(rows) > 0 {
 		data := newOmap()
@@ -360,7 +360,7 @@ func encodeWebhookBody(data *omap) string {
 	return pyDumps.encode(data)
 }
 
-// sign is base64(HMAC-SHA256(secret, body)) (reference §1.7).
+// sign is base64(HMAC-SHA256(secret, body)) (docs/erpnext.md#the-signature).
 func sign(secret, body string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(body))
@@ -368,7 +368,7 @@ func sign(secret, body string) string {
 }
 
 // process is enqueue_webhook: build the payload and headers, then up to 3
-// attempts (reference §1.8): a read timeout is retried at once, any other
+// attempts (docs/erpnext.md#timeouts-and-retries): a read timeout is retried at once, any other
 // failure sleeps 3*i+1 seconds; a log row per attempt.
 func (r *hookRunner) process(job *hookJob) {
 	w := job.webhook

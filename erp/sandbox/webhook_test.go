@@ -34,8 +34,9 @@ func fixtureHeader(tb testing.TB, name, key string) string {
 	return ""
 }
 
-// Reference §5.1, §5.2, §1.5-§1.7: rendering the §5.1 template (and the
-// webhook_data rows) for the fixture's document gives the v15 bodies byte
+// docs/erpnext.md#examples, #the-request-body, #headers and #the-signature:
+// rendering the example's JSON template (and the webhook_data rows) for the
+// fixture's document gives the v15 bodies byte
 // for byte, with the same signatures, sent through the real save path.
 func TestWebhookBodyMatchesFixtures_Ref5_1(t *testing.T) {
 	rc := MustReceiver(t)
@@ -94,7 +95,7 @@ func TestWebhookBodyMatchesFixtures_Ref5_1(t *testing.T) {
 			}
 		}
 	}
-	// Fdev26 sends frappe.as_json of the same data (reference §1.5).
+	// Fdev26 sends frappe.as_json of the same data (docs/erpnext.md#the-request-body).
 	data, err := pyLoads(string(got["/json"].Body))
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +120,7 @@ func eventsFor(s *Sandbox, from int, doc string) []string {
 	return out
 }
 
-// Reference §1.2: which save path fires which webhook events.
+// docs/erpnext.md#which-save-fires-which-event: which save path fires which webhook events.
 func TestWebhookEvents_Ref1_2(t *testing.T) {
 	rc := MustReceiver(t)
 	st := MustSite(t)
@@ -200,7 +201,7 @@ func TestWebhookEvents_Ref1_2(t *testing.T) {
 	}
 	for _, d := range s.WebhookDeliveries() {
 		if d.Event == "on_update_after_submit" {
-			t.Errorf("on_update_after_submit fired; it never does on v15 (§1.2)")
+			t.Errorf("on_update_after_submit fired; it never does on v15 (docs/erpnext.md#which-save-fires-which-event)")
 		}
 		if d.Status != 200 || d.Attempt != 1 {
 			t.Errorf("delivery %+v", d)
@@ -208,7 +209,7 @@ func TestWebhookEvents_Ref1_2(t *testing.T) {
 	}
 }
 
-// Reference §1.3: the condition is evaluated on the live document; an error
+// docs/erpnext.md#conditions: the condition is evaluated on the live document; an error
 // in it fails the user's save.
 func TestWebhookCondition_Ref1_3(t *testing.T) {
 	rc := MustReceiver(t)
@@ -252,7 +253,7 @@ func TestWebhookCondition_Ref1_3(t *testing.T) {
 	}
 }
 
-// Reference §1.4: nothing is sent unless the transaction commits; the last
+// docs/erpnext.md#queueing-and-deduplication: nothing is sent unless the transaction commits; the last
 // instance per (webhook, document) is kept.
 func TestWebhookOnlyAfterCommit_Ref1_4(t *testing.T) {
 	rc := MustReceiver(t)
@@ -297,7 +298,7 @@ func TestWebhookOnlyAfterCommit_Ref1_4(t *testing.T) {
 	}
 }
 
-// Reference §1.8, §1.9: up to 3 attempts; failures sleep 1 s, 4 s, 7 s; a
+// docs/erpnext.md#timeouts-and-retries, #the-request-log: up to 3 attempts; failures sleep 1 s, 4 s, 7 s; a
 // read timeout retries at once; a Webhook Request Log row per attempt.
 func TestWebhookRetries_Ref1_8(t *testing.T) {
 	tests := []struct {
@@ -368,7 +369,7 @@ var _ net.Error = timeoutErr{}
 
 func (timeoutTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, timeoutErr{} }
 
-// Reference §1.5: Jinja gotchas — `doc.items` is the dict method (the for
+// docs/erpnext.md#the-request-body: Jinja gotchas — `doc.items` is the dict method (the for
 // fails: a log row, nothing sent); a None renders as the text None; no
 // default Content-Type; no signature without enable_security.
 func TestWebhookJinjaGotchas_Ref1_5(t *testing.T) {
@@ -390,7 +391,7 @@ func TestWebhookJinjaGotchas_Ref1_5(t *testing.T) {
 		t.Errorf("body %s, want %s", reqs[0].Body, want)
 	}
 	if ct := reqs[0].Header.Get("Content-Type"); ct != "" {
-		t.Errorf("Content-Type %q, want none (§1.6)", ct)
+		t.Errorf("Content-Type %q, want none (docs/erpnext.md#headers)", ct)
 	}
 	if sig := reqs[0].Header.Get("X-Frappe-Webhook-Signature"); sig != "" {
 		t.Errorf("signature without enable_security: %q", sig)
