@@ -86,6 +86,7 @@ func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version str
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", w.health)
+	mux.HandleFunc("GET /ready", w.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{
 		Registry: w.reg,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
@@ -100,9 +101,9 @@ func (w *workerHTTP) running() bool {
 	return s == workerRunning || s == workerStopping
 }
 
-// workerHealth is GET /health of `otp work`.
+// workerHealth is GET /health and GET /ready of `otp work`.
 type workerHealth struct {
-	Status  string `json:"status"` // healthy, degraded (Redis unreachable: asynq keeps retrying), stopping, or down
+	Status  string `json:"status"` // /health: healthy, degraded (Redis unreachable: asynq keeps retrying), stopping, or down; /ready: ready or not ready
 	Version string `json:"version"`
 	Worker  string `json:"worker"` // starting, running, stopping, stopped
 	Redis   string `json:"redis"`  // "ok" or the error
@@ -129,6 +130,28 @@ func (w *workerHTTP) health(rw http.ResponseWriter, r *http.Request) {
 		b.Status = "stopping"
 	case !w.running():
 		b.Status, status = "down", http.StatusServiceUnavailable
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(b)
+}
+
+// ready is readiness, stricter than health (liveness): 200 only while the
+// workers run and Redis answers PING, so that a rollout waits for a worker
+// that can take tasks; 503 before the workers start, once they drain, and
+// while Redis is unreachable (a restart would not help then: /health stays
+// 200).
+func (w *workerHTTP) ready(rw http.ResponseWriter, r *http.Request) {
+	state := w.state.Load()
+	b := workerHealth{Status: "ready", Version: w.version, Worker: workerStateNames[state], Redis: "ok"}
+	ctx, cancel := context.WithTimeout(r.Context(), healthPingTimeout)
+	defer cancel()
+	if err := w.redis.Ping(ctx).Err(); err != nil {
+		b.Redis = err.Error()
+	}
+	status := http.StatusOK
+	if state != workerRunning || b.Redis != "ok" {
+		b.Status, status = "not ready", http.StatusServiceUnavailable
 	}
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(status)
