@@ -9,7 +9,9 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +29,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/erpnext-otp/otp/config"
+	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/tasks"
 )
 
@@ -448,5 +451,132 @@ func TestEnvExampleHasNoTrailingComments(t *testing.T) {
 		if k, v, ok := strings.Cut(line, "="); ok && regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`).MatchString(k) && strings.Contains(v, "#") {
 			t.Errorf("otp.env.example:%d: %q has a trailing comment", n, sc.Text())
 		}
+	}
+}
+
+// updateMetrics rewrites deploy/grafana/metrics.txt from a running OTP:
+//
+//	go test ./cmd/otp -run TestExportedMetricsList -update-metrics
+var updateMetrics = flag.Bool("update-metrics", false, "rewrite "+metricsList+" from a running OTP")
+
+// metricsList is the metric families OTP exports, with their labels, for
+// the checks of deploy/check (the Grafana dashboard's expressions).
+const metricsList = "grafana/metrics.txt"
+
+// family is one metric family of an exposition.
+type family struct {
+	typ    string
+	labels map[string]bool
+}
+
+// families reads the metric families of a Prometheus text exposition and
+// the label names their samples carry.
+func families(exposition string) map[string]*family {
+	out := map[string]*family{}
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\S+) (\S+)$`).FindAllStringSubmatch(exposition, -1) {
+		out[m[1]] = &family{typ: m[2], labels: map[string]bool{}}
+	}
+	sample := regexp.MustCompile(`(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? `)
+	label := regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
+	for _, m := range sample.FindAllStringSubmatch(exposition, -1) {
+		name := m[1]
+		f := out[name]
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if f == nil {
+				f = out[strings.TrimSuffix(name, suffix)]
+			}
+		}
+		if f == nil {
+			continue
+		}
+		for _, l := range label.FindAllStringSubmatch(m[2], -1) {
+			if l[1] != "le" && l[1] != "quantile" {
+				f.labels[l[1]] = true
+			}
+		}
+	}
+	return out
+}
+
+// formatFamilies writes "NAME TYPE LABEL,LABEL" lines, sorted.
+func formatFamilies(fs map[string]*family) string {
+	var lines []string
+	for name, f := range fs {
+		labels := slices.Sorted(maps.Keys(f.labels))
+		lines = append(lines, strings.TrimSpace(name+" "+f.typ+" "+strings.Join(labels, ",")))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// exportedFamilies runs OTP as `all` (through a saved order: webhook,
+// task, promise, ERPNext requests) and as `work` alone, and returns the
+// metric families of both /metrics.
+func exportedFamilies(t *testing.T) map[string]*family {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	a := MustStart(t, now, nil)
+	a.promised(t, a.insertOrder(t, sandbox.DemoItemInStock, 2))
+	a.settle(t)
+	if status, _, err := get(t, a.m.HTTPURL+"/ready"); err != nil || status != http.StatusOK {
+		t.Fatalf("/ready = %d (%v)", status, err)
+	}
+	_, all, err := get(t, a.m.HTTPURL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := MustStart(t, now, nil, func(m *Main) { m.Roles, m.WorkerAddr = roleWork, "127.0.0.1:0" })
+	_, work, err := get(t, w.m.WorkerURL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := families(all)
+	for name, f := range families(work) {
+		if g, ok := fs[name]; ok {
+			maps.Copy(g.labels, f.labels)
+		} else {
+			fs[name] = f
+		}
+	}
+	return fs
+}
+
+// deploy/grafana/metrics.txt lists only metric families (and labels) a
+// running OTP exports. A family OTP adds later is not an error until a
+// dashboard wants it: regenerate the list then (see updateMetrics).
+func TestExportedMetricsList(t *testing.T) {
+	fs := exportedFamilies(t)
+	header := "# Metric families OTP exports (`otp all` after a promise, and `otp work`):\n" +
+		"# NAME TYPE LABELS. Generated; regenerate with\n" +
+		"#   go test ./cmd/otp -run TestExportedMetricsList -update-metrics\n"
+	if *updateMetrics {
+		if err := os.WriteFile(filepath.Join(deployDir, metricsList), []byte(header+formatFamilies(fs)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	listed := 0
+	for line := range strings.Lines(string(MustReadDeploy(t, metricsList))) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		listed++
+		fields := strings.Fields(line)
+		f, ok := fs[fields[0]]
+		switch {
+		case !ok:
+			t.Errorf("%s lists %s, which OTP no longer exports (regenerate: -update-metrics)", metricsList, fields[0])
+		case len(fields) < 2 || f.typ != fields[1]:
+			t.Errorf("%s: %s is a %s, OTP exports a %s", metricsList, fields[0], fields[1:], f.typ)
+		case len(fields) == 3:
+			for l := range strings.SplitSeq(fields[2], ",") {
+				if !f.labels[l] {
+					t.Errorf("%s: %s has no label %s in OTP's /metrics", metricsList, fields[0], l)
+				}
+			}
+		}
+	}
+	if listed < 10 {
+		t.Errorf("%s lists %d families: regenerate it with -update-metrics", metricsList, listed)
 	}
 }
