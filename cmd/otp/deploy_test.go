@@ -10,25 +10,32 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 	"go.yaml.in/yaml/v4"
 
 	"github.com/erpnext-otp/otp/config"
+	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/tasks"
 )
@@ -578,5 +585,371 @@ func TestExportedMetricsList(t *testing.T) {
 	}
 	if listed < 10 {
 		t.Errorf("%s lists %d families: regenerate it with -update-metrics", metricsList, listed)
+	}
+}
+
+// TestMain lets a test run this test binary as the otp command: with
+// OTP_TEST_RUN_MAIN=1 it is main(), its arguments the command line.
+func TestMain(m *testing.M) {
+	if os.Getenv("OTP_TEST_RUN_MAIN") == "1" {
+		os.Args = append([]string{"otp"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// otpProcess is `otp ARGS...` run as a process of its own.
+type otpProcess struct {
+	cmd  *exec.Cmd
+	url  chan string // the banner's OTP URL
+	out  *syncBuffer
+	done chan error
+}
+
+// mustStartProcess runs `otp args...` with the environment env on top of
+// an embedded Redis and sandbox on loopback, random ports, and waits for
+// its banner.
+func mustStartProcess(tb testing.TB, env map[string]string, args ...string) *otpProcess {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = []string{"OTP_TEST_RUN_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"OTP_HTTP_ADDR=127.0.0.1:0", "OTP_SANDBOX_ADDR=127.0.0.1:0", "OTP_WORKER_ADDR=127.0.0.1:0", "LOG_LEVEL=INFO"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &otpProcess{cmd: cmd, url: make(chan string, 1), out: &syncBuffer{}, done: make(chan error, 1)}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = p.out
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() { // ends when the process closes its stdout
+		banner := regexp.MustCompile(`^\s+OTP:\s+(http://\S+)`)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.out.Write([]byte(sc.Text() + "\n"))
+			if m := banner.FindStringSubmatch(sc.Text()); m != nil {
+				p.url <- m[1]
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if tb.Failed() {
+			tb.Logf("otp %v output:\n%s", args, p.out)
+		}
+	})
+	return p
+}
+
+func (p *otpProcess) mustURL(tb testing.TB) string {
+	tb.Helper()
+	select {
+	case u := <-p.url:
+		return u
+	case err := <-p.done:
+		tb.Fatalf("otp exited before its banner: %v\n%s", err, p.out)
+	case <-time.After(20 * time.Second):
+		tb.Fatalf("no banner after 20s:\n%s", p.out)
+	}
+	return ""
+}
+
+// loadResult is what steady load against one OTP saw.
+type loadResult struct {
+	ok, failed, okAfterSignal int
+	firstError                string
+}
+
+// steadyLoad sends GET /health from four clients (two reusing connections,
+// two opening one per request, as a load balancer does) every few
+// milliseconds until stop is closed.
+func steadyLoad(url string, signalled func() bool, stop <-chan struct{}) loadResult {
+	var (
+		mu  sync.Mutex
+		res loadResult
+		wg  sync.WaitGroup
+	)
+	for i := range 4 {
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: i%2 == 1}}
+		wg.Go(func() {
+			defer client.CloseIdleConnections()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				after := signalled()
+				resp, err := client.Get(url + "/health")
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				mu.Lock()
+				switch {
+				case err != nil:
+					res.failed++
+					if res.firstError == "" {
+						res.firstError = err.Error()
+					}
+				case after:
+					res.okAfterSignal++
+					res.ok++
+				default:
+					res.ok++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return res
+}
+
+// `otp serve` under steady load gets SIGTERM; the load goes on for most of
+// OTP_DRAIN_DELAY (the time a load balancer takes to stop routing to a
+// terminating instance) and then stops. With the delay no request fails;
+// without it, the requests after SIGTERM are refused (the test can fail).
+func TestServeDrainsOnSIGTERM(t *testing.T) {
+	tests := []struct {
+		name         string
+		drainDelay   time.Duration
+		loadAfterSig time.Duration // how long clients keep sending after SIGTERM
+		wantFailures bool
+	}{
+		{"drain delay 1.5s, load stops 1s after SIGTERM", 1500 * time.Millisecond, time.Second, false},
+		{"no drain delay", 0, time.Second, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustStartProcess(t, map[string]string{"OTP_DRAIN_DELAY": tc.drainDelay.String()}, "serve")
+			url := p.mustURL(t)
+
+			var signalled atomic.Bool
+			stop := make(chan struct{})
+			results := make(chan loadResult, 1)
+			go func() { results <- steadyLoad(url, signalled.Load, stop) }()
+			time.Sleep(500 * time.Millisecond) // steady state
+			signalled.Store(true)
+			sentAt := time.Now()
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tc.loadAfterSig)
+			close(stop)
+			res := <-results
+
+			select {
+			case err := <-p.done:
+				if err != nil {
+					t.Errorf("otp serve exited with %v after SIGTERM, want 0", err)
+				}
+				if took := time.Since(sentAt); took < tc.drainDelay {
+					t.Errorf("otp serve exited %v after SIGTERM, before its drain delay %v", took, tc.drainDelay)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatal("otp serve still running 15s after SIGTERM")
+			}
+			t.Logf("%d requests answered (%d after SIGTERM), %d failed (first: %s)", res.ok, res.okAfterSignal, res.failed, res.firstError)
+			if res.ok < 50 {
+				t.Errorf("only %d requests answered: the load is not steady", res.ok)
+			}
+			if tc.wantFailures {
+				if res.failed == 0 {
+					t.Error("no request failed without a drain delay: the load did not reach past the shutdown")
+				}
+				return
+			}
+			if res.failed > 0 {
+				t.Errorf("%d requests failed during the drain (first: %s), want 0", res.failed, res.firstError)
+			}
+			if res.okAfterSignal < 50 {
+				t.Errorf("%d requests answered after SIGTERM, want the load to go on during the drain", res.okAfterSignal)
+			}
+		})
+	}
+}
+
+// otp work's /ready is readiness, /health liveness: with Redis gone the
+// worker is not ready (no task can run) but alive (asynq reconnects).
+func TestWorkerReadyIsNotHealth(t *testing.T) {
+	mr := miniredis.RunT(t)
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	w := MustStart(t, now, map[string]string{"REDIS_URL": "redis://" + mr.Addr() + "/0"},
+		func(m *Main) { m.Roles, m.WorkerAddr = roleWork, "127.0.0.1:0" })
+	for _, tc := range []struct {
+		name              string
+		before            func()
+		health, readiness int
+	}{
+		{"running", func() {}, http.StatusOK, http.StatusOK},
+		{"Redis unreachable", mr.Close, http.StatusOK, http.StatusServiceUnavailable},
+	} {
+		tc.before()
+		if status, body, err := get(t, w.m.WorkerURL+"/health"); err != nil || status != tc.health {
+			t.Errorf("%s: /health = %d %s (%v), want %d", tc.name, status, body, err, tc.health)
+		}
+		if status, body, err := get(t, w.m.WorkerURL+"/ready"); err != nil || status != tc.readiness {
+			t.Errorf("%s: /ready = %d %s (%v), want %d", tc.name, status, body, err, tc.readiness)
+		}
+	}
+	if err := mr.Restart(); err != nil { // so that the worker stops without waiting on Redis
+		t.Fatal(err)
+	}
+}
+
+// mustRedisServer starts a redis-server of the test's own on a free
+// loopback port, reading conf first when it is not empty, with args added,
+// and returns its address; it skips the test when redis-server is not
+// installed (CI installs it).
+func mustRedisServer(tb testing.TB, conf string, args ...string) string {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Skip("redis-server is not installed: skipping (CI installs it: apt-get install redis-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	dir := tb.TempDir()
+	var argv []string
+	if conf != "" {
+		argv = append(argv, conf) // redis-server wants the file first
+	}
+	argv = append(argv, "--port", port, "--bind", "127.0.0.1", "--dir", dir)
+	cmd := exec.Command(bin, append(argv, args...)...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitFor(tb, 10*time.Second, "redis-server on "+addr, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("redis-server %v:\n%s", argv, &out)
+		}
+	})
+	return addr
+}
+
+// scripts/backup.sh copies a real Redis holding OTP's queues, and
+// scripts/backup-verify.sh restores the copy into a throwaway redis-server
+// and finds every task again; a damaged copy fails the check.
+func TestBackupAndVerifyRestoreTheQueues(t *testing.T) {
+	for _, tool := range []string{"redis-cli", "redis-check-rdb", "sha256sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: skipping (CI installs redis-server)", tool)
+		}
+	}
+	addr := mustRedisServer(t, "", "--appendonly", "yes", "--save", "")
+	client := asynq.NewClient(asynq.RedisClientOpt{Addr: addr})
+	defer client.Close()
+	enqueue := func(task *asynq.Task, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.EnqueueContext(t.Context(), task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, order := range []string{"SO-0001", "SO-0002", "SO-0003"} {
+		enqueue(tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: order, Modified: "2026-12-02 10:00:00", Event: "on_update"}))
+	}
+	enqueue(tasks.NewSupplyChangedTask(tasks.SupplyChanged{DocType: "Purchase Order", Name: "PO-0001"}))
+	enqueue(tasks.NewReconcileTask(asynq.ProcessIn(time.Hour)), nil)
+
+	dir := t.TempDir()
+	script := func(name string, args ...string) (string, error) {
+		cmd := exec.CommandContext(t.Context(), filepath.Join("..", "..", "scripts", name), args...)
+		cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+addr+"/0")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := script("backup.sh", dir)
+	if err != nil {
+		t.Fatalf("backup.sh: %v\n%s", err, out)
+	}
+	backup := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	if out, err = script("backup-verify.sh", backup); err != nil {
+		t.Fatalf("backup-verify.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{"promise pending 3 3", "supply pending 1 1", "reconcile scheduled 1 1", "5 tasks restored"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backup-verify.sh output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A copy that lost a task, then a damaged file: both fail.
+	counts := filepath.Join(backup, "queues.txt")
+	b, err := os.ReadFile(counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(counts, []byte(strings.Replace(string(b), "promise pending 3", "promise pending 4", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := script("backup-verify.sh", backup); err == nil || !strings.Contains(out, "checksum did NOT match") && !strings.Contains(out, "FAILED") {
+		t.Errorf("backup-verify.sh accepted an edited queues.txt: %v\n%s", err, out)
+	}
+	sum := exec.CommandContext(t.Context(), "sha256sum", "dump.rdb", "queues.txt", "db")
+	sum.Dir = backup
+	sums, err := sum.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(backup, "SHA256SUMS"), sums, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := script("backup-verify.sh", backup); err == nil || !strings.Contains(out, "promise pending 4 3") {
+		t.Errorf("backup-verify.sh: a queue that lost a task: %v, want a failure naming it:\n%s", err, out)
+	}
+}
+
+// REDIS_URL in asynq's Sentinel form (the env example's and docs'): OTP
+// finds the master through a real Sentinel and promises an order.
+func TestSentinelRedisURL(t *testing.T) {
+	master := mustRedisServer(t, "", "--save", "")
+	host, port, _ := net.SplitHostPort(master)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("sentinel monitor otp "+host+" "+port+" 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sentinel := mustRedisServer(t, conf, "--sentinel")
+	url := "redis-sentinel://" + sentinel + "?master=otp"
+	cfg, err := config.Load(map[string]string{"REDIS_URL": url})
+	if err != nil {
+		t.Fatalf("REDIS_URL=%s: %v", url, err)
+	}
+	if opt, ok := cfg.RedisConnOpt().(asynq.RedisFailoverClientOpt); !ok || opt.MasterName != "otp" {
+		t.Fatalf("REDIS_URL=%s parsed as %#v, want a failover client for master otp", url, cfg.RedisConnOpt())
+	}
+	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), map[string]string{"REDIS_URL": url})
+	doc := a.promised(t, a.insertOrder(t, sandbox.DemoItemInStock, 5))
+	if doc[erp.FieldPromiseDate] != "2026-12-04" {
+		t.Errorf("promise %v through Sentinel, want 2026-12-04", doc[erp.FieldPromiseDate])
 	}
 }
