@@ -953,3 +953,59 @@ func TestSentinelRedisURL(t *testing.T) {
 		t.Errorf("promise %v through Sentinel, want 2026-12-04", doc[erp.FieldPromiseDate])
 	}
 }
+
+// scripts/diagnostics.sh against a running OTP (serve + work in one
+// process, and a worker alone): every section answers, and no secret of
+// the environment reaches the report.
+func TestDiagnosticsScript(t *testing.T) {
+	for _, tool := range []string{"curl", "redis-cli"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: skipping (CI installs it)", tool)
+		}
+	}
+	addr := mustRedisServer(t, "", "--save", "")
+	redisURL := "redis://:hunter2@" + addr + "/0"
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	a := MustStart(t, now, map[string]string{"REDIS_URL": "redis://" + addr + "/0"})
+	a.promised(t, a.insertOrder(t, sandbox.DemoItemInStock, 1))
+	w := MustStart(t, now, map[string]string{"REDIS_URL": "redis://" + addr + "/0"}, func(m *Main) { m.Roles, m.WorkerAddr = roleWork, "127.0.0.1:0" })
+	key, secret := a.sb.Credentials()
+
+	cmd := exec.CommandContext(t.Context(), filepath.Join("..", "..", "scripts", "diagnostics.sh"))
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"OTP_TEST_RUN_MAIN=1", "OTP_BIN=" + os.Args[0],
+		"OTP_URL=" + a.m.HTTPURL, "WORKER_URL=" + w.m.WorkerURL,
+		// redis-cli ignores a password Redis does not ask for; the URL
+		// carries one here so that its redaction is checked.
+		"REDIS_URL=" + redisURL,
+		"ERPNEXT_BASE_URL=" + a.m.SandboxURL, "ERPNEXT_API_KEY=" + key, "ERPNEXT_API_SECRET=" + secret,
+		"OTP_WEBHOOK_SECRET=webhook-secret-value", "OTP_PUBLIC_URL=" + a.m.HTTPURL,
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("diagnostics.sh: %v\n%s", err, out)
+	}
+	report := string(out)
+	for _, want := range []string{
+		"otp " + version, // `otp version`
+		"== otp serve: " + a.m.HTTPURL + "/health", `"status":"healthy"`,
+		"== otp work: " + w.m.WorkerURL + "/ready", `"status":"ready"`,
+		"otp_build_info", "asynq_queue_size",
+		"promise pending 0", "aof_enabled:",
+		"== otp migrate status", "(exit 0)",
+		"ERPNEXT_API_SECRET=<redacted>", "OTP_WEBHOOK_SECRET=<redacted>", "REDIS_URL=redis://<redacted>@",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, secretValue := range []string{secret, "webhook-secret-value", "hunter2"} {
+		if strings.Contains(report, secretValue) {
+			t.Errorf("report shows the secret %q", secretValue)
+		}
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s", report)
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -94,7 +94,7 @@ func checkExpr(expr string, metrics map[string]map[string]bool) []string {
 			return nil
 		}
 		for _, m := range vs.LabelMatchers {
-			if m.Name != labels.MetricName && !ls[m.Name] && !targetLabels[m.Name] {
+			if m.Name != model.MetricNameLabel && !ls[m.Name] && !targetLabels[m.Name] {
 				problems = append(problems, vs.Name+" has no label "+m.Name)
 			}
 		}
