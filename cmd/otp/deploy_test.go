@@ -607,10 +607,10 @@ type otpProcess struct {
 	done chan error
 }
 
-// mustStartProcess runs `otp args...` with the environment env on top of
+// MustStartProcess runs `otp args...` with the environment env on top of
 // an embedded Redis and sandbox on loopback, random ports, and waits for
 // its banner.
-func mustStartProcess(tb testing.TB, env map[string]string, args ...string) *otpProcess {
+func MustStartProcess(tb testing.TB, env map[string]string, args ...string) *otpProcess {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = []string{"OTP_TEST_RUN_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
@@ -647,7 +647,7 @@ func mustStartProcess(tb testing.TB, env map[string]string, args ...string) *otp
 	return p
 }
 
-func (p *otpProcess) mustURL(tb testing.TB) string {
+func (p *otpProcess) MustURL(tb testing.TB) string {
 	tb.Helper()
 	select {
 	case u := <-p.url:
@@ -731,8 +731,8 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := mustStartProcess(t, map[string]string{"OTP_DRAIN_DELAY": tc.drainDelay.String()}, "serve")
-			url := p.mustURL(t)
+			p := MustStartProcess(t, map[string]string{"OTP_DRAIN_DELAY": tc.drainDelay.String()}, "serve")
+			url := p.MustURL(t)
 
 			var signalled atomic.Bool
 			stop := make(chan struct{})
@@ -807,11 +807,11 @@ func TestWorkerReadyIsNotHealth(t *testing.T) {
 	}
 }
 
-// mustRedisServer starts a redis-server of the test's own on a free
+// MustRedisServer starts a redis-server of the test's own on a free
 // loopback port, reading conf first when it is not empty, with args added,
 // and returns its address; it skips the test when redis-server is not
 // installed (CI installs it).
-func mustRedisServer(tb testing.TB, conf string, args ...string) string {
+func MustRedisServer(tb testing.TB, conf string, args ...string) string {
 	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -864,7 +864,7 @@ func TestBackupAndVerifyRestoreTheQueues(t *testing.T) {
 			t.Skipf("%s is not installed: skipping (CI installs redis-server)", tool)
 		}
 	}
-	addr := mustRedisServer(t, "", "--appendonly", "yes", "--save", "")
+	addr := MustRedisServer(t, "", "--appendonly", "yes", "--save", "")
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: addr})
 	defer client.Close()
 	enqueue := func(task *asynq.Task, err error) {
@@ -932,13 +932,13 @@ func TestBackupAndVerifyRestoreTheQueues(t *testing.T) {
 // REDIS_URL in asynq's Sentinel form (the env example's and docs'): OTP
 // finds the master through a real Sentinel and promises an order.
 func TestSentinelRedisURL(t *testing.T) {
-	master := mustRedisServer(t, "", "--save", "")
+	master := MustRedisServer(t, "", "--save", "")
 	host, port, _ := net.SplitHostPort(master)
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	if err := os.WriteFile(conf, []byte("sentinel monitor otp "+host+" "+port+" 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sentinel := mustRedisServer(t, conf, "--sentinel")
+	sentinel := MustRedisServer(t, conf, "--sentinel")
 	url := "redis-sentinel://" + sentinel + "?master=otp"
 	cfg, err := config.Load(map[string]string{"REDIS_URL": url})
 	if err != nil {
@@ -963,7 +963,7 @@ func TestDiagnosticsScript(t *testing.T) {
 			t.Skipf("%s is not installed: skipping (CI installs it)", tool)
 		}
 	}
-	addr := mustRedisServer(t, "", "--save", "")
+	addr := MustRedisServer(t, "", "--save", "")
 	redisURL := "redis://:hunter2@" + addr + "/0"
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	a := MustStart(t, now, map[string]string{"REDIS_URL": "redis://" + addr + "/0"})

@@ -11,14 +11,14 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// mustLoadCompose loads compose.yaml with the real Compose loader
+// MustLoadCompose loads compose.yaml with the real Compose loader
 // (compose-go, what `docker compose` runs), every profile on, from a
 // directory holding only compose.yaml: a fresh clone, without
 // deploy/otp.env or .env. env is the environment Compose interpolates.
-func mustLoadCompose(tb testing.TB, env ...string) *types.Project {
+func MustLoadCompose(tb testing.TB, env ...string) *types.Project {
 	tb.Helper()
 	dir := tb.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), mustRead(tb, "compose.yaml"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), MustRead(tb, "compose.yaml"), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, "compose.yaml")},
@@ -34,7 +34,7 @@ func mustLoadCompose(tb testing.TB, env ...string) *types.Project {
 }
 
 func TestComposeLoadsOnAFreshClone(t *testing.T) {
-	p := mustLoadCompose(t)
+	p := MustLoadCompose(t)
 	var names []string
 	for name := range p.Services {
 		names = append(names, name)
@@ -55,7 +55,7 @@ func TestComposeBuildsOneVersionedImage(t *testing.T) {
 		{nil, "dev"},
 		{[]string{"OTP_VERSION=1.4.2"}, "1.4.2"},
 	} {
-		p := mustLoadCompose(t, tc.env...)
+		p := MustLoadCompose(t, tc.env...)
 		serve, work := p.Services["otp-serve"], p.Services["otp-work"]
 		if want := "otp:" + tc.version; serve.Image != want || work.Image != want {
 			t.Errorf("OTP_VERSION %q: images %q and %q, want %q", tc.version, serve.Image, work.Image, want)
@@ -81,7 +81,7 @@ func TestComposeBuildsOneVersionedImage(t *testing.T) {
 // Redis keeps its data and says when it is up; OTP waits for it, and
 // listens on the host's loopback only unless told otherwise.
 func TestComposeRedisAndPorts(t *testing.T) {
-	p := mustLoadCompose(t)
+	p := MustLoadCompose(t)
 	redis := p.Services["redis"]
 	cmd := strings.Join(redis.Command, " ")
 	for _, want := range []string{"--appendonly yes", "--maxmemory-policy noeviction"} {
@@ -115,7 +115,7 @@ func TestComposeRedisAndPorts(t *testing.T) {
 		}
 	}
 	// The sentinel profile's URL form is what compose.yaml's comment says.
-	if !strings.Contains(string(mustRead(t, "compose.yaml")), "REDIS_URL=redis-sentinel://sentinel-1:26379,sentinel-2:26379,sentinel-3:26379?master=otp") {
+	if !strings.Contains(string(MustRead(t, "compose.yaml")), "REDIS_URL=redis-sentinel://sentinel-1:26379,sentinel-2:26379,sentinel-3:26379?master=otp") {
 		t.Error("compose.yaml no longer shows the Sentinel REDIS_URL")
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// The panels the runbook asks for, by title.
+// The panels operating OTP needs (docs/deployment.md, "Grafana"), by title.
 var wantPanels = []string{
 	"Requests per second", "Latency P50 / P95 / P99", "Error rate", "CPU", "Memory",
 	"ERPNext connection", "Restarts", "Queue depth", "Queue latency", "Promise outcomes",
@@ -32,7 +32,7 @@ type dashboard struct {
 func exported(tb testing.TB) map[string]map[string]bool {
 	tb.Helper()
 	out := map[string]map[string]bool{}
-	for line := range strings.Lines(string(mustRead(tb, "deploy/grafana/metrics.txt"))) {
+	for line := range strings.Lines(string(MustRead(tb, "deploy/grafana/metrics.txt"))) {
 		f := strings.Fields(line)
 		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
 			continue
@@ -124,10 +124,10 @@ func TestCheckExprRefuses(t *testing.T) {
 }
 
 // Every expression of deploy/grafana/otp.json parses and selects only
-// metrics and labels OTP exports; the runbook's panels are there.
+// metrics and labels OTP exports; the panels operating OTP needs are there.
 func TestGrafanaDashboard(t *testing.T) {
 	var d dashboard
-	if err := json.Unmarshal(mustRead(t, "deploy/grafana/otp.json"), &d); err != nil {
+	if err := json.Unmarshal(MustRead(t, "deploy/grafana/otp.json"), &d); err != nil {
 		t.Fatal(err)
 	}
 	metrics := exported(t)

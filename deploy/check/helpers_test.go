@@ -10,8 +10,8 @@ import (
 // repo is the repository's top, relative to this package.
 const repo = "../.."
 
-// mustRead reads a file of the repository.
-func mustRead(tb testing.TB, name string) []byte {
+// MustRead reads a file of the repository.
+func MustRead(tb testing.TB, name string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join(repo, name))
 	if err != nil {
@@ -20,9 +20,9 @@ func mustRead(tb testing.TB, name string) []byte {
 	return b
 }
 
-// mustTool returns the path of a command-line tool, or skips the test
+// MustTool returns the path of a command-line tool, or skips the test
 // naming the package .ci/run installs it from.
-func mustTool(tb testing.TB, name, debianPackage string) string {
+func MustTool(tb testing.TB, name, debianPackage string) string {
 	tb.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {

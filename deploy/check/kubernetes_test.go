@@ -82,12 +82,12 @@ func decodeAll(dec runtime.Decoder, data []byte) ([]runtime.Object, error) {
 	}
 }
 
-func mustObjects(tb testing.TB) objects {
+func MustObjects(tb testing.TB) objects {
 	tb.Helper()
 	dec := strictDecoder(tb)
 	var o objects
 	for _, name := range manifests {
-		objs, err := decodeAll(dec, mustRead(tb, filepath.Join("deploy/kubernetes", name)))
+		objs, err := decodeAll(dec, MustRead(tb, filepath.Join("deploy/kubernetes", name)))
 		if err != nil {
 			tb.Fatalf("%s: %v", name, err)
 		}
@@ -134,7 +134,7 @@ func TestStrictDecoderRefusesMistakes(t *testing.T) {
 // Every object of deploy/kubernetes decodes strictly, with the objects the
 // deployment needs.
 func TestKubernetesObjects(t *testing.T) {
-	o := mustObjects(t)
+	o := MustObjects(t)
 	var kinds []string
 	for _, obj := range o.all {
 		m, err := metaOf(obj)
@@ -199,7 +199,7 @@ func restricted(tb testing.TB, meta *metav1.ObjectMeta, spec *corev1.PodSpec) []
 // Every pod the manifests create passes Pod Security "restricted"; a pod
 // without a security context does not (the check can fail).
 func TestPodSecurityRestricted(t *testing.T) {
-	pods := podsOf(mustObjects(t))
+	pods := podsOf(MustObjects(t))
 	if len(pods) != 3 {
 		t.Fatalf("%d pod templates, want otp-serve, otp-work and redis", len(pods))
 	}
@@ -216,7 +216,7 @@ func TestPodSecurityRestricted(t *testing.T) {
 
 // The namespace enforces "restricted" itself.
 func TestNamespaceEnforcesRestricted(t *testing.T) {
-	for _, obj := range mustObjects(t).all {
+	for _, obj := range MustObjects(t).all {
 		if ns, ok := obj.(*corev1.Namespace); ok {
 			if got := ns.Labels[psapi.EnforceLevelLabel]; got != string(psapi.LevelRestricted) {
 				t.Errorf("namespace %s: %s=%q, want restricted", ns.Name, psapi.EnforceLevelLabel, got)
@@ -230,7 +230,7 @@ func TestNamespaceEnforcesRestricted(t *testing.T) {
 // What operating OTP asks of the workloads: pinned images, resources,
 // distinct probes, no API token, a read-only root, room to drain.
 func TestWorkloads(t *testing.T) {
-	o := mustObjects(t)
+	o := MustObjects(t)
 	cfg := o.configMaps[0].Data
 	shutdown, err := time.ParseDuration(cfg["OTP_SHUTDOWN_TIMEOUT"])
 	if err != nil {
@@ -288,7 +288,7 @@ func TestWorkloads(t *testing.T) {
 // otp-serve scales on CPU from 3 replicas; every Deployment has a PDB and
 // a NetworkPolicy that select its pods.
 func TestAvailabilityAndPolicies(t *testing.T) {
-	o := mustObjects(t)
+	o := MustObjects(t)
 	if len(o.hpas) != 1 {
 		t.Fatalf("%d HorizontalPodAutoscalers, want 1", len(o.hpas))
 	}
@@ -328,7 +328,7 @@ func TestAvailabilityAndPolicies(t *testing.T) {
 // Redis for small sites keeps its data: AOF on a PersistentVolumeClaim,
 // and no eviction (an evicted key is a lost task).
 func TestRedisStatefulSet(t *testing.T) {
-	o := mustObjects(t)
+	o := MustObjects(t)
 	if len(o.statefulSets) != 1 {
 		t.Fatalf("%d StatefulSets, want redis", len(o.statefulSets))
 	}
@@ -359,7 +359,7 @@ func TestKustomization(t *testing.T) {
 			NewTag string `json:"newTag"`
 		} `json:"images"`
 	}
-	if err := yaml.UnmarshalStrict(mustRead(t, "deploy/kubernetes/kustomization.yaml"), &k); err != nil {
+	if err := yaml.UnmarshalStrict(MustRead(t, "deploy/kubernetes/kustomization.yaml"), &k); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range k.Resources {
@@ -373,7 +373,7 @@ func TestKustomization(t *testing.T) {
 	if len(k.Images) != 1 || k.Images[0].NewTag == "" || k.Images[0].NewTag == "latest" {
 		t.Fatalf("kustomization images %+v, want one with a release tag", k.Images)
 	}
-	for _, d := range mustObjects(t).deployments {
+	for _, d := range MustObjects(t).deployments {
 		if img := d.Spec.Template.Spec.Containers[0].Image; !strings.HasPrefix(img, k.Images[0].Name+":") {
 			t.Errorf("%s: image %q is not %s, which kustomization tags", d.Name, img, k.Images[0].Name)
 		}

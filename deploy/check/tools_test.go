@@ -25,9 +25,9 @@ const maxExposure = 3.0
 
 var units = []string{"otp-serve.service", "otp-work.service"}
 
-// mustUnitCopies copies the systemd units to a temporary directory with
+// MustUnitCopies copies the systemd units to a temporary directory with
 // ExecStart pointed at an executable that exists (verify checks it).
-func mustUnitCopies(tb testing.TB) string {
+func MustUnitCopies(tb testing.TB) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	exe, err := exec.LookPath("true")
@@ -35,7 +35,7 @@ func mustUnitCopies(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	for _, u := range units {
-		b := bytes.ReplaceAll(mustRead(tb, "deploy/systemd/"+u), []byte("/usr/local/bin/otp"), []byte(exe))
+		b := bytes.ReplaceAll(MustRead(tb, "deploy/systemd/"+u), []byte("/usr/local/bin/otp"), []byte(exe))
 		if err := os.WriteFile(filepath.Join(dir, u), b, 0o644); err != nil {
 			tb.Fatal(err)
 		}
@@ -46,8 +46,8 @@ func mustUnitCopies(tb testing.TB) string {
 // systemd-analyze verify says nothing about either unit: it exits 0 on
 // unknown keys, so any output fails the test.
 func TestSystemdVerify(t *testing.T) {
-	tool := mustTool(t, "systemd-analyze", "systemd")
-	dir := mustUnitCopies(t)
+	tool := MustTool(t, "systemd-analyze", "systemd")
+	dir := MustUnitCopies(t)
 	for _, u := range units {
 		out, err := exec.CommandContext(t.Context(), tool, "verify", filepath.Join(dir, u)).CombinedOutput()
 		if err != nil || len(bytes.TrimSpace(out)) > 0 {
@@ -60,8 +60,8 @@ var exposure = regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+)`)
 
 // Each unit's exposure is at most maxExposure.
 func TestSystemdSecurity(t *testing.T) {
-	tool := mustTool(t, "systemd-analyze", "systemd")
-	dir := mustUnitCopies(t)
+	tool := MustTool(t, "systemd-analyze", "systemd")
+	dir := MustUnitCopies(t)
 	for _, u := range units {
 		cmd := exec.CommandContext(t.Context(), tool, "security", "--offline=yes", "--no-pager", filepath.Join(dir, u))
 		out, err := cmd.CombinedOutput()
@@ -80,10 +80,10 @@ func TestSystemdSecurity(t *testing.T) {
 // nginx -t accepts deploy/nginx/otp.conf inside a minimal nginx.conf, with
 // a throwaway certificate where the file expects the real one.
 func TestNginxConfig(t *testing.T) {
-	nginx := mustTool(t, "nginx", "nginx-light")
+	nginx := MustTool(t, "nginx", "nginx-light")
 	dir := t.TempDir()
 	writeSelfSigned(t, filepath.Join(dir, "fullchain.pem"), filepath.Join(dir, "privkey.pem"))
-	conf := strings.ReplaceAll(string(mustRead(t, "deploy/nginx/otp.conf")), "/etc/nginx/tls/", dir+"/")
+	conf := strings.ReplaceAll(string(MustRead(t, "deploy/nginx/otp.conf")), "/etc/nginx/tls/", dir+"/")
 	if err := os.WriteFile(filepath.Join(dir, "otp.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func writeSelfSigned(tb testing.TB, certPath, keyPath string) {
 
 // Every shell script of the repository is shellcheck-clean.
 func TestShellcheck(t *testing.T) {
-	tool := mustTool(t, "shellcheck", "shellcheck")
+	tool := MustTool(t, "shellcheck", "shellcheck")
 	scripts, err := filepath.Glob(filepath.Join(repo, "scripts", "*.sh"))
 	if err != nil {
 		t.Fatal(err)
