@@ -5,21 +5,31 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test build lint bench sandbox
+.PHONY: run test test-deploy build lint lint-deploy bench sandbox
 
 run: build
 	./$(BIN) all
 
-test:
+# deploy/check is a module of its own (Kubernetes, Compose and PromQL
+# libraries stay out of OTP's go.mod); `make test` runs it too.
+test: test-deploy
 	$(GO) test -race -count=1 ./...
+
+test-deploy:
+	cd deploy/check && $(GO) test -count=1 ./...
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/otp
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	$(MAKE) lint-deploy
+
+lint-deploy:
+	cd deploy/check && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./promise/

@@ -79,6 +79,11 @@ type Config struct {
 	WorkerConcurrency int           `env:"OTP_WORKER_CONCURRENCY" envDefault:"10"`
 	ReconcileInterval time.Duration `env:"OTP_RECONCILE_INTERVAL" envDefault:"10m"`
 	ShutdownTimeout   time.Duration `env:"OTP_SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	// DrainDelay is how long `otp serve` (and `all`) keeps answering after
+	// SIGTERM before it stops accepting connections, so that a load
+	// balancer that is still routing to it (Kubernetes takes a few seconds
+	// to drop a terminating pod) loses no request. 0: stop at once.
+	DrainDelay time.Duration `env:"OTP_DRAIN_DELAY" envDefault:"0s"`
 
 	LogLevel string `env:"LOG_LEVEL" envDefault:"INFO"`
 	// RequestTimeout bounds each ERPNext request: seconds ("15", as in the
@@ -364,6 +369,9 @@ func (c *Config) validate() error {
 		if d.val <= 0 {
 			bad(d.v, "must be positive, got %v", d.val)
 		}
+	}
+	if c.DrainDelay < 0 {
+		bad("OTP_DRAIN_DELAY", "must not be negative, got %v", c.DrainDelay)
 	}
 
 	c.validateERPNextFaults(bad)

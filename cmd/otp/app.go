@@ -61,6 +61,7 @@ func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io
 		select {
 		case <-ctx.Done():
 			m.Logger.Info("shutting down", "reason", "signal")
+			m.drain()
 		case err = <-m.Failed():
 			m.Logger.Error("shutting down", "reason", err)
 		}
@@ -472,6 +473,19 @@ func (m *Main) startWorker(ctx context.Context) error {
 	log.Info("workers started", "concurrency", cfg.WorkerConcurrency, "reconcile_every", every.String(),
 		"allocation_order", cfg.AllocationOrder, "write_rate", cfg.WriteRate, "api_user", m.apiUser)
 	return nil
+}
+
+// drain keeps the HTTP server answering for OTP_DRAIN_DELAY after a
+// signal, before Close stops accepting connections: a load balancer still
+// routing here (Kubernetes removes a terminating pod from its Service's
+// endpoints a few seconds late) gets answers, not refused connections.
+// Failures skip it: only a signal means someone is draining the process.
+func (m *Main) drain() {
+	if m.server == nil || m.Config.DrainDelay <= 0 {
+		return
+	}
+	m.Logger.Info("draining: still answering before the HTTP server stops", "drain_delay", m.Config.DrainDelay.String())
+	time.Sleep(m.Config.DrainDelay)
 }
 
 // Close stops everything Run started, in order: the HTTP server (in-flight

@@ -13,22 +13,6 @@ import (
 	"time"
 )
 
-// TestMain lets a test run the real binary: the test executable re-run with
-// OTP_TEST_RUN_MAIN=1 is `otp` with the arguments after "--".
-func TestMain(m *testing.M) {
-	if os.Getenv("OTP_TEST_RUN_MAIN") == "1" {
-		for i, a := range os.Args {
-			if a == "--" {
-				os.Args = append([]string{"otp"}, os.Args[i+1:]...)
-				break
-			}
-		}
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 // With Redis unreachable every library logs its complaints, go-redis and
 // asynq included: each line on stderr must still be JSON.
 func TestStderrIsJSONWithRedisDown(t *testing.T) {

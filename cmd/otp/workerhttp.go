@@ -97,9 +97,9 @@ func (w *workerHTTP) running() bool {
 	return s == workerRunning || s == workerStopping
 }
 
-// workerHealth is GET /health of `otp work`.
+// workerHealth is GET /health and GET /ready of `otp work`.
 type workerHealth struct {
-	Status  string `json:"status"` // healthy, degraded (Redis unreachable: asynq keeps retrying), stopping, or down
+	Status  string `json:"status"` // /health: healthy, degraded (Redis unreachable: asynq keeps retrying), stopping, or down; /ready: ready or not ready
 	Version string `json:"version"`
 	Worker  string `json:"worker"` // starting, running, stopping, stopped
 	Redis   string `json:"redis"`  // "ok" or the error
@@ -149,21 +149,32 @@ func (w *workerHTTP) health(rw http.ResponseWriter, r *http.Request) {
 // workerReady is GET /ready of `otp work`.
 type workerReady struct {
 	Status  string `json:"status"` // "ready" or "not ready"
+	Version string `json:"version"`
 	Worker  string `json:"worker"`
+	Redis   string `json:"redis"`
 	ERPNext string `json:"erpnext"` // "ok", or why start-up still waits for it
 }
 
-// ready answers 200 while the workers run, 503 while start-up waits for
-// ERPNext (naming what to check) and once they stop.
-func (w *workerHTTP) ready(rw http.ResponseWriter, _ *http.Request) {
-	b := workerReady{Status: "ready", Worker: workerStateNames[w.state.Load()], ERPNext: "ok"}
+// ready is readiness, stricter than health (liveness): 200 only while the
+// workers run, Redis answers PING and start-up is not waiting for ERPNext,
+// so that a rollout waits for a worker that can take tasks; 503 before the
+// workers start (naming what to check), once they drain, and while Redis
+// is unreachable (a restart would not help then: /health stays 200).
+func (w *workerHTTP) ready(rw http.ResponseWriter, r *http.Request) {
+	state := w.state.Load()
+	b := workerReady{Status: "ready", Version: w.version, Worker: workerStateNames[state], Redis: "ok", ERPNext: "ok"}
 	if w.erpPending != nil {
 		if why := w.erpPending(); why != "" {
 			b.ERPNext = why
 		}
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), healthPingTimeout)
+	defer cancel()
+	if err := w.redis.Ping(ctx).Err(); err != nil {
+		b.Redis = err.Error()
+	}
 	status := http.StatusOK
-	if b.Worker != "running" || b.ERPNext != "ok" {
+	if state != workerRunning || b.Redis != "ok" || b.ERPNext != "ok" {
 		b.Status, status = "not ready", http.StatusServiceUnavailable
 	}
 	rw.Header().Set("Content-Type", "application/json")

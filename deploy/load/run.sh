@@ -156,7 +156,7 @@ go build -o "$tmp/otp" ./cmd/otp
 go build -o "$tmp/erpsandbox" ./deploy/load/erpsandbox
 
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-erp_pid= otp_pid=
+erp_pid='' otp_pid=''
 
 # start LATENCY: the sandbox with that ERPNext latency, and otp serve on it.
 start() {
