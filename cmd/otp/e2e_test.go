@@ -531,6 +531,7 @@ func ids(infos []*asynq.TaskInfo) []string {
 func TestSaveIsPromisedOnRealRedis(t *testing.T) {
 	redisURL := MustScratchRedis(t)
 	a := MustStart(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC), map[string]string{"REDIS_URL": redisURL})
+	a.promiseBook(t)
 	order := a.insertOrder(t, sandbox.DemoItemInStock, 5)
 	doc := a.promised(t, order)
 	if doc[erp.FieldPromiseDate] != "2026-12-04" || doc[erp.FieldConfidence] != "HIGH" {
