@@ -65,6 +65,11 @@ func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, err
 	return in, nil
 }
 
+// HasLines reports whether so has anything left for our stock to ship: a
+// line not fully delivered and not drop-shipped. An order without one is
+// not in the book.
+func (p *Planner) HasLines(so *erp.SalesOrder) bool { return len(p.orderOf(so).Lines) > 0 }
+
 // orderOf turns a Sales Order into the engine's order.
 func (p *Planner) orderOf(so *erp.SalesOrder) promise.Order {
 	lines := make([]erp.SalesOrderLine, 0, len(so.Items))

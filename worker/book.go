@@ -44,6 +44,7 @@ return 0`)
 // passStats is what one pass of the book did.
 type passStats struct {
 	orders, written, unchanged, skipped, failed int
+	focusInBook                                 bool // the task's own order is one of the book's
 }
 
 // reallocate makes sure the book is re-allocated after an event: it takes
@@ -52,29 +53,31 @@ type passStats struct {
 // overlap (one lock for the book), and each reads the whole book afresh, so
 // whichever worker runs it, the result is the same.
 // focus is the order whose save the task carries ("" for the sweep and
-// supply changes): its promise goes into the task's result.
-func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string) error {
+// supply changes): its promise goes into the task's result, and inBook
+// reports whether a pass this task ran found it in the book (false when
+// another task's pass covered the change: then nobody here looked).
+func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string) (inBook bool, err error) {
 	gen, err := w.d.Redis.Incr(ctx, GenKey).Result()
 	if err != nil {
-		return fmt.Errorf("worker: note the change: %w", err)
+		return false, fmt.Errorf("worker: note the change: %w", err)
 	}
 	for {
 		done, err := w.d.Redis.Get(ctx, DoneKey).Int64()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("worker: read the book's last pass: %w", err)
+			return inBook, fmt.Errorf("worker: read the book's last pass: %w", err)
 		}
 		if done >= gen {
 			notePass(ctx, nil)
-			return nil // a pass that started after this change has finished
+			return inBook, nil // a pass that started after this change has finished
 		}
 		l, err := w.tryLock(ctx, bookLockKey)
 		if err != nil {
-			return err
+			return inBook, err
 		}
 		if l == nil {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return inBook, ctx.Err()
 			case <-time.After(w.d.PassPoll):
 			}
 			continue
@@ -83,16 +86,17 @@ func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string)
 		select {
 		case <-ctx.Done():
 			l.release()
-			return ctx.Err()
+			return inBook, ctx.Err()
 		case <-time.After(w.d.PassGather):
 		}
 		start, err := w.d.Redis.Get(ctx, GenKey).Int64()
 		if err != nil {
 			l.release()
-			return fmt.Errorf("worker: read the book's generation: %w", err)
+			return inBook, fmt.Errorf("worker: read the book's generation: %w", err)
 		}
 		t0 := w.d.Now()
 		st, err := w.pass(ctx, log, l, focus)
+		inBook = inBook || st.focusInBook
 		notePass(ctx, &st)
 		if err == nil {
 			err = setMaxScript.Run(context.WithoutCancel(ctx), w.d.Redis, []string{DoneKey}, strconv.FormatInt(start, 10)).Err()
@@ -102,7 +106,7 @@ func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string)
 			"unchanged", st.unchanged, "skipped", st.skipped, "failed", st.failed,
 			"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "err", err)
 		if err != nil {
-			return err
+			return inBook, err
 		}
 	}
 }
@@ -137,6 +141,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			}
 			fields, lines := changes(writtenView(bk.Written[name]), plan)
 			if name == focus {
+				st.focusInBook = true
 				notePlan(ctx, name, bk.Written[name].Customer, plan, false)
 			}
 			if len(fields) == 0 && len(lines) == 0 {

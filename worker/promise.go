@@ -55,10 +55,15 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 			return nil
 		}
 	}
-	return w.reallocate(ctx, log, p.SalesOrder)
+	inBook, err := w.reallocate(ctx, log, p.SalesOrder)
+	if err != nil || inBook {
+		return err
+	}
+	return w.markNotPromised(ctx, log, p.SalesOrder)
 }
 
-// skipReason says why so is not promised, or "" when it is. Skipped:
+// skipReason says, for a sales person, why so is not promised, or "" when
+// it is. Not promised:
 //   - cancelled (docstatus 2): it will never ship, and cannot be written;
 //   - Closed and Completed: nothing more will ship;
 //   - On Hold: sales paused it and ERPNext stops reserving its stock
@@ -71,9 +76,9 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 func skipReason(so *erp.SalesOrder) string {
 	switch {
 	case so.DocStatus == 2:
-		return "cancelled"
+		return "order is cancelled"
 	case so.Status == "Closed", so.Status == "Completed", so.Status == "On Hold":
-		return "status " + so.Status
+		return "order is " + so.Status
 	case so.PerDelivered >= 100:
 		return "fully delivered"
 	}

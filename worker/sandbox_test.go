@@ -313,11 +313,12 @@ func TestSandboxBookCases(t *testing.T) {
 	})
 
 	for _, release := range []struct {
-		name string
-		do   func(s *site, a string) error
+		name   string
+		do     func(s *site, a string) error
+		writes int // SO-B's promise; a closed SO-A also says it is not promised
 	}{
-		{"cancelled", func(s *site, a string) error { _, err := s.sb.Cancel("Sales Order", a); return err }},
-		{"closed", func(s *site, a string) error { _, err := s.sb.SetStatus("Sales Order", a, "Closed"); return err }},
+		{"cancelled", func(s *site, a string) error { _, err := s.sb.Cancel("Sales Order", a); return err }, 1},
+		{"closed", func(s *site, a string) error { _, err := s.sb.SetStatus("Sales Order", a, "Closed"); return err }, 2},
 	} {
 		t.Run("the second gets the stock when the first is "+release.name, func(t *testing.T) {
 			s := MustSettledSite(t)
@@ -337,9 +338,9 @@ func TestSandboxBookCases(t *testing.T) {
 			if got := s.explanation(t, b); !strings.Contains(got, "could ship from 2026-11-27") {
 				t.Errorf("SO-B explanation %q", got)
 			}
-			// Exactly the order whose promise changed is written.
-			if got := s.puts() - before; got != 1 {
-				t.Errorf("%s: %d orders written, want 1 (SO-B)", release.name, got)
+			// Exactly the orders whose promise changed are written.
+			if got := s.puts() - before; got != release.writes {
+				t.Errorf("%s: %d orders written, want %d", release.name, got, release.writes)
 			}
 		})
 	}
@@ -658,4 +659,56 @@ func TestRetryDelay(t *testing.T) {
 	if d := RetryDelay(0, rl, nil); d < 90*time.Second {
 		t.Errorf("RetryDelay after a 429 with Retry-After 90s = %v", d)
 	}
+}
+
+// An order OTP deliberately does not promise says so in its status, once,
+// and is promised again when it comes back into the book.
+func TestSandboxNotPromised(t *testing.T) {
+	s := MustSettledSite(t)
+	s.MustItem(t, "W", 0, 100)
+	a := s.MustOrder(t, "2026-12-02", true, "W", 5)
+	s.settle(t)
+	wantPromise(t, s, a, promiseOf{"2026-12-02", "HIGH", "OK"})
+
+	for _, status := range []string{"On Hold", "Closed"} {
+		if _, err := s.sb.SetStatus("Sales Order", a, status); err != nil {
+			t.Fatal(err)
+		}
+		s.settle(t)
+		wantPromise(t, s, a, promiseOf{"", "", "Not promised: order is " + status})
+		so, err := s.client.SalesOrder(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if so.Items[0].LinePromiseDate != "" || so.Explanation != "" || so.FirstPromiseDate != "2026-12-02" {
+			t.Errorf("%s: line date %q, explanation %q, first promise %q; want the promise cleared, the first promise kept",
+				status, so.Items[0].LinePromiseDate, so.Explanation, so.FirstPromiseDate)
+		}
+		// Said once: another delivery for the order writes nothing.
+		before := s.puts()
+		task, _ := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: a, Modified: "2026-11-25 10:59:59"})
+		if err := s.handle(context.Background(), task); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.puts() - before; got != 0 {
+			t.Errorf("%s again: %d writes, want 0", status, got)
+		}
+		if _, err := s.sb.SetStatus("Sales Order", a, "To Deliver and Bill"); err != nil {
+			t.Fatal(err)
+		}
+		s.settle(t)
+		wantPromise(t, s, a, promiseOf{"2026-12-02", "HIGH", "OK"})
+	}
+
+	// Drop-shipped only: nothing of ours to promise.
+	doc, err := s.sb.Insert("Sales Order", map[string]any{
+		"customer": sandbox.DemoCustomer3, "company": sandbox.DemoCompany, "transaction_date": "2026-11-25",
+		"set_warehouse": sandbox.DemoStores, "docstatus": 1,
+		"items": []any{map[string]any{"item_code": "W", "qty": 3, "rate": 1.0, "delivery_date": "2026-12-02", "delivered_by_supplier": 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	wantPromise(t, s, doc["name"].(string), promiseOf{"", "", "Not promised: nothing left to ship from our stock (delivered, or drop-shipped by the supplier)"})
 }

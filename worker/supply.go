@@ -18,5 +18,6 @@ func (w *Worker) HandleSupplyChanged(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.reallocate(ctx, w.log.With("doctype", s.DocType, "name", s.Name, "event", s.Event), "")
+	_, err = w.reallocate(ctx, w.log.With("doctype", s.DocType, "name", s.Name, "event", s.Event), "")
+	return err
 }
