@@ -89,8 +89,8 @@ type group struct {
 	onHand   float64 // Σ Bin.actual_qty
 	reserved float64 // Σ reserved for production and sub-contracting
 	lots     []lot   // sorted by lotLess
-	claims   []claim // the first fixed are the supply's, then bookings; sorted by claimLess once pegged
-	fixed    int
+	claims   []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
+	prepared bool    // see book.prepareGroup
 	tree     residual
 	// After pegging: the cumulative quantity of the lots, and of the
 	// claims, in their order.
@@ -127,6 +127,9 @@ type outcome struct {
 func (b *book) peg() {
 	for gi := range b.groups {
 		g := &b.groups[gi]
+		if !g.prepared {
+			continue // no line on it: nothing booked, nothing to peg
+		}
 		slices.SortFunc(g.claims, claimLess)
 		g.lotCum = cumulative(g.lotCum, len(g.lots), func(i int) float64 { return g.lots[i].qty })
 		g.claimCum = cumulative(g.claimCum, len(g.claims), func(i int) float64 { return g.claims[i].qty })

@@ -108,9 +108,6 @@ func (a *Allocation) Names() []string {
 // same name is left out of the supply's fixed claims only (Supply.Demand),
 // as Compute does; use Plan for the book's own promise of a book order.
 func (a *Allocation) Quote(order Order) (Plan, error) {
-	if err := validateOrder(order, a.b.supply); err != nil {
-		return Plan{}, err
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p, err := a.b.quote(order)
@@ -125,9 +122,6 @@ func (a *Allocation) Quote(order Order) (Plan, error) {
 // working day within five years).
 func Compute(now time.Time, order Order, supply Supply, cal Calendar, rules Rules) (Plan, error) {
 	if err := validateCommon(now, supply, cal, rules); err != nil {
-		return Plan{}, err
-	}
-	if err := validateOrder(order, supply); err != nil {
 		return Plan{}, err
 	}
 	if order.Name != "" && slices.ContainsFunc(supply.Demand, func(d Demand) bool { return d.SalesOrder == order.Name }) {
@@ -237,7 +231,8 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		calendar: cal,
 		cal:      cal.compile(rules.NoWeekends),
 		local:    now.In(rules.Location),
-		byItem:   make(map[string]*itemGroups),
+		byItem:   make(map[string]*itemGroups, len(supply.Items)),
+		groups:   make([]group, 0, max(len(supply.Items), len(supply.Stock))),
 	}
 	today := DateOf(b.local)
 	b.cal.remember(today-7, today+calendarCacheDays)
@@ -293,26 +288,72 @@ func (b *book) bucket() {
 		g.onHand += st.ActualQty
 		g.reserved += st.ReservedForProduction + st.ReservedForSubcontract
 	}
-	for _, r := range s.Receipts {
+	// Two passes: count each group's records, then carve its slices from
+	// one array a kind, with room for the stock lot and two fixed claims
+	// (reservations, negative stock) prepareGroup adds, and a few bookings.
+	recG := make([]int32, len(s.Receipts))
+	demG := make([]int32, len(s.Demand))
+	nLots := make([]int32, len(b.groups), len(b.groups)+len(s.Receipts))
+	nClaims := make([]int32, len(b.groups), len(b.groups)+len(s.Demand))
+	count := func(n []int32, gi int) []int32 {
+		for len(n) <= gi {
+			n = append(n, 0)
+		}
+		n[gi]++
+		return n
+	}
+	for k, r := range s.Receipts {
+		recG[k] = -1
 		if r.Qty > eps {
-			g := &b.groups[b.groupFor(r.ItemCode, r.Warehouse)]
+			gi := b.groupFor(r.ItemCode, r.Warehouse)
+			recG[k], nLots = int32(gi), count(nLots, gi)
+		}
+	}
+	for k, d := range s.Demand {
+		demG[k] = -1
+		if d.Qty > eps {
+			gi := b.groupFor(d.ItemCode, d.Warehouse)
+			demG[k], nClaims = int32(gi), count(nClaims, gi)
+		}
+	}
+	const spareClaims = 4
+	lots := make([]lot, len(s.Receipts)+len(b.groups))
+	claims := make([]claim, len(s.Demand)+(2+spareClaims)*len(b.groups))
+	for gi := range b.groups {
+		g := &b.groups[gi]
+		nl, nc := 1, 2+spareClaims
+		if gi < len(nLots) {
+			nl += int(nLots[gi])
+		}
+		if gi < len(nClaims) {
+			nc += int(nClaims[gi])
+		}
+		g.lots, lots = lots[:0:nl], lots[nl:]
+		g.claims, claims = claims[:0:nc], claims[nc:]
+	}
+	for k, r := range s.Receipts {
+		if gi := recG[k]; gi >= 0 {
+			g := &b.groups[gi]
 			g.lots = append(g.lots, b.lotOf(r))
 		}
 	}
-	for _, d := range s.Demand {
-		if d.Qty > eps {
-			g := &b.groups[b.groupFor(d.ItemCode, d.Warehouse)]
+	for k, d := range s.Demand {
+		if gi := demG[k]; gi >= 0 {
+			g := &b.groups[gi]
 			g.claims = append(g.claims, claim{need: max(d.Due, b.today), rank: rankFixed, qty: d.Qty, line: -1})
 		}
-	}
-	for gi := range b.groups {
-		b.prepareGroup(&b.groups[gi])
 	}
 }
 
 // prepareGroup adds the stock on hand and reservations, sorts the lots and
-// builds the residual.
+// builds the residual, once. Only groups an order has a line on (or whose
+// free stock an explanation offers) are prepared: a quote on a large supply
+// picture pays for its own items only.
 func (b *book) prepareGroup(g *group) {
+	if g.prepared {
+		return
+	}
+	g.prepared = true
 	if g.reserved > eps {
 		g.claims = append(g.claims, claim{need: b.today, rank: rankFixed, qty: g.reserved, line: -1})
 	}
@@ -325,7 +366,6 @@ func (b *book) prepareGroup(g *group) {
 	}
 	slices.SortFunc(g.lots, lotLess)
 	slices.SortFunc(g.claims, claimLess)
-	g.fixed = len(g.claims)
 	g.tree.reset(g.baseline(b.today, g.lots, g.claims))
 }
 
@@ -362,11 +402,7 @@ func (g *group) baseline(today Date, lots []lot, claims []claim) ([]Date, []floa
 // Groups are found by item (one hash) and then by warehouse among the
 // item's few warehouses.
 func (b *book) groupFor(item, wh string) int {
-	ig := b.byItem[item]
-	if ig == nil {
-		ig = &itemGroups{}
-		b.byItem[item] = ig
-	}
+	ig := b.itemOf(item)
 	for k, w := range ig.whs {
 		if w == wh {
 			return ig.gis[k]
@@ -381,12 +417,11 @@ func (b *book) groupFor(item, wh string) int {
 
 // lineGroup returns the group of a line's item and warehouse; a group the
 // supply did not have is created with nothing in it.
-func (b *book) lineGroup(item, wh string) int {
-	if ig := b.byItem[item]; ig != nil {
-		for k, w := range ig.whs {
-			if w == wh {
-				return ig.gis[k]
-			}
+func (b *book) lineGroup(ig *itemGroups, item, wh string) int {
+	for k, w := range ig.whs {
+		if w == wh {
+			b.prepareGroup(&b.groups[ig.gis[k]])
+			return ig.gis[k]
 		}
 	}
 	gi := b.groupFor(item, wh)
@@ -394,10 +429,12 @@ func (b *book) lineGroup(item, wh string) int {
 	return gi
 }
 
-// itemGroups are the groups of one item, by warehouse.
+// itemGroups are the groups of one item, by warehouse, and its master.
 type itemGroups struct {
-	whs []string
-	gis []int
+	whs   []string
+	gis   []int
+	item  Item
+	known bool // the supply has its master
 }
 
 // allocate sequences the orders, places each, and pegs supply.
@@ -419,17 +456,20 @@ func (b *book) allocate(orders []Order) error {
 			continue
 		}
 		b.byName[o.Name] = oi
-		switch err := validateOrder(o, b.supply); {
-		case o.Name == "":
+		if o.Name == "" {
 			b.invalid[oi] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
-		case err != nil:
-			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
-		default:
-			bo.from = len(b.lines)
-			b.lines = b.classify(b.lines, o)
-			bo.to = len(b.lines)
-			b.seq = append(b.seq, oi)
+			continue
 		}
+		from := len(b.lines)
+		lines, err := b.classify(b.lines, o)
+		if err != nil {
+			b.lines = lines[:from]
+			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
+			continue
+		}
+		b.lines = lines
+		bo.from, bo.to = from, len(b.lines)
+		b.seq = append(b.seq, oi)
 	}
 	b.sortSeq()
 	for k, oi := range b.seq {
@@ -491,7 +531,13 @@ func (b *book) sortSeq() {
 			}
 			return 1
 		}
-		return cmp.Or(cmp.Compare(x.desired, y.desired), cmp.Compare(x.created, y.created), strings.Compare(x.name, y.name))
+		switch {
+		case x.desired != y.desired:
+			return cmp.Compare(x.desired, y.desired)
+		case x.created != y.created:
+			return cmp.Compare(x.created, y.created)
+		}
+		return strings.Compare(x.name, y.name)
 	})
 	for k, key := range keys {
 		b.seq[k] = key.oi
@@ -505,28 +551,59 @@ const calendarCacheDays = 2 * 366
 // maxDate sorts an order without a delivery date after every dated one.
 const maxDate = Date(1<<31 - 1)
 
-// classify appends the lines of o, with their kind, group and lead time.
-func (b *book) classify(lines []bookLine, o Order) []bookLine {
-	for _, l := range o.Lines {
-		bl := bookLine{qty: l.Qty, group: -1}
-		item, known := b.supply.Items[l.ItemCode]
+// classify appends the lines of o, with their kind, group and lead time,
+// checking each as validateOrder does (one item lookup a line serves both).
+func (b *book) classify(lines []bookLine, o Order) ([]bookLine, error) {
+	if len(o.Lines) == 0 {
+		return lines, badInput("order has no lines")
+	}
+	switch o.DesiredDateMode {
+	case "", LatestAcceptable, StrictFail, NoEarlyDelivery:
+	default:
+		return lines, badInput("unknown desired date mode %q", o.DesiredDateMode)
+	}
+	for i, l := range o.Lines {
+		ig := b.itemOf(l.ItemCode)
 		switch {
-		case known && item.Disabled:
+		case ig == nil:
+			return lines, badInput("line %d (%q): empty item code", i+1, l.ID)
+		case !finite(l.Qty) || l.Qty <= 0:
+			return lines, badInput("line %d (%q): quantity %v is not a positive number", i+1, l.ID, l.Qty)
+		case l.Warehouse == "" && (!ig.known || ig.item.IsStockItem):
+			return lines, badInput("line %d (%q): empty warehouse for stock item %q", i+1, l.ID, l.ItemCode)
+		}
+		bl := bookLine{qty: l.Qty, group: -1}
+		switch {
+		case ig.known && ig.item.Disabled:
 			bl.kind = lineDisabled
-		case known && !item.IsStockItem:
+		case ig.known && !ig.item.IsStockItem:
 			bl.kind = lineNonStock
 		default:
 			bl.kind = lineStock
-			bl.group = b.lineGroup(l.ItemCode, l.Warehouse)
-			if item.LeadTimeDays > 0 {
-				bl.lead = item.LeadTimeDays
+			bl.group = b.lineGroup(ig, l.ItemCode, l.Warehouse)
+			if ig.item.LeadTimeDays > 0 {
+				bl.lead = ig.item.LeadTimeDays
 			} else {
 				bl.lead = b.rules.DefaultLeadTimeDays
 			}
 		}
 		lines = append(lines, bl)
 	}
-	return lines
+	return lines, nil
+}
+
+// itemOf returns the groups and master of an item, nil for an empty code.
+func (b *book) itemOf(code string) *itemGroups {
+	if ig := b.byItem[code]; ig != nil {
+		return ig
+	}
+	if strings.TrimSpace(code) == "" {
+		return nil
+	}
+	ig := &itemGroups{}
+	ig.item, ig.known = b.supply.Items[code]
+	b.byItem[code] = ig
+	return ig
 }
 
 // place finds the order's lines their availability on the residual, dates
@@ -807,7 +884,12 @@ func (b *book) orderDates(o Order, lines []bookLine) (orderDates, error) {
 // the quote created stay: they hold nothing).
 func (b *book) quote(order Order) (Plan, error) {
 	oi, from, parts := len(b.orders), len(b.lines), len(b.parts)
-	b.lines = b.classify(b.lines, order)
+	lines, err := b.classify(b.lines, order)
+	if err != nil {
+		b.lines = lines[:from]
+		return Plan{}, err
+	}
+	b.lines = lines
 	b.orders = append(b.orders, bookOrder{src: order, from: from, to: len(b.lines)})
 	b.invalid = append(b.invalid, nil)
 	b.ranks = append(b.ranks, int32(len(b.seq)))

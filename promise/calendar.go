@@ -90,20 +90,40 @@ type workCal struct {
 	holidays   map[Date]string
 	from, to   Date
 	noWeekends bool
-	// known caches kind for the days from first on: a book asks about
-	// the same few hundred days hundreds of thousands of times.
-	first Date
-	known []dayKind
+	// A cache of the days from first on: a book asks about the same few
+	// hundred days hundreds of thousands of times. known is each day's
+	// kind; before[i] counts the working days before first+i, and work
+	// lists the working days, so that next, prev, add, sub and between are
+	// index arithmetic inside the cached range.
+	first  Date
+	known  []dayKind
+	before []int32
+	work   []Date
 }
 
-// remember caches the kind of every day in [from, to].
+// remember caches the days in [from, to].
 func (w *workCal) remember(from, to Date) {
-	w.known = nil // kind must compute, not read the cache being built
-	known := make([]dayKind, 0, max(0, int(to-from)+1))
-	for d := from; d <= to; d++ {
-		known = append(known, w.kind(d))
+	w.known, w.before, w.work = nil, nil, nil // kind must compute, not read the cache being built
+	n := max(0, int(to-from)+1)
+	known := make([]dayKind, n)
+	before := make([]int32, n+1)
+	work := make([]Date, 0, n)
+	for i := range n {
+		d := from + Date(i)
+		known[i] = w.kind(d)
+		before[i] = int32(len(work))
+		if known[i] == dayWorking {
+			work = append(work, d)
+		}
 	}
-	w.first, w.known = from, known
+	before[n] = int32(len(work))
+	w.first, w.known, w.before, w.work = from, known, before, work
+}
+
+// cached returns d's index in the cache, and whether it is there.
+func (w *workCal) cached(d Date) (int, bool) {
+	i := int(d - w.first)
+	return i, i >= 0 && i < len(w.known)
 }
 
 type dayKind uint8
@@ -156,6 +176,11 @@ func (w *workCal) working(d Date) bool { return w.kind(d) == dayWorking }
 
 // next returns the first working day on or after d.
 func (w *workCal) next(d Date) (Date, error) {
+	if i, ok := w.cached(d); ok {
+		if k := int(w.before[i]); k < len(w.work) {
+			return w.work[k], nil
+		}
+	}
 	for i := 0; i <= maxSearchDays; i++ {
 		if w.working(d + Date(i)) {
 			return d + Date(i), nil
@@ -166,6 +191,11 @@ func (w *workCal) next(d Date) (Date, error) {
 
 // prev returns the last working day on or before d.
 func (w *workCal) prev(d Date) (Date, error) {
+	if i, ok := w.cached(d); ok {
+		if k := int(w.before[i+1]) - 1; k >= 0 {
+			return w.work[k], nil
+		}
+	}
 	for i := 0; i <= maxSearchDays; i++ {
 		if w.working(d - Date(i)) {
 			return d - Date(i), nil
@@ -176,6 +206,11 @@ func (w *workCal) prev(d Date) (Date, error) {
 
 // add moves d forward by n >= 0 working days.
 func (w *workCal) add(d Date, n int) (Date, error) {
+	if i, ok := w.cached(d); ok && n > 0 {
+		if k := int(w.before[i+1]) + n - 1; k < len(w.work) {
+			return w.work[k], nil
+		}
+	}
 	cur := d
 	for ; n > 0; n-- {
 		next, err := w.next(cur + 1)
@@ -189,6 +224,11 @@ func (w *workCal) add(d Date, n int) (Date, error) {
 
 // sub moves a working day d back by n >= 0 working days.
 func (w *workCal) sub(d Date, n int) (Date, error) {
+	if i, ok := w.cached(d); ok && n > 0 {
+		if k := int(w.before[i]) - n; k >= 0 {
+			return w.work[k], nil
+		}
+	}
 	cur := d
 	for ; n > 0; n-- {
 		prev, err := w.prev(cur - 1)
@@ -203,6 +243,14 @@ func (w *workCal) sub(d Date, n int) (Date, error) {
 // between counts the working days after a, up to and including b: how many
 // working days later b is than a (0 when b is not later).
 func (w *workCal) between(a, b Date) int {
+	if b <= a {
+		return 0
+	}
+	ia, okA := w.cached(a)
+	ib, okB := w.cached(b)
+	if okA && okB {
+		return int(w.before[ib+1] - w.before[ia+1])
+	}
 	n := 0
 	for d := a + 1; d <= b; d++ {
 		if w.working(d) {

@@ -2,6 +2,7 @@ package promise
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -107,5 +108,47 @@ func TestCalendarWithoutWorkingDays(t *testing.T) {
 	}
 	if _, err := all.AddWorkingDays(d, -1, false); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("AddWorkingDays(-1) error = %v, want ErrInvalidInput", err)
+	}
+}
+
+// The allocation's cached calendar answers exactly as the day-by-day one,
+// inside its range and across both of its ends.
+func TestCalendarCacheAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	base := MustDate(t, "2026-11-01")
+	for range 200 {
+		cal := Calendar{Weekend: []time.Weekday{time.Saturday, time.Sunday}, Holidays: map[Date]string{}}
+		for range r.IntN(20) {
+			cal.Holidays[base+Date(r.IntN(120))] = "Holiday"
+		}
+		noWeekends := r.IntN(4) != 0
+		plain := cal.compile(noWeekends)
+		cached := cal.compile(noWeekends)
+		cached.remember(base+20, base+80)
+		for d := base; d < base+100; d++ {
+			n := r.IntN(5)
+			type answer struct {
+				D   Date
+				Err bool
+			}
+			ask := func(f func(Date, int) (Date, error), d Date, n int) answer {
+				v, err := f(d, n)
+				return answer{v, err != nil}
+			}
+			for name, pair := range map[string][2]answer{
+				"next": {ask(func(d Date, _ int) (Date, error) { return plain.next(d) }, d, n), ask(func(d Date, _ int) (Date, error) { return cached.next(d) }, d, n)},
+				"prev": {ask(func(d Date, _ int) (Date, error) { return plain.prev(d) }, d, n), ask(func(d Date, _ int) (Date, error) { return cached.prev(d) }, d, n)},
+				"add":  {ask(plain.add, d, n), ask(cached.add, d, n)},
+				"sub":  {ask(plain.sub, d, n), ask(cached.sub, d, n)},
+			} {
+				if pair[0] != pair[1] {
+					t.Fatalf("%s(%s, %d): cached %+v, day by day %+v", name, d, n, pair[1], pair[0])
+				}
+			}
+			e := d + Date(r.IntN(30))
+			if a, b := plain.between(d, e), cached.between(d, e); a != b {
+				t.Fatalf("between(%s, %s): cached %d, day by day %d", d, e, b, a)
+			}
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -297,32 +296,6 @@ func validateCommon(now time.Time, supply Supply, cal Calendar, rules Rules) err
 		}
 	}
 	return cal.validate()
-}
-
-// validateOrder checks one order against the supply's item masters.
-func validateOrder(order Order, supply Supply) error {
-	bad := badInput
-	if len(order.Lines) == 0 {
-		return bad("order has no lines")
-	}
-	switch order.DesiredDateMode {
-	case "", LatestAcceptable, StrictFail, NoEarlyDelivery:
-	default:
-		return bad("unknown desired date mode %q", order.DesiredDateMode)
-	}
-	for i, l := range order.Lines {
-		if strings.TrimSpace(l.ItemCode) == "" {
-			return bad("line %d (%q): empty item code", i+1, l.ID)
-		}
-		if !finite(l.Qty) || l.Qty <= 0 {
-			return bad("line %d (%q): quantity %v is not a positive number", i+1, l.ID, l.Qty)
-		}
-		item, known := supply.Items[l.ItemCode]
-		if l.Warehouse == "" && (!known || item.IsStockItem) {
-			return bad("line %d (%q): empty warehouse for stock item %q", i+1, l.ID, l.ItemCode)
-		}
-	}
-	return nil
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -388,6 +388,7 @@ func (e *engine) alternateWarehouses() []Option {
 
 // freeAt is ATP today of a group: on hand and needed by no order of the book.
 func (e *engine) freeAt(gi int) float64 {
+	e.prepareGroup(&e.groups[gi])
 	return e.groups[gi].tree.atp(e.today)
 }
 
