@@ -495,18 +495,29 @@ func (c *Client) observed(ctx context.Context, k call, status int, start time.Ti
 // decode unmarshals the envelope member key ("data" or "message") of a 2xx
 // body into dst.
 func decode(k call, body []byte, key string, dst any) error {
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(body, &env); err != nil {
+	// One pass: walk the top-level object and decode key's value straight
+	// into dst (a large list read is most of a book pass's CPU).
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return unexpected(k, fmt.Sprintf("body is not a JSON object: %q", snippet(body)), err)
 	}
-	raw, ok := env[key]
-	if !ok {
-		return unexpected(k, fmt.Sprintf("no %q in response: %q", key, snippet(body)), nil)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return unexpected(k, fmt.Sprintf("body is not a JSON object: %q", snippet(body)), err)
+		}
+		if name, _ := t.(string); name == key {
+			if err := dec.Decode(dst); err != nil {
+				return unexpected(k, fmt.Sprintf("cannot decode %q", key), err)
+			}
+			return nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return unexpected(k, fmt.Sprintf("body is not a JSON object: %q", snippet(body)), err)
+		}
 	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return unexpected(k, fmt.Sprintf("cannot decode %q", key), err)
-	}
-	return nil
+	return unexpected(k, fmt.Sprintf("no %q in response: %q", key, snippet(body)), nil)
 }
 
 func unexpected(k call, msg string, err error) *Error {

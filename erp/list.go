@@ -1,13 +1,13 @@
 package erp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // Limits past which a list read is sent as POST /api/method/frappe.client.get_list
@@ -185,8 +185,8 @@ func (c *Client) docRequest(ctx context.Context, k call) (map[string]any, error)
 type num float64
 
 func (n *num) UnmarshalJSON(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	switch s {
+	b = bytes.TrimSpace(b)
+	switch string(b) {
 	case "null", "false", `""`:
 		*n = 0
 		return nil
@@ -194,13 +194,14 @@ func (n *num) UnmarshalJSON(b []byte) error {
 		*n = 1
 		return nil
 	}
-	if strings.HasPrefix(s, `"`) {
-		var err error
-		if s, err = strconv.Unquote(s); err != nil {
+	if len(b) > 0 && b[0] == '"' {
+		s, err := strconv.Unquote(string(b))
+		if err != nil {
 			return fmt.Errorf("erp: number %s: %w", b, err)
 		}
+		b = bytes.TrimSpace([]byte(s))
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	f, err := strconv.ParseFloat(string(b), 64) // no copy: ParseFloat keeps nothing of it
 	if err != nil {
 		return fmt.Errorf("erp: number %s: %w", b, err)
 	}
