@@ -712,3 +712,35 @@ func TestSandboxNotPromised(t *testing.T) {
 	s.settle(t)
 	wantPromise(t, s, doc["name"].(string), promiseOf{"", "", "Not promised: nothing left to ship from our stock (delivered, or drop-shipped by the supplier)"})
 }
+
+// A pass costs the same ERPNext requests for a book of 10 orders as for
+// 60: one list request a page, then bins, purchase orders and items once.
+func TestSandboxPassRequestsDoNotGrowWithOrders(t *testing.T) {
+	counts := map[int]map[string]int{}
+	for _, n := range []int{10, 60} {
+		s := MustSettledSite(t)
+		s.MustItem(t, "W", 0, 1000)
+		for range n {
+			s.MustOrder(t, "2026-12-10", true, "W", 1)
+		}
+		s.settle(t)
+		w, _ := s.newWorker(t, s.client) // a cold calendar cache, as after a restart
+		s.sb.ResetCounters()
+		if err := w.HandleReconcile(context.Background(), tasks.NewReconcileTask()); err != nil {
+			t.Fatal(err)
+		}
+		counts[n] = s.sb.RequestCounts()
+	}
+	if diff := cmp.Diff(counts[10], counts[60]); diff != "" {
+		t.Errorf("requests of a pass, 10 orders vs 60 (-10 +60):\n%s", diff)
+	}
+	total := 0
+	for _, v := range counts[60] {
+		total += v
+	}
+	// The book, Bins, PO lines, Items; the company's warehouses, company
+	// (its holiday list's name) and the holiday list; nothing written.
+	if total != 7 {
+		t.Errorf("requests of an idle pass = %d, want 7: %v", total, counts[60])
+	}
+}
