@@ -238,7 +238,7 @@ func (c *Config) validate() error {
 		bad("OTP_ALLOCATION_ORDER", "%q is not one of creation, delivery_date", c.AllocationOrder)
 	}
 	if !(c.WriteRate > 0) || c.WriteRate > 10000 {
-		bad("OTP_WRITE_RATE", "%v is not a rate between 0 and 10000 requests per second", c.WriteRate)
+		bad("OTP_WRITE_RATE", "%v is not a rate between 0 and 10000 orders per second", c.WriteRate)
 	}
 
 	switch c.Env {

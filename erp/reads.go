@@ -347,7 +347,7 @@ type wireSOLine struct {
 }
 
 // DefaultBookPage is how many order lines one request of OpenOrderBook reads.
-const DefaultBookPage = 1000
+const DefaultBookPage = 5000
 
 // OpenOrderBook reads every line of the open Sales Orders: drafts and
 // submitted orders (docstatus 0 or 1) whose status is not Closed, On Hold or

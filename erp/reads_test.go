@@ -142,7 +142,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 					[]any{"status", "not in", []any{"Closed", "On Hold", "Completed"}},
 				},
 				"order_by":          "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
-				"limit_page_length": "1000",
+				"limit_page_length": "5000",
 			},
 			want: []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-1", Status: "To Deliver", DocStatus: 1, Creation: "2025-03-01 09:00:00.123456", Customer: "Acme Ltd",
 				Company: "Acme", OrderDeliveryDate: "2025-03-06", SetWarehouse: "Stores - AC", Modified: "2025-03-02 10:00:00",

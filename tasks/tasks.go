@@ -19,6 +19,7 @@ const (
 	TypePromiseOrder  = "order:promise"
 	TypeSupplyChanged = "supply:changed"
 	TypeReconcile     = "orders:reconcile"
+	TypeSettleBook    = "book:settle"
 )
 
 // Queue names. Promises for orders people just saved go first.
@@ -158,6 +159,21 @@ func NewReconcileTaskFrom(r Reconcile, opts ...asynq.Option) *asynq.Task {
 	// Retained like the others, so that the dashboard shows its result.
 	base := []asynq.Option{asynq.Queue(QueueReconcile), asynq.MaxRetry(3), asynq.Timeout(10 * time.Minute), asynq.Retention(Retention)}
 	return asynq.NewTask(TypeReconcile, body, append(base, opts...)...)
+}
+
+// NewSettleBookTask builds the follow-up that runs a pass of the order
+// book if changes noted in the window starting at bucket are still
+// uncovered then (the worker that held the book died). One a window: its
+// id is the window's.
+func NewSettleBookTask(bucket time.Time, opts ...asynq.Option) *asynq.Task {
+	base := []asynq.Option{
+		asynq.TaskID("book:settle:" + bucket.UTC().Format(time.RFC3339)),
+		asynq.Queue(QueuePromise),
+		asynq.Retention(Retention),
+		asynq.MaxRetry(10),
+		asynq.Timeout(10 * time.Minute),
+	}
+	return asynq.NewTask(TypeSettleBook, []byte(`{"source":"follow-up"}`), append(base, opts...)...)
 }
 
 // digest joins parts unambiguously and hashes them: order names may hold any

@@ -17,6 +17,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/tasks"
 )
 
 // Redis keys of the order book's passes. Every event that may change the
@@ -44,76 +45,135 @@ return 0`)
 // passStats is what one pass of the book did.
 type passStats struct {
 	orders, written, unchanged, skipped, failed int
-	focusInBook                                 bool // the task's own order is one of the book's
 }
 
-// reallocate makes sure the book is re-allocated after an event: it takes
-// a generation, and returns once a pass that started at or after it has
-// finished, running that pass itself when no other worker is. Passes never
-// overlap (one lock for the book), and each reads the whole book afresh, so
-// whichever worker runs it, the result is the same.
+// savedKey holds the Sales Orders saved since the last pass began: a pass
+// tells those it does not find in the book that they are not promised.
+const savedKey = "otp:book:saved"
+
+// drainScript takes the set's members and empties it, at once.
+var drainScript = redis.NewScript(`
+local m = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return m`)
+
+// reallocate notes a change to the book and makes sure a pass covers it.
 // focus is the order whose save the task carries ("" for the sweep and
-// supply changes): its promise goes into the task's result, and inBook
-// reports whether a pass this task ran found it in the book (false when
-// another task's pass covered the change: then nobody here looked).
-func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string) (inBook bool, err error) {
-	gen, err := w.d.Redis.Incr(ctx, GenKey).Result()
-	if err != nil {
-		return false, fmt.Errorf("worker: note the change: %w", err)
-	}
-	for {
-		done, err := w.d.Redis.Get(ctx, DoneKey).Int64()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return inBook, fmt.Errorf("worker: read the book's last pass: %w", err)
+// supply changes). When no pass is running, this task runs passes until
+// the book is current. When one is, it returns at once: the worker running
+// it reads the generation again after it lets go of the book and runs
+// another pass for the changes that came meanwhile, and a follow-up task,
+// due once the book's lock would have expired, runs one should that worker
+// die. A task never waits for another's pass, so a burst of saves neither
+// fills the worker slots nor runs a pass each.
+func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string) error {
+	if focus != "" {
+		if err := w.d.Redis.SAdd(ctx, savedKey, focus).Err(); err != nil {
+			return fmt.Errorf("worker: note the save: %w", err)
 		}
-		if done >= gen {
-			notePass(ctx, nil)
-			return inBook, nil // a pass that started after this change has finished
+	}
+	if err := w.d.Redis.Incr(ctx, GenKey).Err(); err != nil {
+		return fmt.Errorf("worker: note the change: %w", err)
+	}
+	return w.drain(ctx, log, focus)
+}
+
+// drain runs passes while the book has changes no pass has covered.
+func (w *Worker) drain(ctx context.Context, log *slog.Logger, focus string) error {
+	for {
+		current, err := w.covered(ctx)
+		if err != nil || current {
+			return err
 		}
 		l, err := w.tryLock(ctx, bookLockKey)
 		if err != nil {
-			return inBook, err
+			return err
 		}
 		if l == nil {
-			select {
-			case <-ctx.Done():
-				return inBook, ctx.Err()
-			case <-time.After(w.d.PassPoll):
-			}
-			continue
+			notePass(ctx, nil)
+			return w.followUp(ctx)
 		}
-		// Let the rest of a burst note its changes first: one pass covers them all.
-		select {
-		case <-ctx.Done():
-			l.release()
-			return inBook, ctx.Err()
-		case <-time.After(w.d.PassGather):
+		if err := w.passOnce(ctx, log, l, focus); err != nil {
+			return err
 		}
-		start, err := w.d.Redis.Get(ctx, GenKey).Int64()
-		if err != nil {
-			l.release()
-			return inBook, fmt.Errorf("worker: read the book's generation: %w", err)
-		}
-		t0 := w.d.Now()
-		st, err := w.pass(ctx, log, l, focus)
-		inBook = inBook || st.focusInBook
-		notePass(ctx, &st)
-		if err == nil {
-			err = setMaxScript.Run(context.WithoutCancel(ctx), w.d.Redis, []string{DoneKey}, strconv.FormatInt(start, 10)).Err()
-		}
-		l.release()
-		log.InfoContext(ctx, "book allocated", "generation", start, "orders", st.orders, "written", st.written,
-			"unchanged", st.unchanged, "skipped", st.skipped, "failed", st.failed,
-			"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "err", err)
-		if err != nil {
-			return inBook, err
-		}
+		focus = "" // the task's own order is covered: its result is noted
 	}
 }
 
+// covered reports whether a finished pass started after every change noted.
+func (w *Worker) covered(ctx context.Context) (bool, error) {
+	vals, err := w.d.Redis.MGet(ctx, GenKey, DoneKey).Result()
+	if err != nil {
+		return false, fmt.Errorf("worker: read the book's generations: %w", err)
+	}
+	num := func(v any) int64 {
+		s, _ := v.(string)
+		n, _ := strconv.ParseInt(s, 10, 64)
+		return n
+	}
+	return num(vals[1]) >= num(vals[0]), nil
+}
+
+// followUp makes sure a pass runs even if the worker now holding the book
+// dies before it covers the change: one task per lock lifetime, due when
+// the lock would have expired.
+func (w *Worker) followUp(ctx context.Context) error {
+	if w.d.Enqueuer == nil {
+		return nil
+	}
+	bucket := w.d.Now().Truncate(w.d.LockTTL)
+	t := tasks.NewSettleBookTask(bucket, asynq.ProcessAt(bucket.Add(2*w.d.LockTTL)))
+	_, err := w.d.Enqueuer.EnqueueContext(ctx, t)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("worker: schedule a follow-up pass: %w", err)
+	}
+	return nil
+}
+
+// HandleSettleBook is the follow-up: a pass if changes are still uncovered.
+func (w *Worker) HandleSettleBook(ctx context.Context, _ *asynq.Task) error {
+	return w.drain(ctx, w.log.With("event", "follow-up"), "")
+}
+
+// passOnce runs one pass while holding the book, and lets go of it.
+func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus string) error {
+	defer l.release()
+	// Let the rest of a burst note its changes first: one pass covers them all.
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(w.d.PassGather):
+	}
+	start, err := w.d.Redis.Get(ctx, GenKey).Int64()
+	if err != nil {
+		return fmt.Errorf("worker: read the book's generation: %w", err)
+	}
+	saved, err := drainScript.Run(ctx, w.d.Redis, []string{savedKey}).StringSlice()
+	if err != nil {
+		return fmt.Errorf("worker: read the saved orders: %w", err)
+	}
+	t0 := w.d.Now()
+	st, err := w.pass(ctx, log, l, focus, saved)
+	notePass(ctx, &st)
+	if err == nil {
+		err = setMaxScript.Run(context.WithoutCancel(ctx), w.d.Redis, []string{DoneKey}, strconv.FormatInt(start, 10)).Err()
+	}
+	if err != nil && len(saved) > 0 {
+		// The next pass tells them again.
+		if aerr := w.d.Redis.SAdd(context.WithoutCancel(ctx), savedKey, saved).Err(); aerr != nil {
+			log.WarnContext(ctx, "worker: saved orders not kept for the next pass", "err", aerr)
+		}
+	}
+	log.InfoContext(ctx, "book allocated", "generation", start, "orders", st.orders, "written", st.written,
+		"unchanged", st.unchanged, "skipped", st.skipped, "failed", st.failed, "saved", len(saved),
+		"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "err", err)
+	return err
+}
+
 // pass allocates every company's book and writes back exactly the orders
-// whose promise differs from what they hold.
-func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string) (passStats, error) {
+// whose promise differs from what they hold; then it tells each saved order
+// the book does not hold why it is not promised.
+func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string, saved []string) (passStats, error) {
 	var st passStats
 	books, err := w.d.Planner.Books(ctx)
 	if errors.Is(err, erp.ErrPermission) {
@@ -123,6 +183,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 		return st, classify(err, "worker: read the order book")
 	}
 	l.keep(ctx)
+	inBook := map[string]bool{}
 	var jobs []writeJob
 	for _, bk := range books {
 		a, err := w.d.Planner.Allocate(bk.Inputs)
@@ -132,6 +193,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 		var fingerprint string
 		for _, name := range a.Names() {
 			st.orders++
+			inBook[name] = true
 			plan, err := a.Plan(name)
 			if err != nil {
 				// The order's own data cannot be promised; the rest of the book can.
@@ -141,7 +203,6 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			}
 			fields, lines := changes(writtenView(bk.Written[name]), plan)
 			if name == focus {
-				st.focusInBook = true
 				notePlan(ctx, name, bk.Written[name].Customer, plan, false)
 			}
 			if len(fields) == 0 && len(lines) == 0 {
@@ -155,7 +216,19 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				focus: name == focus})
 		}
 	}
-	return st, w.writeAll(ctx, log, l, jobs, &st)
+	err = w.writeAll(ctx, log, l, jobs, &st)
+	for _, name := range saved {
+		if inBook[name] {
+			continue
+		}
+		if merr := w.markNotPromised(ctx, log.With("sales_order", name), name); merr != nil {
+			st.failed++
+			if err == nil {
+				err = merr
+			}
+		}
+	}
+	return st, err
 }
 
 // writeJob is one order whose promise changed.
@@ -217,9 +290,6 @@ const (
 // that save's webhook re-allocates). An order changed, closed or gone since
 // the book was read is left to the pass its change caused.
 func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (writeOutcome, error) {
-	if err := w.writes.wait(ctx); err != nil {
-		return outcomeSkipped, err
-	}
 	so, err := w.d.ERP.SalesOrder(ctx, j.name)
 	if errors.Is(err, erp.ErrNotFound) {
 		return outcomeSkipped, nil

@@ -55,11 +55,7 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 			return nil
 		}
 	}
-	inBook, err := w.reallocate(ctx, log, p.SalesOrder)
-	if err != nil || inBook {
-		return err
-	}
-	return w.markNotPromised(ctx, log, p.SalesOrder)
+	return w.reallocate(ctx, log, p.SalesOrder)
 }
 
 // skipReason says, for a sales person, why so is not promised, or "" when

@@ -17,7 +17,7 @@ import (
 // next one catches up.
 func (w *Worker) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 	log := w.log.With("event", "reconcile")
-	_, err := w.reallocate(ctx, log, "")
+	err := w.reallocate(ctx, log, "")
 	if err != nil && erp.IsRetryable(err) && !errors.Is(err, context.Canceled) {
 		log.WarnContext(ctx, "reconcile skipped: ERPNext unavailable; the next sweep catches up", "err", err)
 		return nil

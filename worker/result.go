@@ -47,7 +47,7 @@ func notePass(ctx context.Context, st *passStats) {
 	tasks.RecorderFrom(ctx).Update(func(r *tasks.Result) {
 		if st == nil {
 			if r.Outcome == "" {
-				r.Outcome, r.Reason = tasks.OutcomeUnchanged, "covered by another task's pass of the book"
+				r.Outcome, r.Reason = tasks.OutcomeUnchanged, "covered by the pass of the book another task is running"
 			}
 			return
 		}

@@ -18,6 +18,5 @@ func (w *Worker) HandleSupplyChanged(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.reallocate(ctx, w.log.With("doctype", s.DocType, "name", s.Name, "event", s.Event), "")
-	return err
+	return w.reallocate(ctx, w.log.With("doctype", s.DocType, "name", s.Name, "event", s.Event), "")
 }

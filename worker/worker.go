@@ -25,12 +25,16 @@ type ERP interface {
 	AddComment(ctx context.Context, doctype, name, content string) error
 }
 
+// Enqueuer enqueues tasks; *asynq.Client satisfies it.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
 // Defaults for the Deps fields that may be left zero.
 const (
 	DefaultLockTTL          = 30 * time.Second // renewed while a pass runs
 	DefaultWriteRate        = 20               // writes per second toward ERPNext
 	DefaultWriteConcurrency = 4
-	DefaultPassPoll         = 20 * time.Millisecond
 	DefaultPassGather       = 10 * time.Millisecond
 )
 
@@ -40,6 +44,9 @@ type Deps struct {
 	Planner  *planner.Planner
 	Versions *tasks.Versions
 	Redis    redis.UniversalClient // the book's lock and generations, own-write marks
+	// Enqueuer schedules the follow-up pass that covers a change should
+	// the worker running the book's pass die; nil schedules none.
+	Enqueuer Enqueuer
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Location *time.Location // ERPNext's timezone, for promised_at
@@ -47,15 +54,13 @@ type Deps struct {
 	// LockTTL bounds how long a crashed worker can hold the book's lock
 	// (a live one renews it).
 	LockTTL time.Duration
-	// WriteRate is the most requests per second a worker process sends to
-	// ERPNext while writing promises back (reads included), and
-	// WriteConcurrency how many orders it writes at once.
+	// WriteRate is the most orders a second a worker process writes back
+	// (one PUT each, its comment and fresh read not counted), and
+	// WriteConcurrency how many it writes at once.
 	WriteRate        float64
 	WriteConcurrency int
-	// PassPoll is how often a task waiting for another worker's pass of
-	// the book checks whether it has finished; PassGather how long a pass
-	// waits, once it holds the book, for the rest of a burst of changes.
-	PassPoll   time.Duration
+	// PassGather is how long a pass waits, once it holds the book, for the
+	// rest of a burst of changes.
 	PassGather time.Duration
 }
 
@@ -86,9 +91,6 @@ func New(d Deps) *Worker {
 	if d.WriteConcurrency <= 0 {
 		d.WriteConcurrency = DefaultWriteConcurrency
 	}
-	if d.PassPoll <= 0 {
-		d.PassPoll = DefaultPassPoll
-	}
 	if d.PassGather <= 0 {
 		d.PassGather = DefaultPassGather
 	}
@@ -100,4 +102,5 @@ func (w *Worker) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(tasks.TypePromiseOrder, w.HandlePromiseOrder)
 	mux.HandleFunc(tasks.TypeSupplyChanged, w.HandleSupplyChanged)
 	mux.HandleFunc(tasks.TypeReconcile, w.HandleReconcile)
+	mux.HandleFunc(tasks.TypeSettleBook, w.HandleSettleBook)
 }

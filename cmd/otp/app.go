@@ -420,6 +420,7 @@ func (m *Main) startWorker(ctx context.Context) error {
 		Planner:   p,
 		Versions:  tasks.NewVersions(m.Redis),
 		Redis:     m.Redis,
+		Enqueuer:  m.queue,
 		Logger:    log,
 		Now:       m.Now,
 		Location:  cfg.Location(),
