@@ -101,6 +101,9 @@ func (r *residual) addFrom(node, lo, hi, from int, v float64) {
 
 // atp returns ATP(d) = min over t >= d of S(t) − B(t).
 func (r *residual) atp(d Date) float64 {
+	if d <= r.coords[0] {
+		return r.mn[1] // from the first event day: the whole tree
+	}
 	return r.minFrom(1, 0, r.n-1, r.at(d))
 }
 
