@@ -104,8 +104,8 @@ func BenchmarkQuotePromise(b *testing.B) {
 						PromiseDate string `json:"promise_date"`
 						Confidence  string `json:"confidence"`
 					}
-					if err := json.Unmarshal(body, &got); err != nil || got.PromiseDate != "2026-12-04" || got.Confidence != "MEDIUM" {
-						b.Fatalf("promise = %+v (%v), want 2026-12-04 MEDIUM as in docs/quote-api.md", got, err)
+					if err := json.Unmarshal(body, &got); err != nil || got.PromiseDate != "2026-11-27" || got.Confidence != "HIGH" {
+						b.Fatalf("promise = %+v (%v), want 2026-11-27 HIGH as in docs/quote-api.md", got, err)
 					}
 					sb.ResetCounters()
 					b.ReportAllocs()
