@@ -388,8 +388,34 @@ func (e *engine) alternateWarehouses() []Option {
 
 // freeAt is ATP today of a group: on hand and needed by no order of the book.
 func (e *engine) freeAt(gi int) float64 {
-	e.prepareGroup(&e.groups[gi])
-	return e.groups[gi].tree.atp(e.today)
+	g := &e.groups[gi]
+	if g.prepared {
+		return g.tree.atp(e.today)
+	}
+	// No order has a line here, so nothing is booked: ATP today from the
+	// records alone, without sorting them into a residual.
+	type change struct {
+		d Date
+		v float64
+	}
+	ev := make([]change, 0, len(g.lots)+len(g.claims)+1)
+	ev = append(ev, change{e.today, g.onHand - g.reserved})
+	for _, l := range g.lots {
+		ev = append(ev, change{l.eff, l.qty})
+	}
+	for _, c := range g.claims {
+		ev = append(ev, change{c.need, -c.qty})
+	}
+	slices.SortFunc(ev, func(a, b change) int { return cmp.Compare(a.d, b.d) })
+	atp, s := math.Inf(1), 0.0
+	for i, c := range ev {
+		s += c.v
+		if i+1 < len(ev) && ev[i+1].d == c.d {
+			continue // a day counts once all its changes are in
+		}
+		atp = math.Min(atp, s)
+	}
+	return atp
 }
 
 // expedite offers the purchase orders whose arrival today would bring the
