@@ -595,7 +595,7 @@ func TestCancellingAnOrderFreesItsStockForTheNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := a.sb.Insert("Stock Entry", map[string]any{"stock_entry_type": "Material Receipt", "company": sandbox.DemoCompany,
-		"items": []any{map[string]any{"item_code": "BOOK-W", "qty": 10, "t_warehouse": sandbox.DemoStores, "basic_rate": 1.0}},
+		"items":     []any{map[string]any{"item_code": "BOOK-W", "qty": 10, "t_warehouse": sandbox.DemoStores, "basic_rate": 1.0}},
 		"docstatus": 1}); err != nil {
 		t.Fatal(err)
 	}
