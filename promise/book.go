@@ -31,6 +31,8 @@ type Allocation struct {
 // An order whose own data cannot be promised (no lines, a bad quantity, a
 // duplicate name, ...) is left out and its Plan answers the error; only
 // invalid rules, supply or calendar fail the whole book (ErrInvalidInput).
+// The Allocation reads bk's orders and supply as they are: they must not
+// change while it is in use.
 func Allocate(now time.Time, bk Book, cal Calendar, rules Rules) (*Allocation, error) {
 	if err := validateCommon(now, bk.Supply, cal, rules); err != nil {
 		return nil, err
@@ -184,8 +186,8 @@ type held struct {
 
 // bookOrder is one order of the book and what the allocation found for it.
 type bookOrder struct {
-	src      Order
-	from, to int // its lines in book.lines
+	src      *Order // in the caller's slice: not copied
+	from, to int    // its lines in book.lines
 	dates    orderDates
 	booked   bool
 }
@@ -448,7 +450,8 @@ func (b *book) allocate(orders []Order) error {
 		n += len(o.Lines)
 	}
 	b.lines = make([]bookLine, 0, n)
-	for oi, o := range orders {
+	for oi := range orders {
+		o := &orders[oi]
 		bo := &b.orders[oi]
 		bo.src = o
 		if _, dup := b.byName[o.Name]; dup {
@@ -461,7 +464,7 @@ func (b *book) allocate(orders []Order) error {
 			continue
 		}
 		from := len(b.lines)
-		lines, err := b.classify(b.lines, o)
+		lines, err := b.classify(b.lines, *o)
 		if err != nil {
 			b.lines = lines[:from]
 			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
@@ -500,12 +503,12 @@ func (b *book) allocate(orders []Order) error {
 	return nil
 }
 
-// seqKey is what an order is sequenced by, read once.
+// seqKey is what an order is sequenced by, read once; no pointers, so
+// that sorting moves no write barriers.
 type seqKey struct {
 	draft   bool
 	desired Date // maxDate unless sequenced by delivery date
 	created int64
-	name    string
 	oi      int
 }
 
@@ -514,10 +517,10 @@ type seqKey struct {
 func (b *book) sortSeq() {
 	keys := make([]seqKey, len(b.seq))
 	for k, oi := range b.seq {
-		o := &b.orders[oi].src
-		key := seqKey{draft: !o.Submitted, desired: maxDate, created: o.Created.UnixNano(), name: o.Name, oi: oi}
-		if o.Created.IsZero() {
-			key.created = 0
+		o := b.orders[oi].src
+		key := seqKey{draft: !o.Submitted, desired: maxDate, oi: oi}
+		if !o.Created.IsZero() {
+			key.created = o.Created.UnixNano()
 		}
 		if o.Submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.DesiredDate.IsZero() {
 			key.desired = o.DesiredDate
@@ -525,19 +528,18 @@ func (b *book) sortSeq() {
 		keys[k] = key
 	}
 	slices.SortFunc(keys, func(x, y seqKey) int {
-		if x.draft != y.draft {
+		switch {
+		case x.draft != y.draft:
 			if y.draft {
 				return -1
 			}
 			return 1
-		}
-		switch {
 		case x.desired != y.desired:
 			return cmp.Compare(x.desired, y.desired)
 		case x.created != y.created:
 			return cmp.Compare(x.created, y.created)
 		}
-		return strings.Compare(x.name, y.name)
+		return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
 	})
 	for k, key := range keys {
 		b.seq[k] = key.oi
@@ -794,7 +796,7 @@ func (b *book) confirmLines(o *bookOrder, lines []bookLine) error {
 
 // orderDates sets the earliest and the final promise and the desired-date
 // fields: ship complete, the order is ready when its last line is.
-func (b *book) orderDates(o Order, lines []bookLine) (orderDates, error) {
+func (b *book) orderDates(o *Order, lines []bookLine) (orderDates, error) {
 	r := b.rules
 	d := orderDates{canFulfill: true}
 	for _, l := range lines {
@@ -890,7 +892,7 @@ func (b *book) quote(order Order) (Plan, error) {
 		return Plan{}, err
 	}
 	b.lines = lines
-	b.orders = append(b.orders, bookOrder{src: order, from: from, to: len(b.lines)})
+	b.orders = append(b.orders, bookOrder{src: &order, from: from, to: len(b.lines)})
 	b.invalid = append(b.invalid, nil)
 	b.ranks = append(b.ranks, int32(len(b.seq)))
 	defer func() {
