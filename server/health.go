@@ -97,10 +97,14 @@ func (s *Server) getReady(c echo.Context) error {
 			b.ERPNext = "check " + s.deps.ERPNextCheck(p.Err) + ": " + p.LastError
 		}
 	}
-	if b.Redis == "ok" && b.ERPNext == "ok" {
+	draining := s.deps.Draining != nil && s.deps.Draining()
+	if b.Redis == "ok" && b.ERPNext == "ok" && !draining {
 		return c.JSON(http.StatusOK, b)
 	}
 	var failed []string
+	if draining {
+		failed = append(failed, "draining")
+	}
 	if b.Redis != "ok" {
 		failed = append(failed, "redis")
 	}

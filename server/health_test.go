@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -325,5 +326,24 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve after Shutdown: %v", err)
+	}
+}
+
+// Once SIGTERM came, /ready says so while the server still answers, so a
+// load balancer stops routing to it before it stops accepting.
+func TestReadyWhileDraining(t *testing.T) {
+	var draining atomic.Bool
+	e := MustEnv(t, func(d *Deps) { d.Draining = draining.Load })
+	_ = e.srv.Probe().Check(context.Background())
+	if rec := e.get(t, "/ready"); rec.Code != http.StatusOK {
+		t.Fatalf("before SIGTERM: status = %d %s", rec.Code, rec.Body)
+	}
+	draining.Store(true)
+	rec := e.get(t, "/ready")
+	if got := decode[errBody](t, rec).Detail["failed"]; rec.Code != http.StatusServiceUnavailable || !cmp.Equal(got, []any{"draining"}) {
+		t.Errorf("draining: %d failed = %v, want 503 [draining]", rec.Code, got)
+	}
+	if rec := e.get(t, "/health"); rec.Code != http.StatusOK {
+		t.Errorf("draining: /health = %d, want 200 (liveness stays)", rec.Code)
 	}
 }

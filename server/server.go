@@ -78,6 +78,10 @@ type Deps struct {
 	// readiness check ("ERPNEXT_API_KEY and ERPNEXT_API_SECRET (...)"):
 	// /ready then says it before the error.
 	ERPNextCheck func(error) string
+	// Draining, when set and true, makes /ready answer 503 "draining": the
+	// process got SIGTERM and answers on only so that a load balancer can
+	// stop routing to it first (OTP_DRAIN_DELAY).
+	Draining func() bool
 	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
 	Quote QuoteDeps
 	// CORSOrigins are the browser origins the quote API answers with CORS

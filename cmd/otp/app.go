@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -127,7 +128,8 @@ type Main struct {
 	erpOptions     []erp.Option
 	startupBackoff [2]time.Duration
 	erpWait        erpWait
-	stopWait       func() // stops start-up's wait for ERPNext; nil when none runs
+	draining       atomic.Bool // SIGTERM came: /ready answers 503 while the drain delay runs
+	stopWait       func()      // stops start-up's wait for ERPNext; nil when none runs
 	failed         chan error
 	closeOnce      sync.Once
 	closeErr       error
@@ -348,6 +350,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
 		ERPNextCheck:      m.erpWait.check,
+		Draining:          m.draining.Load,
 		Quote: server.QuoteDeps{
 			ERP:              m.ERP,
 			Company:          cfg.Company,
@@ -486,6 +489,7 @@ func (m *Main) drain() {
 		return
 	}
 	m.Logger.Info("draining: still answering before the HTTP server stops", "drain_delay", m.Config.DrainDelay.String())
+	m.draining.Store(true) // /ready says 503 meanwhile
 	time.Sleep(m.Config.DrainDelay)
 }
 
