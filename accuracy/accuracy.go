@@ -250,6 +250,12 @@ func Compute(in Input) (*Report, error) {
 		BySource:    breakdown(outs, in.Probabilities, func(l *Line) string { return string(l.Source) }),
 	}
 	r.Suppliers = suppliers(in.Receipts, in.To.AddDays(-window+1), in.To, wd)
+	for _, l := range []*Limit{&r.Limits.Unpromised, &r.Limits.NoFirstPromise, &r.Limits.Partial,
+		&r.Limits.NotYetDue, &r.Limits.Split, &r.Limits.Returns} {
+		if l.Names == nil {
+			l.Names = []string{} // JSON [] rather than null
+		}
+	}
 	return r, nil
 }
 

@@ -84,7 +84,9 @@ func history() accuracy.Input {
 	}
 }
 
-func limit(names ...string) accuracy.Limit { return accuracy.Limit{Count: len(names), Names: names} }
+func limit(names ...string) accuracy.Limit {
+	return accuracy.Limit{Count: len(names), Names: append([]string{}, names...)}
+}
 
 func TestComputeHandFigures(t *testing.T) {
 	r, err := accuracy.Compute(history())

@@ -240,3 +240,20 @@ func (p *Planner) supplierHistory(ctx context.Context, company string) map[strin
 	}
 	return v.(map[string]*promise.SupplierHistory)
 }
+
+// MaxReportDays bounds a report's window: a year and a day.
+const MaxReportDays = 367
+
+// AccuracyReport reads the window's history and computes the report;
+// probabilities are those of the Brier score (nil: each tier's hit rate).
+func (p *Planner) AccuracyReport(ctx context.Context, from, to promise.Date, company string, probabilities map[promise.Confidence]float64) (*accuracy.Report, error) {
+	if from.IsZero() || to.IsZero() || from > to || from.DaysUntil(to) >= MaxReportDays {
+		return nil, fmt.Errorf("%w: window %s..%s must run forwards, at most %d days", accuracy.ErrInvalidInput, from, to, MaxReportDays)
+	}
+	in, err := p.AccuracyInput(ctx, from, to, company, p.cfg.SupplierWindowDays)
+	if err != nil {
+		return nil, err
+	}
+	in.Probabilities = probabilities
+	return accuracy.Compute(in)
+}
