@@ -193,9 +193,9 @@ func TestAccuracyOnSandbox(t *testing.T) {
 		t.Errorf("delivered lines %d, want 8", r.DeliveredLine)
 	}
 	want := accuracy.Figures{
-		Measured: 6,
-		First:    accuracy.Basis{Lines: 5, OTIF: 1, Ratio: 0.2, Late: 3, NotInFull: 1, P50: 1, P90: 3},
-		Latest:   accuracy.Basis{Lines: 6, OTIF: 3, Ratio: 0.5, Late: 2, NotInFull: 1, P50: 0, P90: 3},
+		Measured:   6,
+		First:      accuracy.Basis{Lines: 5, OTIF: 1, Ratio: 0.2, Late: 3, NotInFull: 1, P50: 1, P90: 3},
+		Latest:     accuracy.Basis{Lines: 6, OTIF: 3, Ratio: 0.5, Late: 2, NotInFull: 1, P50: 0, P90: 3},
 		Repromised: 2, RepromisedShare: 2.0 / 6, Repromises: 3, MaxRepromises: 2,
 		Tiers: []accuracy.Tier{
 			{Confidence: promise.ConfidenceHigh, Lines: 3, Hits: 2, HitRate: 2.0 / 3, Probability: 2.0 / 3},
