@@ -244,10 +244,24 @@ func Compute(in Input) (*Report, error) {
 		}
 	}
 	r.Figures = figures(outs, in.Probabilities)
+	// A group's Brier score uses the report's probabilities, not the
+	// group's own hit rates: it says how well the tiers fit that group.
+	probs := in.Probabilities
+	if probs == nil {
+		probs = map[promise.Confidence]float64{}
+		for _, t := range r.Tiers {
+			probs[t.Confidence] = t.Probability
+		}
+	}
 	r.Breakdowns = map[string][]Group{
-		ByItemGroup: breakdown(outs, in.Probabilities, func(l *Line) string { return l.ItemGroup }),
-		ByWarehouse: breakdown(outs, in.Probabilities, func(l *Line) string { return l.Warehouse }),
-		BySource:    breakdown(outs, in.Probabilities, func(l *Line) string { return string(l.Source) }),
+		ByItemGroup: breakdown(outs, probs, func(l *Line) string { return l.ItemGroup }),
+		ByWarehouse: breakdown(outs, probs, func(l *Line) string { return l.Warehouse }),
+		BySource:    breakdown(outs, probs, func(l *Line) string { return string(l.Source) }),
+	}
+	for _, gs := range r.Breakdowns {
+		for i := range gs {
+			gs[i].Probabilities = r.Probabilities
+		}
 	}
 	r.Suppliers = suppliers(in.Receipts, in.To.AddDays(-window+1), in.To, wd)
 	for _, l := range []*Limit{&r.Limits.Unpromised, &r.Limits.NoFirstPromise, &r.Limits.Partial,

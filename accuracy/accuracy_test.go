@@ -152,6 +152,12 @@ func TestComputeHandFigures(t *testing.T) {
 	if diff := cmp.Diff(wantCells, got); diff != "" {
 		t.Errorf("breakdowns (-want +got):\n%s", diff)
 	}
+	// G1 is A (HIGH, kept), B (MEDIUM, kept), G (HIGH, kept), H (MEDIUM,
+	// missed), scored with the report's probabilities 2/3 and 1/2.
+	g1 := r.Breakdowns[accuracy.ByItemGroup][0]
+	if want := (1.0/9 + 0.25 + 1.0/9 + 0.25) / 4; math.Abs(g1.Brier-want) > 1e-12 || g1.Probabilities != "hit rate" {
+		t.Errorf("G1 Brier %v (%s), want %v with the report's hit rates", g1.Brier, g1.Probabilities, want)
+	}
 }
 
 // TestBrierIsDirect checks the Brier score against the mean of (p − o)²
