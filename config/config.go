@@ -123,6 +123,26 @@ type Config struct {
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 	// --- end of operations ---
 
+	// --- promise accuracy and calibrated confidence (config/accuracy.go, docs/accuracy.md) ---
+	// ConfidenceMode is "rules" (the thresholds above) or "history": a
+	// line served by a PO is graded by its supplier's on-time record.
+	ConfidenceMode string `env:"OTP_CONFIDENCE_MODE" envDefault:"rules"`
+	// History mode: a supplier with fewer receipts in the window keeps the
+	// rules' answer; the probabilities of arriving in time for HIGH and MEDIUM.
+	ConfidenceMinReceipts       int     `env:"OTP_CONFIDENCE_MIN_RECEIPTS" envDefault:"5"`
+	ConfidenceHighProbability   float64 `env:"OTP_CONFIDENCE_HIGH_PROBABILITY" envDefault:"0.9"`
+	ConfidenceMediumProbability float64 `env:"OTP_CONFIDENCE_MEDIUM_PROBABILITY" envDefault:"0.6"`
+	// SupplierWindowDays is the trailing window of supplier reliability.
+	SupplierWindowDays int `env:"OTP_SUPPLIER_WINDOW_DAYS" envDefault:"180"`
+	// AccuracyInterval is how often the workers refresh the otp_promise_*
+	// gauges over the last AccuracyWindowDays; 0 turns it off.
+	AccuracyInterval   time.Duration `env:"OTP_ACCURACY_INTERVAL" envDefault:"1h"`
+	AccuracyWindowDays int           `env:"OTP_ACCURACY_WINDOW_DAYS" envDefault:"30"`
+	// AccuracyProbabilities maps tiers to the probabilities the Brier
+	// score uses ("HIGH=0.95,MEDIUM=0.8,LOW=0.5"); empty: each tier's hit rate.
+	AccuracyProbabilities string `env:"OTP_ACCURACY_PROBABILITIES"`
+	// --- end of promise accuracy ---
+
 	// Parsed forms, filled by Load.
 	location *time.Location
 	weekend  []time.Weekday
@@ -131,6 +151,7 @@ type Config struct {
 	redisOpt asynq.RedisConnOpt
 	origins  []string
 	tokens   []APIToken
+	probs    map[promise.Confidence]float64
 }
 
 // Seconds is a duration written as a number of seconds or as a Go duration.
@@ -383,6 +404,7 @@ func (c *Config) validate() error {
 	c.logLevel = lvl
 
 	c.validateOperations(bad)
+	c.validateAccuracy(bad)
 	return errors.Join(errs...)
 }
 
@@ -525,6 +547,7 @@ func (c Config) Rules() promise.Rules {
 		LowShortageShare:  c.LowShortageShare,
 		FarPODays:         c.FarPODays,
 	}
+	c.historyRules(&r.Confidence)
 	r.Sequence = promise.Sequence(c.AllocationOrder)
 	return r
 }

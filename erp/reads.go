@@ -253,6 +253,7 @@ func (c *Client) Bins(ctx context.Context, items, warehouses []string) ([]Bin, e
 type wirePOLine struct {
 	PurchaseOrder        string `json:"name"`
 	Status               string `json:"status"`
+	Supplier             string `json:"supplier"`
 	Line                 string `json:"po_detail"`
 	Idx                  num    `json:"idx"`
 	ItemCode             string `json:"item_code"`
@@ -277,7 +278,7 @@ func (c *Client) OpenPurchaseOrderLines(ctx context.Context, items []string) ([]
 	}
 	q := ListQuery{
 		Fields: []string{
-			"name", "status",
+			"name", "status", "supplier",
 			"items.name as po_detail", "items.idx as idx", "items.item_code as item_code",
 			"items.warehouse as warehouse", "items.qty as qty", "items.received_qty as received_qty",
 			"items.conversion_factor as conversion_factor", "items.schedule_date as schedule_date",
@@ -302,6 +303,7 @@ func (c *Client) OpenPurchaseOrderLines(ctx context.Context, items []string) ([]
 		lines = append(lines, PurchaseOrderLine{
 			PurchaseOrder:        r.PurchaseOrder,
 			Status:               r.Status,
+			Supplier:             r.Supplier,
 			Name:                 r.Line,
 			ItemCode:             r.ItemCode,
 			Warehouse:            r.Warehouse,

@@ -99,7 +99,7 @@ func TestListReadsSendOneGet(t *testing.T) {
 				{"name":"PO-00012","status":"To Receive and Bill","po_detail":"r1","idx":1,"item_code":"WIDGET-01","warehouse":"Stores - AC","qty":4.0,"received_qty":0.0,"conversion_factor":1.0,"schedule_date":"2025-03-08","delivered_by_supplier":0}]}`,
 			wantPath: "/api/resource/Purchase Order",
 			wantParams: map[string]any{
-				"fields": []any{"name", "status", "items.name as po_detail", "items.idx as idx", "items.item_code as item_code",
+				"fields": []any{"name", "status", "supplier", "items.name as po_detail", "items.idx as idx", "items.item_code as item_code",
 					"items.warehouse as warehouse", "items.qty as qty", "items.received_qty as received_qty",
 					"items.conversion_factor as conversion_factor", "items.schedule_date as schedule_date",
 					"items.expected_delivery_date as expected_delivery_date", "items.delivered_by_supplier as delivered_by_supplier"},

@@ -96,6 +96,7 @@ type Bin struct {
 type PurchaseOrderLine struct {
 	PurchaseOrder        string
 	Status               string // the parent's status
+	Supplier             string // the parent's
 	Name                 string // row name
 	ItemCode             string
 	Warehouse            string

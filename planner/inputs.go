@@ -299,8 +299,13 @@ func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.
 			ReservedForSubcontract: b.ReservedQtyForSubContract,
 		})
 	}
+	var records map[string]*promise.SupplierHistory
+	if rules.Confidence.History {
+		records = p.supplierHistory(ctx, company)
+	}
 	for _, l := range poLines {
 		if r, ok := receipt(l); ok {
+			r.Supplier, r.History = l.Supplier, records[l.Supplier]
 			supply.Receipts = append(supply.Receipts, r)
 		}
 	}

@@ -58,6 +58,9 @@ type Config struct {
 	// BookPage is how many order lines one request of the book reads;
 	// 0 means erp.DefaultBookPage.
 	BookPage int
+	// SupplierWindowDays is the trailing window of the suppliers' records
+	// (history mode); 0 means accuracy.DefaultSupplierWindowDays.
+	SupplierWindowDays int
 }
 
 // Option configures a Planner.
@@ -78,9 +81,13 @@ type Planner struct {
 
 	loads singleflight.Group // one cold read of a company's site data at a time
 
-	mu     sync.Mutex
-	sites  map[string]*site // by company
-	warned map[string]bool  // calendar problems already logged
+	mu    sync.Mutex
+	sites map[string]*site // by company
+	// hist reads deliveries and receipts (WithHistory); records caches
+	// the suppliers' records of history mode, by company.
+	hist    HistoryReader
+	records map[string]supplierRecords
+	warned  map[string]bool // calendar problems already logged
 }
 
 // New returns a Planner reading from r.
@@ -95,12 +102,13 @@ func New(r Reader, cfg Config, opts ...Option) *Planner {
 		cfg.CalendarTTL = DefaultCalendarTTL
 	}
 	p := &Planner{
-		r:      r,
-		cfg:    cfg,
-		now:    time.Now,
-		log:    slog.Default(),
-		sites:  map[string]*site{},
-		warned: map[string]bool{},
+		r:       r,
+		cfg:     cfg,
+		now:     time.Now,
+		log:     slog.Default(),
+		sites:   map[string]*site{},
+		records: map[string]supplierRecords{},
+		warned:  map[string]bool{},
 	}
 	for _, o := range opts {
 		o(p)

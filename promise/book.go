@@ -161,6 +161,9 @@ type book struct {
 	scratch residual
 	held    []held   // scratch for place
 	mutant  mutation // always none outside the property tests
+	// poReceipt indexes Supply.Receipts by purchase order, for
+	// ConfidenceRules.History; nil when the mode is off.
+	poReceipt map[string]int
 }
 
 // mutation deliberately breaks the allocation, so the property tests can
@@ -242,6 +245,14 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		return nil, err
 	}
 	b.bucket()
+	if rules.Confidence.History {
+		b.poReceipt = make(map[string]int, len(supply.Receipts))
+		for k, r := range supply.Receipts {
+			if _, ok := b.poReceipt[r.PurchaseOrder]; !ok {
+				b.poReceipt[r.PurchaseOrder] = k
+			}
+		}
+	}
 	return b, nil
 }
 

@@ -47,6 +47,9 @@ type engine struct {
 	lines []LinePlan
 	parts [][]string // per line: how it is covered, for reasons and the explanation
 	plan  Plan
+	// history says, per line graded by supplier history, the figure it
+	// was graded by, for the explanation.
+	history []string
 }
 
 func (b *book) plan(oi int) (Plan, error) {
@@ -148,7 +151,7 @@ func (e *engine) orderPlan(d orderDates) {
 func (e *engine) confidence() {
 	warned := len(e.supply.Warnings) > 0
 	var tot shares
-	anyLow := false
+	anyLow, byHistory := false, false
 	for i := range e.lines {
 		lp := &e.lines[i]
 		s := e.sharesOf(i)
@@ -158,6 +161,11 @@ func (e *engine) confidence() {
 		tot.far += s.far
 		tot.shortage += s.shortage
 		lp.Confidence = e.rules.Confidence.grade(s)
+		if c, note, ok := e.byHistory(i, s); ok {
+			lp.Confidence = c
+			e.history = append(e.history, note)
+			byHistory = true
+		}
 		if warned || s.risky {
 			lp.Confidence = ConfidenceLow
 		}
@@ -167,6 +175,14 @@ func (e *engine) confidence() {
 	}
 	p := &e.plan
 	p.Confidence = e.rules.Confidence.grade(tot)
+	if byHistory {
+		// A line graded by history may be above or below what the
+		// totals' rules say: the order takes the lowest of its lines.
+		p.Confidence = ConfidenceHigh
+		for _, lp := range e.lines {
+			p.Confidence = lowest(p.Confidence, lp.Confidence)
+		}
+	}
 	if anyLow || warned {
 		p.Confidence = ConfidenceLow
 	}
@@ -226,6 +242,74 @@ func (c ConfidenceRules) grade(s shares) Confidence {
 	return ConfidenceMedium
 }
 
+// byHistory grades line i by its purchase orders' suppliers' records
+// (ConfidenceRules.History): the lowest probability that one of its POs
+// arrives by the day the line needs it (its NeedDate, else the PO's own
+// availability) decides. ok is false when the rules' answer stands: the mode
+// is off, the line has no PO, an overdue PO, the lead time, a shortage over
+// LowShortageShare, or a PO whose supplier has too little history.
+func (e *engine) byHistory(i int, s shares) (Confidence, string, bool) {
+	c := e.rules.Confidence
+	if !c.History || s.risky || s.near+s.far <= eps || s.shortage/s.total > c.LowShortageShare+eps {
+		return "", "", false
+	}
+	lp := e.lines[i]
+	worst, note, found := 2.0, "", false
+	for _, src := range lp.Sources {
+		if src.Kind != SourcePurchaseOrder {
+			continue
+		}
+		r := e.receiptOf(src.PurchaseOrder)
+		if r == nil || r.History == nil || len(r.History.LateDays) < max(c.MinReceipts, 1) {
+			return "", "", false
+		}
+		need := lp.NeedDate
+		if need.IsZero() {
+			need = src.AvailableDate
+		}
+		slack := max(src.ExpectedDate.DaysUntil(need), 0)
+		p := r.History.ByDays(slack)
+		if p < worst {
+			rate, _ := r.History.OnTime()
+			worst, found = p, true
+			from := ""
+			if r.Supplier != "" {
+				from = " from " + r.Supplier
+			}
+			note = fmt.Sprintf("%s%s: on time %.0f %% in %d days, %s of slack", src.PurchaseOrder, from,
+				rate*100, r.History.WindowDays, plural(slack, "day", "days"))
+		}
+	}
+	if !found {
+		return "", "", false
+	}
+	switch {
+	case worst >= c.HighProbability-eps:
+		return ConfidenceHigh, note, true
+	case worst >= c.MediumProbability-eps:
+		return ConfidenceMedium, note, true
+	}
+	return ConfidenceLow, note, true
+}
+
+var confidenceRank = map[Confidence]int{ConfidenceLow: 0, ConfidenceMedium: 1, ConfidenceHigh: 2}
+
+func lowest(a, b Confidence) Confidence {
+	if confidenceRank[b] < confidenceRank[a] {
+		return b
+	}
+	return a
+}
+
+// receiptOf returns the first receipt of purchase order po, or nil.
+func (e *engine) receiptOf(po string) *Receipt {
+	k, ok := e.poReceipt[po]
+	if !ok {
+		return nil
+	}
+	return &e.supply.Receipts[k]
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func badInput(format string, args ...any) error {
@@ -263,7 +347,10 @@ func validateCommon(now time.Time, supply Supply, cal Calendar, rules Rules) err
 		}
 	}
 	c := rules.Confidence
-	for _, s := range []float64{c.HighStockShare, c.HighShortageShare, c.LowShortageShare} {
+	if c.MinReceipts < 0 {
+		return bad("confidence min receipts %d is negative", c.MinReceipts)
+	}
+	for _, s := range []float64{c.HighStockShare, c.HighShortageShare, c.LowShortageShare, c.HighProbability, c.MediumProbability} {
 		if math.IsNaN(s) || s < 0 || s > 1 {
 			return bad("confidence share %v out of range 0..1", s)
 		}

@@ -646,6 +646,7 @@ func (e *engine) explanation() string {
 			parts = append(parts, lp.ItemCode+": "+strings.Join(e.lineParts(i), ", "))
 		}
 	}
+	parts = append(parts, e.history...)
 	if !e.plan.CanFulfill {
 		// No promise date: no processing days added to a date that does
 		// not exist; what is missing and what would fix it is said above.

@@ -131,6 +131,39 @@ type Receipt struct {
 	Qty           float64
 	Date          Date // expected_delivery_date, else schedule_date
 	PurchaseOrder string
+	// Supplier and History are for ConfidenceRules.History: the PO's
+	// supplier and its record; History nil means no record.
+	Supplier string
+	History  *SupplierHistory
+}
+
+// SupplierHistory is a supplier's record of receipts against its Purchase
+// Order lines' dates in a trailing window, computed by the caller.
+type SupplierHistory struct {
+	WindowDays int // the window's length, for the explanation
+	// LateDays holds one entry per receipt: calendar days after the PO
+	// line's date, 0 when on time or early.
+	LateDays []int
+}
+
+// OnTime returns the share of receipts with no days late, and how many receipts.
+func (h SupplierHistory) OnTime() (float64, int) {
+	return h.ByDays(0), len(h.LateDays)
+}
+
+// ByDays returns the share of receipts at most slack days late: the
+// probability a PO of this supplier arrives within slack days of its date.
+func (h SupplierHistory) ByDays(slack int) float64 {
+	if len(h.LateDays) == 0 {
+		return 0
+	}
+	n := 0
+	for _, d := range h.LateDays {
+		if d <= slack {
+			n++
+		}
+	}
+	return float64(n) / float64(len(h.LateDays))
 }
 
 // Demand is another order's undelivered quantity due on a date.
@@ -171,6 +204,17 @@ type ConfidenceRules struct {
 	HighShortageShare float64 // 0.01: shortage/total below this can be HIGH
 	LowShortageShare  float64 // 0.10: shortage/total above this is LOW
 	FarPODays         int     // 7: POs further out than this are "far"
+
+	// History grades a line served by purchase orders by the probability
+	// that each arrives by the day the line needs it, from its supplier's
+	// record (Receipt.History), instead of FarPODays: at least
+	// HighProbability is HIGH, at least MediumProbability MEDIUM, below
+	// LOW. A PO whose supplier has fewer than MinReceipts receipts, an
+	// overdue PO, the lead time or a shortage keep the rules' answer.
+	History           bool
+	MinReceipts       int     // 5
+	HighProbability   float64 // 0.9
+	MediumProbability float64 // 0.6
 }
 
 // Rules are the promise rules: configuration defaults, overridable per quote.
@@ -204,6 +248,9 @@ func DefaultRules() Rules {
 			HighShortageShare: 0.01,
 			LowShortageShare:  0.10,
 			FarPODays:         7,
+			MinReceipts:       5,
+			HighProbability:   0.9,
+			MediumProbability: 0.6,
 		},
 		Sequence: FirstComeFirstServed,
 	}

@@ -26,6 +26,7 @@ import (
 //	POST /otp/procurement-suggest     quote_procurement.go
 //	GET  /otp/sales-orders[/{id}]     quote_orders.go
 //	GET  /api/items/stock             quote_stock.go
+//	GET  /otp/report/accuracy         report.go
 //	GET  /openapi.json                openapi.go
 //
 // Unlike the webhooks, these ask ERPNext on the request path; when ERPNext
@@ -57,6 +58,14 @@ type QuoteDeps struct {
 	// Weekend is the configured weekend (OTP_WEEKEND_DAYS), for sites whose
 	// holiday list is not readable.
 	Weekend []time.Weekday
+	// History reads deliveries and receipts: the accuracy report
+	// (server/report.go) and OTP_CONFIDENCE_MODE=history need it; nil
+	// answers the report with 503.
+	History planner.HistoryReader
+	// SupplierWindowDays (OTP_SUPPLIER_WINDOW_DAYS) and Probabilities
+	// (OTP_ACCURACY_PROBABILITIES) are the report's.
+	SupplierWindowDays int
+	Probabilities      map[promise.Confidence]float64
 }
 
 // quoteState is the quote API's planner, built on first use once the
@@ -107,12 +116,17 @@ func (s *Server) quote(ctx context.Context) (*quoteCtx, error) {
 			}
 		}
 		st.company = company
+		opts := []planner.Option{planner.WithClock(s.deps.Now), planner.WithLogger(s.log.With("component", "quote"))}
+		if d.History != nil {
+			opts = append(opts, planner.WithHistory(d.History))
+		}
 		st.planner = planner.New(d.ERP, planner.Config{
-			Company:          company,
-			DefaultWarehouse: d.DefaultWarehouse,
-			Rules:            rules,
-			Weekend:          d.Weekend,
-		}, planner.WithClock(s.deps.Now), planner.WithLogger(s.log.With("component", "quote")))
+			Company:            company,
+			DefaultWarehouse:   d.DefaultWarehouse,
+			Rules:              rules,
+			Weekend:            d.Weekend,
+			SupplierWindowDays: d.SupplierWindowDays,
+		}, opts...)
 	}
 	return &quoteCtx{erp: d.ERP, planner: st.planner, company: st.company, rules: rules}, nil
 }

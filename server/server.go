@@ -249,6 +249,7 @@ func (s *Server) routes() {
 	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders, s.auth.require(ScopeRead))
 	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder, s.auth.require(ScopeRead))
 	quote(http.MethodGet, "/api/items/stock", s.getItemStock, s.auth.require(ScopeRead))
+	quote(http.MethodGet, "/otp/report/accuracy", s.getAccuracyReport, s.auth.require(ScopeRead))
 	quote(http.MethodGet, "/openapi.json", s.getOpenAPI)
 	quote(http.MethodHead, "/openapi.json", s.getOpenAPI)
 }

@@ -22,10 +22,12 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/erpnext-otp/otp/accuracy"
 	"github.com/erpnext-otp/otp/config"
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/planner"
+	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/server"
 	"github.com/erpnext-otp/otp/tasks"
 	"github.com/erpnext-otp/otp/worker"
@@ -118,6 +120,8 @@ type Main struct {
 	probe         *erp.Probe
 	stopProbe     func()
 	taskMetrics   *taskMetrics
+	accuracy      *accuracyGauges
+	stopAccuracy  func() // stops the accuracy gauges' refresh; nil when none runs
 	stopTracing   func(context.Context) error
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
@@ -167,6 +171,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.TracerProvider, m.stopTracing = tp, shutdown
 	}
 	m.taskMetrics = newTaskMetrics()
+	m.accuracy = newAccuracyGauges()
 
 	if err := m.openRedis(); err != nil {
 		return err
@@ -357,6 +362,10 @@ func (m *Main) startServer(ln net.Listener) error {
 			DefaultWarehouse: cfg.DefaultWarehouse,
 			Rules:            cfg.Rules(),
 			Weekend:          cfg.Weekend(),
+			// The accuracy report and history mode read deliveries and receipts.
+			History:            m.ERP,
+			SupplierWindowDays: cfg.SupplierWindowDays,
+			Probabilities:      cfg.AccuracyProbabilityMap(),
 		},
 	})
 	if err != nil {
@@ -373,6 +382,9 @@ func (m *Main) startServer(ln net.Listener) error {
 		}
 		if err := srv.Registerer().Register(m.taskMetrics); err != nil {
 			return fmt.Errorf("register task metrics: %w", err)
+		}
+		if err := srv.Registerer().Register(m.accuracy); err != nil {
+			return fmt.Errorf("register accuracy gauges: %w", err)
 		}
 	}
 	m.server = srv
@@ -397,7 +409,7 @@ func apiTokens(cfg config.Config) []server.APIToken {
 // startWorkerHTTP serves a work-only process's /health, /ready and
 // /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
-	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics)
+	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics, m.accuracy)
 	if err != nil {
 		return err
 	}
@@ -413,11 +425,12 @@ func (m *Main) startWorker(ctx context.Context) error {
 	cfg := m.Config
 	log := m.Logger.With("component", "worker")
 	p := planner.New(m.ERP, planner.Config{
-		Company:          cfg.Company,
-		DefaultWarehouse: cfg.DefaultWarehouse,
-		Rules:            cfg.Rules(),
-		Weekend:          cfg.Weekend(),
-	}, planner.WithClock(m.Now), planner.WithLogger(log))
+		Company:            cfg.Company,
+		DefaultWarehouse:   cfg.DefaultWarehouse,
+		Rules:              cfg.Rules(),
+		Weekend:            cfg.Weekend(),
+		SupplierWindowDays: cfg.SupplierWindowDays,
+	}, planner.WithClock(m.Now), planner.WithLogger(log), planner.WithHistory(m.ERP))
 	w := worker.New(worker.Deps{
 		ERP:       m.ERP,
 		Planner:   p,
@@ -474,6 +487,12 @@ func (m *Main) startWorker(ctx context.Context) error {
 	if err := m.scheduler.Start(); err != nil {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
+	if every := cfg.AccuracyInterval; every > 0 {
+		probs := cfg.AccuracyProbabilityMap()
+		m.stopAccuracy = startAccuracyGauges(m.accuracy, func(ctx context.Context, from, to promise.Date) (*accuracy.Report, error) {
+			return p.AccuracyReport(ctx, from, to, "", probs)
+		}, every, cfg.AccuracyWindowDays, m.Now, cfg.Location(), log.With("component", "accuracy"))
+	}
 	log.Info("workers started", "concurrency", cfg.WorkerConcurrency, "reconcile_every", every.String(),
 		"allocation_order", cfg.AllocationOrder, "write_rate", cfg.WriteRate, "api_user", m.apiUser)
 	return nil
@@ -524,6 +543,9 @@ func (m *Main) close() error {
 	}
 	if m.scheduler != nil {
 		m.scheduler.Shutdown()
+	}
+	if m.stopAccuracy != nil {
+		m.stopAccuracy()
 	}
 	if m.workerHTTP != nil {
 		m.workerHTTP.state.Store(workerStopping)

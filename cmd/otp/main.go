@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"healthcheck": {"GET /health of a running otp; exit 0 when it answers 200", runHealthcheck},
 	"promise":     {"compute one Sales Order's promise and print it; --apply writes it", runPromise},
 	"migrate":     {"set up ERPNext for OTP: custom fields and webhooks (up, down, status, check)", runMigrate},
+	"report":      {"report accuracy: how often promises were kept, from ERPNext's deliveries", runReport},
 	"version":     {"print the version", runVersion},
 }
 

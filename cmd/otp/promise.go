@@ -92,11 +92,12 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("read %s from ERPNext: check %s: %w", name, erpHint(err), err)
 	}
 	pl := planner.New(client, planner.Config{
-		Company:          cfg.Company,
-		DefaultWarehouse: cfg.DefaultWarehouse,
-		Rules:            cfg.Rules(),
-		Weekend:          cfg.Weekend(),
-	}, planner.WithClock(c.now), planner.WithLogger(log))
+		Company:            cfg.Company,
+		DefaultWarehouse:   cfg.DefaultWarehouse,
+		Rules:              cfg.Rules(),
+		Weekend:            cfg.Weekend(),
+		SupplierWindowDays: cfg.SupplierWindowDays,
+	}, planner.WithClock(c.now), planner.WithLogger(log), planner.WithHistory(client))
 	in, err := pl.ForOrder(ctx, so)
 	if errors.Is(err, planner.ErrNothingToPromise) {
 		return fmt.Errorf("%s: nothing left to deliver, nothing to promise", so.Name)
@@ -141,7 +142,7 @@ func (c promiseCmd) openERPNext(cfg config.Config, log *slog.Logger, stderr io.W
 		if err != nil {
 			return nil, nil, fmt.Errorf("start the demo sandbox: %w", err)
 		}
-		fmt.Fprintln(stderr, "otp promise: ERPNEXT_BASE_URL is unset: promising against an in-process sandbox with the demo data")
+		fmt.Fprintln(stderr, "otp: ERPNEXT_BASE_URL is unset: reading an in-process sandbox with the demo data")
 		base = url
 		key, secret = sb.Credentials()
 		// Close, not Shutdown: this command's client is the sandbox's only
