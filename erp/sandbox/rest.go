@@ -43,6 +43,16 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			injected = s.errStatus
 		}
 	}
+	var commitFail *afterCommit
+	if fail == nil && injected == 0 {
+		for i, f := range s.afterCommit {
+			if f.route == key {
+				s.afterCommit = append(s.afterCommit[:i:i], s.afterCommit[i+1:]...)
+				commitFail = &f
+				break
+			}
+		}
+	}
 	s.knobMu.Unlock()
 
 	if latency > 0 {
@@ -85,6 +95,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body, err := s.dispatch(r.Method, segs, form, user)
+	if commitFail != nil {
+		s.failCommitted(w, r, commitFail.status)
+		return
+	}
 	if err != nil {
 		var fe *Error
 		if !errors.As(err, &fe) {
@@ -94,6 +108,22 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, status, body)
+}
+
+// failCommitted answers a request whose work is done (committed) as if it
+// had failed: with status and Frappe's error body, or, for status 0, with
+// nothing until the client gives up.
+func (s *Sandbox) failCommitted(w http.ResponseWriter, r *http.Request, status int) {
+	if status == 0 {
+		tm := time.NewTimer(maxWithheld)
+		defer tm.Stop()
+		select {
+		case <-r.Context().Done():
+		case <-tm.C:
+		}
+		return
+	}
+	s.writeError(w, &Error{Status: status, ExcType: excTypeForStatus(status), Message: "Injected failure after commit (sandbox knob)", Title: "Message"})
 }
 
 func excTypeForStatus(st int) string {

@@ -41,14 +41,15 @@ type Sandbox struct {
 	logger         *slog.Logger
 	allowTraceback bool
 
-	knobMu     sync.Mutex
-	latency    time.Duration
-	errRate    float64
-	errStatus  int
-	errCounter int
-	failNext   []failure
-	counts     map[string]int
-	total      int
+	knobMu      sync.Mutex
+	latency     time.Duration
+	errRate     float64
+	errStatus   int
+	errCounter  int
+	failNext    []failure
+	afterCommit []afterCommit
+	counts      map[string]int
+	total       int
 
 	hooks *hookRunner
 	demo  DemoData
@@ -65,6 +66,17 @@ type failure struct {
 	body   string
 	header http.Header
 }
+
+// afterCommit is a request of route that runs and commits, then fails:
+// with status, or (status 0) with no answer until the client gives up.
+type afterCommit struct {
+	route  string
+	status int
+}
+
+// maxWithheld bounds how long a withheld answer (FailAfterCommit with
+// status 0) keeps its request open when the client never gives up.
+const maxWithheld = time.Minute
 
 // Option configures a Sandbox.
 type Option func(*Sandbox)
@@ -298,6 +310,22 @@ func (s *Sandbox) FailNext(n int, status int, body string, header http.Header) {
 	defer s.knobMu.Unlock()
 	for i := 0; i < n; i++ {
 		s.failNext = append(s.failNext, failure{status: status, body: body, header: header.Clone()})
+	}
+}
+
+// FailAfterCommit makes the next n requests of route (a RequestCounts key,
+// e.g. "PUT /api/resource/Sales Order") run and commit as usual, webhooks
+// included, and then answer status with Frappe's error body instead of the
+// result: a worker or proxy failing after the database commit. Status 0
+// withholds the answer instead until the client gives up (at most a
+// minute): a timeout after the commit. Requests of other routes are not
+// affected, and FailNext and InjectErrors take precedence (those requests
+// never run).
+func (s *Sandbox) FailAfterCommit(n int, route string, status int) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	for range n {
+		s.afterCommit = append(s.afterCommit, afterCommit{route: route, status: status})
 	}
 }
 
