@@ -49,6 +49,18 @@ func TestKnobs(t *testing.T) {
 			t.Errorf("proxy 502: %d %s", r.Status, r.Raw)
 		}
 	})
+	t.Run("fail next on one route", func(t *testing.T) {
+		st.FailNextOn("POST /api/resource/Comment", 1, http.StatusTooManyRequests, "slow down", http.Header{"Retry-After": {"1"}})
+		if r := st.call(t, "GET", "/api/resource/Bin", nil, nil); r.Status != 200 {
+			t.Errorf("another route: %d, want 200", r.Status)
+		}
+		comment := map[string]any{"comment_type": "Comment", "reference_doctype": "Sales Order", "reference_name": st.Demo().DraftSO, "content": "x"}
+		r1 := st.call(t, "POST", "/api/resource/Comment", nil, comment)
+		r2 := st.call(t, "POST", "/api/resource/Comment", nil, comment)
+		if r1.Status != 429 || r1.Header.Get("Retry-After") != "1" || r2.Status != 200 {
+			t.Errorf("got %d %q, then %d; want 429 with Retry-After, then 200", r1.Status, r1.Header.Get("Retry-After"), r2.Status)
+		}
+	})
 	t.Run("counters", func(t *testing.T) {
 		st.ResetCounters()
 		st.call(t, "GET", "/api/resource/Bin", nil, nil)

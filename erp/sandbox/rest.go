@@ -32,6 +32,15 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.failNext = s.failNext[1:]
 		fail = &f
 	}
+	if fail == nil {
+		for i, f := range s.failOn {
+			if f.route == key {
+				s.failOn = append(s.failOn[:i:i], s.failOn[i+1:]...)
+				fail = &f
+				break
+			}
+		}
+	}
 	injected := 0
 	if fail == nil && s.errRate > 0 {
 		s.errCounter++

@@ -47,6 +47,7 @@ type Sandbox struct {
 	errStatus   int
 	errCounter  int
 	failNext    []failure
+	failOn      []failure // failNext of one route
 	afterCommit []afterCommit
 	counts      map[string]int
 	total       int
@@ -62,6 +63,7 @@ type apiUser struct {
 }
 
 type failure struct {
+	route  string // FailNextOn's
 	status int
 	body   string
 	header http.Header
@@ -310,6 +312,17 @@ func (s *Sandbox) FailNext(n int, status int, body string, header http.Header) {
 	defer s.knobMu.Unlock()
 	for i := 0; i < n; i++ {
 		s.failNext = append(s.failNext, failure{status: status, body: body, header: header.Clone()})
+	}
+}
+
+// FailNextOn is FailNext for the requests of one route only (a
+// RequestCounts key, e.g. "POST /api/resource/Comment"): the next n of
+// them fail before they run; other routes are not affected.
+func (s *Sandbox) FailNextOn(route string, n int, status int, body string, header http.Header) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	for range n {
+		s.failOn = append(s.failOn, failure{route: route, status: status, body: body, header: header.Clone()})
 	}
 }
 
