@@ -190,6 +190,15 @@ func TestFailAfterCommit(t *testing.T) {
 		if r := st.call(t, "PUT", path, nil, map[string]any{"po_no": "second"}); r.Status != 200 {
 			t.Errorf("the next PUT: %d, want 200 (n was 1)", r.Status)
 		}
+		if got := st.FaultCounts()["commit then status 500"]; got != 1 {
+			t.Errorf("FaultCounts = %v, want one commit then status 500", st.FaultCounts())
+		}
+		st.FailAfterCommit(1, "PUT /api/resource/Sales Order", 500)
+		st.FailNext(1, 502, "", nil)
+		st.ClearFaults()
+		if r := st.call(t, "PUT", path, nil, map[string]any{"po_no": "second"}); r.Status != 200 {
+			t.Errorf("a PUT after ClearFaults: %d, want 200", r.Status)
+		}
 	})
 
 	t.Run("no answer after the commit", func(t *testing.T) {

@@ -62,6 +62,19 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if s.faults == nil {
+		s.faults = map[string]int{}
+	}
+	switch {
+	case fail != nil:
+		s.faults[fmt.Sprintf("status %d", fail.status)]++
+	case injected != 0:
+		s.faults[fmt.Sprintf("status %d", injected)]++
+	case commitFail != nil && commitFail.status == 0:
+		s.faults["commit then no answer"]++
+	case commitFail != nil:
+		s.faults[fmt.Sprintf("commit then status %d", commitFail.status)]++
+	}
 	s.knobMu.Unlock()
 
 	if latency > 0 {

@@ -49,6 +49,7 @@ type Sandbox struct {
 	failNext    []failure
 	failOn      []failure // failNext of one route
 	afterCommit []afterCommit
+	faults      map[string]int // faults served, by kind
 	counts      map[string]int
 	total       int
 
@@ -374,6 +375,28 @@ func (s *Sandbox) ResetCounters() {
 	defer s.knobMu.Unlock()
 	s.counts = map[string]int{}
 	s.total = 0
+}
+
+// ClearFaults drops every failure still scripted (FailNext, FailNextOn,
+// FailAfterCommit) and turns InjectErrors off: from now on ERPNext is well.
+func (s *Sandbox) ClearFaults() {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	s.failNext, s.failOn, s.afterCommit = nil, nil, nil
+	s.errRate, s.errStatus, s.errCounter = 0, 0, 0
+}
+
+// FaultCounts returns how many requests got a scripted or injected
+// failure, by kind: "status 502" (failed before running), "commit then
+// status 500", "commit then no answer".
+func (s *Sandbox) FaultCounts() map[string]int {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	out := make(map[string]int, len(s.faults))
+	for k, v := range s.faults {
+		out[k] = v
+	}
+	return out
 }
 
 // ---- store and transactions ----
