@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -61,6 +62,14 @@ func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, order stri
 		return false, err
 	}
 	last, err := w.d.ERP.LastComment(ctx, "Sales Order", order, user)
+	if errors.Is(err, erp.ErrPermission) {
+		// Without the read a fault between the POST and the PUT can
+		// double a comment; refusing to comment would lose them all.
+		if !w.noCommentRead.Swap(true) {
+			log.WarnContext(ctx, "worker: OTP's API user may not read Comments: posting without checking the last one", "err", err)
+		}
+		last, err = nil, nil
+	}
 	if err != nil {
 		w.writes.noteLimit(err)
 		return false, classify(err, "worker: read the last comment on %s", order)

@@ -223,3 +223,22 @@ func TestStates(t *testing.T) {
 		t.Errorf("commentKey = %q", got)
 	}
 }
+
+// A site that refuses OTP the read of Comments (403) still gets the
+// comment: posted without the check, once.
+func TestCommentPostedWhenTheReadIsRefused(t *testing.T) {
+	ctx := context.Background()
+	s := MustSettledSite(t)
+	s.MustItem(t, "W", 0, 10)
+	name := s.MustOrder(t, "2026-12-02", true, "W", 5)
+	s.sb.FailNextOn("GET /api/resource/Comment", 1, http.StatusForbidden,
+		`{"exc_type":"PermissionError","_error_message":"No permission for Comment"}`, nil)
+	task, _ := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: name, Event: "on_submit"})
+	if err := s.w.HandlePromiseOrder(ctx, task); err != nil {
+		t.Fatalf("with the comment read refused: %v, want the promise written", err)
+	}
+	if got := heads(s.comments(t, name)); len(got) != 1 || got[0] != "Promise: 2026-12-02 (HIGH)" {
+		t.Errorf("comments = %q, want one", got)
+	}
+	wantPromise(t, s, name, promiseOf{"2026-12-02", "HIGH", "OK"})
+}

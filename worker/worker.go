@@ -73,6 +73,8 @@ type Worker struct {
 	user   userCache
 	// noMarker is set once a write shows the site has no erp.FieldCommented.
 	noMarker atomic.Bool
+	// noCommentRead is set once ERPNext refuses OTP a read of Comments.
+	noCommentRead atomic.Bool
 }
 
 // New returns a Worker; zero settings in d get their defaults.
