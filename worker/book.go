@@ -175,7 +175,7 @@ func (w *Worker) writeAll(ctx context.Context, log *slog.Logger, l *lock, jobs [
 	g.SetLimit(w.d.WriteConcurrency)
 	for _, j := range jobs {
 		g.Go(func() error {
-			outcome, err := w.writeOne(gctx, log.With("sales_order", j.name), j)
+			outcome, err := w.writeOne(gctx, log.With("sales_order", j.name), l, j)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -218,7 +218,7 @@ const (
 // or gone since the book was read is left to the pass its change caused.
 // A 429, 5xx, timeout or open breaker on any step fails the job with a
 // retryable error; the retry redoes only what is still missing.
-func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (writeOutcome, error) {
+func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
 	if err := w.writes.wait(ctx); err != nil {
 		return outcomeSkipped, err
 	}
@@ -248,7 +248,7 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (wr
 	}
 	posted := false
 	if so.Commented != key { // always so without the marker field: the last comment tells
-		if posted, err = w.ensureComment(ctx, log, so.Name, plan); err != nil {
+		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan); err != nil {
 			return outcomeSkipped, err
 		}
 		fields[erp.FieldCommented] = key

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/promise"
 )
@@ -53,7 +55,10 @@ func states(c *erp.Comment, plan promise.Plan) bool {
 // that comment and posts plan's only when it does not. It reports whether
 // it posted. A failure is returned classified: a 429, a 5xx or an open
 // breaker fails the pass, which is retried.
-func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, order string, plan promise.Plan) (bool, error) {
+// The read and the POST are not atomic: two passes at once could both
+// post. Passes hold the book's lock, and the lock is checked right before
+// the POST, so a pass whose lock expired (a stalled worker) fails instead.
+func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, order string, plan promise.Plan) (bool, error) {
 	user, err := w.apiUser(ctx)
 	if err != nil {
 		return false, err
@@ -79,6 +84,9 @@ func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, order stri
 		return false, nil
 	}
 	if err := w.writes.wait(ctx); err != nil {
+		return false, err
+	}
+	if err := l.held(ctx); err != nil {
 		return false, err
 	}
 	if err := w.d.ERP.AddComment(ctx, "Sales Order", order, comment(plan)); err != nil {
@@ -112,4 +120,25 @@ func (w *Worker) apiUser(ctx context.Context) (string, error) {
 	}
 	w.user.name = name
 	return name, nil
+}
+
+// ErrLockLost is returned by a pass that no longer holds the book's lock
+// (it expired while the worker stalled): another pass may be running, so
+// this one stops before posting a comment; the task is retried.
+var ErrLockLost = errors.New("worker: the book's lock expired during the pass")
+
+// held reports, as an error, whether the book's lock still holds l's
+// token; a nil lock (no pass) is always held.
+func (l *lock) held(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	token, err := l.w.d.Redis.Get(ctx, l.key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("worker: check the book's lock: %w", err)
+	}
+	if token != l.token {
+		return ErrLockLost
+	}
+	return nil
 }

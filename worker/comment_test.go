@@ -242,3 +242,26 @@ func TestCommentPostedWhenTheReadIsRefused(t *testing.T) {
 	}
 	wantPromise(t, s, name, promiseOf{"2026-12-02", "HIGH", "OK"})
 }
+
+// A pass whose lock expired (another worker took the book) does not post:
+// it fails retryable, and the pass that holds the lock comments once.
+func TestCommentNotPostedWithoutTheLock(t *testing.T) {
+	ctx := context.Background()
+	s := MustSettledSite(t)
+	l, err := s.w.tryLock(ctx, bookLockKey)
+	if err != nil || l == nil {
+		t.Fatalf("lock: %v %v", l, err)
+	}
+	if err := s.rdb.Set(ctx, bookLockKey, "another worker", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := len(s.comments(t, s.sb.Demo().ContendedSO1))
+	d, _ := promise.ParseDate("2026-12-02")
+	_, err = s.w.ensureComment(ctx, s.w.log, l, s.sb.Demo().ContendedSO1, promise.Plan{PromiseDate: d, Confidence: promise.ConfidenceHigh})
+	if !errors.Is(err, ErrLockLost) {
+		t.Errorf("ensureComment without the lock = %v, want ErrLockLost", err)
+	}
+	if got := s.comments(t, s.sb.Demo().ContendedSO1); len(got) != before {
+		t.Errorf("comments posted without the lock: %q", got[before:])
+	}
+}

@@ -16,8 +16,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +34,11 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/planner"
+	"github.com/erpnext-otp/otp/worker"
 )
+
+// ErrLockLostText is how worker.ErrLockLost reads in the logs.
+var ErrLockLostText = worker.ErrLockLost.Error()
 
 // chaosReconcile is the sweep's interval in the chaos run.
 const chaosReconcile = 3 * time.Second
@@ -200,33 +206,14 @@ func TestChaos(t *testing.T) {
 		now      = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 		rng      = rand.New(rand.NewPCG(10, 10))
 	)
-	// A Redis of the test's own, so that it can be restarted; its clock
-	// moves with the wall clock (leases and locks expire).
-	mr := miniredis.RunT(t)
-	ffDone := make(chan struct{})
-	var ffWG sync.WaitGroup
-	ffWG.Add(1)
-	go func() {
-		defer ffWG.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ffDone:
-				return
-			case <-tick.C:
-				mr.FastForward(100 * time.Millisecond)
-			}
-		}
-	}()
-	t.Cleanup(func() { close(ffDone); ffWG.Wait() })
-	redisURL := "redis://" + mr.Addr() + "/0"
+	rd := mustChaosRedis(t)
+	redisURL := rd.url
 
 	a := MustStart(t, now, map[string]string{"REDIS_URL": redisURL, "OTP_RECONCILE_INTERVAL": chaosReconcile.String(),
 		"REQUEST_TIMEOUT": "1", "LOG_LEVEL": "INFO"})
 	a.promiseBook(t)
-	worker := mustStartWorker(t, a, redisURL)
-	t.Cleanup(func() { _ = worker.Close() })
+	work := mustStartWorker(t, a, redisURL)
+	t.Cleanup(func() { _ = work.Close() })
 
 	// Three items, scarce enough that orders compete and a change moves
 	// the promises of the orders behind it.
@@ -355,16 +342,12 @@ func TestChaos(t *testing.T) {
 
 	// A worker killed mid-pass and started again; Redis restarted.
 	time.Sleep(faultFor / 4)
-	if err := worker.Close(); err != nil {
+	if err := work.Close(); err != nil {
 		t.Logf("closing the killed worker: %v", err)
 	}
-	worker = mustStartWorker(t, a, redisURL)
+	work = mustStartWorker(t, a, redisURL)
 	time.Sleep(faultFor / 4)
-	mr.Close()
-	time.Sleep(500 * time.Millisecond)
-	if err := mr.Restart(); err != nil {
-		t.Fatalf("restart Redis: %v", err)
-	}
+	rd.restart(t)
 	time.Sleep(time.Until(start.Add(faultFor)))
 
 	close(stop)
@@ -433,7 +416,9 @@ func TestChaos(t *testing.T) {
 	for _, k := range kinds {
 		row("  "+k, faults[k])
 	}
-	row("Redis restarts, workers killed", "1, 1")
+	row("Redis restarts ("+rd.kind+"), workers stopped", "1, 1")
+	row("book lock releases lost (it then expires by itself)", strings.Count(a.logs.String(), "release lock; it expires by itself"))
+	row("passes stopped before a comment (lock expired)", strings.Count(a.logs.String(), ErrLockLostText))
 	row("lost promises", v.lost)
 	row("wrong promises", v.wrong)
 	row("missing comments", v.missing)
@@ -448,9 +433,97 @@ func TestChaos(t *testing.T) {
 		t.Errorf("after the faults: %d lost, %d wrong, %d missing and %d double comments:\n%s",
 			v.lost, v.wrong, v.missing, v.double, strings.Join(v.bad, "\n"))
 	}
-	if quiet > 30*time.Second {
-		t.Errorf("time to quiet %v, want within 30 s of the last fault", quiet)
+	// After a kill -9 of a real Redis the book has needed 29-35 s to be
+	// right again, a cause not isolated yet (docs/erpnext-faults.md): the
+	// bar there is 60 s, the 30 s with miniredis.
+	bar := 30 * time.Second
+	if rd.kind != "miniredis" {
+		bar = 60 * time.Second
 	}
+	if quiet > bar {
+		t.Errorf("time to quiet %v, want within %v of the last fault", quiet, bar)
+	}
+}
+
+// chaosRedis is a Redis the chaos run can restart: a real redis-server
+// when one is installed (killed with SIGKILL, its append-only file synced
+// on every write, restarted on the same port), else a miniredis (closed
+// and restarted with its data). OTP_CHAOS_REDIS=miniredis forces the latter.
+type chaosRedis struct {
+	kind, url string
+	restart   func(tb testing.TB)
+}
+
+func mustChaosRedis(tb testing.TB) chaosRedis {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil || os.Getenv("OTP_CHAOS_REDIS") == "miniredis" {
+		mr := miniredis.RunT(tb)
+		// Its clock moves with the wall clock: leases and locks expire.
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					mr.FastForward(100 * time.Millisecond)
+				}
+			}
+		}()
+		tb.Cleanup(func() { close(done); wg.Wait() })
+		return chaosRedis{kind: "miniredis", url: "redis://" + mr.Addr() + "/0", restart: func(tb testing.TB) {
+			mr.Close()
+			time.Sleep(500 * time.Millisecond)
+			if err := mr.Restart(); err != nil {
+				tb.Fatalf("restart miniredis: %v", err)
+			}
+		}}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	argv := []string{"--port", port, "--bind", "127.0.0.1", "--dir", tb.TempDir(),
+		"--appendonly", "yes", "--appendfsync", "always", "--save", ""}
+	var out syncBuffer
+	var cmd *exec.Cmd
+	start := func(tb testing.TB) {
+		cmd = exec.Command(bin, argv...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			tb.Fatal(err)
+		}
+		waitFor(tb, 10*time.Second, "redis-server on "+addr, func() bool {
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+	}
+	start(tb)
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if tb.Failed() {
+			tb.Logf("redis-server:\n%s", &out)
+		}
+	})
+	return chaosRedis{kind: "redis-server, kill -9", url: "redis://" + addr + "/0", restart: func(tb testing.TB) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		time.Sleep(500 * time.Millisecond)
+		start(tb)
+	}}
 }
 
 // receipt puts qty of item into Stores (a supply webhook).
