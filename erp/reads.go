@@ -72,6 +72,7 @@ func decodeSalesOrder(k call, body []byte) (*SalesOrder, error) {
 		PromisedAt:       r.str(FieldPromisedAt),
 		Explanation:      r.str(FieldExplanation),
 		Fingerprint:      r.str(FieldFingerprint),
+		Commented:        r.str(FieldCommented),
 		Raw:              raw,
 	}
 	rows := r.rows("items")
@@ -333,6 +334,7 @@ type wireSOLine struct {
 	PromiseStatus       string `json:"custom_otp_status"`
 	Explanation         string `json:"custom_otp_explanation"`
 	FirstPromiseDate    string `json:"custom_otp_first_promise_date"`
+	Commented           string `json:"custom_otp_commented"`
 	Line                string `json:"so_detail"`
 	Idx                 num    `json:"idx"`
 	ItemCode            string `json:"item_code"`
@@ -368,6 +370,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 			"name", "status", "docstatus", "creation", "customer", "company", "delivery_date as order_delivery_date",
 			"set_warehouse", "modified",
 			FieldPromiseDate, FieldConfidence, FieldPromiseStatus, FieldExplanation, FieldFirstPromiseDate,
+			FieldCommented,
 			"items.name as so_detail", "items.idx as idx", "items.item_code as item_code",
 			"items.warehouse as warehouse", "items.uom as uom", "items.qty as qty", "items.stock_qty as stock_qty",
 			"items.conversion_factor as conversion_factor", "items.delivered_qty as delivered_qty",
@@ -409,6 +412,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 				PromiseStatus:       r.PromiseStatus,
 				Explanation:         r.Explanation,
 				FirstPromiseDate:    r.FirstPromiseDate,
+				Commented:           r.Commented,
 				Name:                r.Line,
 				Idx:                 r.Idx.int(),
 				ItemCode:            r.ItemCode,

@@ -972,3 +972,53 @@ func TestSandboxUpdateSalesOrderKeepsANewerSave(t *testing.T) {
 		t.Fatalf("write on the fresh read: %v", err)
 	}
 }
+
+// LastComment reads OTP's own newest Comment on an order in one request:
+// not another user's, not the status Label comments ERPNext adds, not
+// another order's.
+func TestSandboxLastComment(t *testing.T) {
+	s, srv := MustSandbox(t, sandbox.WithUser("sales2@example.com", "k2", "s2", "Sales User"))
+	c := MustSandboxClient(t, s, srv)
+	other, err := erp.New(srv.URL, "k2", "s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	so, otherSO := s.Demo().ContendedSO1, s.Demo().ContendedSO2
+	me := s.APIUser()
+
+	last, err := c.LastComment(ctx, "Sales Order", so, me)
+	if err != nil || last != nil {
+		t.Fatalf("no comment yet: %+v, %v; want nil, nil", last, err)
+	}
+	for _, step := range []struct {
+		c       *erp.Client
+		so, msg string
+	}{
+		{c, so, "Promise: 2026-03-10 (HIGH)"},
+		{c, so, "Promise: 2026-03-12 (MEDIUM)"},
+		{other, so, "a colleague's note"},
+		{c, otherSO, "Promise: 2026-04-01 (LOW)"},
+	} {
+		if err := step.c.AddComment(ctx, "Sales Order", step.so, step.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetStatus("Sales Order", so, "On Hold"); err != nil { // a Label comment by the sandbox
+		t.Fatal(err)
+	}
+	var got *erp.Comment
+	counts := countRequests(t, s, func() { got, err = c.LastComment(ctx, "Sales Order", so, me) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"GET /api/resource/Comment": 1}, counts); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if got == nil || got.Content != "Promise: 2026-03-12 (MEDIUM)" || got.Owner != me || got.Name == "" {
+		t.Errorf("LastComment = %+v, want OTP's newest comment on %s", got, so)
+	}
+	if _, err := c.LastComment(ctx, "Sales Order", so, ""); err == nil {
+		t.Error("LastComment with no owner: nil error")
+	}
+}

@@ -15,6 +15,10 @@ const (
 	FieldPromisedAt       = "custom_otp_promised_at"
 	FieldExplanation      = "custom_otp_explanation"
 	FieldFingerprint      = "custom_otp_fingerprint"
+	// FieldCommented holds the key (date|confidence) of the last promise
+	// OTP posted a timeline comment for: a promise is done when its fields
+	// and its comment are both in ERPNext (docs/erpnext-faults.md#comments).
+	FieldCommented = "custom_otp_commented"
 
 	FieldLinePromiseDate = "custom_otp_line_promise_date"
 	FieldLineConfidence  = "custom_otp_line_confidence"
@@ -45,6 +49,7 @@ type SalesOrder struct {
 	PromisedAt       string
 	Explanation      string
 	Fingerprint      string
+	Commented        string // FieldCommented
 
 	Items []SalesOrderItem
 
@@ -127,6 +132,7 @@ type SalesOrderLine struct {
 	PromiseStatus    string
 	Explanation      string
 	FirstPromiseDate string
+	Commented        string // FieldCommented
 
 	Name                string // row name
 	Idx                 int
@@ -198,4 +204,12 @@ type MaterialRequestItem struct {
 	Qty          float64
 	ScheduleDate string
 	Warehouse    string
+}
+
+// Comment is a timeline Comment of a document.
+type Comment struct {
+	Name     string
+	Owner    string
+	Creation string
+	Content  string // HTML
 }

@@ -51,6 +51,8 @@ var needs = []Need{
 		Roles: []string{"HR Manager"}},
 	{DocType: "Comment", Perm: "create", Why: "note a changed promise on the order's timeline", Required: true,
 		Roles: []string{"All", "System Manager"}},
+	{DocType: "Comment", Perm: "read", Why: "read OTP's last comment on an order, so a retry never posts one twice (without it OTP posts unchecked)", Probe: true,
+		Roles: []string{"All", "System Manager"}},
 	{DocType: "Material Request", Perm: "create", Why: "POST /otp/procurement-suggest only",
 		Roles: []string{"Purchase User", "Purchase Manager", "Stock User", "Stock Manager", "Manufacturing User"}},
 	{DocType: "Custom Field", Perm: "create", Why: "otp migrate: create, change and delete OTP's custom fields", Required: true, Migrate: true,

@@ -40,7 +40,7 @@ func TestCheckAllowed(t *testing.T) {
 		"read Sales Order": "ok (read probe)", "write Sales Order": "ok (role Sales User)", "submit Sales Order": "ok (role Sales User)",
 		"read Bin": "ok (read probe)", "read Item": "ok (read probe)", "read Warehouse": "ok (read probe)",
 		"read Purchase Order": "ok (read probe)", "read Company": "ok (read probe)", "read Holiday List": "ok (read probe)",
-		"create Comment": "ok (role All)", "create Material Request": "ok (role Purchase User)",
+		"create Comment": "ok (role All)", "read Comment": "ok (read probe)", "create Material Request": "ok (role Purchase User)",
 		"create Custom Field": "ok (role System Manager)", "create Webhook": "ok (role System Manager)",
 		"create Client Script": "ok (role System Manager)",
 	}
@@ -50,9 +50,9 @@ func TestCheckAllowed(t *testing.T) {
 	if got := writes(s); len(got) != 0 {
 		t.Errorf("check wrote %v", got)
 	}
-	// One GET each: the logged user, its User document, 7 probes.
-	if got := s.TotalRequests(); got != 9 {
-		t.Errorf("check made %d requests, want 9: %v", got, s.RequestCounts())
+	// One GET each: the logged user, its User document, 8 probes.
+	if got := s.TotalRequests(); got != 10 {
+		t.Errorf("check made %d requests, want 10: %v", got, s.RequestCounts())
 	}
 }
 
@@ -74,7 +74,7 @@ func TestCheckMissing(t *testing.T) {
 		"read Sales Order": "ok (read probe)", "write Sales Order": "ok (role Sales User)", "submit Sales Order": "ok (role Sales User)",
 		"read Bin": "ok (read probe)", "read Item": "ok (read probe)", "read Warehouse": "ok (read probe)",
 		"read Purchase Order": "missing (read probe: 403)", "read Company": "ok (read probe)", "read Holiday List": "missing (read probe: 403)",
-		"create Comment": "ok (role All)", "create Material Request": "missing (no role grants it)",
+		"create Comment": "ok (role All)", "read Comment": "ok (read probe)", "create Material Request": "missing (no role grants it)",
 		"create Custom Field": "missing (no role grants it)", "create Webhook": "missing (no role grants it)",
 		"create Client Script": "missing (no role grants it)",
 	}

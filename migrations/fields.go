@@ -147,6 +147,8 @@ var orderPromiseFields = Step{
 				Description: "The first date OTP promised; never changed afterwards."},
 			{DocType: so, FieldName: erp.FieldPromisedAt, Label: "Promised At", FieldType: "Datetime"},
 			{DocType: so, FieldName: erp.FieldFingerprint, Label: "Promise Fingerprint", FieldType: "Data", Hidden: true},
+			{DocType: so, FieldName: erp.FieldCommented, Label: "Promise Commented", FieldType: "Data", Hidden: true,
+				Description: "The promise (date|confidence) OTP last noted on the timeline."},
 			{DocType: soi, FieldName: erp.FieldLinePromiseDate, Label: "Promised Date", FieldType: "Date", InsertAfter: "delivery_date"},
 			{DocType: soi, FieldName: erp.FieldLineConfidence, Label: "Promise Confidence", FieldType: "Select", Options: confidenceOptions},
 		}

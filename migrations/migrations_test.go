@@ -9,12 +9,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/migrations"
 )
 
-// documentCount is how many documents the steps manage: 11 custom fields,
+// documentCount is how many documents the steps manage: 12 custom fields,
 // 4 Sales Order webhooks and 9 supply webhooks.
-const documentCount = 11 + 4 + 9 + 2 // fields, Sales Order webhooks, supply webhooks, client scripts
+const documentCount = 12 + 4 + 9 + 2 // fields, Sales Order webhooks, supply webhooks, client scripts
 
 // The done-when, against the sandbox over HTTP: up → status all
 // applied → up again makes zero writes → down → status all pending.
@@ -33,7 +34,7 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	wantWrites := map[string]int{"POST /api/resource/Custom Field": 11, "POST /api/resource/Webhook": 13, "POST /api/resource/Client Script": 2}
+	wantWrites := map[string]int{"POST /api/resource/Custom Field": 12, "POST /api/resource/Webhook": 13, "POST /api/resource/Client Script": 2}
 	if diff := cmp.Diff(wantWrites, writes(s)); diff != "" {
 		t.Errorf("first up's writes (-want +got):\n%s", diff)
 	}
@@ -65,7 +66,7 @@ func TestUpStatusUpAgainDownAgainstSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Down: %v", err)
 	}
-	wantDeletes := map[string]int{"DELETE /api/resource/Custom Field": 11, "DELETE /api/resource/Webhook": 13, "DELETE /api/resource/Client Script": 2}
+	wantDeletes := map[string]int{"DELETE /api/resource/Custom Field": 12, "DELETE /api/resource/Webhook": 13, "DELETE /api/resource/Client Script": 2}
 	if diff := cmp.Diff(wantDeletes, writes(s)); diff != "" {
 		t.Errorf("down's writes (-want +got):\n%s", diff)
 	}
@@ -165,6 +166,7 @@ func TestOrderPromiseFieldDefinitions(t *testing.T) {
 		{"Sales Order", "custom_otp_first_promise_date", "Date", "custom_otp_column_break", "", 1, 1, 1, 0, nil},
 		{"Sales Order", "custom_otp_promised_at", "Datetime", "custom_otp_first_promise_date", "", 1, 1, 1, 0, nil},
 		{"Sales Order", "custom_otp_fingerprint", "Data", "custom_otp_promised_at", "", 1, 1, 1, 1, nil},
+		{"Sales Order", "custom_otp_commented", "Data", "custom_otp_fingerprint", "", 1, 1, 1, 1, nil},
 		{"Sales Order Item", "custom_otp_line_promise_date", "Date", "delivery_date", "", 1, 1, 1, 0, nil},
 		{"Sales Order Item", "custom_otp_line_confidence", "Select", "custom_otp_line_promise_date", conf, 1, 1, 1, 0, nil},
 	}
@@ -177,7 +179,7 @@ func TestOrderPromiseFieldDefinitions(t *testing.T) {
 		names[f.FieldName] = true
 	}
 	for _, n := range []string{erp.FieldPromiseDate, erp.FieldConfidence, erp.FieldPromiseStatus, erp.FieldFirstPromiseDate,
-		erp.FieldPromisedAt, erp.FieldExplanation, erp.FieldFingerprint, erp.FieldLinePromiseDate, erp.FieldLineConfidence} {
+		erp.FieldPromisedAt, erp.FieldExplanation, erp.FieldFingerprint, erp.FieldCommented, erp.FieldLinePromiseDate, erp.FieldLineConfidence} {
 		if !names[n] {
 			t.Errorf("erp.%s has no custom field", n)
 		}
@@ -294,7 +296,7 @@ func TestEarlierOTPFieldsAreAdoptedAndKept(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Up on the earlier OTP's site: %v", err)
 	}
-	want := map[string]int{"POST /api/resource/Custom Field": 9, "PUT /api/resource/Custom Field": 2, "POST /api/resource/Webhook": 13, "POST /api/resource/Client Script": 2}
+	want := map[string]int{"POST /api/resource/Custom Field": 10, "PUT /api/resource/Custom Field": 2, "POST /api/resource/Webhook": 13, "POST /api/resource/Client Script": 2}
 	if diff := cmp.Diff(want, writes(s)); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
 	}
@@ -325,7 +327,7 @@ func TestEarlierOTPFieldsAreAdoptedAndKept(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Down: %v", err)
 	}
-	want = map[string]int{"DELETE /api/resource/Custom Field": 9, "DELETE /api/resource/Webhook": 13, "DELETE /api/resource/Client Script": 2}
+	want = map[string]int{"DELETE /api/resource/Custom Field": 10, "DELETE /api/resource/Webhook": 13, "DELETE /api/resource/Client Script": 2}
 	if diff := cmp.Diff(want, writes(s)); diff != "" {
 		t.Errorf("down's writes (-want +got):\n%s", diff)
 	}
@@ -385,7 +387,7 @@ func TestDriftIsShownAndRepaired(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"0001_order_promise_fields  drifted  10 applied, 1 drifted",
+		"0001_order_promise_fields  drifted  11 applied, 1 drifted",
 		"label\n        have \"Ship By\"\n        want \"Promised Date\"",
 		"reqd\n        have 1\n        want 0",
 		"enabled\n        have 0\n        want 1",
@@ -483,5 +485,54 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("%d requests made with a bad configuration", got)
 			}
 		})
+	}
+}
+
+// A site migrated before custom_otp_commented existed (every other
+// document there, orders holding promises): status shows the fields step
+// pending, and up creates exactly the missing field, keeps the promises,
+// and leaves everything else alone.
+func TestUpAddsANewFieldToAMigratedSite(t *testing.T) {
+	s, srv := MustSandbox(t, sandbox.WithDemoData())
+	c := MustClient(t, s, srv)
+	cfg := MustConfig(t, s, "https://otp.example.com")
+	ctx := testContext(t)
+	if _, err := migrations.Up(ctx, c, cfg); err != nil {
+		t.Fatal(err)
+	}
+	const marker = "Sales Order-" + erp.FieldCommented
+	if err := c.DeleteDoc(ctx, "Custom Field", marker); err != nil {
+		t.Fatal(err)
+	}
+	order := s.Demo().ContendedSO1
+	if _, err := s.Update("Sales Order", order, map[string]any{erp.FieldPromiseDate: "2026-12-04"}); err != nil {
+		t.Fatal(err)
+	}
+
+	want := allSteps(migrations.Applied)
+	want["0001_order_promise_fields"] = migrations.Pending
+	if diff := cmp.Diff(want, stepStates(MustStatus(t, c, cfg))); diff != "" {
+		t.Fatalf("before up (-want +got):\n%s", diff)
+	}
+	s.ResetCounters()
+	plan, err := migrations.Up(ctx, c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"POST /api/resource/Custom Field": 1}, writes(s)); diff != "" {
+		t.Errorf("up's writes (-want +got):\n%s", diff)
+	}
+	if got := plan.Count(migrations.OpCreate); got != 1 {
+		t.Errorf("up created %d documents, want 1", got)
+	}
+	if diff := cmp.Diff(allSteps(migrations.Applied), stepStates(MustStatus(t, c, cfg))); diff != "" {
+		t.Errorf("after up (-want +got):\n%s", diff)
+	}
+	so, err := c.UpdateSalesOrder(ctx, &erp.SalesOrder{Name: order}, map[string]any{erp.FieldCommented: "2026-12-04|HIGH"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if so.Commented != "2026-12-04|HIGH" || so.PromiseDate != "2026-12-04" {
+		t.Errorf("order after up: commented %q, promise %q; want the new field written and the promise kept", so.Commented, so.PromiseDate)
 	}
 }

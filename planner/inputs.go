@@ -222,7 +222,7 @@ func (p *Planner) readBook(ctx context.Context) (openBook, error) {
 		if !ok {
 			w = Written{Modified: l.Modified, Customer: l.Customer, PromiseDate: l.PromiseDate, Confidence: l.Confidence,
 				Status: l.PromiseStatus, Explanation: l.Explanation, FirstPromiseDate: l.FirstPromiseDate,
-				Lines: map[string]WrittenLine{}}
+				Commented: l.Commented, Lines: map[string]WrittenLine{}}
 		}
 		w.Lines[l.Name] = WrittenLine{PromiseDate: l.LinePromiseDate, Confidence: l.LineConfidence}
 		b.written[l.SalesOrder] = w
@@ -239,7 +239,10 @@ type Written struct {
 	Modified, Customer                           string
 	PromiseDate, Confidence, Status, Explanation string
 	FirstPromiseDate                             string
-	Lines                                        map[string]WrittenLine // by row name
+	// Commented is the key of the last promise commented on the order's
+	// timeline (erp.FieldCommented).
+	Commented string
+	Lines     map[string]WrittenLine // by row name
 }
 
 // WrittenLine is what OTP's fields on an order line say now.

@@ -171,8 +171,9 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 }
 
 // pass allocates every company's book and writes back exactly the orders
-// whose promise differs from what they hold; then it tells each saved order
-// the book does not hold why it is not promised.
+// whose promise differs from what they hold, or whose promise is not yet
+// on their timeline (see needsComment); then it tells each saved order the
+// book does not hold why it is not promised.
 func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string, saved []string) (passStats, error) {
 	var st passStats
 	books, err := w.d.Planner.Books(ctx)
@@ -182,7 +183,6 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 	if err != nil {
 		return st, classify(err, "worker: read the order book")
 	}
-	l.keep(ctx)
 	inBook := map[string]bool{}
 	var jobs []writeJob
 	for _, bk := range books {
@@ -205,7 +205,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			if name == focus {
 				notePlan(ctx, name, bk.Written[name].Customer, plan, false)
 			}
-			if len(fields) == 0 && len(lines) == 0 {
+			if len(fields) == 0 && len(lines) == 0 && !w.needsComment(bk.Written[name].Commented, plan) {
 				st.unchanged++
 				continue
 			}
@@ -252,7 +252,7 @@ func (w *Worker) writeAll(ctx context.Context, log *slog.Logger, l *lock, jobs [
 	g.SetLimit(w.d.WriteConcurrency)
 	for _, j := range jobs {
 		g.Go(func() error {
-			outcome, err := w.writeOne(gctx, log.With("sales_order", j.name), j)
+			outcome, err := w.writeOne(gctx, log.With("sales_order", j.name), l, j)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -269,7 +269,6 @@ func (w *Worker) writeAll(ctx context.Context, log *slog.Logger, l *lock, jobs [
 			default:
 				st.skipped++
 			}
-			l.keep(gctx)
 			return nil
 		})
 	}
@@ -285,11 +284,17 @@ const (
 	outcomeSkipped
 )
 
-// writeOne reads the order fresh and writes its new promise in one PUT with
+// writeOne reads the order fresh and brings it to its plan: first the
+// timeline comment when the order's marker says the plan's promise was
+// not commented (ensureComment posts it only when OTP's last comment
+// states another promise), then the fields and the marker in one PUT with
 // `modified`, so a save by someone in between is never overwritten (417:
-// that save's webhook re-allocates). An order changed, closed or gone since
-// the book was read is left to the pass its change caused.
-func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (writeOutcome, error) {
+// that save's webhook re-allocates). The comment goes first: a marker is
+// never written for a comment that is not there. An order changed, closed
+// or gone since the book was read is left to the pass its change caused.
+// A 429, 5xx, timeout or open breaker on any step fails the job with a
+// retryable error; the retry redoes only what is still missing.
+func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
 	so, err := w.d.ERP.SalesOrder(ctx, j.name)
 	if errors.Is(err, erp.ErrNotFound) {
 		return outcomeSkipped, nil
@@ -302,12 +307,26 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (wr
 		log.InfoContext(ctx, "skipped", "reason", cmpOr(reason, "saved since the book was read"))
 		return outcomeSkipped, nil
 	}
-	fields, lines := changes(orderView(so), j.plan)
-	if len(fields) == 0 && len(lines) == 0 {
+	plan := j.plan
+	fields, lines := changes(orderView(so), plan)
+	key := commentKey(plan)
+	needComment := w.needsComment(so.Commented, plan)
+	if len(fields) == 0 && len(lines) == 0 && !needComment {
 		return outcomeUnchanged, nil
 	}
-	fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
-	fields[erp.FieldFingerprint] = j.fingerprint
+	if len(fields) > 0 || len(lines) > 0 {
+		// The promise itself changed, not only its comment's marker.
+		fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
+		fields[erp.FieldFingerprint] = j.fingerprint
+	}
+	posted := false
+	if so.Commented != key { // always so without the marker field: the last comment tells
+		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan); err != nil {
+			return outcomeSkipped, err
+		}
+		fields[erp.FieldCommented] = key
+	}
+	fields["modified"] = so.Modified
 	if err := w.writes.wait(ctx); err != nil {
 		return outcomeSkipped, err
 	}
@@ -320,23 +339,17 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, j writeJob) (wr
 		w.writes.noteLimit(err)
 		return outcomeSkipped, classify(err, "worker: write promise on %s", so.Name)
 	}
+	if _, ok := fields[erp.FieldCommented]; ok && updated.Commented != key && !w.noMarker.Swap(true) {
+		log.ErrorContext(ctx, "worker: Sales Order has no "+erp.FieldCommented+": run `otp migrate up`; until then a comment lost to a fault is not posted again")
+	}
 	if err := w.d.Redis.Set(ctx, ownWritePrefix+so.Name, updated.Modified, ownWriteTTL).Err(); err != nil {
 		log.WarnContext(ctx, "worker: own write not noted; its webhook runs a pass that writes nothing", "err", err)
 	}
-	plan := j.plan
 	if j.focus {
 		notePlan(ctx, so.Name, so.Customer, plan, true)
 	}
 	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
-		"status", plan.Status, "fields", len(fields), "lines", len(lines))
-	if so.PromiseDate == plan.PromiseDate.String() && so.Confidence == string(plan.Confidence) {
-		return outcomeWritten, nil
-	}
-	// The promise is saved; a failed comment is logged, not retried: a retry
-	// would find the fields equal and write nothing.
-	if err := w.d.ERP.AddComment(ctx, "Sales Order", so.Name, comment(plan)); err != nil {
-		log.ErrorContext(ctx, "worker: timeline comment not added", "err", err)
-	}
+		"status", plan.Status, "fields", len(fields), "lines", len(lines), "commented", posted)
 	return outcomeWritten, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -25,13 +24,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`)
 
-// lock is a Redis lock (SET NX PX) held by this worker.
+// lock is a Redis lock (SET NX PX) held by this worker, renewed in the
+// background every third of its lifetime while held: a long pass (a first
+// allocation writing thousands of orders) keeps it, and a crashed worker's
+// lock still expires within LockTTL.
 type lock struct {
 	w          *Worker
 	key, token string
-
-	mu       sync.Mutex
-	extended time.Time
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 // tryLock takes the lock at key for LockTTL; it returns nil, nil when
@@ -45,27 +46,38 @@ func (w *Worker) tryLock(ctx context.Context, key string) (*lock, error) {
 	if !ok {
 		return nil, nil
 	}
-	return &lock{w: w, key: key, token: token, extended: w.d.Now()}, nil
+	l := &lock{w: w, key: key, token: token, stop: make(chan struct{}), done: make(chan struct{})}
+	go l.renew()
+	return l, nil
 }
 
-// keep renews the lock when a third of its TTL has passed, so a long pass
-// (a first allocation writing thousands of orders) keeps it while a crashed
-// worker's lock still expires within LockTTL.
-func (l *lock) keep(ctx context.Context) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// renew extends the lock until release stops it. It runs on real time,
+// not the worker's clock (tests pin that one).
+func (l *lock) renew() {
+	defer close(l.done)
 	ttl := l.w.d.LockTTL
-	if now := l.w.d.Now(); now.Sub(l.extended) >= ttl/3 {
-		if err := extendScript.Run(context.WithoutCancel(ctx), l.w.d.Redis, []string{l.key}, l.token, ttl.Milliseconds()).Err(); err != nil {
-			l.w.log.WarnContext(ctx, "worker: renew lock", "key", l.key, "err", err)
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
 			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), ttl/3)
+			err := extendScript.Run(ctx, l.w.d.Redis, []string{l.key}, l.token, ttl.Milliseconds()).Err()
+			cancel()
+			if err != nil {
+				l.w.log.Warn("worker: renew lock", "key", l.key, "err", err)
+			}
 		}
-		l.extended = now
 	}
 }
 
-// release gives the lock back, even when the task's context has ended.
+// release stops the renewal and gives the lock back, even when the task's
+// context has ended.
 func (l *lock) release() {
+	close(l.stop)
+	<-l.done
 	ctx := context.Background()
 	if err := unlockScript.Run(ctx, l.w.d.Redis, []string{l.key}, l.token).Err(); err != nil {
 		l.w.log.WarnContext(ctx, "worker: release lock; it expires by itself", "key", l.key, "err", err)

@@ -7,6 +7,7 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,6 +24,8 @@ type ERP interface {
 	planner.Reader
 	UpdateSalesOrder(ctx context.Context, so *erp.SalesOrder, fields map[string]any, lineFields map[string]map[string]any) (*erp.SalesOrder, error)
 	AddComment(ctx context.Context, doctype, name, content string) error
+	LastComment(ctx context.Context, doctype, name, owner string) (*erp.Comment, error)
+	LoggedUser(ctx context.Context) (string, error)
 }
 
 // Enqueuer enqueues tasks; *asynq.Client satisfies it.
@@ -50,6 +53,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Location *time.Location // ERPNext's timezone, for promised_at
+	// APIUser is OTP's own API user, the owner of its timeline comments;
+	// when empty the worker asks ERPNext once.
+	APIUser string
 
 	// LockTTL bounds how long a crashed worker can hold the book's lock
 	// (a live one renews it).
@@ -69,6 +75,11 @@ type Worker struct {
 	d      Deps
 	log    *slog.Logger
 	writes *writeGate
+	user   userCache
+	// noMarker is set once a write shows the site has no erp.FieldCommented.
+	noMarker atomic.Bool
+	// noCommentRead is set once ERPNext refuses OTP a read of Comments.
+	noCommentRead atomic.Bool
 }
 
 // New returns a Worker; zero settings in d get their defaults.
@@ -94,7 +105,7 @@ func New(d Deps) *Worker {
 	if d.PassGather <= 0 {
 		d.PassGather = DefaultPassGather
 	}
-	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate, d.Now)}
+	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate, d.Now), user: userCache{name: d.APIUser}}
 }
 
 // Register routes OTP's task types to w's handlers.

@@ -437,6 +437,7 @@ func (m *Main) startWorker(ctx context.Context) error {
 		Versions:  tasks.NewVersions(m.Redis),
 		Redis:     m.Redis,
 		Enqueuer:  m.queue,
+		APIUser:   m.apiUser,
 		Logger:    log,
 		Now:       m.Now,
 		Location:  cfg.Location(),

@@ -93,10 +93,10 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("--dry-run up made %d writes", n)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if lines[0] != "dry run: 26 write(s) would be made; none was made (the site was only read)" || len(lines) != 27 ||
+	if lines[0] != "dry run: 27 write(s) would be made; none was made (the site was only read)" || len(lines) != 28 ||
 		!strings.HasPrefix(lines[1], `POST /api/resource/Custom%20Field {"collapsible":1,"dt":"Sales Order","fieldname":"custom_otp_section"`) ||
 		!strings.HasPrefix(lines[24], `POST /api/resource/Webhook {"condition":"doc.modified_by != \"otp@example.com\""`) ||
-		!regexp.MustCompile(`^POST /api/resource/Client%20Script \{"dt":"Sales Order","enabled":1,"name":"OTP Sales Order Promise List","script":"\(\d+ lines of JavaScript\)","view":"List"\}$`).MatchString(lines[26]) {
+		!regexp.MustCompile(`^POST /api/resource/Client%20Script \{"dt":"Sales Order","enabled":1,"name":"OTP Sales Order Promise List","script":"\(\d+ lines of JavaScript\)","view":"List"\}$`).MatchString(lines[27]) {
 		t.Errorf("dry run output:\n%s", out)
 	}
 	if strings.Contains(out, "cli-secret-0123456789") {
@@ -105,10 +105,10 @@ func TestMigrateCommand(t *testing.T) {
 
 	sb.ResetCounters()
 	out = mustMigrate(t, "up")
-	if n := sandboxWrites(sb); n != 26 {
-		t.Errorf("up made %d writes, want 26", n)
+	if n := sandboxWrites(sb); n != 27 {
+		t.Errorf("up made %d writes, want 27", n)
 	}
-	if !strings.HasSuffix(out, "\n26 writes: 26 create\n") {
+	if !strings.HasSuffix(out, "\n27 writes: 27 create\n") {
 		t.Errorf("up output:\n%s", out)
 	}
 	out = mustMigrate(t, "status")
@@ -121,7 +121,7 @@ func TestMigrateCommand(t *testing.T) {
 	if n := sandboxWrites(sb); n != 0 {
 		t.Errorf("up again made %d writes", n)
 	}
-	if !strings.HasSuffix(out, "\n0 writes: 26 unchanged\n") {
+	if !strings.HasSuffix(out, "\n0 writes: 27 unchanged\n") {
 		t.Errorf("up again output:\n%s", out)
 	}
 
@@ -131,12 +131,12 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("--dry-run down made %d writes", n)
 	}
 	if !strings.Contains(out, "DELETE /api/resource/Webhook/OTP%20Stock%20Entry%20on_cancel\n") ||
-		!strings.Contains(out, "DELETE /api/resource/Client%20Script/OTP%20Sales%20Order%20Promise\n") || strings.Count(out, "DELETE ") != 26 {
+		!strings.Contains(out, "DELETE /api/resource/Client%20Script/OTP%20Sales%20Order%20Promise\n") || strings.Count(out, "DELETE ") != 27 {
 		t.Errorf("down dry run:\n%s", out)
 	}
 
 	out = mustMigrate(t, "down")
-	if !strings.HasSuffix(out, "\n26 writes: 26 delete\n") {
+	if !strings.HasSuffix(out, "\n27 writes: 27 delete\n") {
 		t.Errorf("down output:\n%s", out)
 	}
 	out = mustMigrate(t, "status")
@@ -317,7 +317,7 @@ func TestMigrateUpWithoutPermission(t *testing.T) {
 	if n := sandboxWrites(sb); n != 1 {
 		t.Errorf("%d write requests, want the one refused: %v", n, sb.RequestCounts())
 	}
-	if !strings.Contains(out, "\n0 of 26 writes made: 26 create\n") || regexp.MustCompile(`(?m)^0\S+ .* create$`).MatchString(out) {
+	if !strings.Contains(out, "\n0 of 27 writes made: 27 create\n") || regexp.MustCompile(`(?m)^0\S+ .* create$`).MatchString(out) {
 		t.Errorf("up's report does not say nothing was created:\n%s", out)
 	}
 	if _, err := sb.Get("Custom Field", "Sales Order-custom_otp_section"); err == nil {

@@ -32,6 +32,15 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.failNext = s.failNext[1:]
 		fail = &f
 	}
+	if fail == nil {
+		for i, f := range s.failOn {
+			if f.route == key {
+				s.failOn = append(s.failOn[:i:i], s.failOn[i+1:]...)
+				fail = &f
+				break
+			}
+		}
+	}
 	injected := 0
 	if fail == nil && s.errRate > 0 {
 		s.errCounter++
@@ -42,6 +51,29 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.errCounter%every == 0 {
 			injected = s.errStatus
 		}
+	}
+	var commitFail *afterCommit
+	if fail == nil && injected == 0 {
+		for i, f := range s.afterCommit {
+			if f.route == key {
+				s.afterCommit = append(s.afterCommit[:i:i], s.afterCommit[i+1:]...)
+				commitFail = &f
+				break
+			}
+		}
+	}
+	if s.faults == nil {
+		s.faults = map[string]int{}
+	}
+	switch {
+	case fail != nil:
+		s.faults[fmt.Sprintf("status %d", fail.status)]++
+	case injected != 0:
+		s.faults[fmt.Sprintf("status %d", injected)]++
+	case commitFail != nil && commitFail.status == 0:
+		s.faults["commit then no answer"]++
+	case commitFail != nil:
+		s.faults[fmt.Sprintf("commit then status %d", commitFail.status)]++
 	}
 	s.knobMu.Unlock()
 
@@ -85,6 +117,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body, err := s.dispatch(r.Method, segs, form, user)
+	if commitFail != nil {
+		s.failCommitted(w, r, commitFail.status)
+		return
+	}
 	if err != nil {
 		var fe *Error
 		if !errors.As(err, &fe) {
@@ -94,6 +130,22 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, status, body)
+}
+
+// failCommitted answers a request whose work is done (committed) as if it
+// had failed: with status and Frappe's error body, or, for status 0, with
+// nothing until the client gives up.
+func (s *Sandbox) failCommitted(w http.ResponseWriter, r *http.Request, status int) {
+	if status == 0 {
+		tm := time.NewTimer(maxWithheld)
+		defer tm.Stop()
+		select {
+		case <-r.Context().Done():
+		case <-tm.C:
+		}
+		return
+	}
+	s.writeError(w, &Error{Status: status, ExcType: excTypeForStatus(status), Message: "Injected failure after commit (sandbox knob)", Title: "Message"})
 }
 
 func excTypeForStatus(st int) string {

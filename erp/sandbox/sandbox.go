@@ -41,14 +41,17 @@ type Sandbox struct {
 	logger         *slog.Logger
 	allowTraceback bool
 
-	knobMu     sync.Mutex
-	latency    time.Duration
-	errRate    float64
-	errStatus  int
-	errCounter int
-	failNext   []failure
-	counts     map[string]int
-	total      int
+	knobMu      sync.Mutex
+	latency     time.Duration
+	errRate     float64
+	errStatus   int
+	errCounter  int
+	failNext    []failure
+	failOn      []failure // failNext of one route
+	afterCommit []afterCommit
+	faults      map[string]int // faults served, by kind
+	counts      map[string]int
+	total       int
 
 	hooks *hookRunner
 	demo  DemoData
@@ -61,10 +64,22 @@ type apiUser struct {
 }
 
 type failure struct {
+	route  string // FailNextOn's
 	status int
 	body   string
 	header http.Header
 }
+
+// afterCommit is a request of route that runs and commits, then fails:
+// with status, or (status 0) with no answer until the client gives up.
+type afterCommit struct {
+	route  string
+	status int
+}
+
+// maxWithheld bounds how long a withheld answer (FailAfterCommit with
+// status 0) keeps its request open when the client never gives up.
+const maxWithheld = time.Minute
 
 // Option configures a Sandbox.
 type Option func(*Sandbox)
@@ -301,6 +316,33 @@ func (s *Sandbox) FailNext(n int, status int, body string, header http.Header) {
 	}
 }
 
+// FailNextOn is FailNext for the requests of one route only (a
+// RequestCounts key, e.g. "POST /api/resource/Comment"): the next n of
+// them fail before they run; other routes are not affected.
+func (s *Sandbox) FailNextOn(route string, n int, status int, body string, header http.Header) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	for range n {
+		s.failOn = append(s.failOn, failure{route: route, status: status, body: body, header: header.Clone()})
+	}
+}
+
+// FailAfterCommit makes the next n requests of route (a RequestCounts key,
+// e.g. "PUT /api/resource/Sales Order") run and commit as usual, webhooks
+// included, and then answer status with Frappe's error body instead of the
+// result: a worker or proxy failing after the database commit. Status 0
+// withholds the answer instead until the client gives up (at most a
+// minute): a timeout after the commit. Requests of other routes are not
+// affected, and FailNext and InjectErrors take precedence (those requests
+// never run).
+func (s *Sandbox) FailAfterCommit(n int, route string, status int) {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	for range n {
+		s.afterCommit = append(s.afterCommit, afterCommit{route: route, status: status})
+	}
+}
+
 // Requests returns how many requests hit a route, keyed like
 // "GET /api/resource/Bin" or "POST /api/method/frappe.client.get_list".
 func (s *Sandbox) Requests(route string) int {
@@ -333,6 +375,28 @@ func (s *Sandbox) ResetCounters() {
 	defer s.knobMu.Unlock()
 	s.counts = map[string]int{}
 	s.total = 0
+}
+
+// ClearFaults drops every failure still scripted (FailNext, FailNextOn,
+// FailAfterCommit) and turns InjectErrors off: from now on ERPNext is well.
+func (s *Sandbox) ClearFaults() {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	s.failNext, s.failOn, s.afterCommit = nil, nil, nil
+	s.errRate, s.errStatus, s.errCounter = 0, 0, 0
+}
+
+// FaultCounts returns how many requests got a scripted or injected
+// failure, by kind: "status 502" (failed before running), "commit then
+// status 500", "commit then no answer".
+func (s *Sandbox) FaultCounts() map[string]int {
+	s.knobMu.Lock()
+	defer s.knobMu.Unlock()
+	out := make(map[string]int, len(s.faults))
+	for k, v := range s.faults {
+		out[k] = v
+	}
+	return out
 }
 
 // ---- store and transactions ----

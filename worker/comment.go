@@ -1,0 +1,144 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
+)
+
+// A promise change is done when its fields and its timeline comment are
+// both in ERPNext (docs/erpnext-faults.md#comments). The order's
+// erp.FieldCommented holds the key of the last promise commented; a pass
+// writes an order whose fields differ from its plan, or whose marker is
+// not the plan's key. Writing one reads OTP's own last comment and posts
+// the plan's only when that comment states another promise, then PUTs the
+// fields and the marker together: a retry after a PUT that committed and
+// still failed, or after a failed comment, finds the marker behind and
+// finishes the job, and never posts the comment twice.
+
+// commentKey is what the marker holds once plan's comment is posted: the
+// date and confidence the comment states.
+func commentKey(plan promise.Plan) string {
+	return plan.PromiseDate.String() + "|" + string(plan.Confidence)
+}
+
+// needsComment reports whether an order whose marker says marker still
+// needs plan's comment. On a site whose Sales Order lacks the marker field
+// (`otp migrate up` not run since it was added) every marker reads empty:
+// once a write shows that, only a change of the fields makes a write.
+func (w *Worker) needsComment(marker string, plan promise.Plan) bool {
+	return marker != commentKey(plan) && !w.noMarker.Load()
+}
+
+// states reports whether c, OTP's last comment on an order, states plan's
+// promise: its text starts as plan's comment does, whatever explanation
+// follows (the explanation alone changing makes no new comment).
+func states(c *erp.Comment, plan promise.Plan) bool {
+	if c == nil {
+		return false
+	}
+	head := plan
+	head.Explanation = ""
+	h := comment(head)
+	return c.Content == h || strings.HasPrefix(c.Content, h+" ")
+}
+
+// ensureComment makes OTP's last comment on the order state plan: it reads
+// that comment and posts plan's only when it does not. It reports whether
+// it posted. A failure is returned classified: a 429, a 5xx or an open
+// breaker fails the pass, which is retried.
+// The read and the POST are not atomic: two passes at once could both
+// post. Passes hold the book's lock, and the lock is checked right before
+// the POST, so a pass whose lock expired (a stalled worker) fails instead.
+func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, order string, plan promise.Plan) (bool, error) {
+	user, err := w.apiUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := w.writes.wait(ctx); err != nil {
+		return false, err
+	}
+	last, err := w.d.ERP.LastComment(ctx, "Sales Order", order, user)
+	if errors.Is(err, erp.ErrPermission) {
+		// Without the read a fault between the POST and the PUT can
+		// double a comment; refusing to comment would lose them all.
+		if !w.noCommentRead.Swap(true) {
+			log.WarnContext(ctx, "worker: OTP's API user may not read Comments: posting without checking the last one", "err", err)
+		}
+		last, err = nil, nil
+	}
+	if err != nil {
+		w.writes.noteLimit(err)
+		return false, classify(err, "worker: read the last comment on %s", order)
+	}
+	if states(last, plan) {
+		log.InfoContext(ctx, "comment already on the timeline", "comment", last.Name)
+		return false, nil
+	}
+	if err := w.writes.wait(ctx); err != nil {
+		return false, err
+	}
+	if err := l.held(ctx); err != nil {
+		return false, err
+	}
+	if err := w.d.ERP.AddComment(ctx, "Sales Order", order, comment(plan)); err != nil {
+		w.writes.noteLimit(err)
+		return false, classify(err, "worker: comment on %s", order)
+	}
+	return true, nil
+}
+
+// userCache holds OTP's API user once ERPNext has named it.
+type userCache struct {
+	mu   sync.Mutex
+	name string
+}
+
+// apiUser is OTP's own API user, the owner of its comments: Deps.APIUser,
+// else asked of ERPNext once per worker.
+func (w *Worker) apiUser(ctx context.Context) (string, error) {
+	w.user.mu.Lock()
+	defer w.user.mu.Unlock()
+	if w.user.name != "" {
+		return w.user.name, nil
+	}
+	name, err := w.d.ERP.LoggedUser(ctx)
+	if err != nil {
+		w.writes.noteLimit(err)
+		return "", classify(err, "worker: who is OTP's API user")
+	}
+	if name == "" {
+		return "", fmt.Errorf("worker: ERPNext named no API user")
+	}
+	w.user.name = name
+	return name, nil
+}
+
+// ErrLockLost is returned by a pass that no longer holds the book's lock
+// (it expired while the worker stalled): another pass may be running, so
+// this one stops before posting a comment; the task is retried.
+var ErrLockLost = errors.New("worker: the book's lock expired during the pass")
+
+// held reports, as an error, whether the book's lock still holds l's
+// token; a nil lock (no pass) is always held.
+func (l *lock) held(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	token, err := l.w.d.Redis.Get(ctx, l.key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("worker: check the book's lock: %w", err)
+	}
+	if token != l.token {
+		return ErrLockLost
+	}
+	return nil
+}
