@@ -98,7 +98,7 @@ type group struct {
 }
 
 // outcomeKind says how a stock line is covered.
-type outcomeKind int
+type outcomeKind uint8
 
 const (
 	coveredBySupply   outcomeKind = iota // known supply covers it

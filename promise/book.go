@@ -461,6 +461,8 @@ func (b *book) allocate(orders []Order) error {
 		n += len(o.Lines)
 	}
 	b.lines = make([]bookLine, 0, n)
+	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
+	b.seq = make([]int, 0, len(orders))
 	for oi := range orders {
 		o := &orders[oi]
 		bo := &b.orders[oi]

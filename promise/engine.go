@@ -24,7 +24,7 @@ const farPOBlockerDays = 14
 // maxExpediteOptions caps the expedite_po options, best saving first.
 const maxExpediteOptions = 3
 
-type lineKind int
+type lineKind uint8
 
 const (
 	lineStock lineKind = iota
