@@ -80,10 +80,16 @@ func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string)
 
 // drain runs passes while the book has changes no pass has covered.
 func (w *Worker) drain(ctx context.Context, log *slog.Logger, focus string) error {
+	began, ran := w.d.Now(), false
 	for {
 		current, err := w.covered(ctx)
 		if err != nil || current {
 			return err
+		}
+		if ran && w.d.Enqueuer != nil && w.d.Now().Sub(began) >= w.d.PassBudget {
+			// Saves keep coming: hand the next pass to a task of its own
+			// rather than run into this task's timeout.
+			return w.enqueueSettle(ctx, tasks.NewSettleBookTask(w.d.Now()))
 		}
 		l, err := w.tryLock(ctx, bookLockKey)
 		if err != nil {
@@ -96,7 +102,7 @@ func (w *Worker) drain(ctx context.Context, log *slog.Logger, focus string) erro
 		if err := w.passOnce(ctx, log, l, focus); err != nil {
 			return err
 		}
-		focus = "" // the task's own order is covered: its result is noted
+		ran, focus = true, "" // the task's own order is covered: its result is noted
 	}
 }
 
@@ -122,10 +128,15 @@ func (w *Worker) followUp(ctx context.Context) error {
 		return nil
 	}
 	bucket := w.d.Now().Truncate(w.d.LockTTL)
-	t := tasks.NewSettleBookTask(bucket, asynq.ProcessAt(bucket.Add(2*w.d.LockTTL)))
+	return w.enqueueSettle(ctx, tasks.NewSettleBookTask(bucket, asynq.ProcessAt(bucket.Add(2*w.d.LockTTL))))
+}
+
+// enqueueSettle queues a pass of the book; one already queued with its id
+// will do.
+func (w *Worker) enqueueSettle(ctx context.Context, t *asynq.Task) error {
 	_, err := w.d.Enqueuer.EnqueueContext(ctx, t)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("worker: schedule a follow-up pass: %w", err)
+		return fmt.Errorf("worker: queue a pass of the book: %w", err)
 	}
 	return nil
 }

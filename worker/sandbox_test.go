@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -742,5 +743,54 @@ func TestSandboxPassRequestsDoNotGrowWithOrders(t *testing.T) {
 	// (its holiday list's name) and the holiday list; nothing written.
 	if total != 7 {
 		t.Errorf("requests of an idle pass = %d, want 7: %v", total, counts[60])
+	}
+}
+
+// recordingEnqueuer records the tasks a worker queues.
+type recordingEnqueuer struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (r *recordingEnqueuer) EnqueueContext(_ context.Context, t *asynq.Task, _ ...asynq.Option) (*asynq.TaskInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.types = append(r.types, t.Type())
+	return &asynq.TaskInfo{}, nil
+}
+
+// While changes keep coming, a task that has run passes for PassBudget
+// hands the next one to a task of its own instead of looping into its
+// timeout.
+func TestSandboxPassHandsOnAfterItsBudget(t *testing.T) {
+	s := MustSettledSite(t)
+	rec := &recordingEnqueuer{}
+	s.w.d.Enqueuer = rec
+	s.w.d.PassBudget = time.Nanosecond
+	ctx := context.Background()
+	// Every reading of the clock is "a second" later, and the first few
+	// note a change, as saves arriving during the pass would.
+	clock, changes := s.now, 0
+	s.w.d.Now = func() time.Time {
+		if changes < 3 {
+			changes++
+			if err := s.rdb.Incr(ctx, GenKey).Err(); err != nil {
+				t.Error(err)
+			}
+		}
+		clock = clock.Add(time.Second)
+		return clock
+	}
+	if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	current, err := s.w.covered(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if current || !slices.Contains(rec.types, tasks.TypeSettleBook) {
+		t.Errorf("covered %v, queued %v; want changes left to a settle task it queued", current, rec.types)
 	}
 }

@@ -39,6 +39,7 @@ const (
 	DefaultWriteRate        = 20               // writes per second toward ERPNext
 	DefaultWriteConcurrency = 4
 	DefaultPassGather       = 10 * time.Millisecond
+	DefaultPassBudget       = 30 * time.Second
 )
 
 // Deps are the worker's dependencies and settings.
@@ -66,8 +67,11 @@ type Deps struct {
 	WriteRate        float64
 	WriteConcurrency int
 	// PassGather is how long a pass waits, once it holds the book, for the
-	// rest of a burst of changes.
+	// rest of a burst of changes; PassBudget how long one task runs passes
+	// while changes keep coming before it hands on to a task of its own
+	// (promise tasks time out after two minutes).
 	PassGather time.Duration
+	PassBudget time.Duration
 }
 
 // Worker handles OTP's tasks.
@@ -104,6 +108,9 @@ func New(d Deps) *Worker {
 	}
 	if d.PassGather <= 0 {
 		d.PassGather = DefaultPassGather
+	}
+	if d.PassBudget <= 0 {
+		d.PassBudget = DefaultPassBudget
 	}
 	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate, d.Now), user: userCache{name: d.APIUser}}
 }
