@@ -453,7 +453,7 @@ func (m *Main) startWorker(ctx context.Context) error {
 	m.asynqServer = asynq.NewServerFromRedisClient(m.Redis, asynq.Config{
 		Concurrency:       cfg.WorkerConcurrency,
 		TaskCheckInterval: m.pollEvery,
-		// Retries (e.g. an order locked by a running task) move to the queue this often.
+		// Retries and scheduled follow-up passes move to the queue this often.
 		DelayedTaskCheckInterval: m.pollEvery,
 		Queues:                   tasks.Queues,
 		RetryDelayFunc:           worker.RetryDelay,
@@ -516,7 +516,7 @@ func (m *Main) drain() {
 // Close stops everything Run started, in order: the HTTP server (in-flight
 // requests finish), the scheduler, the workers (in-flight tasks finish or go
 // back to the queue, and their handlers return: a task cut short still
-// releases its order's lock), then the clients and everything else that uses
+// releases the book's lock), then the clients and everything else that uses
 // Redis, then Redis itself, the embedded sandbox and miniredis.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() { m.closeErr = m.close() })
@@ -557,7 +557,7 @@ func (m *Main) close() error {
 		// it does not wait for those handlers to return.
 		m.asynqServer.Shutdown()
 		if !m.tasks.wait(handlerGrace) {
-			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (its order's lock expires by itself)", "waited", handlerGrace)
+			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (the book's lock expires by itself)", "waited", handlerGrace)
 		}
 	}
 	if m.stopProbe != nil {
@@ -601,7 +601,7 @@ func (m *Main) close() error {
 // inflight counts task handlers that have not returned. asynq's Shutdown
 // stops waiting for a handler when ShutdownTimeout passes (it re-queues the
 // task and cancels the handler's context) but leaves the handler running;
-// its deferred cleanup (the order's lock) still needs Redis.
+// its deferred cleanup (the book's lock) still needs Redis.
 type inflight struct{ wg sync.WaitGroup }
 
 // track wraps h so that every call is counted until it returns.

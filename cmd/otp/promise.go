@@ -176,7 +176,7 @@ func (c promiseCmd) apply(ctx context.Context, cfg config.Config, client *erp.Cl
 	if cfg.EmbeddedRedis() {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return fmt.Errorf("start an in-process Redis for the order lock: %w", err)
+			return fmt.Errorf("start an in-process Redis for the book's lock: %w", err)
 		}
 		defer mr.Close()
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
