@@ -497,9 +497,9 @@ func TestShutdownWhileTaskRuns(t *testing.T) {
 			t.Logf("Close took %v", time.Since(start))
 
 			a.sb.SetLatency(0)
-			// The task's per-order lock (worker/lock.go) is released before
-			// Close closes Redis, even for a task cut short: otherwise the
-			// re-queued order would wait for the lock to expire (2 min 10 s).
+			// The book's lock (worker/lock.go) is released before Close
+			// closes Redis, even for a task cut short: otherwise the next
+			// pass would wait for the lock to expire (30 s).
 			var locks []string
 			for _, k := range mr.Keys() {
 				if strings.HasPrefix(k, "otp:lock:") {
