@@ -383,55 +383,43 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 			[]any{"status", "not in", closedSOStatuses},
 		},
 		OrderBy: "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
-		Limit:   pageSize,
 	}
-	var lines []SalesOrderLine
-	seen := map[string]bool{}
-	for {
-		var rows []wireSOLine
-		if err := c.list(ctx, "Sales Order", q, &rows); err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			if r.Line == "" || seen[r.Line] {
-				continue
-			}
-			seen[r.Line] = true
-			lines = append(lines, SalesOrderLine{
-				SalesOrder:          r.SalesOrder,
-				Status:              r.Status,
-				DocStatus:           r.DocStatus.int(),
-				Creation:            r.Creation,
-				Customer:            r.Customer,
-				Company:             r.Company,
-				OrderDeliveryDate:   r.OrderDeliveryDate,
-				SetWarehouse:        r.SetWarehouse,
-				Modified:            r.Modified,
-				PromiseDate:         r.PromiseDate,
-				Confidence:          r.Confidence,
-				PromiseStatus:       r.PromiseStatus,
-				Explanation:         r.Explanation,
-				FirstPromiseDate:    r.FirstPromiseDate,
-				Commented:           r.Commented,
-				Name:                r.Line,
-				Idx:                 r.Idx.int(),
-				ItemCode:            r.ItemCode,
-				Warehouse:           r.Warehouse,
-				UOM:                 r.UOM,
-				Qty:                 r.Qty.float(),
-				StockQty:            r.StockQty.float(),
-				ConversionFactor:    r.ConversionFactor.float(),
-				DeliveredQty:        r.DeliveredQty.float(),
-				DeliveryDate:        r.DeliveryDate,
-				DeliveredBySupplier: r.DeliveredBySupplier.bool(),
-				LinePromiseDate:     r.LinePromiseDate,
-				LineConfidence:      r.LineConfidence,
-			})
-		}
-		if len(rows) < pageSize {
-			break
-		}
-		q.Start += pageSize
+	rows, err := pages[wireSOLine](ctx, c, "Sales Order", q, pageSize, func(r wireSOLine) string { return r.Line })
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]SalesOrderLine, 0, len(rows))
+	for _, r := range rows {
+		lines = append(lines, SalesOrderLine{
+			SalesOrder:          r.SalesOrder,
+			Status:              r.Status,
+			DocStatus:           r.DocStatus.int(),
+			Creation:            r.Creation,
+			Customer:            r.Customer,
+			Company:             r.Company,
+			OrderDeliveryDate:   r.OrderDeliveryDate,
+			SetWarehouse:        r.SetWarehouse,
+			Modified:            r.Modified,
+			PromiseDate:         r.PromiseDate,
+			Confidence:          r.Confidence,
+			PromiseStatus:       r.PromiseStatus,
+			Explanation:         r.Explanation,
+			FirstPromiseDate:    r.FirstPromiseDate,
+			Commented:           r.Commented,
+			Name:                r.Line,
+			Idx:                 r.Idx.int(),
+			ItemCode:            r.ItemCode,
+			Warehouse:           r.Warehouse,
+			UOM:                 r.UOM,
+			Qty:                 r.Qty.float(),
+			StockQty:            r.StockQty.float(),
+			ConversionFactor:    r.ConversionFactor.float(),
+			DeliveredQty:        r.DeliveredQty.float(),
+			DeliveryDate:        r.DeliveryDate,
+			DeliveredBySupplier: r.DeliveredBySupplier.bool(),
+			LinePromiseDate:     r.LinePromiseDate,
+			LineConfidence:      r.LineConfidence,
+		})
 	}
 	slices.SortStableFunc(lines, func(a, b SalesOrderLine) int {
 		return cmp.Or(cmp.Compare(a.SalesOrder, b.SalesOrder), cmp.Compare(a.Idx, b.Idx))
