@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,34 +99,16 @@ type reportFunc func(ctx context.Context, from, to promise.Date) (*accuracy.Repo
 // windowDays ending today (in loc); stop ends the loop and waits for it.
 func startAccuracyGauges(g *accuracyGauges, report reportFunc, every time.Duration, windowDays int,
 	now func() time.Time, loc *time.Location, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			to := promise.DateOf(now().In(loc))
-			r, err := report(ctx, to.AddDays(-windowDays+1), to)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil:
-				g.failures.Inc()
-				log.Warn("accuracy gauges not refreshed", "err", err)
-			default:
-				g.set(r, now())
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	return runEvery(every, true, func(ctx context.Context) {
+		to := promise.DateOf(now().In(loc))
+		r, err := report(ctx, to.AddDays(-windowDays+1), to)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			g.failures.Inc()
+			log.Warn("accuracy gauges not refreshed", "err", err)
+		default:
+			g.set(r, now())
 		}
-	}()
-	return func() {
-		cancel()
-		wg.Wait()
-	}
+	})
 }

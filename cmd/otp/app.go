@@ -274,23 +274,7 @@ func (m *Main) openRedis() error {
 // expireKeys counts down miniredis's TTLs once a second, so that asynq's
 // retention and unique locks expire as they would on Redis.
 func expireKeys(mr *miniredis.Miniredis) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				mr.FastForward(time.Second)
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
+	return runEvery(time.Second, false, func(context.Context) { mr.FastForward(time.Second) })
 }
 
 // openERPNext builds the ERPNext client, starting the sandbox first when

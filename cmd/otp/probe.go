@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,33 +15,19 @@ import (
 // Start-up's own attempts (awaitERPNext) record into p, so /health and
 // /ready are right before the first tick.
 func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		was := true // start-up logs its own failures
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			err := p.Check(ctx)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil && was:
-				log.Warn("ERPNext probe failed", "err", err)
-			case err == nil && !was:
-				log.Info("ERPNext probe succeeded again")
-			}
-			was = err == nil
+	was := true // start-up logs its own failures
+	return runEvery(every, false, func(ctx context.Context) {
+		err := p.Check(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && was:
+			log.Warn("ERPNext probe failed", "err", err)
+		case err == nil && !was:
+			log.Info("ERPNext probe succeeded again")
 		}
-	}()
-	return func() { cancel(); wg.Wait() }
+		was = err == nil
+	})
 }
 
 // connectionGauge is erpnext_connection_status for a work-only process
