@@ -26,7 +26,6 @@ import (
 	"github.com/erpnext-otp/otp/config"
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
-	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/server"
 	"github.com/erpnext-otp/otp/tasks"
@@ -408,13 +407,7 @@ func (m *Main) startWorkerHTTP(ln net.Listener) error {
 func (m *Main) startWorker(ctx context.Context) error {
 	cfg := m.Config
 	log := m.Logger.With("component", "worker")
-	p := planner.New(m.ERP, planner.Config{
-		Company:            cfg.Company,
-		DefaultWarehouse:   cfg.DefaultWarehouse,
-		Rules:              cfg.Rules(),
-		Weekend:            cfg.Weekend(),
-		SupplierWindowDays: cfg.SupplierWindowDays,
-	}, planner.WithClock(m.Now), planner.WithLogger(log), planner.WithHistory(m.ERP))
+	p := newPlanner(m.ERP, cfg, m.Now, log)
 	w := worker.New(worker.Deps{
 		ERP:       m.ERP,
 		Planner:   p,

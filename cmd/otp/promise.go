@@ -91,13 +91,7 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("read %s from ERPNext: check %s: %w", name, erpHint(err), err)
 	}
-	pl := planner.New(client, planner.Config{
-		Company:            cfg.Company,
-		DefaultWarehouse:   cfg.DefaultWarehouse,
-		Rules:              cfg.Rules(),
-		Weekend:            cfg.Weekend(),
-		SupplierWindowDays: cfg.SupplierWindowDays,
-	}, planner.WithClock(c.now), planner.WithLogger(log), planner.WithHistory(client))
+	pl := newPlanner(client, cfg, c.now, log)
 	in, err := pl.ForOrder(ctx, so)
 	if errors.Is(err, planner.ErrNothingToPromise) {
 		return fmt.Errorf("%s: nothing left to deliver, nothing to promise", so.Name)
@@ -302,4 +296,16 @@ func firstOf(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// newPlanner is the planner of the worker and the CLI commands: the
+// configured company, rules and calendar, with the history ERPNext keeps.
+func newPlanner(client *erp.Client, cfg config.Config, now func() time.Time, log *slog.Logger) *planner.Planner {
+	return planner.New(client, planner.Config{
+		Company:            cfg.Company,
+		DefaultWarehouse:   cfg.DefaultWarehouse,
+		Rules:              cfg.Rules(),
+		Weekend:            cfg.Weekend(),
+		SupplierWindowDays: cfg.SupplierWindowDays,
+	}, planner.WithClock(now), planner.WithLogger(log), planner.WithHistory(client))
 }

@@ -77,13 +77,7 @@ func (c reportCmd) run(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer closeERP()
-	pl := planner.New(client, planner.Config{
-		Company:            cfg.Company,
-		DefaultWarehouse:   cfg.DefaultWarehouse,
-		Rules:              cfg.Rules(),
-		Weekend:            cfg.Weekend(),
-		SupplierWindowDays: cfg.SupplierWindowDays,
-	}, planner.WithClock(c.now), planner.WithLogger(log), planner.WithHistory(client))
+	pl := newPlanner(client, cfg, c.now, log)
 	r, err := pl.AccuracyReport(ctx, from, to, *company, cfg.AccuracyProbabilityMap())
 	if errors.Is(err, accuracy.ErrInvalidInput) {
 		return fmt.Errorf("%w: %w", err, errUsage)
