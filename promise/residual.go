@@ -162,18 +162,21 @@ func (r *residual) horizon() Date { return r.coords[r.n-1] }
 // slab hands out small slices of larger arrays, so that the book's
 // thousands of per-group arrays cost a few allocations. A slice it hands
 // out has no spare capacity: appending to it copies, as for any slice.
-type slab[T any] struct{ free []T }
+type slab[T any] struct {
+	free  []T
+	chunk int // the size of the last array
+}
 
-// slabChunk is how many elements a slab allocates at once.
-const slabChunk = 4096
-
-// take returns n zeroed elements.
+// take returns n zeroed elements. Arrays double from 64 elements to 4,096,
+// so that a small book allocates little; a request for more than a quarter
+// of one gets an array of its own.
 func (s *slab[T]) take(n int) []T {
 	if n > len(s.free) {
-		if n > slabChunk/4 {
+		s.chunk = min(max(2*s.chunk, 64), 4096)
+		if n > s.chunk/4 {
 			return make([]T, n)
 		}
-		s.free = make([]T, slabChunk)
+		s.free = make([]T, s.chunk)
 	}
 	t := s.free[:n:n]
 	s.free = s.free[n:]
