@@ -402,8 +402,9 @@ func (b *book) prepareGroup(g *group) {
 // baseline appends to coords and values the event days of lots and claims
 // (today first) and the cumulative supply minus claims at the end of each.
 func (g *group) baseline(today Date, lots []lot, claims []claim, coords []Date, values []float64) ([]Date, []float64) {
-	coords = append(coords[:0], today)
-	values = append(values[:0], 0)
+	n := 1 + len(lots) + len(claims)
+	coords = append(slices.Grow(coords[:0], n), today)
+	values = append(slices.Grow(values[:0], n), 0)
 	i, j := 0, 0
 	for i < len(lots) || j < len(claims) {
 		var d Date
