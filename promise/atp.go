@@ -84,14 +84,21 @@ func claimLess(a, b claim) int {
 }
 
 // group is the supply of one item in one warehouse and the claims on it.
+// Its fields are in the order the book reads them, so that finding a
+// group and then placing a line on it read few cache lines.
 type group struct {
-	item, wh string
-	onHand   float64 // Σ Bin.actual_qty
-	reserved float64 // Σ reserved for production and sub-contracting
-	lots     []lot   // sorted by lotLess
-	claims   []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
-	prepared bool    // see book.prepareGroup
-	tree     residual
+	wh   string
+	next int // the item's next group, -1 for none
+	// While the book is built: how many receipts, demand records and book
+	// lines fall on it, to size lots and claims.
+	nLots, nClaims, nLines int32
+	prepared               bool // see book.prepareGroup
+	tree                   residual
+	claims                 []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
+	lots                   []lot   // sorted by lotLess
+	item                   string
+	onHand                 float64 // Σ Bin.actual_qty
+	reserved               float64 // Σ reserved for production and sub-contracting
 	// After pegging: the cumulative quantity of the lots, and of the
 	// claims, in their order.
 	lotCum, claimCum []float64
@@ -114,10 +121,10 @@ type allocPart struct {
 
 // outcome is the availability of one stock line in its group.
 type outcome struct {
-	kind  outcomeKind
+	take  float64 // quantity taken from known supply
 	start Date    // the raw day the line's supply is there (before rolling to a working day)
 	avail Date    // availability: a working day on or after the intake day; zero for a shortage
-	take  float64 // quantity taken from known supply
+	kind  outcomeKind
 }
 
 // peg hands each group's supply to its claims first needed, first served:
@@ -131,8 +138,8 @@ func (b *book) peg() {
 			continue // no line on it: nothing booked, nothing to peg
 		}
 		slices.SortFunc(g.claims, claimLess)
-		g.lotCum = cumulative(g.lotCum, len(g.lots), func(i int) float64 { return g.lots[i].qty })
-		g.claimCum = cumulative(g.claimCum, len(g.claims), func(i int) float64 { return g.claims[i].qty })
+		g.lotCum = cumulative(b.floats.take(len(g.lots)), len(g.lots), func(i int) float64 { return g.lots[i].qty })
+		g.claimCum = cumulative(b.floats.take(len(g.claims)), len(g.claims), func(i int) float64 { return g.claims[i].qty })
 		for k, c := range g.claims {
 			if c.line >= 0 {
 				l := &b.lines[c.line]
@@ -187,8 +194,8 @@ func (b *book) pegAppended(from, to int) {
 
 // cover appends the parts of g's lots that lie between cumulative
 // quantities from and from+qty, and returns where they are in b.parts.
-func (b *book) cover(g *group, from, qty float64) (int, int) {
-	start := len(b.parts)
+func (b *book) cover(g *group, from, qty float64) (int32, int32) {
+	start := int32(len(b.parts))
 	i := sort.Search(len(g.lotCum), func(i int) bool { return g.lotCum[i] > from+eps })
 	for left := qty; left > eps && i < len(g.lots); i++ {
 		avail := g.lotCum[i] - math.Max(from, g.lotCum[i]-g.lots[i].qty)
@@ -199,7 +206,7 @@ func (b *book) cover(g *group, from, qty float64) (int, int) {
 			from += q
 		}
 	}
-	return start, len(b.parts)
+	return start, int32(len(b.parts))
 }
 
 func clamp(v, lo, hi float64) float64 {

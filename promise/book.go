@@ -149,7 +149,17 @@ type book struct {
 	overdueOn     Date // the day an overdue PO counts: first working day after today
 
 	groups []group
-	byItem map[string]*itemGroups
+	items  []itemGroups   // by item id
+	byItem map[string]int // item code → id: the one hash a line costs
+	// recG and demG are the group of each receipt and demand record (-1
+	// for none) until fill copies them into their groups.
+	recG, demG []int32
+	// floats and dates hand out the groups' small arrays (residuals,
+	// pegging), so that thousands of groups cost a few allocations.
+	floats slab[float64]
+	dates  slab[Date]
+	nodes  slab[node]
+	values []float64 // scratch for a residual's initial values
 
 	orders  []bookOrder
 	lines   []bookLine // every order's lines, orders[i].from:to
@@ -182,7 +192,7 @@ const (
 
 // held is a line's tentative claim while its order is planned.
 type held struct {
-	gi  int
+	gi  int32
 	day Date
 	qty float64
 }
@@ -193,21 +203,28 @@ type bookOrder struct {
 	from, to int    // its lines in book.lines
 	dates    orderDates
 	booked   bool
+	// What placing it reads of src, copied while the orders are read in
+	// their own order: the book places them in sequence, and reading the
+	// caller's orders in that order is a cache miss each.
+	submitted, confirm bool
+	desired            Date
+	mode               DesiredDateMode
 }
 
 // bookLine is one order line and what the allocation found for it.
 type bookLine struct {
-	kind      lineKind
-	group     int // -1 for a line that is not a stock line
 	qty       float64
-	lead      int     // lead-time days, 0 for none
 	free0     float64 // ATP today of its group before its order booked
 	out       outcome
-	chainFrom Date // the raw day its supply is there
 	dates     lineDates
-	need      Date // the day its goods must be there (the day it books and is pegged)
-	partFrom  int  // its supply in book.parts
-	partTo    int
+	chainFrom Date  // the raw day its supply is there
+	need      Date  // the day its goods must be there (the day it books and is pegged)
+	requested Date  // the line's RequestedDate, copied as bookOrder's fields are
+	group     int32 // -1 for a line that is not a stock line
+	lead      int32 // lead-time days, 0 for none
+	partFrom  int32 // its supply in book.parts
+	partTo    int32
+	kind      lineKind
 }
 
 // lineDates are a line's dates: availability, ship-ready, promise.
@@ -236,7 +253,8 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		calendar: cal,
 		cal:      cal.compile(rules.NoWeekends),
 		local:    now.In(rules.Location),
-		byItem:   make(map[string]*itemGroups, len(supply.Items)),
+		byItem:   make(map[string]int, len(supply.Items)),
+		items:    make([]itemGroups, 0, len(supply.Items)),
 		groups:   make([]group, 0, max(len(supply.Items), len(supply.Stock))),
 	}
 	today := DateOf(b.local)
@@ -292,8 +310,9 @@ func (b *book) lotOf(r Receipt) lot {
 	return l
 }
 
-// bucket builds one group per item and warehouse of the supply, each with
-// its lots, its fixed claims and its residual.
+// bucket creates one group per item and warehouse of the supply, with its
+// stock on hand and reservations, and notes the group of each receipt and
+// demand record; fill copies them in once the book's lines are known.
 func (b *book) bucket() {
 	s := b.supply
 	for _, st := range s.Stock {
@@ -301,61 +320,56 @@ func (b *book) bucket() {
 		g.onHand += st.ActualQty
 		g.reserved += st.ReservedForProduction + st.ReservedForSubcontract
 	}
-	// Two passes: count each group's records, then carve its slices from
-	// one array a kind, with room for the stock lot and two fixed claims
-	// (reservations, negative stock) prepareGroup adds, and a few bookings.
-	recG := make([]int32, len(s.Receipts))
-	demG := make([]int32, len(s.Demand))
-	nLots := make([]int32, len(b.groups), len(b.groups)+len(s.Receipts))
-	nClaims := make([]int32, len(b.groups), len(b.groups)+len(s.Demand))
-	count := func(n []int32, gi int) []int32 {
-		for len(n) <= gi {
-			n = append(n, 0)
-		}
-		n[gi]++
-		return n
-	}
+	b.recG = make([]int32, len(s.Receipts))
 	for k, r := range s.Receipts {
-		recG[k] = -1
+		b.recG[k] = -1
 		if r.Qty > eps {
 			gi := b.groupFor(r.ItemCode, r.Warehouse)
-			recG[k], nLots = int32(gi), count(nLots, gi)
+			b.recG[k] = int32(gi)
+			b.groups[gi].nLots++
 		}
 	}
+	b.demG = make([]int32, len(s.Demand))
 	for k, d := range s.Demand {
-		demG[k] = -1
+		b.demG[k] = -1
 		if d.Qty > eps {
 			gi := b.groupFor(d.ItemCode, d.Warehouse)
-			demG[k], nClaims = int32(gi), count(nClaims, gi)
+			b.demG[k] = int32(gi)
+			b.groups[gi].nClaims++
 		}
 	}
-	const spareClaims = 4
-	lots := make([]lot, len(s.Receipts)+len(b.groups))
-	claims := make([]claim, len(s.Demand)+(2+spareClaims)*len(b.groups))
+}
+
+// fill copies the receipts and demand records into their groups, whose
+// slices are carved from one array a kind with room for what is added
+// later: the stock lot and two fixed claims (reservations, negative stock)
+// of prepareGroup, and a booking for each of the book's lines on the group.
+func (b *book) fill() {
+	s := b.supply
+	nl, nc := len(s.Receipts)+len(b.groups), len(s.Demand)+2*len(b.groups)
+	for gi := range b.groups {
+		nc += int(b.groups[gi].nLines)
+	}
+	lots, claims := make([]lot, nl), make([]claim, nc)
 	for gi := range b.groups {
 		g := &b.groups[gi]
-		nl, nc := 1, 2+spareClaims
-		if gi < len(nLots) {
-			nl += int(nLots[gi])
-		}
-		if gi < len(nClaims) {
-			nc += int(nClaims[gi])
-		}
+		nl, nc := 1+int(g.nLots), 2+int(g.nClaims)+int(g.nLines)
 		g.lots, lots = lots[:0:nl], lots[nl:]
 		g.claims, claims = claims[:0:nc], claims[nc:]
 	}
-	for k, r := range s.Receipts {
-		if gi := recG[k]; gi >= 0 {
+	for k, gi := range b.recG {
+		if gi >= 0 {
 			g := &b.groups[gi]
-			g.lots = append(g.lots, b.lotOf(r))
+			g.lots = append(g.lots, b.lotOf(s.Receipts[k]))
 		}
 	}
-	for k, d := range s.Demand {
-		if gi := demG[k]; gi >= 0 {
+	for k, gi := range b.demG {
+		if gi >= 0 {
 			g := &b.groups[gi]
-			g.claims = append(g.claims, claim{need: max(d.Due, b.today), rank: rankFixed, qty: d.Qty, line: -1})
+			g.claims = append(g.claims, claim{need: max(s.Demand[k].Due, b.today), rank: rankFixed, qty: s.Demand[k].Qty, line: -1})
 		}
 	}
+	b.recG, b.demG = nil, nil
 }
 
 // prepareGroup adds the stock on hand and reservations, sorts the lots and
@@ -379,17 +393,18 @@ func (b *book) prepareGroup(g *group) {
 	}
 	slices.SortFunc(g.lots, lotLess)
 	slices.SortFunc(g.claims, claimLess)
-	g.tree.reset(g.baseline(b.today, g.lots, g.claims))
+	coords, values := g.baseline(b.today, g.lots, g.claims, b.dates.take(1+len(g.lots)+len(g.claims)), b.values)
+	b.values = values
+	g.tree.nodes = b.nodes.take(treeNodes(len(coords)))
+	g.tree.reset(coords, values)
 }
 
-// baseline returns the event days of lots and claims (today first) and the
-// cumulative supply minus claims at the end of each.
-func (g *group) baseline(today Date, lots []lot, claims []claim) ([]Date, []float64) {
+// baseline appends to coords and values the event days of lots and claims
+// (today first) and the cumulative supply minus claims at the end of each.
+func (g *group) baseline(today Date, lots []lot, claims []claim, coords []Date, values []float64) ([]Date, []float64) {
 	n := 1 + len(lots) + len(claims)
-	coords := make([]Date, 0, n)
-	values := make([]float64, 0, n)
-	coords = append(coords, today)
-	values = append(values, 0)
+	coords = append(slices.Grow(coords[:0], n), today)
+	values = append(slices.Grow(values[:0], n), 0)
 	i, j := 0, 0
 	for i < len(lots) || j < len(claims) {
 		var d Date
@@ -412,40 +427,35 @@ func (g *group) baseline(today Date, lots []lot, claims []claim) ([]Date, []floa
 }
 
 // groupFor returns the group of an item in a warehouse, creating it.
-// Groups are found by item (one hash) and then by warehouse among the
-// item's few warehouses.
 func (b *book) groupFor(item, wh string) int {
-	ig := b.itemOf(item)
-	for k, w := range ig.whs {
-		if w == wh {
-			return ig.gis[k]
+	return b.groupOf(b.itemOf(item), wh)
+}
+
+// groupOf returns the group of item id in a warehouse, creating it. An
+// item's groups are chained by group.next in the order they were created;
+// an item has a few warehouses, so the chain is short.
+func (b *book) groupOf(id int, wh string) int {
+	last := -1
+	for gi := b.items[id].first; gi >= 0; gi = b.groups[gi].next {
+		if b.groups[gi].wh == wh {
+			return gi
 		}
+		last = gi
 	}
 	gi := len(b.groups)
-	b.groups = append(b.groups, group{item: item, wh: wh})
-	ig.whs = append(ig.whs, wh)
-	ig.gis = append(ig.gis, gi)
-	return gi
-}
-
-// lineGroup returns the group of a line's item and warehouse; a group the
-// supply did not have is created with nothing in it.
-func (b *book) lineGroup(ig *itemGroups, item, wh string) int {
-	for k, w := range ig.whs {
-		if w == wh {
-			b.prepareGroup(&b.groups[ig.gis[k]])
-			return ig.gis[k]
-		}
+	b.groups = append(b.groups, group{item: b.items[id].code, wh: wh, next: -1})
+	if last < 0 {
+		b.items[id].first = gi
+	} else {
+		b.groups[last].next = gi
 	}
-	gi := b.groupFor(item, wh)
-	b.prepareGroup(&b.groups[gi])
 	return gi
 }
 
-// itemGroups are the groups of one item, by warehouse, and its master.
+// itemGroups are an item's master and its groups, one a warehouse.
 type itemGroups struct {
-	whs   []string
-	gis   []int
+	code  string
+	first int // its first group, -1 for none; the rest follow group.next
 	item  Item
 	known bool // the supply has its master
 }
@@ -463,21 +473,26 @@ func (b *book) allocate(orders []Order) error {
 	b.lines = make([]bookLine, 0, n)
 	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
 	b.seq = make([]int, 0, len(orders))
+	// The first order of a name is the book's: written last to first, one
+	// hash an order; only when a name repeats does each need a second look.
+	for oi := len(orders) - 1; oi >= 0; oi-- {
+		b.byName[orders[oi].Name] = oi
+	}
+	dups := len(b.byName) < len(orders)
 	for oi := range orders {
 		o := &orders[oi]
 		bo := &b.orders[oi]
-		bo.src = o
-		if _, dup := b.byName[o.Name]; dup {
+		*bo = orderOf(o)
+		if dups && b.byName[o.Name] != oi {
 			b.invalid[oi] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
 			continue
 		}
-		b.byName[o.Name] = oi
 		if o.Name == "" {
 			b.invalid[oi] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
 			continue
 		}
 		from := len(b.lines)
-		lines, err := b.classify(b.lines, *o)
+		lines, err := b.classify(b.lines, o)
 		if err != nil {
 			b.lines = lines[:from]
 			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
@@ -487,13 +502,19 @@ func (b *book) allocate(orders []Order) error {
 		bo.from, bo.to = from, len(b.lines)
 		b.seq = append(b.seq, oi)
 	}
+	b.fill()
+	for gi := range b.groups {
+		if b.groups[gi].nLines > 0 {
+			b.prepareGroup(&b.groups[gi])
+		}
+	}
 	b.sortSeq()
 	for k, oi := range b.seq {
 		b.ranks[oi] = int32(k)
 	}
 	drafts := len(b.seq)
 	for k, oi := range b.seq {
-		if !b.orders[oi].src.Submitted {
+		if !b.orders[oi].submitted {
 			drafts = k
 			break
 		}
@@ -516,11 +537,18 @@ func (b *book) allocate(orders []Order) error {
 	return nil
 }
 
+// orderOf is a book order of o, its lines not yet classified.
+func orderOf(o *Order) bookOrder {
+	return bookOrder{src: o, submitted: o.Submitted, confirm: o.Confirm, desired: o.DesiredDate, mode: o.DesiredDateMode}
+}
+
 // seqKey is what an order is sequenced by, read once; no pointers, so
 // that sorting moves no write barriers.
 type seqKey struct {
-	draft   bool
-	desired Date // maxDate unless sequenced by delivery date
+	// first puts drafts after every submitted order, then sequences by
+	// delivery date (maxDate unless Rules.Sequence says so): one
+	// comparison where most keys differ.
+	first   int64
 	created int64
 	oi      int
 }
@@ -530,27 +558,25 @@ type seqKey struct {
 func (b *book) sortSeq() {
 	keys := make([]seqKey, len(b.seq))
 	for k, oi := range b.seq {
-		o := b.orders[oi].src
-		key := seqKey{draft: !o.Submitted, desired: maxDate, oi: oi}
-		if !o.Created.IsZero() {
-			key.created = o.Created.UnixNano()
+		o := &b.orders[oi]
+		key := seqKey{first: int64(maxDate), oi: oi}
+		if o.submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
+			key.first = int64(o.desired)
 		}
-		if o.Submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.DesiredDate.IsZero() {
-			key.desired = o.DesiredDate
+		if !o.submitted {
+			key.first += 1 << 32 // after every Date
+		}
+		if c := o.src.Created; !c.IsZero() {
+			key.created = c.UnixNano()
 		}
 		keys[k] = key
 	}
 	slices.SortFunc(keys, func(x, y seqKey) int {
-		switch {
-		case x.draft != y.draft:
-			if y.draft {
-				return -1
-			}
-			return 1
-		case x.desired != y.desired:
-			return cmp.Compare(x.desired, y.desired)
-		case x.created != y.created:
-			return cmp.Compare(x.created, y.created)
+		if c := cmp.Compare(x.first, y.first); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.created, y.created); c != 0 {
+			return c
 		}
 		return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
 	})
@@ -568,7 +594,9 @@ const maxDate = Date(1<<31 - 1)
 
 // classify appends the lines of o, with their kind, group and lead time,
 // checking each as validateOrder does (one item lookup a line serves both).
-func (b *book) classify(lines []bookLine, o Order) ([]bookLine, error) {
+// It counts each stock line on its group, whose residual the caller
+// prepares.
+func (b *book) classify(lines []bookLine, o *Order) ([]bookLine, error) {
 	if len(o.Lines) == 0 {
 		return lines, badInput("order has no lines")
 	}
@@ -577,17 +605,20 @@ func (b *book) classify(lines []bookLine, o Order) ([]bookLine, error) {
 	default:
 		return lines, badInput("unknown desired date mode %q", o.DesiredDateMode)
 	}
-	for i, l := range o.Lines {
-		ig := b.itemOf(l.ItemCode)
-		switch {
-		case ig == nil:
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		id := b.itemOf(l.ItemCode)
+		if id < 0 {
 			return lines, badInput("line %d (%q): empty item code", i+1, l.ID)
+		}
+		ig := &b.items[id]
+		switch {
 		case !finite(l.Qty) || l.Qty <= 0:
 			return lines, badInput("line %d (%q): quantity %v is not a positive number", i+1, l.ID, l.Qty)
 		case l.Warehouse == "" && (!ig.known || ig.item.IsStockItem):
 			return lines, badInput("line %d (%q): empty warehouse for stock item %q", i+1, l.ID, l.ItemCode)
 		}
-		bl := bookLine{qty: l.Qty, group: -1}
+		bl := bookLine{qty: l.Qty, group: -1, requested: l.RequestedDate}
 		switch {
 		case ig.known && ig.item.Disabled:
 			bl.kind = lineDisabled
@@ -595,11 +626,13 @@ func (b *book) classify(lines []bookLine, o Order) ([]bookLine, error) {
 			bl.kind = lineNonStock
 		default:
 			bl.kind = lineStock
-			bl.group = b.lineGroup(ig, l.ItemCode, l.Warehouse)
+			bl.group = int32(b.groupOf(id, l.Warehouse))
+			b.groups[bl.group].nLines++
+			// validateCommon bounds both lead times by maxDays.
 			if ig.item.LeadTimeDays > 0 {
-				bl.lead = ig.item.LeadTimeDays
+				bl.lead = int32(ig.item.LeadTimeDays)
 			} else {
-				bl.lead = b.rules.DefaultLeadTimeDays
+				bl.lead = int32(b.rules.DefaultLeadTimeDays)
 			}
 		}
 		lines = append(lines, bl)
@@ -607,18 +640,19 @@ func (b *book) classify(lines []bookLine, o Order) ([]bookLine, error) {
 	return lines, nil
 }
 
-// itemOf returns the groups and master of an item, nil for an empty code.
-func (b *book) itemOf(code string) *itemGroups {
-	if ig := b.byItem[code]; ig != nil {
-		return ig
+// itemOf returns the id of an item in b.items, -1 for an empty code.
+func (b *book) itemOf(code string) int {
+	if id, ok := b.byItem[code]; ok {
+		return id
 	}
 	if strings.TrimSpace(code) == "" {
-		return nil
+		return -1
 	}
-	ig := &itemGroups{}
-	ig.item, ig.known = b.supply.Items[code]
-	b.byItem[code] = ig
-	return ig
+	id := len(b.items)
+	it, known := b.supply.Items[code]
+	b.items = append(b.items, itemGroups{code: code, first: -1, item: it, known: known})
+	b.byItem[code] = id
+	return id
 }
 
 // place finds the order's lines their availability on the residual, dates
@@ -703,7 +737,7 @@ func (b *book) evaluate(l *bookLine, t *residual) (outcome, Date, error) {
 	}
 	var ltStart, ltAvail Date
 	if l.lead > 0 {
-		ltStart = b.today.AddDays(l.lead)
+		ltStart = b.today.AddDays(int(l.lead))
 		var err error
 		if ltAvail, err = b.availOf(ltStart); err != nil {
 			return outcome{}, 0, err
@@ -754,7 +788,7 @@ func (b *book) date(o *bookOrder, lines []bookLine) error {
 		l.dates = ld
 	}
 	var err error
-	if o.dates, err = b.orderDates(o.src, lines); err != nil {
+	if o.dates, err = b.orderDates(o, lines); err != nil {
 		return err
 	}
 	for k := range lines {
@@ -764,7 +798,7 @@ func (b *book) date(o *bookOrder, lines []bookLine) error {
 			lines[k].need = lines[k].out.avail
 		}
 	}
-	if !o.src.Confirm {
+	if !o.confirm {
 		return nil
 	}
 	return b.confirmLines(o, lines)
@@ -783,7 +817,7 @@ func (b *book) confirmLines(o *bookOrder, lines []bookLine) error {
 	for k := range lines {
 		l := &lines[k]
 		if d.onTime {
-			req := o.src.Lines[k].RequestedDate
+			req := l.requested
 			if req.IsZero() || req > d.promise {
 				req = d.promise
 			}
@@ -809,7 +843,7 @@ func (b *book) confirmLines(o *bookOrder, lines []bookLine) error {
 
 // orderDates sets the earliest and the final promise and the desired-date
 // fields: ship complete, the order is ready when its last line is.
-func (b *book) orderDates(o *Order, lines []bookLine) (orderDates, error) {
+func (b *book) orderDates(o *bookOrder, lines []bookLine) (orderDates, error) {
 	r := b.rules
 	d := orderDates{canFulfill: true}
 	for _, l := range lines {
@@ -834,12 +868,12 @@ func (b *book) orderDates(o *Order, lines []bookLine) (orderDates, error) {
 	if d.canFulfill {
 		d.promise = d.raw
 	}
-	desired := o.DesiredDate
+	desired := o.desired
 	if desired.IsZero() {
 		return d, nil
 	}
 	d.desired = desired
-	if o.Confirm {
+	if o.confirm {
 		// The confirmed date: what the customer asked for, when it can
 		// ship by then; otherwise the earliest date.
 		asked, err := b.cal.next(desired)
@@ -856,7 +890,7 @@ func (b *book) orderDates(o *Order, lines []bookLine) (orderDates, error) {
 		}
 		return d, nil
 	}
-	d.mode = o.DesiredDateMode
+	d.mode = o.mode
 	if d.mode == "" {
 		d.mode = LatestAcceptable
 	}
@@ -899,13 +933,20 @@ func (b *book) orderDates(o *Order, lines []bookLine) (orderDates, error) {
 // the quote created stay: they hold nothing).
 func (b *book) quote(order Order) (Plan, error) {
 	oi, from, parts := len(b.orders), len(b.lines), len(b.parts)
-	lines, err := b.classify(b.lines, order)
+	lines, err := b.classify(b.lines, &order)
 	if err != nil {
 		b.lines = lines[:from]
 		return Plan{}, err
 	}
 	b.lines = lines
-	b.orders = append(b.orders, bookOrder{src: &order, from: from, to: len(b.lines)})
+	for _, l := range b.lines[from:] {
+		if l.kind == lineStock {
+			b.prepareGroup(&b.groups[l.group])
+		}
+	}
+	bo := orderOf(&order)
+	bo.from, bo.to = from, len(b.lines)
+	b.orders = append(b.orders, bo)
 	b.invalid = append(b.invalid, nil)
 	b.ranks = append(b.ranks, int32(len(b.seq)))
 	defer func() {

@@ -63,7 +63,7 @@ func (e *engine) sourcePhrase(i int, s Source) string {
 		}
 		return q + " from " + po + " due " + s.ExpectedDate.String()
 	case SourceLeadTime:
-		return q + " by replenishment lead time (" + plural(e.ls[i].lead, "day", "days") + ") on " + s.AvailableDate.String()
+		return q + " by replenishment lead time (" + plural(int(e.ls[i].lead), "day", "days") + ") on " + s.AvailableDate.String()
 	}
 	return q
 }
@@ -154,7 +154,7 @@ func (e *engine) reasons() []string {
 		if e.ls[i].kind != lineStock {
 			continue
 		}
-		gi := e.ls[i].group
+		gi := int(e.ls[i].group)
 		g := &e.groups[gi]
 		if seen[gi] || e.stockQty(i) >= lp.QtyRequired-eps || g.onHand <= eps {
 			continue
@@ -354,7 +354,7 @@ func (e *engine) alternateWarehouses() []Option {
 		}
 		gis, ok := byItem[lp.ItemCode]
 		if !ok {
-			for _, gi := range e.byItem[lp.ItemCode].gis {
+			for gi := e.items[e.byItem[lp.ItemCode]].first; gi >= 0; gi = e.groups[gi].next {
 				if ships(gi) {
 					gis = append(gis, gi)
 				}
@@ -512,7 +512,7 @@ func (e *engine) ifArrivedToday(g *group, po string, rest Date) (Date, float64, 
 	}
 	slices.SortFunc(ahead, claimLess)
 	t := &e.scratch
-	t.reset(g.baseline(e.today, lots, ahead))
+	t.reset(g.baseline(e.today, lots, ahead, t.coords, nil))
 	latest := rest
 	for i := range e.ls {
 		l := &e.ls[i]

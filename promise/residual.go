@@ -16,50 +16,61 @@ import "math"
 type residual struct {
 	coords []Date
 	n      int
-	mn, lz []float64 // per node: minimum of its range, pending addition
+	nodes  []node
+}
+
+// node is a node of the tree: side by side, so that a step down the tree
+// reads one cache line.
+type node struct {
+	mn, lz float64 // the minimum of its range, a pending addition to its children
 }
 
 // reset loads values (one per coordinate), reusing r's arrays.
 func (r *residual) reset(coords []Date, values []float64) {
 	r.coords = coords
 	r.n = len(coords)
-	size := 1
-	for size < r.n {
-		size <<= 1
+	if cap(r.nodes) < treeNodes(r.n) {
+		r.nodes = make([]node, treeNodes(r.n))
 	}
-	r.mn = growFloats(r.mn, 2*size)
-	r.lz = growFloats(r.lz, 2*size)
-	clear(r.lz)
+	r.nodes = r.nodes[:treeNodes(r.n)]
+	clear(r.nodes)
 	if r.n > 0 {
 		r.build(1, 0, r.n-1, values)
 	}
 }
 
-func growFloats(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
+// treeNodes is the size of the node arrays of a residual of n days.
+func treeNodes(n int) int {
+	size := 1
+	for size < n {
+		size <<= 1
 	}
-	return s[:n]
+	return 2 * size
 }
 
 func (r *residual) build(node, lo, hi int, values []float64) {
 	if lo == hi {
-		r.mn[node] = values[lo]
+		r.nodes[node].mn = values[lo]
 		return
 	}
 	mid := (lo + hi) / 2
 	r.build(2*node, lo, mid, values)
 	r.build(2*node+1, mid+1, hi, values)
-	r.mn[node] = math.Min(r.mn[2*node], r.mn[2*node+1])
+	r.pull(node)
+}
+
+// pull sets a node's minimum from its children's.
+func (r *residual) pull(node int) {
+	r.nodes[node].mn = math.Min(r.nodes[2*node].mn, r.nodes[2*node+1].mn)
 }
 
 func (r *residual) push(node int) {
-	if v := r.lz[node]; v != 0 {
+	if v := r.nodes[node].lz; v != 0 {
 		for _, c := range [2]int{2 * node, 2*node + 1} {
-			r.mn[c] += v
-			r.lz[c] += v
+			r.nodes[c].mn += v
+			r.nodes[c].lz += v
 		}
-		r.lz[node] = 0
+		r.nodes[node].lz = 0
 	}
 }
 
@@ -88,21 +99,21 @@ func (r *residual) addFrom(node, lo, hi, from int, v float64) {
 		return
 	}
 	if lo >= from {
-		r.mn[node] += v
-		r.lz[node] += v
+		r.nodes[node].mn += v
+		r.nodes[node].lz += v
 		return
 	}
 	r.push(node)
 	mid := (lo + hi) / 2
 	r.addFrom(2*node, lo, mid, from, v)
 	r.addFrom(2*node+1, mid+1, hi, from, v)
-	r.mn[node] = math.Min(r.mn[2*node], r.mn[2*node+1])
+	r.pull(node)
 }
 
 // atp returns ATP(d) = min over t >= d of S(t) − B(t).
 func (r *residual) atp(d Date) float64 {
 	if d <= r.coords[0] {
-		return r.mn[1] // from the first event day: the whole tree
+		return r.nodes[1].mn // from the first event day: the whole tree
 	}
 	return r.minFrom(1, 0, r.n-1, r.at(d))
 }
@@ -112,7 +123,7 @@ func (r *residual) minFrom(node, lo, hi, from int) float64 {
 		return math.Inf(1)
 	}
 	if lo >= from {
-		return r.mn[node]
+		return r.nodes[node].mn
 	}
 	r.push(node)
 	mid := (lo + hi) / 2
@@ -131,7 +142,7 @@ func (r *residual) earliest(q float64) (Date, bool) {
 
 // lastBelow returns the last index whose value is below q, or -1.
 func (r *residual) lastBelow(node, lo, hi int, q float64) int {
-	if r.mn[node] >= q {
+	if r.nodes[node].mn >= q {
 		return -1
 	}
 	if lo == hi {
@@ -147,3 +158,27 @@ func (r *residual) lastBelow(node, lo, hi int, q float64) int {
 
 // horizon is the last event day.
 func (r *residual) horizon() Date { return r.coords[r.n-1] }
+
+// slab hands out small slices of larger arrays, so that the book's
+// thousands of per-group arrays cost a few allocations. A slice it hands
+// out has no spare capacity: appending to it copies, as for any slice.
+type slab[T any] struct {
+	free  []T
+	chunk int // the size of the last array
+}
+
+// take returns n zeroed elements. Arrays double from 64 elements to 4,096,
+// so that a small book allocates little; a request for more than a quarter
+// of one gets an array of its own.
+func (s *slab[T]) take(n int) []T {
+	if n > len(s.free) {
+		s.chunk = min(max(2*s.chunk, 64), 4096)
+		if n > s.chunk/4 {
+			return make([]T, n)
+		}
+		s.free = make([]T, s.chunk)
+	}
+	t := s.free[:n:n]
+	s.free = s.free[n:]
+	return t
+}
