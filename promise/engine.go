@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -365,11 +366,17 @@ func validateCommon(now time.Time, supply Supply, cal Calendar, rules Rules) err
 		return bad("item %q: lead time %d days out of range 0..%d", badItem, supply.Items[badItem].LeadTimeDays, maxDays)
 	}
 	for _, s := range supply.Stock {
+		if strings.TrimSpace(s.ItemCode) == "" {
+			return bad("stock at %q has no item code", s.Warehouse)
+		}
 		if !finite(s.ActualQty) || !finite(s.ReservedForProduction) || !finite(s.ReservedForSubcontract) {
 			return bad("stock of %q at %q is not a finite number", s.ItemCode, s.Warehouse)
 		}
 	}
 	for _, r := range supply.Receipts {
+		if strings.TrimSpace(r.ItemCode) == "" {
+			return bad("receipt %q has no item code", r.PurchaseOrder)
+		}
 		if !finite(r.Qty) {
 			return bad("receipt %q of %q: quantity %v", r.PurchaseOrder, r.ItemCode, r.Qty)
 		}
@@ -378,6 +385,9 @@ func validateCommon(now time.Time, supply Supply, cal Calendar, rules Rules) err
 		}
 	}
 	for _, d := range supply.Demand {
+		if strings.TrimSpace(d.ItemCode) == "" {
+			return bad("demand %q has no item code", d.SalesOrder)
+		}
 		if !finite(d.Qty) {
 			return bad("demand %q of %q: quantity %v", d.SalesOrder, d.ItemCode, d.Qty)
 		}

@@ -880,6 +880,13 @@ func TestComputeInvalidInput(t *testing.T) {
 		{"cutoff hour 24", func(_ *time.Time, _ *Order, _ *Supply, _ *Calendar, r *Rules) { r.CutoffHour = 24 }},
 		{"share above 1", func(_ *time.Time, _ *Order, _ *Supply, _ *Calendar, r *Rules) { r.Confidence.HighStockShare = 1.5 }},
 		{"negative item lead time", func(_ *time.Time, _ *Order, s *Supply, _ *Calendar, _ *Rules) { s.Items = stockItem("A", -1) }},
+		{"stock without item code", func(_ *time.Time, _ *Order, s *Supply, _ *Calendar, _ *Rules) { s.Stock[0].ItemCode = "" }},
+		{"receipt without item code", func(_ *time.Time, _ *Order, s *Supply, _ *Calendar, _ *Rules) {
+			s.Receipts = []Receipt{{Warehouse: wh, Qty: 1, Date: 1}}
+		}},
+		{"demand without item code", func(_ *time.Time, _ *Order, s *Supply, _ *Calendar, _ *Rules) {
+			s.Demand = []Demand{{Warehouse: wh, Qty: 1, Due: 1}}
+		}},
 		{"NaN stock", func(_ *time.Time, _ *Order, s *Supply, _ *Calendar, _ *Rules) { s.Stock[0].ActualQty = math.NaN() }},
 		{"Inf receipt", func(_ *time.Time, _ *Order, s *Supply, _ *Calendar, _ *Rules) {
 			s.Receipts = []Receipt{{ItemCode: "A", Warehouse: wh, Qty: math.Inf(1), Date: 1}}
