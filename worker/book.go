@@ -373,22 +373,24 @@ func cmpOr(a, b string) string {
 
 // writeGate paces writes toward ERPNext: a token bucket at the configured
 // rate, and a pause for everyone when ERPNext answers 429 with Retry-After.
+// Both run on real time, as the limiter does, not on the worker's clock:
+// with a clock that stands still (tests pin it) a pause measured by it
+// would never end, and every later write would wait it out again.
 type writeGate struct {
 	limiter *rate.Limiter
-	now     func() time.Time
 
 	mu        sync.Mutex
 	notBefore time.Time
 }
 
-func newWriteGate(perSecond float64, now func() time.Time) *writeGate {
-	return &writeGate{limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))), now: now}
+func newWriteGate(perSecond float64) *writeGate {
+	return &writeGate{limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
 }
 
 // wait blocks until a request may go: after any 429 pause, and within the rate.
 func (g *writeGate) wait(ctx context.Context) error {
 	g.mu.Lock()
-	pause := g.notBefore.Sub(g.now())
+	pause := time.Until(g.notBefore)
 	g.mu.Unlock()
 	if pause > 0 {
 		select {
@@ -409,7 +411,7 @@ func (g *writeGate) noteLimit(err error) {
 	wait := max(e.RetryAfter, time.Second)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if t := g.now().Add(wait); t.After(g.notBefore) {
+	if t := time.Now().Add(wait); t.After(g.notBefore) {
 		g.notBefore = t
 	}
 }

@@ -112,7 +112,7 @@ func New(d Deps) *Worker {
 	if d.PassBudget <= 0 {
 		d.PassBudget = DefaultPassBudget
 	}
-	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate, d.Now), user: userCache{name: d.APIUser}}
+	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate), user: userCache{name: d.APIUser}}
 }
 
 // Register routes OTP's task types to w's handlers.
