@@ -35,8 +35,13 @@ type Enqueuer interface {
 
 // Defaults for the Deps fields that may be left zero.
 const (
-	DefaultLockTTL          = 30 * time.Second // renewed while a pass runs
-	DefaultWriteRate        = 20               // writes per second toward ERPNext
+	// DefaultLockTTL is how long the book's lock lives unless renewed
+	// (every third of it, while a pass runs). It is how long a worker
+	// killed mid-pass holds up every other pass: 30 s kept the book stale
+	// that long after a kill -9; 10 s leaves a renewal two tries to get
+	// through a Redis blip.
+	DefaultLockTTL          = 10 * time.Second
+	DefaultWriteRate        = 20 // writes per second toward ERPNext
 	DefaultWriteConcurrency = 4
 	DefaultPassGather       = 10 * time.Millisecond
 	DefaultPassBudget       = 30 * time.Second

@@ -158,7 +158,7 @@ func (a *app) promiseBook(tb testing.TB) {
 
 // queuesIdle reports whether no task is pending, running or waiting to
 // retry; scheduled tasks count too, except the book's follow-up passes (a
-// safety net due half a minute on, which finds nothing to do).
+// safety net due 10-20 s on, which finds nothing to do).
 func (a *app) queuesIdle(tb testing.TB) bool {
 	tb.Helper()
 	queues, err := a.insp.Queues() // only queues that ever held a task exist
