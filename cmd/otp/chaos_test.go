@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,19 +156,29 @@ func (p *workerProcess) kill() {
 	<-p.done
 }
 
-// killMidPass waits (at most wait) until the process writes an order,
-// which it does only inside a pass of the book, holding the book's lock,
-// then kills it. It reports whether it caught it so.
+// inPass matches the log lines a worker writes only inside a pass of the
+// book, while it holds the book's lock: one per order it writes or tries
+// to; "book allocated" ends the pass.
+var inPass = regexp.MustCompile(`"msg":"(promised|promise not written|comment already on the timeline|comment posted again|book allocated)"`)
+
+// killMidPass waits (at most wait) until the process logs an order of a
+// pass, then kills it. It reports whether it caught it inside the pass.
 func (p *workerProcess) killMidPass(wait time.Duration) bool {
+	last := func() (n int, end bool) {
+		ms := inPass.FindAllStringSubmatch(p.out.String(), -1)
+		return len(ms), len(ms) > 0 && ms[len(ms)-1][1] == "book allocated"
+	}
+	from, _ := last()
 	deadline := time.Now().Add(wait)
-	from := strings.Count(p.out.String(), `"msg":"promised"`)
-	for time.Now().Before(deadline) && strings.Count(p.out.String(), `"msg":"promised"`) == from {
-		time.Sleep(5 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if n, end := last(); n > from && !end {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 	p.kill()
-	log := p.out.String()
-	lastWrite, lastPass := strings.LastIndex(log, `"msg":"promised"`), strings.LastIndex(log, `"msg":"book allocated"`)
-	return strings.Count(log, `"msg":"promised"`) > from && lastWrite > lastPass
+	n, end := last()
+	return n > from && !end
 }
 
 // activeTasks are the ids of the tasks active in any queue.
@@ -404,20 +415,19 @@ func TestChaos(t *testing.T) {
 	rd := mustChaosRedis(t)
 	redisURL := rd.url
 
-	// The sandbox and a worker in one process; `otp serve` apart, on an
-	// address it keeps across its restart, where the webhooks go.
+	// The sandbox (a Main of no role); `otp serve` apart, on an address it
+	// keeps across its restart, where the webhooks go; and at first one
+	// worker, the process, so that the book is its to hold when it is
+	// killed.
 	serveAddr := freeAddr(t)
 	a := MustStart(t, now, map[string]string{"REDIS_URL": redisURL, "OTP_RECONCILE_INTERVAL": chaosReconcile.String(),
 		"REQUEST_TIMEOUT": "1", "LOG_LEVEL": "INFO", "OTP_PUBLIC_URL": "http://" + serveAddr, "OTP_WEBHOOK_SECRET": chaosWebhookSecret},
-		// asynq's own polling, as in the worker process: the workers are peers.
-		func(m *Main) { m.Roles, m.Now, m.pollEvery = roleWork, time.Now, 0 })
+		func(m *Main) { m.Roles, m.Now = 0, time.Now })
 	serveEnv := map[string]string{"OTP_HTTP_ADDR": serveAddr}
 	serve := mustStartRole(t, a, redisURL, roleServe, serveEnv)
 	t.Cleanup(func() { _ = serve.Close() })
-	a.promiseBook(t)
-	work := mustStartRole(t, a, redisURL, roleWork, nil)
-	t.Cleanup(func() { _ = work.Close() })
 	proc := mustStartWorkerProcess(t, a, redisURL)
+	a.promiseBook(t)
 
 	// Three items, scarce enough that orders compete and a change moves
 	// the promises of the orders behind it.
@@ -545,23 +555,26 @@ func TestChaos(t *testing.T) {
 	})
 
 	// The worker process killed with SIGKILL mid-pass, and started again
-	// (as its supervisor would); the in-process worker stopped and started
-	// again; Redis restarted; `otp serve` stopped and started again on its
-	// address, the webhooks refused meanwhile and retried by the sandbox.
+	// (as its supervisor would), with an in-process worker beside it; that
+	// one stopped (Close) and started again; Redis restarted; `otp serve`
+	// stopped and started again on its address, the webhooks refused
+	// meanwhile and retried by the sandbox.
 	at := func(share float64) { time.Sleep(time.Until(start.Add(time.Duration(share * float64(faultFor))))) }
-	at(0.2)
-	midPass := proc.killMidPass(faultFor / 4)
-	orphans := activeTasks(t, a) // the killed worker's, and those running elsewhere this instant
+	at(0.15)
+	midPass := proc.killMidPass(faultFor * 35 / 100)
+	orphans := activeTasks(t, a) // the killed worker's
 	procLogs := proc.out.String()
+	work := mustStartRole(t, a, redisURL, roleWork, nil)
+	t.Cleanup(func() { _ = work.Close() })
 	proc = mustStartWorkerProcess(t, a, redisURL)
-	at(0.45)
+	at(0.55)
 	if err := work.Close(); err != nil {
 		t.Logf("closing the stopped worker: %v", err)
 	}
 	work = mustStartRole(t, a, redisURL, roleWork, nil)
-	at(0.6)
+	at(0.7)
 	rd.restart(t)
-	at(0.75)
+	at(0.85)
 	if err := serve.Close(); err != nil {
 		t.Logf("closing otp serve: %v", err)
 	}
