@@ -402,11 +402,13 @@ const chaosShare = 7
 
 func TestChaos(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the chaos run takes about half a minute")
+		t.Skip("-short: the chaos run takes about 30 s")
 	}
 	var (
 		orders   = envInt("OTP_CHAOS_ORDERS", 40)
-		faultFor = time.Duration(envInt("OTP_CHAOS_SECONDS", 8)) * time.Second
+		// Long enough for ERPNext's faults to meet traffic after the
+		// killed worker's lock has expired (worker.DefaultLockTTL).
+		faultFor = time.Duration(envInt("OTP_CHAOS_SECONDS", 20)) * time.Second
 		// The real clock, not a pinned one: the worker process of its own
 		// runs on it, and every role must agree on what today is.
 		now = time.Now().UTC()
@@ -560,21 +562,21 @@ func TestChaos(t *testing.T) {
 	// stopped and started again on its address, the webhooks refused
 	// meanwhile and retried by the sandbox.
 	at := func(share float64) { time.Sleep(time.Until(start.Add(time.Duration(share * float64(faultFor))))) }
-	at(0.15)
-	midPass := proc.killMidPass(faultFor * 35 / 100)
+	at(0.05)
+	midPass := proc.killMidPass(faultFor / 10)
 	orphans := activeTasks(t, a) // the killed worker's
 	procLogs := proc.out.String()
 	work := mustStartRole(t, a, redisURL, roleWork, nil)
 	t.Cleanup(func() { _ = work.Close() })
 	proc = mustStartWorkerProcess(t, a, redisURL)
-	at(0.55)
+	at(0.6)
 	if err := work.Close(); err != nil {
 		t.Logf("closing the stopped worker: %v", err)
 	}
 	work = mustStartRole(t, a, redisURL, roleWork, nil)
-	at(0.7)
+	at(0.75)
 	rd.restart(t)
-	at(0.85)
+	at(0.9)
 	if err := serve.Close(); err != nil {
 		t.Logf("closing otp serve: %v", err)
 	}
