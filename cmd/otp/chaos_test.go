@@ -40,7 +40,6 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/planner"
-	"github.com/erpnext-otp/otp/tasks"
 	"github.com/erpnext-otp/otp/worker"
 )
 
@@ -181,6 +180,18 @@ func (p *workerProcess) killMidPass(wait time.Duration) bool {
 	return n > from && !end
 }
 
+// orphaned are the tasks of ids still active.
+func (a *app) orphaned(tb testing.TB, ids map[string]bool) map[string]bool {
+	tb.Helper()
+	left := map[string]bool{}
+	for id := range activeTasks(tb, a) {
+		if ids[id] {
+			left[id] = true
+		}
+	}
+	return left
+}
+
 // activeTasks are the ids of the tasks active in any queue.
 func activeTasks(tb testing.TB, a *app) map[string]bool {
 	tb.Helper()
@@ -199,79 +210,6 @@ func activeTasks(tb testing.TB, a *app) map[string]bool {
 		}
 	}
 	return ids
-}
-
-// settleExcept waits, as a.settle does, until the webhooks are delivered
-// and the queues idle, except for the active tasks in orphans: those the
-// killed worker held, which asynq gives back to the queue only once their
-// lease has lapsed (30 s without the worker's heartbeat) and its recoverer
-// next looks (every minute). It returns the orphans still active.
-func settleExcept(tb testing.TB, a *app, orphans map[string]bool) int {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), 15*time.Second)
-	defer cancel()
-	calm, left := 0, 0
-	for calm < 2 {
-		if err := a.sb.WaitForWebhooks(ctx); err != nil {
-			tb.Fatalf("webhooks did not settle: %v", err)
-		}
-		idle := a.queuesIdle(tb)
-		if !idle {
-			active, other := activeTasks(tb, a), 0
-			left = 0
-			for id := range active {
-				if orphans[id] {
-					left++
-				} else {
-					other++
-				}
-			}
-			// Idle but for orphans: nothing pending, retrying or scheduled.
-			idle = other == 0 && left > 0 && a.queuesIdleBut(tb, left)
-		}
-		if idle {
-			calm++
-		} else {
-			calm = 0
-		}
-		if ctx.Err() != nil {
-			tb.Fatal("queues did not settle")
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
-	return left
-}
-
-// queuesIdleBut is queuesIdle with active tasks active allowed.
-func (a *app) queuesIdleBut(tb testing.TB, active int) bool {
-	tb.Helper()
-	queues, err := a.insp.Queues()
-	if err != nil {
-		tb.Fatalf("queues: %v", err)
-	}
-	n := 0
-	for _, q := range queues {
-		info, err := a.insp.GetQueueInfo(q)
-		if err != nil {
-			tb.Fatalf("queue %s: %v", q, err)
-		}
-		if info.Pending+info.Retry > 0 {
-			return false
-		}
-		n += info.Active
-		if info.Scheduled > 0 {
-			scheduled, err := a.insp.ListScheduledTasks(q)
-			if err != nil {
-				tb.Fatalf("queue %s: %v", q, err)
-			}
-			for _, t := range scheduled {
-				if t.Type != tasks.TypeSettleBook {
-					return false
-				}
-			}
-		}
-	}
-	return n == active
 }
 
 // verdict is how the book stands against a clean allocation of its data.
@@ -405,7 +343,7 @@ func TestChaos(t *testing.T) {
 		t.Skip("-short: the chaos run takes about 30 s")
 	}
 	var (
-		orders   = envInt("OTP_CHAOS_ORDERS", 40)
+		orders = envInt("OTP_CHAOS_ORDERS", 40)
 		// Long enough for ERPNext's faults to meet traffic after the
 		// killed worker's lock has expired (worker.DefaultLockTTL).
 		faultFor = time.Duration(envInt("OTP_CHAOS_SECONDS", 20)) * time.Second
@@ -564,7 +502,7 @@ func TestChaos(t *testing.T) {
 	at := func(share float64) { time.Sleep(time.Until(start.Add(time.Duration(share * float64(faultFor))))) }
 	at(0.05)
 	midPass := proc.killMidPass(faultFor / 10)
-	orphans := activeTasks(t, a) // the killed worker's
+	orphans := activeTasks(t, a) // the killed worker's: the only one yet
 	procLogs := proc.out.String()
 	work := mustStartRole(t, a, redisURL, roleWork, nil)
 	t.Cleanup(func() { _ = work.Close() })
@@ -609,8 +547,9 @@ func TestChaos(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	leftActive := settleExcept(t, a, orphans)
+	a.settleExcept(t, orphans)
 	idle := time.Since(lastFault)
+	leftActive := len(a.orphaned(t, orphans))
 
 	// A save whose webhook never comes (saved by OTP's API user, which the
 	// webhooks skip, as if Frappe had given up on it): the sweep promises it.
