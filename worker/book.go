@@ -194,6 +194,15 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 	if err != nil {
 		return st, classify(err, "worker: read the order book")
 	}
+	// Orders whose last comment may not be the one their marker names.
+	unsure, err := w.d.Redis.SMembers(ctx, commentingKey).Result()
+	if err != nil {
+		return st, fmt.Errorf("worker: read the orders being commented: %w", err)
+	}
+	recheck := make(map[string]bool, len(unsure))
+	for _, name := range unsure {
+		recheck[name] = true
+	}
 	inBook := map[string]bool{}
 	var jobs []writeJob
 	for _, bk := range books {
@@ -216,7 +225,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			if name == focus {
 				notePlan(ctx, name, bk.Written[name].Customer, plan, false)
 			}
-			if len(fields) == 0 && len(lines) == 0 && !w.needsComment(bk.Written[name].Commented, plan) {
+			if len(fields) == 0 && len(lines) == 0 && !w.needsComment(bk.Written[name].Commented, plan) && !recheck[name] {
 				st.unchanged++
 				continue
 			}
@@ -224,10 +233,21 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				fingerprint = planner.Fingerprint(bk.Inputs)
 			}
 			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, plan: plan, fingerprint: fingerprint,
-				focus: name == focus})
+				focus: name == focus, recheck: recheck[name]})
 		}
 	}
 	err = w.writeAll(ctx, log, l, jobs, &st)
+	var gone []any // left the book: their timeline no longer matters
+	for _, name := range unsure {
+		if !inBook[name] {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) > 0 {
+		if serr := w.d.Redis.SRem(ctx, commentingKey, gone...).Err(); serr != nil {
+			log.WarnContext(ctx, "worker: orders that left the book still noted as being commented", "err", serr)
+		}
+	}
 	for _, name := range saved {
 		if inBook[name] {
 			continue
@@ -248,6 +268,7 @@ type writeJob struct {
 	plan           promise.Plan
 	fingerprint    string
 	focus          bool // the task's own order
+	recheck        bool // a comment may have been posted that its marker does not name
 }
 
 // writeAll writes the jobs, a few at a time and no faster than the write
@@ -321,7 +342,7 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	plan := j.plan
 	fields, lines := changes(orderView(so), plan)
 	key := commentKey(plan)
-	needComment := w.needsComment(so.Commented, plan)
+	needComment := w.needsComment(so.Commented, plan) || j.recheck
 	if len(fields) == 0 && len(lines) == 0 && !needComment {
 		return outcomeUnchanged, nil
 	}
@@ -331,11 +352,22 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		fields[erp.FieldFingerprint] = j.fingerprint
 	}
 	posted := false
-	if so.Commented != key { // always so without the marker field: the last comment tells
+	if so.Commented != key || j.recheck { // always so without the marker field: the last comment tells
 		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan); err != nil {
 			return outcomeSkipped, err
 		}
+	}
+	if so.Commented != key {
 		fields[erp.FieldCommented] = key
+	}
+	if len(fields) == 0 && len(lines) == 0 {
+		// Only the timeline needed checking, and it states the plan now.
+		w.commented(ctx, log, so.Name)
+		if posted {
+			log.InfoContext(ctx, "comment posted again", "promise_date", plan.PromiseDate, "confidence", plan.Confidence)
+			return outcomeWritten, nil
+		}
+		return outcomeUnchanged, nil
 	}
 	fields["modified"] = so.Modified
 	if err := w.writes.wait(ctx); err != nil {
@@ -356,6 +388,9 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	if err := w.d.Redis.Set(ctx, ownWritePrefix+so.Name, updated.Modified, ownWriteTTL).Err(); err != nil {
 		log.WarnContext(ctx, "worker: own write not noted; its webhook runs a pass that writes nothing", "err", err)
 	}
+	if posted || j.recheck {
+		w.commented(ctx, log, so.Name) // the marker names it now
+	}
 	if j.focus {
 		notePlan(ctx, so.Name, so.Customer, plan, true)
 	}
@@ -373,22 +408,24 @@ func cmpOr(a, b string) string {
 
 // writeGate paces writes toward ERPNext: a token bucket at the configured
 // rate, and a pause for everyone when ERPNext answers 429 with Retry-After.
+// Both run on real time, as the limiter does, not on the worker's clock:
+// with a clock that stands still (tests pin it) a pause measured by it
+// would never end, and every later write would wait it out again.
 type writeGate struct {
 	limiter *rate.Limiter
-	now     func() time.Time
 
 	mu        sync.Mutex
 	notBefore time.Time
 }
 
-func newWriteGate(perSecond float64, now func() time.Time) *writeGate {
-	return &writeGate{limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))), now: now}
+func newWriteGate(perSecond float64) *writeGate {
+	return &writeGate{limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
 }
 
 // wait blocks until a request may go: after any 429 pause, and within the rate.
 func (g *writeGate) wait(ctx context.Context) error {
 	g.mu.Lock()
-	pause := g.notBefore.Sub(g.now())
+	pause := time.Until(g.notBefore)
 	g.mu.Unlock()
 	if pause > 0 {
 		select {
@@ -409,7 +446,7 @@ func (g *writeGate) noteLimit(err error) {
 	wait := max(e.RetryAfter, time.Second)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if t := g.now().Add(wait); t.After(g.notBefore) {
+	if t := time.Now().Add(wait); t.After(g.notBefore) {
 		g.notBefore = t
 	}
 }

@@ -24,6 +24,24 @@ import (
 // still failed, or after a failed comment, finds the marker behind and
 // finishes the job, and never posts the comment twice.
 
+// commentingKey is the Redis set of orders whose last comment may not be
+// the one their marker names: a comment is noted here before it is posted,
+// and the order leaves the set once its marker names the comment. A POST
+// that commits and then fails, or a PUT refused after the POST (the order
+// was saved meanwhile), leaves the timeline one comment ahead of the
+// marker; should the next plan be the marker's promise again, the fields
+// and the marker would look current while the timeline states another
+// promise. Orders in the set have their last comment read again.
+const commentingKey = "otp:book:commenting"
+
+// commented notes that the order's marker names its last comment.
+func (w *Worker) commented(ctx context.Context, log *slog.Logger, order string) {
+	if err := w.d.Redis.SRem(ctx, commentingKey, order).Err(); err != nil {
+		// The next pass reads its last comment once more, and posts nothing.
+		log.WarnContext(ctx, "worker: order still noted as being commented", "err", err)
+	}
+}
+
 // commentKey is what the marker holds once plan's comment is posted: the
 // date and confidence the comment states.
 func commentKey(plan promise.Plan) string {
@@ -88,6 +106,11 @@ func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, o
 	}
 	if err := l.held(ctx); err != nil {
 		return false, err
+	}
+	// Noted before the POST: whatever becomes of it, the next passes read
+	// the last comment again until the marker names it.
+	if err := w.d.Redis.SAdd(ctx, commentingKey, order).Err(); err != nil {
+		return false, fmt.Errorf("worker: note the comment on %s: %w", order, err)
 	}
 	if err := w.d.ERP.AddComment(ctx, "Sales Order", order, comment(plan)); err != nil {
 		w.writes.noteLimit(err)

@@ -265,3 +265,54 @@ func TestCommentNotPostedWithoutTheLock(t *testing.T) {
 		t.Errorf("comments posted without the lock: %q", got[before:])
 	}
 }
+
+// A comment that commits and then fails, for a promise that is taken back
+// before the retry: the order's fields and marker still hold the earlier
+// promise, so they look current, but the timeline's last comment states
+// the promise taken back. The next pass reads the timeline again and
+// states the promise once more; the pass after that writes nothing.
+func TestCommentRestatedAfterAPromiseTakenBack(t *testing.T) {
+	ctx := context.Background()
+	s := MustSettledSite(t)
+	s.MustItem(t, "W", 10, 10)
+	a := s.MustOrder(t, "2026-12-02", true, "W", 5.0)
+	if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	stock := func(purpose, field string) {
+		t.Helper()
+		if _, err := s.sb.Insert("Stock Entry", map[string]any{"stock_entry_type": purpose, "company": sandbox.DemoCompany,
+			"items": []any{map[string]any{"item_code": "W", "qty": 10.0, field: sandbox.DemoStores, "basic_rate": 10.0}}, "docstatus": 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The stock leaves: a later promise, whose comment commits and fails
+	// (so its PUT is never sent).
+	stock("Material Issue", "s_warehouse")
+	s.sb.FailAfterCommit(1, "POST /api/resource/Comment", http.StatusBadGateway)
+	if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err) // the sweep skips a retryable failure: the next one catches up
+	}
+	if got := heads(s.comments(t, a)); len(got) != 2 {
+		t.Fatalf("comments after the failed POST = %q, want the later promise's committed", got)
+	}
+	// It comes back before the retry: the first promise again, which the
+	// order's fields and marker still hold.
+	stock("Material Receipt", "t_warehouse")
+	if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	got := heads(s.comments(t, a))
+	if len(got) != 3 || got[0] != "Promise: 2026-12-02 (HIGH)" || got[1] == got[0] || got[2] != got[0] {
+		t.Errorf("comments on %s = %q, want the first promise, the one taken back, the first again", a, got)
+	}
+	wantPromise(t, s, a, promiseOf{"2026-12-02", "HIGH", "OK"})
+	s.sb.ResetCounters()
+	if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"GET /api/resource/Sales Order": 1},
+		pick(s.sb.RequestCounts(), "PUT /api/resource/Sales Order", "GET /api/resource/Comment", "POST /api/resource/Comment", "GET /api/resource/Sales Order")); diff != "" {
+		t.Errorf("the sweep after (-want +got):\n%s", diff)
+	}
+}

@@ -35,8 +35,13 @@ type Enqueuer interface {
 
 // Defaults for the Deps fields that may be left zero.
 const (
-	DefaultLockTTL          = 30 * time.Second // renewed while a pass runs
-	DefaultWriteRate        = 20               // writes per second toward ERPNext
+	// DefaultLockTTL is how long the book's lock lives unless renewed
+	// (every third of it, while a pass runs). It is how long a worker
+	// killed mid-pass holds up every other pass: 30 s kept the book stale
+	// that long after a kill -9; 10 s leaves a renewal two tries to get
+	// through a Redis blip.
+	DefaultLockTTL          = 10 * time.Second
+	DefaultWriteRate        = 20 // writes per second toward ERPNext
 	DefaultWriteConcurrency = 4
 	DefaultPassGather       = 10 * time.Millisecond
 	DefaultPassBudget       = 30 * time.Second
@@ -112,7 +117,7 @@ func New(d Deps) *Worker {
 	if d.PassBudget <= 0 {
 		d.PassBudget = DefaultPassBudget
 	}
-	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate, d.Now), user: userCache{name: d.APIUser}}
+	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate), user: userCache{name: d.APIUser}}
 }
 
 // Register routes OTP's task types to w's handlers.
