@@ -223,8 +223,8 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			if fingerprint == "" {
 				fingerprint = planner.Fingerprint(bk.Inputs)
 			}
-			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, plan: plan, fingerprint: fingerprint,
-				focus: name == focus})
+			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
+				plan: plan, fingerprint: fingerprint, focus: name == focus})
 		}
 	}
 	err = w.writeAll(ctx, log, l, jobs, &st)
@@ -245,6 +245,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 // writeJob is one order whose promise changed.
 type writeJob struct {
 	name, modified string // modified as the book read it
+	commented      string // the comment marker as the book read it
 	plan           promise.Plan
 	fingerprint    string
 	focus          bool // the task's own order
@@ -305,7 +306,34 @@ const (
 // or gone since the book was read is left to the pass its change caused.
 // A 429, 5xx, timeout or open breaker on any step fails the job with a
 // retryable error; the retry redoes only what is still missing.
+//
+// The fresh read and the read of OTP's last comment do not depend on each
+// other: when the book's marker already says a comment is due they go at
+// once, so a promise costs three round trips in a row, not four.
 func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
+	plan := j.plan
+	var pre chan lastRead
+	if w.needsComment(j.commented, plan) {
+		pre = make(chan lastRead, 1)
+		go func() { // ends with its one request
+			c, err := w.lastComment(ctx, log, j.name)
+			pre <- lastRead{c, err}
+		}()
+	}
+	// takeLast is the comment read begun above, or a read now.
+	takeLast := func() (*erp.Comment, error) {
+		if pre == nil {
+			return w.lastComment(ctx, log, j.name)
+		}
+		r := <-pre
+		pre = nil
+		return r.c, r.err
+	}
+	defer func() {
+		if pre != nil {
+			<-pre // not needed after all: let it finish
+		}
+	}()
 	so, err := w.d.ERP.SalesOrder(ctx, j.name)
 	if errors.Is(err, erp.ErrNotFound) {
 		return outcomeSkipped, nil
@@ -318,7 +346,6 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		log.InfoContext(ctx, "skipped", "reason", cmpOr(reason, "saved since the book was read"))
 		return outcomeSkipped, nil
 	}
-	plan := j.plan
 	fields, lines := changes(orderView(so), plan)
 	key := commentKey(plan)
 	needComment := w.needsComment(so.Commented, plan)
@@ -330,15 +357,23 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
 		fields[erp.FieldFingerprint] = j.fingerprint
 	}
+	// One token of the write rate per order, whatever its requests.
+	if err := w.writes.wait(ctx); err != nil {
+		return outcomeSkipped, err
+	}
 	posted := false
 	if so.Commented != key { // always so without the marker field: the last comment tells
-		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan); err != nil {
+		last, err := takeLast()
+		if err != nil {
+			return outcomeSkipped, err
+		}
+		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan, last); err != nil {
 			return outcomeSkipped, err
 		}
 		fields[erp.FieldCommented] = key
 	}
 	fields["modified"] = so.Modified
-	if err := w.writes.wait(ctx); err != nil {
+	if err := w.writes.pause(ctx); err != nil {
 		return outcomeSkipped, err
 	}
 	updated, err := w.d.ERP.UpdateSalesOrder(ctx, so, fields, lines)
@@ -364,6 +399,12 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	return outcomeWritten, nil
 }
 
+// lastRead is the answer of a read of OTP's last comment.
+type lastRead struct {
+	c   *erp.Comment
+	err error
+}
+
 func cmpOr(a, b string) string {
 	if a != "" {
 		return a
@@ -385,19 +426,30 @@ func newWriteGate(perSecond float64, now func() time.Time) *writeGate {
 	return &writeGate{limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))), now: now}
 }
 
-// wait blocks until a request may go: after any 429 pause, and within the rate.
+// wait blocks until an order may be written: after any 429 pause, and
+// within the rate (one token an order).
 func (g *writeGate) wait(ctx context.Context) error {
+	if err := g.pause(ctx); err != nil {
+		return err
+	}
+	return g.limiter.Wait(ctx)
+}
+
+// pause blocks while a 429's Retry-After runs: every request toward
+// ERPNext but the fresh read waits it out.
+func (g *writeGate) pause(ctx context.Context) error {
 	g.mu.Lock()
 	pause := g.notBefore.Sub(g.now())
 	g.mu.Unlock()
-	if pause > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
-		}
+	if pause <= 0 {
+		return nil
 	}
-	return g.limiter.Wait(ctx)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(pause):
+		return nil
+	}
 }
 
 // noteLimit pauses every writer for a 429's Retry-After.

@@ -257,7 +257,11 @@ func TestCommentNotPostedWithoutTheLock(t *testing.T) {
 	}
 	before := len(s.comments(t, s.sb.Demo().ContendedSO1))
 	d, _ := promise.ParseDate("2026-12-02")
-	_, err = s.w.ensureComment(ctx, s.w.log, l, s.sb.Demo().ContendedSO1, promise.Plan{PromiseDate: d, Confidence: promise.ConfidenceHigh})
+	last, err := s.w.lastComment(ctx, s.w.log, s.sb.Demo().ContendedSO1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.w.ensureComment(ctx, s.w.log, l, s.sb.Demo().ContendedSO1, promise.Plan{PromiseDate: d, Confidence: promise.ConfidenceHigh}, last)
 	if !errors.Is(err, ErrLockLost) {
 		t.Errorf("ensureComment without the lock = %v, want ErrLockLost", err)
 	}
