@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,11 @@ const (
 	// ERPNext request.
 	ownWritePrefix = "otp:written:"
 	ownWriteTTL    = time.Hour
+	// savedAtPrefix + order name holds the `modified` of the order's
+	// newest save a task has seen, and when the task saw it: a pass skips,
+	// with no ERPNext request, an order saved again since its book was
+	// read (the save's own pass writes it).
+	savedAtPrefix = "otp:book:savedat:"
 )
 
 // setMaxScript raises KEYS[1] to ARGV[1], never lowers it.
@@ -187,6 +193,7 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 // book does not hold why it is not promised.
 func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string, saved []string) (passStats, error) {
 	var st passStats
+	bookAt := time.Now() // real time, as noteSaved's
 	books, err := w.d.Planner.Books(ctx)
 	if errors.Is(err, erp.ErrPermission) {
 		return st, fmt.Errorf("worker: read the order book: %w: %w", err, asynq.SkipRetry)
@@ -224,7 +231,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				fingerprint = planner.Fingerprint(bk.Inputs)
 			}
 			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
-				plan: plan, fingerprint: fingerprint, focus: name == focus})
+				plan: plan, fingerprint: fingerprint, focus: name == focus, bookAt: bookAt})
 		}
 	}
 	err = w.writeAll(ctx, log, l, jobs, &st)
@@ -248,7 +255,8 @@ type writeJob struct {
 	commented      string // the comment marker as the book read it
 	plan           promise.Plan
 	fingerprint    string
-	focus          bool // the task's own order
+	focus          bool      // the task's own order
+	bookAt         time.Time // when the pass began reading the book
 }
 
 // writeAll writes the jobs, a few at a time and no faster than the write
@@ -311,6 +319,10 @@ const (
 // other: when the book's marker already says a comment is due they go at
 // once, so a promise costs three round trips in a row, not four.
 func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
+	if w.savedSince(ctx, j) {
+		log.InfoContext(ctx, "skipped", "reason", "saved since the book was read")
+		return outcomeSkipped, nil
+	}
 	plan := j.plan
 	var pre chan lastRead
 	if w.needsComment(j.commented, plan) {
@@ -397,6 +409,30 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
 		"status", plan.Status, "fields", len(fields), "lines", len(lines), "commented", posted)
 	return outcomeWritten, nil
+}
+
+// savedSince reports whether a task has seen a save of j's order newer
+// than the book's version: its fresh read would only find that out. A
+// pass runs long under load, and its orders are saved again meanwhile; they
+// cost no request now. Frappe's `modified` strings order as the times they
+// name. When Redis does not answer, the fresh read decides.
+func (w *Worker) savedSince(ctx context.Context, j writeJob) bool {
+	v, err := w.d.Redis.Get(ctx, savedAtPrefix+j.name).Result()
+	if err != nil {
+		return false
+	}
+	modified, at, _ := strings.Cut(v, "|")
+	nanos, err := strconv.ParseInt(at, 10, 64)
+	// Only a save seen after the pass began, of a version the book does
+	// not hold: whatever that webhook said, the next pass begins after it
+	// and writes the order.
+	return err == nil && nanos > j.bookAt.UnixNano() && modified != j.modified
+}
+
+// noteSaved records a save's `modified` for savedSince, with the real time
+// (tests pin the worker's clock).
+func (w *Worker) noteSaved(ctx context.Context, order, modified string) error {
+	return w.d.Redis.Set(ctx, savedAtPrefix+order, modified+"|"+strconv.FormatInt(time.Now().UnixNano(), 10), ownWriteTTL).Err()
 }
 
 // lastRead is the answer of a read of OTP's last comment.
