@@ -14,8 +14,10 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -101,9 +103,9 @@ func run() error {
 }
 
 func e2e(ctx context.Context, o options) error {
-	sb := sandbox.New(sandbox.WithDemoData())
+	watch := &writes{pending: map[string][]time.Time{}, hookPending: map[string][]time.Time{}}
+	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithWebhookClient(&http.Client{Transport: watch.hooks(http.DefaultTransport)}))
 	defer sb.Close()
-	watch := &writes{pending: map[string][]time.Time{}}
 	ln, err := net.Listen("tcp", o.erpAddr)
 	if err != nil {
 		return err
@@ -329,6 +331,9 @@ type writes struct {
 	pending map[string][]time.Time // saves of an order not yet written, by when they committed
 	done    []time.Duration
 	busy    map[string]time.Duration // time in the sandbox, by route
+	// hookPending and hookDone time the saves until their webhook is answered.
+	hookPending map[string][]time.Time
+	hookDone    []time.Duration
 }
 
 const soPath = "/api/resource/Sales Order/"
@@ -386,8 +391,51 @@ func (wr *writes) served(r *http.Request, d time.Duration) {
 func (wr *writes) saved(name string, at time.Time) {
 	wr.mu.Lock()
 	wr.pending[name] = append(wr.pending[name], at)
+	wr.hookPending[name] = append(wr.hookPending[name], at)
 	wr.mu.Unlock()
 }
+
+// hooks times the sandbox's webhook deliveries: a save until OTP answered
+// the first delivery of its order sent after it. The sandbox sends them
+// one at a time, as one Frappe background worker would.
+func (wr *writes) hooks(next http.RoundTripper) http.RoundTripper {
+	return roundTrip(func(r *http.Request) (*http.Response, error) {
+		sent := time.Now()
+		var doc struct {
+			Name string `json:"name"`
+		}
+		if r.Body != nil {
+			body, err := io.ReadAll(r.Body)
+			r.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			_ = json.Unmarshal(body, &doc)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		resp, err := next.RoundTrip(r)
+		if err != nil || resp.StatusCode >= 300 || doc.Name == "" {
+			return resp, err
+		}
+		now := time.Now()
+		wr.mu.Lock()
+		defer wr.mu.Unlock()
+		kept := wr.hookPending[doc.Name][:0]
+		for _, t := range wr.hookPending[doc.Name] {
+			if t.Before(sent) {
+				wr.hookDone = append(wr.hookDone, now.Sub(t))
+			} else {
+				kept = append(kept, t)
+			}
+		}
+		wr.hookPending[doc.Name] = kept
+		return resp, nil
+	})
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // take returns the latencies so far and how many saves are unwritten, and
 // starts afresh.
@@ -400,6 +448,15 @@ func (wr *writes) take() ([]time.Duration, int) {
 	}
 	wr.done, wr.pending = nil, map[string][]time.Time{}
 	return out, left
+}
+
+// takeHooks returns the saves' times until their webhook was answered so far, and starts afresh.
+func (wr *writes) takeHooks() []time.Duration {
+	wr.mu.Lock()
+	defer wr.mu.Unlock()
+	out := wr.hookDone
+	wr.hookDone, wr.hookPending = nil, map[string][]time.Time{}
+	return out
 }
 
 // takeBusy returns the time in the sandbox by route so far, and starts afresh.
@@ -424,7 +481,8 @@ func (s *status) WriteHeader(code int) {
 type result struct {
 	saves, unwritten int
 	lat              []time.Duration
-	elapsed          time.Duration // first save → last write
+	hooks            []time.Duration // save → its webhook answered by otp serve
+	elapsed          time.Duration   // first save → last write
 	requests         int
 	counts           map[string]int
 	busy             map[string]time.Duration
@@ -476,16 +534,19 @@ func measure(ctx context.Context, s *saver, wr *writes, rate float64, d, drain t
 	wr.mu.Unlock()
 	r.lat, r.unwritten = wr.take()
 	slices.Sort(r.lat)
+	r.hooks = wr.takeHooks()
+	slices.Sort(r.hooks)
 	return r, nil
 }
 
 func (r result) line(rate float64, n int, serve, work *proc, load0 string) string {
-	pct := func(p float64) string {
-		if len(r.lat) == 0 {
+	pctOf := func(ds []time.Duration, p float64) string {
+		if len(ds) == 0 {
 			return "-"
 		}
-		return strconv.FormatInt(r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))].Milliseconds(), 10)
+		return strconv.FormatInt(ds[min(len(ds)-1, int(p*float64(len(ds))))].Milliseconds(), 10)
 	}
+	pct := func(p float64) string { return pctOf(r.lat, p) }
 	written := len(r.lat)
 	perPromise := "-"
 	if written > 0 {
@@ -496,9 +557,12 @@ func (r result) line(rate float64, n int, serve, work *proc, load0 string) strin
 		last = r.lat[len(r.lat)-1]
 	}
 	return fmt.Sprintf("e2e rate=%g run=%d saves=%d written=%d unwritten=%d p50=%sms p90=%sms p99=%sms max=%dms "+
-		"throughput=%.1f/s erp_requests_per_promise=%s rss_serve=%s rss_work=%s load=%s->%s\n  requests: %s\n  sandbox ms per request beyond its latency: %s",
+		"throughput=%.1f/s erp_requests_per_promise=%s rss_serve=%s rss_work=%s load=%s->%s\n"+
+		"  save → its webhook answered: p50=%sms p99=%sms (the sandbox sends them one at a time)\n"+
+		"  requests: %s\n  sandbox ms per request beyond its latency: %s",
 		rate, n, r.saves, written, r.unwritten, pct(0.50), pct(0.90), pct(0.99), last.Milliseconds(),
-		float64(written)/r.elapsed.Seconds(), perPromise, serve.rss(), work.rss(), load0, loadavg(), routes(r.counts), r.compute())
+		float64(written)/r.elapsed.Seconds(), perPromise, serve.rss(), work.rss(), load0, loadavg(),
+		pctOf(r.hooks, 0.50), pctOf(r.hooks, 0.99), routes(r.counts), r.compute())
 }
 
 // compute is the sandbox's own time per request, by route: what its
