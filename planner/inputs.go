@@ -1,12 +1,14 @@
 package planner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -133,13 +135,15 @@ func (p *Planner) ForQuote(ctx context.Context, q Quote) (Inputs, error) {
 // gather reads the company's order book, then the supply and items of
 // every item in it and in order, and the company's calendar: the book (one
 // request a page) and the open purchase orders and site first, then the
-// bins and item masters of the book's items, at once.
+// bins and item masters of the book's items, at once. Once a book has been
+// read, the supply of its items (and order's) is read at the same time as
+// the book, and only items new to it wait for the book (see prefetch).
 func (p *Planner) gather(ctx context.Context, company string, order promise.Order, rules promise.Rules) (Inputs, *site, error) {
-	book, err := p.readBook(ctx)
+	book, pre, err := p.readBookAndGuess(ctx, map[string][]promise.Line{company: order.Lines})
 	if err != nil {
 		return Inputs{}, nil, err
 	}
-	in, st, err := p.supplyFor(ctx, company, book.orders[company], rules, order.Lines)
+	in, st, err := p.supplyFor(ctx, company, book.orders[company], rules, order.Lines, pre[company])
 	if err != nil {
 		return Inputs{}, nil, err
 	}
@@ -156,6 +160,64 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 		}
 	}
 	return in, st, nil
+}
+
+// readBookAndGuess reads the book and, at the same time, the supply of the
+// items the last book read held for each company (with extra's): the
+// guess a pass needs no second round trip for. It notes the items of the
+// book it read for the next guess. A company with no book read yet gets
+// no guess, and neither does any while the ERPNext client's breaker is
+// not closed: half-open, it lets only a few probes through, and the book's
+// read is the one that must go.
+func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promise.Line) (openBook, map[string]*supplyRows, error) {
+	p.mu.Lock()
+	guess := map[string][]string{}
+	for c, items := range p.bookItems {
+		if b, ok := p.r.(breakerState); ok && b.BreakerState() != erp.BreakerClosed {
+			break
+		}
+		if _, ok := extra[c]; ok || extra == nil {
+			guess[c] = items
+		}
+	}
+	p.mu.Unlock()
+	var (
+		book openBook
+		mu   sync.Mutex
+		pre  = map[string]*supplyRows{}
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		book, err = p.readBook(gctx)
+		return err
+	})
+	for c, items := range guess {
+		lines := extra[c]
+		g.Go(func() error {
+			r, err := p.readSupply(gctx, distinctItems(lines, items...))
+			mu.Lock()
+			pre[c] = r
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return openBook{}, nil, err
+	}
+	if book.warning == "" {
+		items := make(map[string][]string, len(book.orders))
+		for c, orders := range book.orders {
+			var lines []promise.Line
+			for _, o := range orders {
+				lines = append(lines, o.Lines...)
+			}
+			items[c] = distinctItems(lines)
+		}
+		p.mu.Lock()
+		p.bookItems = items
+		p.mu.Unlock()
+	}
+	return book, pre, nil
 }
 
 // openBook is the order book as read: each company's open orders, and what
@@ -179,7 +241,7 @@ type Book struct {
 // the book's pages, then bins, purchase orders and items at once, plus the
 // cached calendar: they do not grow with the number of orders.
 func (p *Planner) Books(ctx context.Context) ([]Book, error) {
-	ob, err := p.readBook(ctx)
+	ob, pre, err := p.readBookAndGuess(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +255,7 @@ func (p *Planner) Books(ctx context.Context) ([]Book, error) {
 	slices.Sort(companies)
 	books := make([]Book, 0, len(companies))
 	for _, c := range companies {
-		in, _, err := p.supplyFor(ctx, c, ob.orders[c], p.cfg.Rules, nil)
+		in, _, err := p.supplyFor(ctx, c, ob.orders[c], p.cfg.Rules, nil, pre[c])
 		if err != nil {
 			return nil, fmt.Errorf("planner: the order book of %q: %w", c, err)
 		}
@@ -248,9 +310,100 @@ type Written struct {
 // WrittenLine is what OTP's fields on an order line say now.
 type WrittenLine struct{ PromiseDate, Confidence string }
 
+// breakerState is what *erp.Client tells of its circuit breaker.
+type breakerState interface{ BreakerState() erp.BreakerState }
+
+// supplyRows are the supply reads of a set of items: their bins (every
+// warehouse: the engine offers truthful alternate warehouses), open
+// purchase order lines and item masters.
+type supplyRows struct {
+	asked   map[string]bool // the item codes read, folded to lower case (ERPNext's collation)
+	bins    []erp.Bin
+	poLines []erp.PurchaseOrderLine
+	masters []erp.Item
+	warn    string // purchase orders not readable
+}
+
+// readSupply reads the supply of items: three requests at once.
+func (p *Planner) readSupply(ctx context.Context, items []string) (*supplyRows, error) {
+	r := &supplyRows{asked: make(map[string]bool, len(items))}
+	for _, it := range items {
+		r.asked[strings.ToLower(it)] = true
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		r.bins, err = p.r.Bins(gctx, items, nil)
+		return wrap(err, "bins")
+	})
+	g.Go(func() (err error) {
+		r.poLines, err = p.r.OpenPurchaseOrderLines(gctx, items)
+		if isPermission(err) {
+			p.warnOnce(ctx, "purchase-orders", "planner: purchase orders not readable; promises are LOW", "err", err)
+			r.warn = WarningPurchaseOrders
+			return nil
+		}
+		return wrap(err, "open purchase order lines")
+	})
+	g.Go(func() (err error) {
+		r.masters, err = p.r.Items(gctx, items)
+		return wrap(err, "items")
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// missing returns the items r did not read.
+func (r *supplyRows) missing(items []string) []string {
+	var out []string
+	for _, it := range items {
+		if !r.asked[strings.ToLower(it)] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// only returns r's rows of items and more's, as if items alone had been
+// read in one go: a guess that read items the book no longer holds gives
+// the engine the same inputs as a read after the book.
+func (r *supplyRows) only(items []string, more *supplyRows) *supplyRows {
+	want := make(map[string]bool, len(items))
+	for _, it := range items {
+		want[strings.ToLower(it)] = true
+	}
+	keep := func(code string) bool { return want[strings.ToLower(code)] }
+	out := &supplyRows{asked: want, warn: r.warn}
+	for _, src := range []*supplyRows{r, more} {
+		if src == nil {
+			continue
+		}
+		out.warn = cmp.Or(out.warn, src.warn)
+		for _, b := range src.bins {
+			if keep(b.ItemCode) {
+				out.bins = append(out.bins, b)
+			}
+		}
+		for _, l := range src.poLines {
+			if keep(l.ItemCode) {
+				out.poLines = append(out.poLines, l)
+			}
+		}
+		for _, m := range src.masters {
+			if keep(m.Code) {
+				out.masters = append(out.masters, m)
+			}
+		}
+	}
+	return out
+}
+
 // supplyFor reads the supply of the book's items (and extra's) and the
-// company's calendar, and returns the inputs without an order.
-func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.Order, rules promise.Rules, extra []promise.Line) (Inputs, *site, error) {
+// company's calendar, and returns the inputs without an order. pre, when
+// not nil, is a read made alongside the book's: only the items it lacks
+// are read now.
+func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.Order, rules promise.Rules, extra []promise.Line, pre *supplyRows) (Inputs, *site, error) {
 	now := p.now()
 	var lines []promise.Line
 	for _, o := range book {
@@ -259,30 +412,23 @@ func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.
 	items := distinctItems(append(lines, extra...))
 
 	var (
-		bins    []erp.Bin
-		poLines []erp.PurchaseOrderLine
-		masters []erp.Item
-		st      *site
-		warn    string
+		rows *supplyRows
+		st   *site
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		// All warehouses: the engine offers truthful alternate warehouses.
-		bins, err = p.r.Bins(gctx, items, nil)
-		return wrap(err, "bins")
-	})
-	g.Go(func() (err error) {
-		poLines, err = p.r.OpenPurchaseOrderLines(gctx, items)
-		if isPermission(err) {
-			p.warnOnce(ctx, "purchase-orders", "planner: purchase orders not readable; promises are LOW", "err", err)
-			warn = WarningPurchaseOrders
-			return nil
+		if pre == nil {
+			rows, err = p.readSupply(gctx, items)
+			return err
 		}
-		return wrap(err, "open purchase order lines")
-	})
-	g.Go(func() (err error) {
-		masters, err = p.r.Items(gctx, items)
-		return wrap(err, "items")
+		var more *supplyRows
+		if miss := pre.missing(items); len(miss) > 0 {
+			if more, err = p.readSupply(gctx, miss); err != nil {
+				return err
+			}
+		}
+		rows = pre.only(items, more)
+		return nil
 	})
 	g.Go(func() (err error) {
 		st, err = p.site(gctx, company)
@@ -291,6 +437,7 @@ func (p *Planner) supplyFor(ctx context.Context, company string, book []promise.
 	if err := g.Wait(); err != nil {
 		return Inputs{}, nil, err
 	}
+	bins, poLines, masters, warn := rows.bins, rows.poLines, rows.masters, rows.warn
 
 	supply := promise.Supply{Items: make(map[string]promise.Item, len(masters))}
 	for _, b := range bins {
@@ -488,9 +635,16 @@ func factor(cf float64) float64 {
 // roundQty drops float noise below ERPNext's float precision (9 digits).
 func roundQty(q float64) float64 { return math.Round(q*1e9) / 1e9 }
 
-func distinctItems(lines []promise.Line) []string {
+// distinctItems returns the item codes of lines, after those of also, once each.
+func distinctItems(lines []promise.Line, also ...string) []string {
 	seen := map[string]bool{}
 	var out []string
+	for _, it := range also {
+		if !seen[it] {
+			seen[it] = true
+			out = append(out, it)
+		}
+	}
 	for _, l := range lines {
 		if !seen[l.ItemCode] {
 			seen[l.ItemCode] = true

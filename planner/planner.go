@@ -88,6 +88,9 @@ type Planner struct {
 	hist    HistoryReader
 	records map[string]supplierRecords
 	warned  map[string]bool // calendar problems already logged
+	// bookItems are the items of each company's book as last read: the
+	// supply read alongside the next book's (readBookAndGuess).
+	bookItems map[string][]string
 }
 
 // New returns a Planner reading from r.

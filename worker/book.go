@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,11 @@ const (
 	// ERPNext request.
 	ownWritePrefix = "otp:written:"
 	ownWriteTTL    = time.Hour
+	// savedAtPrefix + order name holds the `modified` of the order's
+	// newest save a task has seen, and when the task saw it: a pass skips,
+	// with no ERPNext request, an order saved again since its book was
+	// read (the save's own pass writes it).
+	savedAtPrefix = "otp:book:savedat:"
 )
 
 // setMaxScript raises KEYS[1] to ARGV[1], never lowers it.
@@ -187,6 +193,7 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 // book does not hold why it is not promised.
 func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string, saved []string) (passStats, error) {
 	var st passStats
+	bookAt := time.Now() // real time, as noteSaved's
 	books, err := w.d.Planner.Books(ctx)
 	if errors.Is(err, erp.ErrPermission) {
 		return st, fmt.Errorf("worker: read the order book: %w: %w", err, asynq.SkipRetry)
@@ -232,8 +239,8 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			if fingerprint == "" {
 				fingerprint = planner.Fingerprint(bk.Inputs)
 			}
-			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, plan: plan, fingerprint: fingerprint,
-				focus: name == focus, recheck: recheck[name]})
+			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
+				plan: plan, fingerprint: fingerprint, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
 		}
 	}
 	err = w.writeAll(ctx, log, l, jobs, &st)
@@ -265,10 +272,12 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 // writeJob is one order whose promise changed.
 type writeJob struct {
 	name, modified string // modified as the book read it
+	commented      string // the comment marker as the book read it
 	plan           promise.Plan
 	fingerprint    string
-	focus          bool // the task's own order
-	recheck        bool // a comment may have been posted that its marker does not name
+	focus          bool      // the task's own order
+	recheck        bool      // a comment may have been posted that its marker does not name
+	bookAt         time.Time // when the pass began reading the book
 }
 
 // writeAll writes the jobs, a few at a time and no faster than the write
@@ -326,7 +335,38 @@ const (
 // or gone since the book was read is left to the pass its change caused.
 // A 429, 5xx, timeout or open breaker on any step fails the job with a
 // retryable error; the retry redoes only what is still missing.
+//
+// The fresh read and the read of OTP's last comment do not depend on each
+// other: when the book's marker already says a comment is due they go at
+// once, so a promise costs three round trips in a row, not four.
 func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
+	if w.savedSince(ctx, j) {
+		log.InfoContext(ctx, "skipped", "reason", "saved since the book was read")
+		return outcomeSkipped, nil
+	}
+	plan := j.plan
+	var pre chan lastRead
+	if w.needsComment(j.commented, plan) || j.recheck {
+		pre = make(chan lastRead, 1)
+		go func() { // ends with its one request
+			c, err := w.lastComment(ctx, log, j.name)
+			pre <- lastRead{c, err}
+		}()
+	}
+	// takeLast is the comment read begun above, or a read now.
+	takeLast := func() (*erp.Comment, error) {
+		if pre == nil {
+			return w.lastComment(ctx, log, j.name)
+		}
+		r := <-pre
+		pre = nil
+		return r.c, r.err
+	}
+	defer func() {
+		if pre != nil {
+			<-pre // not needed after all: let it finish
+		}
+	}()
 	so, err := w.d.ERP.SalesOrder(ctx, j.name)
 	if errors.Is(err, erp.ErrNotFound) {
 		return outcomeSkipped, nil
@@ -339,7 +379,6 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		log.InfoContext(ctx, "skipped", "reason", cmpOr(reason, "saved since the book was read"))
 		return outcomeSkipped, nil
 	}
-	plan := j.plan
 	fields, lines := changes(orderView(so), plan)
 	key := commentKey(plan)
 	needComment := w.needsComment(so.Commented, plan) || j.recheck
@@ -351,9 +390,17 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
 		fields[erp.FieldFingerprint] = j.fingerprint
 	}
+	// One token of the write rate per order, whatever its requests.
+	if err := w.writes.wait(ctx); err != nil {
+		return outcomeSkipped, err
+	}
 	posted := false
 	if so.Commented != key || j.recheck { // always so without the marker field: the last comment tells
-		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan); err != nil {
+		last, err := takeLast()
+		if err != nil {
+			return outcomeSkipped, err
+		}
+		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan, last); err != nil {
 			return outcomeSkipped, err
 		}
 	}
@@ -370,7 +417,7 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		return outcomeUnchanged, nil
 	}
 	fields["modified"] = so.Modified
-	if err := w.writes.wait(ctx); err != nil {
+	if err := w.writes.pause(ctx); err != nil {
 		return outcomeSkipped, err
 	}
 	updated, err := w.d.ERP.UpdateSalesOrder(ctx, so, fields, lines)
@@ -399,6 +446,36 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	return outcomeWritten, nil
 }
 
+// savedSince reports whether a task has seen a save of j's order newer
+// than the book's version: its fresh read would only find that out. A
+// pass runs long under load, and its orders are saved again meanwhile; they
+// cost no request now. Frappe's `modified` strings order as the times they
+// name. When Redis does not answer, the fresh read decides.
+func (w *Worker) savedSince(ctx context.Context, j writeJob) bool {
+	v, err := w.d.Redis.Get(ctx, savedAtPrefix+j.name).Result()
+	if err != nil {
+		return false
+	}
+	modified, at, _ := strings.Cut(v, "|")
+	nanos, err := strconv.ParseInt(at, 10, 64)
+	// Only a save seen after the pass began, of a version the book does
+	// not hold: whatever that webhook said, the next pass begins after it
+	// and writes the order.
+	return err == nil && nanos > j.bookAt.UnixNano() && modified != j.modified
+}
+
+// noteSaved records a save's `modified` for savedSince, with the real time
+// (tests pin the worker's clock).
+func (w *Worker) noteSaved(ctx context.Context, order, modified string) error {
+	return w.d.Redis.Set(ctx, savedAtPrefix+order, modified+"|"+strconv.FormatInt(time.Now().UnixNano(), 10), ownWriteTTL).Err()
+}
+
+// lastRead is the answer of a read of OTP's last comment.
+type lastRead struct {
+	c   *erp.Comment
+	err error
+}
+
 func cmpOr(a, b string) string {
 	if a != "" {
 		return a
@@ -422,19 +499,30 @@ func newWriteGate(perSecond float64) *writeGate {
 	return &writeGate{limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
 }
 
-// wait blocks until a request may go: after any 429 pause, and within the rate.
+// wait blocks until an order may be written: after any 429 pause, and
+// within the rate (one token an order).
 func (g *writeGate) wait(ctx context.Context) error {
+	if err := g.pause(ctx); err != nil {
+		return err
+	}
+	return g.limiter.Wait(ctx)
+}
+
+// pause blocks while a 429's Retry-After runs: every request toward
+// ERPNext but the fresh read waits it out.
+func (g *writeGate) pause(ctx context.Context) error {
 	g.mu.Lock()
 	pause := time.Until(g.notBefore)
 	g.mu.Unlock()
-	if pause > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
-		}
+	if pause <= 0 {
+		return nil
 	}
-	return g.limiter.Wait(ctx)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(pause):
+		return nil
+	}
 }
 
 // noteLimit pauses every writer for a 429's Retry-After.

@@ -69,20 +69,16 @@ func states(c *erp.Comment, plan promise.Plan) bool {
 	return c.Content == h || strings.HasPrefix(c.Content, h+" ")
 }
 
-// ensureComment makes OTP's last comment on the order state plan: it reads
-// that comment and posts plan's only when it does not. It reports whether
-// it posted. A failure is returned classified: a 429, a 5xx or an open
-// breaker fails the pass, which is retried.
-// The read and the POST are not atomic: two passes at once could both
-// post. Passes hold the book's lock, and the lock is checked right before
-// the POST, so a pass whose lock expired (a stalled worker) fails instead.
-func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, order string, plan promise.Plan) (bool, error) {
+// lastComment reads OTP's last comment on the order (nil when there is
+// none). When ERPNext refuses OTP a read of Comments it answers nil: the
+// comment is then posted unchecked. A failure is returned classified.
+func (w *Worker) lastComment(ctx context.Context, log *slog.Logger, order string) (*erp.Comment, error) {
 	user, err := w.apiUser(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if err := w.writes.wait(ctx); err != nil {
-		return false, err
+	if err := w.writes.pause(ctx); err != nil {
+		return nil, err
 	}
 	last, err := w.d.ERP.LastComment(ctx, "Sales Order", order, user)
 	if errors.Is(err, erp.ErrPermission) {
@@ -91,17 +87,29 @@ func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, o
 		if !w.noCommentRead.Swap(true) {
 			log.WarnContext(ctx, "worker: OTP's API user may not read Comments: posting without checking the last one", "err", err)
 		}
-		last, err = nil, nil
+		return nil, nil
 	}
 	if err != nil {
 		w.writes.noteLimit(err)
-		return false, classify(err, "worker: read the last comment on %s", order)
+		return nil, classify(err, "worker: read the last comment on %s", order)
 	}
+	return last, nil
+}
+
+// ensureComment makes OTP's last comment on the order state plan: last is
+// that comment as read (lastComment), and plan's is posted only when it
+// does not. It reports whether it posted. A failure is returned
+// classified: a 429, a 5xx or an open breaker fails the pass, which is
+// retried.
+// The read and the POST are not atomic: two passes at once could both
+// post. Passes hold the book's lock, and the lock is checked right before
+// the POST, so a pass whose lock expired (a stalled worker) fails instead.
+func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, order string, plan promise.Plan, last *erp.Comment) (bool, error) {
 	if states(last, plan) {
 		log.InfoContext(ctx, "comment already on the timeline", "comment", last.Name)
 		return false, nil
 	}
-	if err := w.writes.wait(ctx); err != nil {
+	if err := w.writes.pause(ctx); err != nil {
 		return false, err
 	}
 	if err := l.held(ctx); err != nil {

@@ -55,6 +55,13 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 			return nil
 		}
 	}
+	if p.Modified != "" {
+		// Before the change is noted: a pass that starts after it skips
+		// the order's older version without asking ERPNext (savedSince).
+		if err := w.noteSaved(ctx, p.SalesOrder, p.Modified); err != nil {
+			log.WarnContext(ctx, "worker: save not noted; a pass reads the order to find it changed", "err", err)
+		}
+	}
 	return w.reallocate(ctx, log, p.SalesOrder)
 }
 

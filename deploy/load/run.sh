@@ -24,6 +24,8 @@
 #      LOG_LEVEL   otp serve's (default INFO: one JSON line per webhook, as in production)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The end-to-end runs have a script of their own: deploy/load/e2e.sh.
+[[ ${1:-} == e2e ]] && exec deploy/load/e2e.sh "${@:2}"
 
 what=${1:-all}
 case "$what" in bench | profile | webhook | quote | quote-latency | load | all) ;; *)
