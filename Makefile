@@ -31,7 +31,7 @@ lint:
 lint-deploy:
 	cd deploy/check && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
-# About 3 minutes: the engine's and the webhook intake's Go benchmarks
+# About 6 minutes: the engine's and the webhook intake's Go benchmarks
 # once each, then the intake side by side with a bare Echo baseline
 # (deploy/load/run.sh intake: 3 rounds of 10 s runs, saturating and paced
 # at 2,000/s, on a Redis of its own). Results in bin/bench/.
