@@ -31,8 +31,14 @@ lint:
 lint-deploy:
 	cd deploy/check && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
+# About 6 minutes: the engine's and the webhook intake's Go benchmarks
+# once each, then the intake side by side with a bare Echo baseline
+# (deploy/load/run.sh intake: 3 rounds of 10 s runs, saturating and paced
+# at 2,000/s, on a Redis of its own). Results in bin/bench/.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./promise/
+	$(GO) test -run '^$$' -bench SalesOrderWebhook -benchmem ./server/
+	DURATION=10 OUT=bin/bench deploy/load/run.sh intake
 
 sandbox: build  # on OTP_SANDBOX_ADDR (default 127.0.0.1:8000)
 	./$(BIN) sandbox

@@ -113,10 +113,22 @@ func quiet(route string) bool {
 	return false
 }
 
+// webhookLog is what a webhook's handler adds to its request's access log
+// line: one line per delivery, named by what happened to it.
+type webhookLog struct {
+	msg                                string // "webhook queued" or "webhook duplicate"
+	key, name, modified, taskID, queue string
+}
+
+// webhookLogKey is where the handler leaves its webhookLog in echo.Context.
+const webhookLogKey = "otp.webhook_log"
+
 // observe is the outermost middleware: it gives the request its id and
 // span, lets the error handler answer, then counts, times and logs the
 // request by its route pattern. The access log line carries the token's
-// name, never the token.
+// name, never the token; a webhook's carries what became of the delivery
+// (webhookLog) and is its only line. Span attributes are set only on a
+// span that records, and log attributes only built when the line is.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -124,9 +136,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		id := requestID(req.Header.Get(RequestIDHeader))
 		c.Response().Header().Set(RequestIDHeader, id)
 		ctx := tasks.WithRequestID(req.Context(), id)
-		ctx, span := s.tracer.Start(ctx, req.Method+" "+req.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", req.Method), attribute.String("request_id", id)))
+		ctx, span := s.tracer.Start(ctx, req.Method+" "+req.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
+		recording := span.IsRecording()
+		if recording {
+			span.SetAttributes(attribute.String("http.request.method", req.Method), attribute.String("request_id", id))
+		}
 		c.SetRequest(req.WithContext(ctx))
 
 		err := next(c)
@@ -138,10 +153,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := c.Response().Status
-		span.SetName(req.Method + " " + route)
-		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
-		if status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(status))
+		if recording {
+			span.SetName(req.Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+			if status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(status))
+			}
 		}
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
@@ -150,15 +167,27 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if quiet(route) {
 			level = slog.LevelDebug
 		}
-		attrs := []any{"method", req.Method, "path", req.URL.Path, "route", route, "status", status,
-			"duration_ms", float64(elapsed.Microseconds()) / 1000}
+		if !s.log.Enabled(ctx, level) {
+			return nil
+		}
+		msg := "http request"
+		attrs := make([]slog.Attr, 0, 13)
+		attrs = append(attrs, slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("route", route),
+			slog.Int("status", status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+		if w, ok := c.Get(webhookLogKey).(*webhookLog); ok {
+			msg = w.msg
+			attrs = append(attrs, slog.String(w.key, w.name), slog.String("modified", w.modified), slog.String("task_id", w.taskID))
+			if w.queue != "" {
+				attrs = append(attrs, slog.String("queue", w.queue))
+			}
+		}
 		if name, ok := c.Get(tokenKey).(string); ok {
-			attrs = append(attrs, "token", name)
+			attrs = append(attrs, slog.String("token", name))
 		}
 		if err != nil {
-			attrs = append(attrs, "err", err.Error())
+			attrs = append(attrs, slog.String("err", err.Error()))
 		}
-		s.log.Log(ctx, level, "http request", attrs...)
+		s.log.LogAttrs(ctx, level, msg, attrs...)
 		return nil
 	}
 }

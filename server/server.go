@@ -5,14 +5,18 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/go-playground/validator/v10"
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 	"github.com/labstack/echo/v4"
@@ -22,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/tasks"
 )
 
 // Queue enqueues tasks durably; *asynq.Client is one.
@@ -33,6 +38,14 @@ type Queue interface {
 // *tasks.Versions is one.
 type VersionRecorder interface {
 	Record(ctx context.Context, order, modified string) (bool, error)
+}
+
+// PromiseQueue queues a Sales Order delivery's promise task and records its
+// version in one step, both or neither; *tasks.Versions is one. When
+// Deps.Versions is also a PromiseQueue, a Sales Order delivery costs one
+// Redis round trip instead of Queue's enqueue and then Record.
+type PromiseQueue interface {
+	EnqueuePromise(ctx context.Context, p tasks.PromiseOrder, id string) error
 }
 
 // ERPNext is what the server asks ERPNext, for readiness only: webhooks
@@ -49,7 +62,7 @@ type Pinger interface {
 // Deps are the server's dependencies and settings.
 type Deps struct {
 	Queue    Queue           // required
-	Versions VersionRecorder // required
+	Versions VersionRecorder // required; see PromiseQueue
 	Redis    Pinger          // required
 	ERP      ERPNext         // required
 	// BreakerState reports the ERPNext client's circuit breaker
@@ -112,6 +125,8 @@ type Server struct {
 	quoteState *quoteState
 	auth       *auth
 	tracer     trace.Tracer
+	validate   *validator.Validate
+	macs       sync.Pool // of hash.Hash: HMAC-SHA256 keyed with WebhookSecret
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -157,7 +172,9 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{deps: d, log: d.Logger, quoteState: &quoteState{}}
+	s := &Server{deps: d, log: d.Logger, quoteState: &quoteState{}, validate: newValidator()}
+	secret := []byte(d.WebhookSecret)
+	s.macs.New = func() any { return hmac.New(sha256.New, secret) }
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}

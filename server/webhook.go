@@ -1,19 +1,23 @@
 package server
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"hash"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-playground/validator/v10"
+	gojson "github.com/goccy/go-json"
 	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 
@@ -36,37 +40,48 @@ var supplyDocTypes = map[string]string{
 // delivery is the part of a Frappe webhook body OTP reads. Frappe sends JSON
 // whatever the webhook's "Request Structure" and Content-Type say
 // (docs/erpnext.md#the-request-body); every other key is ignored, so any template
-// or webhook_data selection that includes `name` is accepted.
+// or webhook_data selection that includes `name` is accepted. The tags are
+// the checks the queue relies on (validateDelivery), in the order they
+// are reported.
 type delivery struct {
-	DocType  string `json:"doctype"`
-	Name     string `json:"name"`
-	Modified string `json:"modified"`
+	Name    string `json:"name" validate:"required"`
+	DocType string `json:"doctype" validate:"omitempty,eqfield=Receiver"`
+	// Versions compare as text, so a malformed value would make every
+	// later save look older: it is refused.
+	Modified string `json:"modified" validate:"omitempty,datetime=2006-01-02 15:04:05.999999"`
+	// Receiver is the DocType of the receiver the delivery came to: a
+	// doctype in the body must name it. Not read from the body.
+	Receiver string `json:"-" validate:"-"`
+}
+
+// supplyDelivery is a supply document's delivery: a Sales Order's items
+// are not read, so its decoder skips them.
+type supplyDelivery struct {
+	delivery
 	// Items are the child rows when the template sends them; only
 	// item_code is read, and rows of any other shape are skipped.
 	Items []json.RawMessage `json:"items"`
 }
 
-// acceptedBody answers a webhook that is (or already was) queued.
-type acceptedBody struct {
-	Status string `json:"status"` // "queued" or "duplicate"
-	TaskID string `json:"task_id,omitempty"`
-}
-
 // salesOrderWebhook queues a promise for the Sales Order in the delivery.
 // ERPNext is never called here (README.md#how-it-works).
 func (s *Server) salesOrderWebhook(c echo.Context) error {
-	d, err := s.readDelivery(c, "Sales Order")
-	if err != nil {
+	var d delivery
+	if err := s.readDelivery(c, "Sales Order", &d, &d); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	id := tasks.PromiseOrderID(d.Name, s.version(d))
-	task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c), Trace: tasks.TraceFrom(c.Request().Context())}, asynq.TaskID(id))
+	p := tasks.PromiseOrder{SalesOrder: d.Name, Modified: d.Modified, Event: eventOf(c), Trace: tasks.TraceFrom(ctx)}
+	if pq, ok := s.deps.Versions.(PromiseQueue); ok {
+		return s.answer(c, pq.EnqueuePromise(ctx, p, id), id, tasks.QueuePromise, "Sales Order", "sales_order", d.Name, d.Modified)
+	}
+	task, err := tasks.NewPromiseOrderTask(p, asynq.TaskID(id))
 	if err != nil {
 		s.metrics.webhook("Sales Order", "invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	status, body, err := s.enqueue(c, task, id, "Sales Order", "sales_order", d.Name, d.Modified)
-	if err != nil {
+	if err := s.enqueue(c, task, id, "Sales Order", "sales_order", d.Name, d.Modified); err != nil {
 		return err
 	}
 	// Recorded after the task is safely queued: the record only lets older
@@ -74,11 +89,11 @@ func (s *Server) salesOrderWebhook(c echo.Context) error {
 	// write it costs some ERPNext reads, while recording a version whose
 	// task was never queued would make those older tasks skip the order.
 	if d.Modified != "" {
-		if _, err := s.deps.Versions.Record(c.Request().Context(), d.Name, d.Modified); err != nil {
-			s.log.WarnContext(c.Request().Context(), "newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
+		if _, err := s.deps.Versions.Record(ctx, d.Name, d.Modified); err != nil {
+			s.log.WarnContext(ctx, "newest version not recorded; older queued saves will be promised too", "sales_order", d.Name, "modified", d.Modified, "err", err)
 		}
 	}
-	return c.JSON(status, body)
+	return nil
 }
 
 // supplyWebhook queues a re-promise of the orders that a saved Purchase
@@ -95,8 +110,8 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 		slices.Sort(known)
 		return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("no webhook receiver for %q", slug), Detail: map[string][]string{"receivers": known}}
 	}
-	d, err := s.readDelivery(c, doctype)
-	if err != nil {
+	var d supplyDelivery
+	if err := s.readDelivery(c, doctype, &d, &d.delivery); err != nil {
 		return err
 	}
 	p := tasks.SupplyChanged{
@@ -108,18 +123,14 @@ func (s *Server) supplyWebhook(c echo.Context) error {
 		Trace:    tasks.TraceFrom(c.Request().Context()),
 	}
 	versioned := p
-	versioned.Modified = s.version(d)
+	versioned.Modified = s.version(d.delivery)
 	id := tasks.SupplyChangedID(versioned)
 	task, err := tasks.NewSupplyChangedTask(p, asynq.TaskID(id))
 	if err != nil {
 		s.metrics.webhook(doctype, "invalid")
 		return badRequest("invalid webhook body", err.Error())
 	}
-	status, body, err := s.enqueue(c, task, id, doctype, "document", d.Name, d.Modified)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, body)
+	return s.enqueue(c, task, id, doctype, "document", d.Name, d.Modified)
 }
 
 // version is the saved version a delivery's task id is derived from: its
@@ -135,53 +146,88 @@ func (s *Server) version(d delivery) string {
 	return "received " + s.deps.Now().UTC().Format(time.RFC3339Nano)
 }
 
-// enqueue queues task: 202 "queued", or 200 "duplicate" when the same task
-// id is already queued or recently done (Frappe delivered the same save
-// again). id is the task's id, for the duplicate answer: asynq's conflict
-// error does not name it.
-func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, doctype, key, name, modified string) (int, acceptedBody, error) {
+// enqueue queues task with the Queue and answers the delivery.
+func (s *Server) enqueue(c echo.Context, task *asynq.Task, id, doctype, key, name, modified string) error {
 	info, err := s.deps.Queue.EnqueueContext(c.Request().Context(), task)
+	queue := ""
+	if info != nil {
+		queue = info.Queue
+	}
+	return s.answer(c, err, id, queue, doctype, key, name, modified)
+}
+
+// answer answers a delivery after its enqueue returned err: 202 "queued",
+// or 200 "duplicate" when the same task id is already
+// queued or recently done (Frappe delivered the same save again); id is
+// the task's id, which asynq's conflict error does not name. The access
+// log line of the request is then the webhook's (webhookLog).
+func (s *Server) answer(c echo.Context, err error, id, queue, doctype, key, name, modified string) error {
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		s.metrics.webhook(doctype, "duplicate")
-		s.log.InfoContext(c.Request().Context(), "webhook duplicate", key, name, "modified", modified, "task_id", id)
-		return http.StatusOK, acceptedBody{Status: "duplicate", TaskID: id}, nil
+		c.Set(webhookLogKey, &webhookLog{msg: "webhook duplicate", key: key, name: name, modified: modified, taskID: id})
+		return c.JSONBlob(http.StatusOK, acceptedJSON("duplicate", id))
 	case err != nil:
 		s.metrics.webhook(doctype, "unavailable")
-		return 0, acceptedBody{}, unavailable("queue unavailable", err)
+		return unavailable("queue unavailable", err)
 	}
 	s.metrics.webhook(doctype, "queued")
-	s.log.InfoContext(c.Request().Context(), "webhook queued", key, name, "modified", modified, "task_id", info.ID, "queue", info.Queue)
-	return http.StatusAccepted, acceptedBody{Status: "queued", TaskID: info.ID}, nil
+	c.Set(webhookLogKey, &webhookLog{msg: "webhook queued", key: key, name: name, modified: modified, taskID: id, queue: queue})
+	return c.JSONBlob(http.StatusAccepted, acceptedJSON("queued", id))
 }
 
-// readDelivery reads, authenticates and decodes a webhook body.
-func (s *Server) readDelivery(c echo.Context, doctype string) (delivery, error) {
-	var d delivery
+// acceptedJSON answers a webhook that is (or already was) queued:
+// {"status":"queued"|"duplicate","task_id":"..."}, written without
+// reflection: a status and a task id of our own making, neither of which
+// needs escaping.
+func acceptedJSON(status, id string) []byte {
+	b := make([]byte, 0, 32+len(status)+len(id))
+	b = append(b, `{"status":"`...)
+	b = append(b, status...)
+	b = append(b, `","task_id":"`...)
+	b = append(b, id...)
+	return append(b, `"}`...)
+}
+
+// readDelivery reads, authenticates and decodes a webhook body into v,
+// whose delivery is d.
+func (s *Server) readDelivery(c echo.Context, doctype string, v any, d *delivery) error {
 	req := c.Request()
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes))
+	body, err := readWebhookBody(c.Response(), req)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.metrics.webhook(doctype, "too_large")
-			return d, err
+			return err
 		}
-		return d, badRequest("could not read request body", err.Error())
+		return badRequest("could not read request body", err.Error())
 	}
 	if err := s.verify(req.Header.Get(SignatureHeader), body); err != nil {
 		s.metrics.webhook(doctype, "unauthorized")
 		s.log.WarnContext(req.Context(), "webhook rejected", "path", req.URL.Path, "reason", err.Message, "remote", c.RealIP())
-		return d, err
+		return err
 	}
-	if err := decodeDelivery(body, doctype, &d); err != nil {
+	d.Receiver = doctype
+	if err := s.decodeDelivery(body, v, d); err != nil {
 		s.metrics.webhook(doctype, "invalid")
-		return d, err
+		return err
 	}
-	return d, nil
+	return nil
 }
 
-// verify checks the Frappe signature in constant time. With no secret
-// configured (development only) every body is accepted.
+// readWebhookBody reads the request body, at most MaxBodyBytes, into one buffer
+// of the announced length.
+func readWebhookBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := req.ContentLength; n > 0 && n <= MaxBodyBytes {
+		buf.Grow(int(n) + 1) // + 1: ReadFrom's last read, the one that sees EOF
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	return buf.Bytes(), err
+}
+
+// verify checks the Frappe signature over the raw body, in constant time.
+// With no secret configured (development only) every body is accepted.
 func (s *Server) verify(header string, body []byte) *Error {
 	if s.deps.WebhookSecret == "" {
 		return nil
@@ -193,26 +239,30 @@ func (s *Server) verify(header string, body []byte) *Error {
 	if err != nil {
 		return unauthorized(SignatureHeader + " is not base64")
 	}
-	mac := hmac.New(sha256.New, []byte(s.deps.WebhookSecret))
+	// A keyed HMAC from the pool: its Reset is cheaper than hmac.New's
+	// key schedule and five allocations per delivery.
+	mac := s.macs.Get().(hash.Hash)
 	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	var sum [sha256.Size]byte
+	ok := hmac.Equal(got, mac.Sum(sum[:0]))
+	mac.Reset()
+	s.macs.Put(mac)
+	if !ok {
 		return unauthorized("bad " + SignatureHeader)
 	}
 	return nil
 }
 
-// frappeModified is the layout of `modified` in a webhook body: str() of a
-// Python datetime, microseconds present only when non-zero (docs/erpnext.md#the-request-body).
-const frappeModified = "2006-01-02 15:04:05.999999"
-
-// decodeDelivery parses body as JSON and checks what the queue relies on.
-func decodeDelivery(body []byte, doctype string, d *delivery) *Error {
-	if len(strings.TrimSpace(string(body))) == 0 {
+// decodeDelivery parses body as JSON into v and checks d, the delivery in v,
+// with validateDelivery. goccy/go-json: the body is a whole document of
+// which three keys are read, and skipping the rest is most of the work.
+func (s *Server) decodeDelivery(body []byte, v any, d *delivery) *Error {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("empty body: want a JSON object with name", nil)
 	}
-	if err := json.Unmarshal(body, d); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		var syntaxErr *json.SyntaxError
+	if err := gojson.Unmarshal(body, v); err != nil {
+		var typeErr *gojson.UnmarshalTypeError
+		var syntaxErr *gojson.SyntaxError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return badRequest(fmt.Sprintf("field %s: want %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value), map[string]string{"field": typeErr.Field})
@@ -225,20 +275,44 @@ func decodeDelivery(body []byte, doctype string, d *delivery) *Error {
 	}
 	d.Name = strings.TrimSpace(d.Name)
 	d.Modified = strings.TrimSpace(d.Modified)
-	if d.Name == "" {
-		return badRequest("field name is required", map[string]string{"field": "name"})
-	}
-	if d.DocType != "" && d.DocType != doctype {
-		return badRequest(fmt.Sprintf("field doctype: this receiver takes %s, got %s", doctype, d.DocType), map[string]string{"field": "doctype"})
-	}
-	if d.Modified != "" {
-		// Versions compare as text, so a malformed value would make every
-		// later save look older: refuse it.
-		if _, err := time.Parse(frappeModified, d.Modified); err != nil {
-			return badRequest(fmt.Sprintf("field modified: want YYYY-MM-DD HH:MM:SS[.ffffff], got %s", strconv.Quote(d.Modified)), map[string]string{"field": "modified"})
+	return s.validateDelivery(d)
+}
+
+// newValidator checks struct tags, naming fields by their JSON keys.
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return f.Name
 		}
+		return name
+	})
+	return v
+}
+
+// validateDelivery checks d's tags and answers the first failure as the
+// 400 the receivers have always given.
+func (s *Server) validateDelivery(d *delivery) *Error {
+	err := s.validate.Struct(d)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var fails validator.ValidationErrors
+	if !errors.As(err, &fails) || len(fails) == 0 {
+		return badRequest("invalid webhook body", err.Error())
+	}
+	f := fails[0]
+	field := map[string]string{"field": f.Field()}
+	switch f.Tag() {
+	case "required":
+		return badRequest("field "+f.Field()+" is required", field)
+	case "eqfield":
+		return badRequest(fmt.Sprintf("field doctype: this receiver takes %s, got %s", d.Receiver, d.DocType), field)
+	case "datetime":
+		return badRequest(fmt.Sprintf("field modified: want YYYY-MM-DD HH:MM:SS[.ffffff], got %s", strconv.Quote(d.Modified)), field)
+	}
+	return badRequest(fmt.Sprintf("field %s: fails %s", f.Field(), f.Tag()), field)
 }
 
 // itemCodes returns the distinct item codes of the rows that have one.

@@ -16,6 +16,12 @@ import (
 	"github.com/erpnext-otp/otp/tasks"
 )
 
+// acceptedBody is the answer to a webhook that is (or already was) queued.
+type acceptedBody struct {
+	Status string `json:"status"` // "queued" or "duplicate"
+	TaskID string `json:"task_id,omitempty"`
+}
+
 // The fixtures' order and its `modified` (testdata/frappe-webhook).
 const (
 	fixtureOrder    = "SAL-ORD-2025-00042"

@@ -37,7 +37,8 @@ return 0`)
 
 // Versions remembers the newest saved version of each order.
 type Versions struct {
-	rdb redis.UniversalClient
+	rdb    redis.UniversalClient
+	intake batcher // EnqueuePromise's
 }
 
 // NewVersions returns a Versions kept in rdb.

@@ -53,6 +53,13 @@ type PromiseOrder struct {
 	Trace
 }
 
+// A promise task's retries and time limit; Versions.EnqueuePromise
+// writes the same ones.
+const (
+	promiseMaxRetry = 10
+	promiseTimeout  = 2 * time.Minute
+)
+
 // NewPromiseOrderTask builds the task for p. Its id is derived from the
 // order and its modified timestamp, so one save gives one task however many
 // times Frappe delivers it.
@@ -68,8 +75,8 @@ func NewPromiseOrderTask(p PromiseOrder, opts ...asynq.Option) (*asynq.Task, err
 		asynq.TaskID(PromiseOrderID(p.SalesOrder, p.Modified)),
 		asynq.Queue(QueuePromise),
 		asynq.Retention(Retention),
-		asynq.MaxRetry(10),
-		asynq.Timeout(2 * time.Minute),
+		asynq.MaxRetry(promiseMaxRetry),
+		asynq.Timeout(promiseTimeout),
 	}
 	return asynq.NewTask(TypePromiseOrder, body, append(base, opts...)...), nil
 }

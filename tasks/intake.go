@@ -1,0 +1,186 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// enqueueAndRecord is a Sales Order delivery's whole intake in one script,
+// so one Redis round trip: asynq's enqueue (its enqueueCmd, and the SADD
+// its client sends before the first one), then recordIfNewer. A script runs
+// alone, and nothing in it can fail after the task is written, so either
+// both happen or neither: a version is never recorded for a task that was
+// not queued. The version is recorded on a duplicate delivery too, as the
+// two-step path did: the queued task carries that version.
+//
+// KEYS: task hash, pending list, asynq:queues, the order's version key.
+// ARGV: encoded task message, task id, now (Unix ns), queue name,
+// modified ("" records nothing), the version's TTL (ms).
+var enqueueAndRecord = redis.NewScript(`
+local queued = 0
+if redis.call("EXISTS", KEYS[1]) == 0 then
+  redis.call("HSET", KEYS[1], "msg", ARGV[1], "state", "pending", "pending_since", ARGV[3])
+  redis.call("LPUSH", KEYS[2], ARGV[2])
+  queued = 1
+end
+redis.call("SADD", KEYS[3], ARGV[4])
+if ARGV[5] ~= "" then
+  local cur = redis.call("GET", KEYS[4])
+  if (not cur) or ARGV[5] > cur then
+    redis.call("SET", KEYS[4], ARGV[5], "PX", ARGV[6])
+  end
+end
+return queued`)
+
+// EnqueuePromise queues p's promise task under id, the task asynq's
+// Client.Enqueue would queue for NewPromiseOrderTask(p, asynq.TaskID(id)),
+// and records p.Modified as the order's newest version when it is newer,
+// in one round trip. A task of that id already queued or retained (Frappe
+// delivered the same save again) gives asynq.ErrTaskIDConflict.
+func (v *Versions) EnqueuePromise(ctx context.Context, p PromiseOrder, id string) error {
+	if p.SalesOrder == "" {
+		return fmt.Errorf("%w: sales_order is required", ErrBadPayload)
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("tasks: encode %s: %w", TypePromiseOrder, err)
+	}
+	queue := "asynq:{" + QueuePromise + "}:"
+	c := &call{
+		keys: []string{queue + "t:" + id, queue + "pending", "asynq:queues", latestPrefix + p.SalesOrder},
+		args: []any{promiseMessage(id, payload), id, time.Now().UnixNano(), QueuePromise, p.Modified, VersionTTL.Milliseconds()},
+	}
+	v.intake.do(ctx, v.rdb, c)
+	if c.err != nil {
+		return fmt.Errorf("tasks: enqueue %s: %w", id, c.err)
+	}
+	if c.n == 0 {
+		return fmt.Errorf("tasks: enqueue %s: %w", id, asynq.ErrTaskIDConflict)
+	}
+	return nil
+}
+
+// maxBatch bounds the scripts one pipeline carries.
+const maxBatch = 128
+
+// batcher joins the enqueueAndRecord calls of concurrent deliveries into
+// one pipeline: one write to Redis, one read of its replies, however many
+// deliveries wait (a group commit). There is no goroutine of its own: the
+// caller that finds no pipeline in flight sends one with every call
+// waiting, then hands the next batch to the oldest call that arrived
+// meanwhile. Alone, a call goes out at once; under load it waits for at
+// most the pipeline in flight. Each call still gets its own reply: a 202
+// means its script ran.
+type batcher struct {
+	mu      sync.Mutex
+	pending []*call
+	busy    bool // a caller is sending a pipeline, or has been told to
+}
+
+// call is one script call and, once its wake says false, its reply.
+type call struct {
+	keys []string
+	args []any
+	n    int64
+	err  error
+	wake chan bool // true: send the next batch; false: the reply is in
+}
+
+// do runs c's script in the next pipeline and returns with its reply.
+func (b *batcher) do(ctx context.Context, rdb redis.UniversalClient, c *call) {
+	c.wake = make(chan bool, 1)
+	b.mu.Lock()
+	b.pending = append(b.pending, c)
+	if b.busy {
+		b.mu.Unlock()
+		if !<-c.wake {
+			return
+		}
+		b.mu.Lock()
+	}
+	b.busy = true
+	batch := b.pending[:min(len(b.pending), maxBatch)]
+	b.pending = b.pending[len(batch):]
+	b.mu.Unlock()
+
+	// The batch is not only this request's: its cancellation must not
+	// fail the others (go-redis's read and write timeouts still bound it).
+	send(context.WithoutCancel(ctx), rdb, batch)
+	for _, o := range batch {
+		if o != c {
+			o.wake <- false
+		}
+	}
+	b.mu.Lock()
+	if len(b.pending) == 0 {
+		b.busy, b.pending = false, nil
+		b.mu.Unlock()
+		return
+	}
+	next := b.pending[0]
+	b.mu.Unlock()
+	next.wake <- true
+}
+
+// send runs the batch's scripts in one pipeline and sets each reply. A
+// script Redis does not have (restarted, SCRIPT FLUSH) did not run: those
+// calls go again with the script's text.
+func send(ctx context.Context, rdb redis.UniversalClient, batch []*call) {
+	if len(batch) == 1 {
+		c := batch[0]
+		c.n, c.err = enqueueAndRecord.Run(ctx, rdb, c.keys, c.args...).Int64()
+		return
+	}
+	cmds := make([]*redis.Cmd, len(batch))
+	pipe := rdb.Pipeline()
+	for i, c := range batch {
+		cmds[i] = enqueueAndRecord.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	var again []int
+	for i, cmd := range cmds {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		pipe = rdb.Pipeline()
+		for _, i := range again {
+			cmds[i] = enqueueAndRecord.Eval(ctx, pipe, batch[i].keys, batch[i].args...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}
+	for i, c := range batch {
+		c.n, c.err = cmds[i].Int64()
+	}
+}
+
+// promiseMessage is asynq's task message (its TaskMessage protobuf, as
+// base.EncodeMessage writes it) for a promise task: fields in number order,
+// zero values left out. TestEnqueuePromiseWritesWhatAsynqWrites holds it
+// to asynq's own encoding.
+func promiseMessage(id string, payload []byte) []byte {
+	b := make([]byte, 0, 64+len(payload)+len(id))
+	b = protowire.AppendTag(b, 1, protowire.BytesType) // type
+	b = protowire.AppendString(b, TypePromiseOrder)
+	b = protowire.AppendTag(b, 2, protowire.BytesType) // payload
+	b = protowire.AppendBytes(b, payload)
+	b = protowire.AppendTag(b, 3, protowire.BytesType) // id
+	b = protowire.AppendString(b, id)
+	b = protowire.AppendTag(b, 4, protowire.BytesType) // queue
+	b = protowire.AppendString(b, QueuePromise)
+	b = protowire.AppendTag(b, 5, protowire.VarintType) // retry
+	b = protowire.AppendVarint(b, promiseMaxRetry)
+	b = protowire.AppendTag(b, 8, protowire.VarintType) // timeout, seconds; no deadline (9)
+	b = protowire.AppendVarint(b, uint64(promiseTimeout/time.Second))
+	b = protowire.AppendTag(b, 12, protowire.VarintType) // retention, seconds
+	b = protowire.AppendVarint(b, uint64(Retention/time.Second))
+	return b
+}
