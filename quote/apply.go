@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"errors"
@@ -70,7 +70,7 @@ type applyResponse struct {
 	Error           *string        `json:"error"`
 }
 
-// postApply is POST /otp/apply: write a promise onto a Sales Order, as its
+// Apply is POST /otp/apply: write a promise onto a Sales Order, as its
 // custom fields (ONE PUT: date, confidence, and the first promised date
 // when the order has none yet) and/or a timeline comment.
 //
@@ -80,7 +80,7 @@ type applyResponse struct {
 // 417: the field is missing or not Allow on Submit), the answer is 200 with
 // status "error" and ERPNext's message, and what was done before it is
 // listed; when ERPNext cannot be reached before anything was written, 503.
-func (s *Server) postApply(c echo.Context) error {
+func (a *API) Apply(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (s *Server) postApply(c echo.Context) error {
 		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (s *Server) postApply(c echo.Context) error {
 		}
 		saved, err := q.erp.UpdateSalesOrder(ctx, so, fields, nil)
 		if err != nil {
-			if isUnavailable(err) {
+			if IsUnavailable(err) {
 				return err // nothing written yet: 503
 			}
 			return fail("Failed to set custom fields: " + erpMessage(err))
@@ -140,7 +140,7 @@ func (s *Server) postApply(c echo.Context) error {
 		// Comment content is HTML in Frappe's timeline: send the text as text.
 		content := strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
 		if err := q.erp.AddComment(ctx, "Sales Order", so.Name, content); err != nil {
-			if isUnavailable(err) && len(resp.ActionsTaken) == 0 {
+			if IsUnavailable(err) && len(resp.ActionsTaken) == 0 {
 				return err
 			}
 			return fail("Failed to add comment: " + erpMessage(err))

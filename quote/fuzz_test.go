@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote"
+	"github.com/erpnext-otp/otp/server"
 )
 
 // FuzzDecodePromiseRequest feeds arbitrary bodies to the request decoder
@@ -20,7 +22,7 @@ import (
 // costs microseconds). The decoder must never panic, must accept only what
 // the engine can plan, and the endpoint must never answer 5xx.
 //
-//	go test ./server -run '^$' -fuzz FuzzDecodePromiseRequest -fuzztime 30s
+//	go test ./quote -run '^$' -fuzz FuzzDecodePromiseRequest -fuzztime 30s
 //
 // Seeds: f.Add below and testdata/fuzz/FuzzDecodePromiseRequest.
 func FuzzDecodePromiseRequest(f *testing.F) {
@@ -45,7 +47,7 @@ func FuzzDecodePromiseRequest(f *testing.F) {
 	srv := mustFuzzServer(f)
 	base := promise.DefaultRules()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, errs := decodePromiseRequest(body, base)
+		req, errs := quote.DecodePromiseRequest(body, base)
 		if errs == nil {
 			checkDecoded(t, req)
 		} else if len(errs) == 0 {
@@ -69,20 +71,20 @@ func FuzzDecodePromiseRequest(f *testing.F) {
 }
 
 // checkDecoded asserts what the engine relies on.
-func checkDecoded(t *testing.T, req promiseRequest) {
+func checkDecoded(t *testing.T, req quote.PromiseRequest) {
 	t.Helper()
 	q := req.Quote
-	if len(q.Lines) == 0 || len(q.Lines) > maxQuoteLines {
+	if len(q.Lines) == 0 || len(q.Lines) > quote.MaxQuoteLines {
 		t.Fatalf("%d lines accepted", len(q.Lines))
 	}
 	for _, l := range q.Lines {
-		if strings.TrimSpace(l.ItemCode) == "" || math.IsNaN(l.Qty) || l.Qty <= 0 || l.Qty > maxQty {
+		if strings.TrimSpace(l.ItemCode) == "" || math.IsNaN(l.Qty) || l.Qty <= 0 || l.Qty > quote.MaxQty {
 			t.Fatalf("line accepted: %+v", l)
 		}
 	}
 	r := q.Rules
 	if r.Location == nil || r.CutoffHour < 0 || r.CutoffHour > 23 || r.CutoffMinute < 0 || r.CutoffMinute > 59 ||
-		r.ProcessingDays < 0 || r.ProcessingDays > maxRuleDays || r.BufferDays < 0 || r.BufferDays > maxRuleDays {
+		r.ProcessingDays < 0 || r.ProcessingDays > quote.MaxRuleDays || r.BufferDays < 0 || r.BufferDays > quote.MaxRuleDays {
 		t.Fatalf("rules accepted: %+v", r)
 	}
 	switch q.Mode {
@@ -93,10 +95,10 @@ func checkDecoded(t *testing.T, req promiseRequest) {
 }
 
 // mustFuzzServer is a server whose quote API reads fuzzERP.
-func mustFuzzServer(tb testing.TB) *Server {
+func mustFuzzServer(tb testing.TB) *server.Server {
 	tb.Helper()
-	e := MustEnv(tb, func(d *Deps) {
-		d.Quote = QuoteDeps{ERP: fuzzERP{}, DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}
+	e := MustEnv(tb, func(d *server.Deps) {
+		d.Quote = quote.Deps{ERP: fuzzERP{}, DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}
 	})
 	return e.srv
 }

@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"context"
@@ -89,7 +89,7 @@ type procurementResponse struct {
 	Error        *string `json:"error"`
 }
 
-// postProcurementSuggest is POST /otp/procurement-suggest: create a draft
+// ProcurementSuggest is POST /otp/procurement-suggest: create a draft
 // Material Request (Purchase) for the items, each required by its own date
 // into its own warehouse (or the default one). The reasons go on the
 // request's timeline as a comment: Material Request has no field for them,
@@ -99,7 +99,7 @@ type procurementResponse struct {
 // "error" carries ERPNext's message when it refuses the document; 503 when
 // it cannot be reached. "draft_po" and "task" are not implemented (200
 // "error", as in the earlier OTP).
-func (s *Server) postProcurementSuggest(c echo.Context) error {
+func (a *API) ProcurementSuggest(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -109,7 +109,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	}
 	for i := range req.Items {
 		if req.Items[i].Warehouse == "" {
-			req.Items[i].Warehouse = s.deps.Quote.DefaultWarehouse
+			req.Items[i].Warehouse = a.deps.DefaultWarehouse
 		}
 	}
 	if err := q.checkKnown(ctx, req.Items); err != nil {
@@ -129,7 +129,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	mr := erp.MaterialRequest{
 		Type:            "Purchase",
 		Company:         q.company,
-		TransactionDate: q.today(s.deps.Now()).String(),
+		TransactionDate: q.today(a.deps.Now()).String(),
 		Priority:        req.Priority,
 	}
 	earliest := req.Items[0].RequiredBy
@@ -142,7 +142,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	mr.ScheduleDate = earliest.String()
 	name, err := q.erp.CreateMaterialRequest(ctx, mr)
 	if err != nil {
-		if isUnavailable(err) {
+		if IsUnavailable(err) {
 			return err
 		}
 		msg := "Failed to create Material Request: " + erpMessage(err)
@@ -150,7 +150,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	}
 	if note := reasonsNote(req.Items); note != "" {
 		if err := q.erp.AddComment(ctx, "Material Request", name, note); err != nil {
-			s.log.WarnContext(c.Request().Context(), "procurement reasons not added to the Material Request", "material_request", name, "err", err)
+			a.log.WarnContext(c.Request().Context(), "procurement reasons not added to the Material Request", "material_request", name, "err", err)
 		}
 	}
 	return c.JSON(http.StatusOK, procurementResponse{
@@ -165,7 +165,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 // checkKnown answers 404 for the first item or warehouse ERPNext does not
 // have, in two requests whatever the number of items. Warehouses are checked
 // only when the company is known.
-func (q *quoteCtx) checkKnown(ctx context.Context, items []procurementItem) error {
+func (q *request) checkKnown(ctx context.Context, items []procurementItem) error {
 	var codes []string
 	seen := map[string]bool{}
 	for _, it := range items {

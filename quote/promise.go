@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"encoding/json"
@@ -314,23 +314,23 @@ func strictFailDetail(p promise.Plan) string {
 		p.DesiredDate, p.PromiseDate, late, unit)
 }
 
-// postPromise is POST /otp/promise: compute a promise for the requested
+// Promise is POST /otp/promise: compute a promise for the requested
 // lines against ERPNext's current supply, without writing anything.
 //
 // 200 with the plan; 409 with the plan and a detail when a STRICT_FAIL
 // desired date cannot be met; 422 for a bad request; 404 naming an unknown
 // item or warehouse; 503 when ERPNext cannot be reached.
-func (s *Server) postPromise(c echo.Context) error {
+func (a *API) Promise(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	req, errs := decodePromiseRequest(body, s.quoteRules())
+	req, errs := decodePromiseRequest(body, a.deps.Rules)
 	if errs != nil {
 		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,27 @@
-package server
+// Package quote is the quote API: synchronous endpoints compatible with the
+// earlier Python OTP (docs/quote-api.md#the-earlier-otp), the planner's
+// second caller beside the worker. server mounts its handlers in its one
+// route table, behind its tokens and CORS, and writes its errors with its
+// one error mapper. One file per resource:
+//
+//	POST /otp/promise                 promise.go
+//	POST /otp/apply                   apply.go
+//	POST /otp/procurement-suggest     procurement.go
+//	GET  /otp/sales-orders[/{id}]     orders.go
+//	GET  /api/items/stock             stock.go
+//	GET  /otp/report/accuracy         report.go
+//	GET  /openapi.json                openapi.go
+//
+// Unlike the webhooks, these ask ERPNext on the request path; when ERPNext
+// cannot be reached they answer 503, never 500.
+package quote
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -18,22 +35,8 @@ import (
 	"github.com/erpnext-otp/otp/promise"
 )
 
-// The quote API: synchronous endpoints compatible with the earlier Python
-// OTP (docs/quote-api.md#the-earlier-otp), one file per resource:
-//
-//	POST /otp/promise                 quote_promise.go
-//	POST /otp/apply                   quote_apply.go
-//	POST /otp/procurement-suggest     quote_procurement.go
-//	GET  /otp/sales-orders[/{id}]     quote_orders.go
-//	GET  /api/items/stock             quote_stock.go
-//	GET  /otp/report/accuracy         report.go
-//	GET  /openapi.json                openapi.go
-//
-// Unlike the webhooks, these ask ERPNext on the request path; when ERPNext
-// cannot be reached they answer 503 (handleError), never 500.
-
-// QuoteERP is what the quote API asks ERPNext; *erp.Client is one.
-type QuoteERP interface {
+// ERPNext is what the quote API asks ERPNext; *erp.Client is one.
+type ERPNext interface {
 	planner.Reader
 	Companies(ctx context.Context) ([]string, error)
 	SalesOrders(ctx context.Context, q erp.SalesOrderQuery) ([]erp.SalesOrderSummary, error)
@@ -44,9 +47,9 @@ type QuoteERP interface {
 	BaseURL() string
 }
 
-// QuoteDeps wire the quote API. With a nil ERP its endpoints answer 503.
-type QuoteDeps struct {
-	ERP QuoteERP
+// Deps wire the quote API. With a nil ERP its endpoints answer 503.
+type Deps struct {
+	ERP ERPNext
 	// Company whose calendar and warehouses quotes use (OTP_COMPANY). Empty
 	// means the site's only company, asked from ERPNext on the first quote.
 	Company string
@@ -59,90 +62,102 @@ type QuoteDeps struct {
 	// holiday list is not readable.
 	Weekend []time.Weekday
 	// History reads deliveries and receipts: the accuracy report
-	// (server/report.go) and OTP_CONFIDENCE_MODE=history need it; nil
+	// (report.go) and OTP_CONFIDENCE_MODE=history need it; nil
 	// answers the report with 503.
 	History planner.HistoryReader
 	// SupplierWindowDays (OTP_SUPPLIER_WINDOW_DAYS) and Probabilities
 	// (OTP_ACCURACY_PROBABILITIES) are the report's.
 	SupplierWindowDays int
 	Probabilities      map[promise.Confidence]float64
+	// Now is the clock (time.Now when nil).
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-// quoteState is the quote API's planner, built on first use once the
-// company is known.
-type quoteState struct {
-	mu      sync.Mutex
+// API is the quote API's handlers.
+type API struct {
+	deps Deps
+	log  *slog.Logger
+
+	mu      sync.Mutex // guards the planner, built on first use once the company is known
 	planner *planner.Planner
 	company string
 }
 
-// quoteCtx is what one quote API request works with.
-type quoteCtx struct {
-	erp     QuoteERP
+// New returns the quote API.
+func New(d Deps) *API {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Rules.Location == nil {
+		d.Rules = promise.DefaultRules()
+	}
+	return &API{deps: d, log: d.Logger}
+}
+
+// request is what one quote API request works with.
+type request struct {
+	erp     ERPNext
 	planner *planner.Planner
 	company string
 	rules   promise.Rules
 }
 
-// errQuoteOff answers the quote API when no ERPNext is wired.
-var errQuoteOff = &Error{Status: http.StatusServiceUnavailable, Message: "quote API not configured",
+// errOff answers the quote API when no ERPNext is wired.
+var errOff = &Error{Status: http.StatusServiceUnavailable, Message: "quote API not configured",
 	Detail: "ERPNext unavailable: the quote API has no ERPNext client"}
 
-// quote returns the request's quote context, building the planner on the
+// request returns the request's quote context, building the planner on the
 // first call. The company is OTP_COMPANY, else the site's only company; a
 // site with several and no OTP_COMPANY gets a weekend-only calendar and
 // unchecked warehouses, with a warning.
-func (s *Server) quote(ctx context.Context) (*quoteCtx, error) {
-	d := s.deps.Quote
+func (a *API) request(ctx context.Context) (*request, error) {
+	d := a.deps
 	if d.ERP == nil {
-		return nil, errQuoteOff
+		return nil, errOff
 	}
-	rules := s.quoteRules()
-	st := s.quoteState
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.planner == nil {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.planner == nil {
 		company := d.Company
 		if company == "" {
 			companies, err := d.ERP.Companies(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("server: find the company for quotes: %w", err)
+				return nil, fmt.Errorf("quote: find the company for quotes: %w", err)
 			}
 			if len(companies) == 1 {
 				company = companies[0]
 			} else {
-				s.log.WarnContext(ctx, "OTP_COMPANY is unset and the site does not have exactly one company: quotes use the configured weekend and do not check warehouses",
+				a.log.WarnContext(ctx, "OTP_COMPANY is unset and the site does not have exactly one company: quotes use the configured weekend and do not check warehouses",
 					"companies", len(companies))
 			}
 		}
-		st.company = company
-		opts := []planner.Option{planner.WithClock(s.deps.Now), planner.WithLogger(s.log.With("component", "quote"))}
+		a.company = company
+		opts := []planner.Option{planner.WithClock(d.Now), planner.WithLogger(a.log.With("component", "quote"))}
 		if d.History != nil {
 			opts = append(opts, planner.WithHistory(d.History))
 		}
-		st.planner = planner.New(d.ERP, planner.Config{
+		a.planner = planner.New(d.ERP, planner.Config{
 			Company:            company,
 			DefaultWarehouse:   d.DefaultWarehouse,
-			Rules:              rules,
+			Rules:              d.Rules,
 			Weekend:            d.Weekend,
 			SupplierWindowDays: d.SupplierWindowDays,
 		}, opts...)
 	}
-	return &quoteCtx{erp: d.ERP, planner: st.planner, company: st.company, rules: rules}, nil
-}
-
-// quoteRules are the configured promise rules, a request's defaults.
-func (s *Server) quoteRules() promise.Rules {
-	if r := s.deps.Quote.Rules; r.Location != nil {
-		return r
-	}
-	return promise.DefaultRules()
+	return &request{erp: d.ERP, planner: a.planner, company: a.company, rules: d.Rules}, nil
 }
 
 // today is the date in the configured timezone.
-func (q *quoteCtx) today(now time.Time) promise.Date {
+func (q *request) today(now time.Time) promise.Date {
 	return promise.DateOf(now.In(q.rules.Location))
 }
+
+// MaxBodyBytes bounds a request body (1 MiB); a larger one gets 413.
+const MaxBodyBytes = 1 << 20
 
 // readBody reads a JSON request body of at most MaxBodyBytes (413 past
 // that). The body must be declared JSON (415 otherwise), as FastAPI read
@@ -162,20 +177,7 @@ func readBody(c echo.Context) ([]byte, error) {
 		if errors.As(err, &tooBig) {
 			return nil, err
 		}
-		return nil, badRequest("cannot read the request body", err.Error())
+		return nil, &Error{Status: http.StatusBadRequest, Message: "cannot read the request body", Detail: err.Error()}
 	}
 	return b, nil
-}
-
-// notFound is a 404 in the earlier OTP's shape: {"detail": msg}.
-func notFound(msg string) *Error {
-	return &Error{Status: http.StatusNotFound, Message: "not found", Detail: msg}
-}
-
-// isUnavailable reports an ERPNext that cannot answer now: transport
-// errors, timeouts, 5xx, 429 and an open circuit breaker (erp.IsRetryable),
-// or the request's own deadline passing while waiting for it. The quote
-// API answers these 503.
-func isUnavailable(err error) bool {
-	return erp.IsRetryable(err) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"errors"
@@ -14,10 +14,10 @@ import (
 var errReportOff = &Error{Status: http.StatusServiceUnavailable, Message: "accuracy report not configured",
 	Detail: "ERPNext unavailable: the server has no reader of deliveries and receipts"}
 
-// getAccuracyReport is GET /otp/report/accuracy?from=&to=[&company=]: how
+// AccuracyReport is GET /otp/report/accuracy?from=&to=[&company=]: how
 // often the promises of the lines delivered in [from, to] were kept
 // (docs/accuracy.md), read from ERPNext on the request.
-func (s *Server) getAccuracyReport(c echo.Context) error {
+func (a *API) AccuracyReport(c echo.Context) error {
 	var ch checker
 	loc := []any{"query"}
 	params := queryParams(c)
@@ -30,15 +30,15 @@ func (s *Server) getAccuracyReport(c echo.Context) error {
 	if !ch.ok() {
 		return validationFailed(ch.errs)
 	}
-	if s.deps.Quote.History == nil {
+	if a.deps.History == nil {
 		return errReportOff
 	}
 	ctx := c.Request().Context()
-	qc, err := s.quote(ctx)
+	qc, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := qc.planner.AccuracyReport(ctx, from, to, company, s.deps.Quote.Probabilities)
+	r, err := qc.planner.AccuracyReport(ctx, from, to, company, a.deps.Probabilities)
 	if errors.Is(err, accuracy.ErrInvalidInput) {
 		return &Error{Status: http.StatusUnprocessableEntity, Message: "validation failed", Detail: err.Error()}
 	}

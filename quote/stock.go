@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ type stockResponse struct {
 	StockProjected float64 `json:"stock_projected"`
 }
 
-// getItemStock is GET /api/items/stock?item_code=&warehouse=: one Bin.
+// ItemStock is GET /api/items/stock?item_code=&warehouse=: one Bin.
 //
 // Both parameters are required (422 when missing, 400 when blank, as in the
 // earlier OTP). stock_available is on hand minus reserved, never negative
@@ -30,7 +30,7 @@ type stockResponse struct {
 // have is a 404 naming it (the earlier OTP answered 404 for both cases).
 // Names compare without case, as in ERPNext, and the reply spells them as
 // ERPNext does.
-func (s *Server) getItemStock(c echo.Context) error {
+func (a *API) ItemStock(c echo.Context) error {
 	var ch checker
 	loc := []any{"query"}
 	params := map[string]any{}
@@ -52,7 +52,7 @@ func (s *Server) getItemStock(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Message: "bad request", Detail: "warehouse is required"}
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/server"
 	"github.com/erpnext-otp/otp/tasks"
 	"github.com/erpnext-otp/otp/worker"
@@ -339,7 +340,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		Now:               m.Now,
 		ERPNextCheck:      m.erpWait.check,
 		Draining:          m.draining.Load,
-		Quote: server.QuoteDeps{
+		Quote: quote.Deps{
 			ERP:              m.ERP,
 			Company:          cfg.Company,
 			DefaultWarehouse: cfg.DefaultWarehouse,

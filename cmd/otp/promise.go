@@ -18,7 +18,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
-	"github.com/erpnext-otp/otp/server"
+	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/tasks"
 	"github.com/erpnext-otp/otp/worker"
 )
@@ -107,8 +107,8 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 	if *asJSON {
 		out := struct {
 			SalesOrder string `json:"sales_order"`
-			server.PromiseResponse
-		}{so.Name, server.NewPromiseResponse(plan)}
+			quote.PromiseResponse
+		}{so.Name, quote.NewPromiseResponse(plan)}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
