@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
 )
 
 // deliveryModel is what the earlier OTP's SO details offered as the UI's
@@ -28,29 +29,35 @@ type salesOrderRow struct {
 	GrandTotal      float64    `json:"grand_total"`
 }
 
+// salesOrdersQuery is GET /otp/sales-orders's query string.
+type salesOrdersQuery struct {
+	Limit    *int          `json:"limit" validate:"omitempty,gte=1,lte=100"`
+	Offset   *int          `json:"offset" validate:"omitempty,gte=0,lte=1073741824"`
+	Customer *string       `json:"customer"`
+	Status   *string       `json:"status"`
+	Search   *string       `json:"search"`
+	FromDate *promise.Date `json:"from_date"`
+	ToDate   *promise.Date `json:"to_date"`
+}
+
 // SalesOrders is GET /otp/sales-orders: draft and submitted orders for
 // a UI's dropdown, newest first, filtered and paged as in the earlier OTP.
 // There is no cache: every call is one ERPNext request, so a new order shows
 // at once (the earlier OTP's cache was unbounded and never invalidated, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
 func (a *API) SalesOrders(c echo.Context) error {
-	var ch checker
-	loc := []any{"query"}
-	params := queryParams(c)
+	var p salesOrdersQuery
+	if errs := a.fields.BindQuery(queryParams(c), &p); errs != nil {
+		return validationFailed(errs)
+	}
 	q := erp.SalesOrderQuery{
-		Limit:  ch.integer(params, "limit", loc, 1, 100, 20),
-		Offset: ch.integer(params, "offset", loc, 0, 1<<30, 0),
+		Limit: deref(p.Limit, 20), Offset: deref(p.Offset, 0),
+		Customer: deref(p.Customer, ""), Status: deref(p.Status, ""), Search: deref(p.Search, ""),
 	}
-	q.Customer, _ = ch.str(params, "customer", loc, false)
-	q.Status, _ = ch.str(params, "status", loc, false)
-	q.Search, _ = ch.str(params, "search", loc, false)
-	if d := ch.date(params, "from_date", loc, false); !d.IsZero() {
-		q.FromDate = d.String()
+	if p.FromDate != nil {
+		q.FromDate = p.FromDate.String()
 	}
-	if d := ch.date(params, "to_date", loc, false); !d.IsZero() {
-		q.ToDate = d.String()
-	}
-	if !ch.ok() {
-		return validationFailed(ch.errs)
+	if p.ToDate != nil {
+		q.ToDate = p.ToDate.String()
 	}
 	ctx := c.Request().Context()
 	qc, err := a.request(ctx)
@@ -74,18 +81,6 @@ func (a *API) SalesOrders(c echo.Context) error {
 		})
 	}
 	return c.JSON(http.StatusOK, rows)
-}
-
-// queryParams is the query string as an object of strings; empty values
-// count as absent.
-func queryParams(c echo.Context) map[string]any {
-	m := map[string]any{}
-	for k, vs := range c.QueryParams() {
-		if len(vs) > 0 && vs[0] != "" {
-			m[k] = vs[0]
-		}
-	}
-	return m
 }
 
 // salesOrderDetail is GET /otp/sales-orders/{id} (v1 docs/erpnext.md#the-request-body).

@@ -12,9 +12,25 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote/internal/fastapi"
 )
 
-var suggestionTypes = []string{"material_request", "draft_po", "task"}
+// procurementBody is v1's ProcurementSuggestionRequest, plus an optional
+// warehouse per item (the earlier OTP always used its default warehouse,
+// docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
+type procurementBody struct {
+	Items          []procurementLine `json:"items" validate:"required,min=1,max=1000,dive"`
+	SuggestionType *string           `json:"suggestion_type" validate:"omitempty,oneof=material_request draft_po task"`
+	Priority       *string           `json:"priority"`
+}
+
+type procurementLine struct {
+	ItemCode   *string       `json:"item_code" validate:"required,notblank"`
+	QtyNeeded  *float64      `json:"qty_needed" validate:"required,gt=0,lte=1e12"`
+	RequiredBy *promise.Date `json:"required_by" validate:"required"`
+	Reason     *string       `json:"reason" validate:"required"`
+	Warehouse  *string       `json:"warehouse"`
+}
 
 // procurementRequest is a decoded POST /otp/procurement-suggest.
 type procurementRequest struct {
@@ -31,39 +47,15 @@ type procurementItem struct {
 	Warehouse  string // "" = the configured default warehouse
 }
 
-// decodeProcurementRequest reads v1's ProcurementSuggestionRequest, plus an
-// optional warehouse per item (the earlier OTP always used its default
-// warehouse, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
-func decodeProcurementRequest(body []byte) (procurementRequest, []fieldError) {
-	var req procurementRequest
-	c, obj, errs := decodeObject(body)
-	if errs != nil {
-		return req, errs
+func decodeProcurementRequest(v *fastapi.Validator, body []byte) (procurementRequest, []fieldError) {
+	var b procurementBody
+	if errs := v.DecodeBody(body, &b); errs != nil {
+		return procurementRequest{}, errs
 	}
-	root := []any{"body"}
-	if items, ok := c.list(obj, "items", root, maxQuoteLines); ok {
-		for i, it := range items {
-			loc := at(at(root, "items"), i)
-			m, ok := c.object(it, loc)
-			if !ok {
-				continue
-			}
-			var pi procurementItem
-			code, _ := c.nonEmpty(m, "item_code", loc)
-			pi.ItemCode = strings.TrimSpace(code)
-			pi.Qty, _ = c.positive(m, "qty_needed", loc, maxQty)
-			pi.RequiredBy = c.date(m, "required_by", loc, true)
-			pi.Reason, _ = c.str(m, "reason", loc, true)
-			wh, _ := c.str(m, "warehouse", loc, false)
-			pi.Warehouse = strings.TrimSpace(wh)
-			req.Items = append(req.Items, pi)
-		}
-	}
-	req.Type = c.enum(obj, "suggestion_type", root, suggestionTypes, "material_request")
-	prio, _ := c.str(obj, "priority", root, false)
-	req.Priority = erpPriority(prio)
-	if !c.ok() {
-		return procurementRequest{}, c.errs
+	req := procurementRequest{Type: deref(b.SuggestionType, "material_request"), Priority: erpPriority(deref(b.Priority, ""))}
+	for _, l := range b.Items {
+		req.Items = append(req.Items, procurementItem{ItemCode: strings.TrimSpace(*l.ItemCode), Qty: *l.QtyNeeded,
+			RequiredBy: *l.RequiredBy, Reason: *l.Reason, Warehouse: strings.TrimSpace(deref(l.Warehouse, ""))})
 	}
 	return req, nil
 }
@@ -104,7 +96,7 @@ func (a *API) ProcurementSuggest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req, errs := decodeProcurementRequest(body)
+	req, errs := decodeProcurementRequest(a.fields, body)
 	if errs != nil {
 		return validationFailed(errs)
 	}

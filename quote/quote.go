@@ -33,6 +33,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote/internal/fastapi"
 )
 
 // ERPNext is what the quote API asks ERPNext; *erp.Client is one.
@@ -76,8 +77,9 @@ type Deps struct {
 
 // API is the quote API's handlers.
 type API struct {
-	deps Deps
-	log  *slog.Logger
+	deps   Deps
+	log    *slog.Logger
+	fields *fastapi.Validator // reads the requests
 
 	mu      sync.Mutex // guards the planner, built on first use once the company is known
 	planner *planner.Planner
@@ -95,7 +97,7 @@ func New(d Deps) *API {
 	if d.Rules.Location == nil {
 		d.Rules = promise.DefaultRules()
 	}
-	return &API{deps: d, log: d.Logger}
+	return &API{deps: d, log: d.Logger, fields: newValidator()}
 }
 
 // request is what one quote API request works with.

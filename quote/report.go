@@ -8,27 +8,32 @@ import (
 
 	"github.com/erpnext-otp/otp/accuracy"
 	"github.com/erpnext-otp/otp/planner"
+	"github.com/erpnext-otp/otp/promise"
 )
 
 // errReportOff answers the report when no history reader is wired.
 var errReportOff = &Error{Status: http.StatusServiceUnavailable, Message: "accuracy report not configured",
 	Detail: "ERPNext unavailable: the server has no reader of deliveries and receipts"}
 
+// reportQuery is GET /otp/report/accuracy's query string.
+type reportQuery struct {
+	From    *promise.Date `json:"from" validate:"required"`
+	To      *promise.Date `json:"to" validate:"required"`
+	Company *string       `json:"company"`
+}
+
 // AccuracyReport is GET /otp/report/accuracy?from=&to=[&company=]: how
 // often the promises of the lines delivered in [from, to] were kept
 // (docs/accuracy.md), read from ERPNext on the request.
 func (a *API) AccuracyReport(c echo.Context) error {
-	var ch checker
-	loc := []any{"query"}
-	params := queryParams(c)
-	from := ch.date(params, "from", loc, true)
-	to := ch.date(params, "to", loc, true)
-	company, _ := ch.str(params, "company", loc, false)
-	if ch.ok() && (from > to || from.DaysUntil(to) >= planner.MaxReportDays) {
-		ch.add("value_error", at(loc, "to"), "to must be on or after from, at most a year later", to.String(), nil)
+	var p reportQuery
+	if errs := a.fields.BindQuery(queryParams(c), &p); errs != nil {
+		return validationFailed(errs)
 	}
-	if !ch.ok() {
-		return validationFailed(ch.errs)
+	from, to, company := *p.From, *p.To, deref(p.Company, "")
+	if from > to || from.DaysUntil(to) >= planner.MaxReportDays {
+		return validationFailed([]fieldError{{Type: "value_error", Loc: []any{"query", "to"},
+			Msg: "to must be on or after from, at most a year later", Input: to.String()}})
 	}
 	if a.deps.History == nil {
 		return errReportOff

@@ -21,6 +21,13 @@ type stockResponse struct {
 	StockProjected float64 `json:"stock_projected"`
 }
 
+// stockQuery is GET /api/items/stock's query string. Blank values are a
+// 400, not a 422, as in the earlier OTP.
+type stockQuery struct {
+	ItemCode  *string `json:"item_code" validate:"required"`
+	Warehouse *string `json:"warehouse" validate:"required"`
+}
+
 // ItemStock is GET /api/items/stock?item_code=&warehouse=: one Bin.
 //
 // Both parameters are required (422 when missing, 400 when blank, as in the
@@ -31,20 +38,17 @@ type stockResponse struct {
 // Names compare without case, as in ERPNext, and the reply spells them as
 // ERPNext does.
 func (a *API) ItemStock(c echo.Context) error {
-	var ch checker
-	loc := []any{"query"}
 	params := map[string]any{}
 	for _, k := range []string{"item_code", "warehouse"} {
 		if vs, ok := c.QueryParams()[k]; ok && len(vs) > 0 {
 			params[k] = vs[0]
 		}
 	}
-	item, _ := ch.str(params, "item_code", loc, true)
-	wh, _ := ch.str(params, "warehouse", loc, true)
-	if !ch.ok() {
-		return validationFailed(ch.errs)
+	var p stockQuery
+	if errs := a.fields.BindQuery(params, &p); errs != nil {
+		return validationFailed(errs)
 	}
-	item, wh = strings.TrimSpace(item), strings.TrimSpace(wh)
+	item, wh := strings.TrimSpace(*p.ItemCode), strings.TrimSpace(*p.Warehouse)
 	switch {
 	case item == "":
 		return &Error{Status: http.StatusBadRequest, Message: "bad request", Detail: "item_code is required"}
