@@ -392,16 +392,12 @@ func (f foldedNames) resolve(name string) string {
 	return name
 }
 
-// closedPurchaseOrder are the Purchase Order statuses with nothing more to
-// receive (docs/promise.md; stock_balance.py counts the same as ordered_qty).
-var closedPurchaseOrder = map[string]bool{"Closed": true, "Completed": true, "Delivered": true, "Cancelled": true, "Draft": true}
-
 // receipt turns an open Purchase Order line into an expected arrival. It
 // skips drop-ship lines (they never enter our stock), lines with nothing left
 // to receive, and lines with no date. An overdue date is passed through: the
 // engine counts it as arriving after today, at LOW confidence.
 func receipt(l erp.PurchaseOrderLine) (promise.Receipt, bool) {
-	if l.DeliveredBySupplier || closedPurchaseOrder[l.Status] {
+	if l.DeliveredBySupplier || !erp.PurchaseOrderOpen(l.Status) {
 		return promise.Receipt{}, false
 	}
 	qty := roundQty((l.Qty - l.ReceivedQty) * factor(l.ConversionFactor))

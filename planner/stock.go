@@ -18,10 +18,6 @@ type LineStock struct {
 	Available float64
 }
 
-// notReserving are the statuses whose open quantities ERPNext does not
-// count in Bin.reserved_qty (stock_balance.py, docs/erpnext.md#bin).
-var notReserving = map[string]bool{"On Hold": true, "Closed": true, "Completed": true}
-
 // OrderStock reads the stock of every line of so, in one request for every
 // line's Bin at once, in so.Items' order. A line ships from its warehouse,
 // else the order's set_warehouse, else Config.DefaultWarehouse. A submitted
@@ -44,7 +40,7 @@ func (p *Planner) OrderStock(ctx context.Context, so *erp.SalesOrder) ([]LineSto
 			seenWh[k.wh] = true
 			whs = append(whs, k.wh)
 		}
-		if so.DocStatus == 1 && !notReserving[so.Status] {
+		if so.DocStatus == 1 && erp.SalesOrderOpen(so.Status) {
 			own[k] += remainingStockQty(it)
 		}
 	}
