@@ -344,9 +344,9 @@ func (c *Config) validate() error {
 	}
 	c.weekend = wd
 
-	h, m, err := parseClock(c.CutoffTime)
+	h, m, err := promise.ParseClock(c.CutoffTime)
 	if err != nil {
-		bad("OTP_CUTOFF_TIME", "%v", err)
+		bad("OTP_CUTOFF_TIME", "%v (for example 14:00)", err)
 	}
 	c.cutoff = [2]int{h, m}
 
@@ -479,15 +479,6 @@ func weekdayOf(name string) (time.Weekday, bool) {
 		}
 	}
 	return 0, false
-}
-
-// parseClock parses "HH:MM" on a 24-hour clock.
-func parseClock(s string) (hour, minute int, err error) {
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, 0, fmt.Errorf("%q is not a time of day HH:MM (for example 14:00)", s)
-	}
-	return t.Hour(), t.Minute(), nil
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -112,32 +112,14 @@ func deref[T any](p *T, def T) T {
 	return *p
 }
 
-// parseClock reads "HH:MM" on a 24-hour clock, as Python's %H:%M does
-// (one or two digits each).
+// parseClock reads a cutoff_time (promise.ParseClock, the grammar of
+// OTP_CUTOFF_TIME too), naming the field in its error.
 func parseClock(s string) (hour, minute int, err error) {
-	hs, ms, found := strings.Cut(strings.TrimSpace(s), ":")
-	bad := fmt.Errorf("cutoff_time %q is not a time of day HH:MM", s)
-	if !found || len(hs) < 1 || len(hs) > 2 || len(ms) < 1 || len(ms) > 2 {
-		return 0, 0, bad
-	}
-	if hour, err = atoiDigits(hs); err != nil || hour > 23 {
-		return 0, 0, bad
-	}
-	if minute, err = atoiDigits(ms); err != nil || minute > 59 {
-		return 0, 0, bad
+	hour, minute, err = promise.ParseClock(s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("cutoff_time %w", err)
 	}
 	return hour, minute, nil
-}
-
-func atoiDigits(s string) (int, error) {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("not a digit: %q", r)
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n, nil
 }
 
 // loadZone loads an IANA zone name. "" and "Local" are refused: they name
