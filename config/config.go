@@ -18,6 +18,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/hibiken/asynq"
 
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 )
 
@@ -541,4 +542,17 @@ func (c Config) Rules() promise.Rules {
 	c.historyRules(&r.Confidence)
 	r.Sequence = promise.Sequence(c.AllocationOrder)
 	return r
+}
+
+// Planner is the planner's part of the configuration: the one place it is
+// built from OTP_COMPANY, OTP_DEFAULT_WAREHOUSE, the rules, the weekend and
+// OTP_SUPPLIER_WINDOW_DAYS, for the worker, the quote API and the CLI.
+func (c Config) Planner() planner.Config {
+	return planner.Config{
+		Company:            c.Company,
+		DefaultWarehouse:   c.DefaultWarehouse,
+		Rules:              c.Rules(),
+		Weekend:            c.Weekend(),
+		SupplierWindowDays: c.SupplierWindowDays,
+	}
 }

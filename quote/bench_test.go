@@ -11,6 +11,7 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/server"
@@ -55,7 +56,7 @@ func MustBenchQuote(b *testing.B, latency time.Duration) (string, *sandbox.Sandb
 	}
 	e := MustEnv(b, func(d *server.Deps) {
 		d.Now = now
-		d.Quote = quote.Deps{ERP: client, DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules()}
+		d.Quote = quote.Deps{ERP: client, Planner: planner.Config{DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules()}}
 	})
 	otp := httptest.NewServer(e.srv.Handler())
 	b.Cleanup(otp.Close)

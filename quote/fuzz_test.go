@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/server"
@@ -98,7 +99,7 @@ func checkDecoded(t *testing.T, req quote.PromiseRequest) {
 func mustFuzzServer(tb testing.TB) *server.Server {
 	tb.Helper()
 	e := MustEnv(tb, func(d *server.Deps) {
-		d.Quote = quote.Deps{ERP: fuzzERP{}, DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}
+		d.Quote = quote.Deps{ERP: fuzzERP{}, Planner: planner.Config{DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}}
 	})
 	return e.srv
 }

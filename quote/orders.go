@@ -175,7 +175,7 @@ func (a *API) SalesOrder(c echo.Context) error {
 		})
 	}
 	out.Defaults = salesOrderDefault{
-		Warehouse:     a.deps.DefaultWarehouse,
+		Warehouse:     a.deps.Planner.DefaultWarehouse,
 		DeliveryModel: deliveryModel,
 		CutoffTime:    fmt.Sprintf("%02d:%02d", q.rules.CutoffHour, q.rules.CutoffMinute),
 		NoWeekends:    q.rules.NoWeekends,

@@ -111,7 +111,7 @@ func (a *API) ProcurementSuggest(c echo.Context) error {
 	}
 	for i := range req.Items {
 		if req.Items[i].Warehouse == "" {
-			req.Items[i].Warehouse = a.deps.DefaultWarehouse
+			req.Items[i].Warehouse = a.deps.Planner.DefaultWarehouse
 		}
 	}
 	if err := q.checkKnown(ctx, req.Items); err != nil {

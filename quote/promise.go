@@ -313,7 +313,7 @@ func (a *API) Promise(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req, errs := decodePromiseRequest(a.fields, body, a.deps.Rules)
+	req, errs := decodePromiseRequest(a.fields, body, a.deps.Planner.Rules)
 	if errs != nil {
 		return validationFailed(errs)
 	}

@@ -51,25 +51,18 @@ type ERPNext interface {
 // Deps wire the quote API. With a nil ERP its endpoints answer 503.
 type Deps struct {
 	ERP ERPNext
-	// Company whose calendar and warehouses quotes use (OTP_COMPANY). Empty
-	// means the site's only company, asked from ERPNext on the first quote.
-	Company string
-	// DefaultWarehouse is used for lines that name none (OTP_DEFAULT_WAREHOUSE).
-	DefaultWarehouse string
-	// Rules are the configured promise rules; a request's "rules" override
-	// them field by field. A nil Location means promise.DefaultRules().
-	Rules promise.Rules
-	// Weekend is the configured weekend (OTP_WEEKEND_DAYS), for sites whose
-	// holiday list is not readable.
-	Weekend []time.Weekday
+	// Planner is the planner's configuration (config.Config.Planner). An
+	// empty Company means the site's only company, asked from ERPNext on
+	// the first quote; a nil Rules.Location means promise.DefaultRules().
+	// A request's "rules" override Rules field by field; DefaultWarehouse
+	// is used for lines that name none.
+	Planner planner.Config
 	// History reads deliveries and receipts: the accuracy report
 	// (report.go) and OTP_CONFIDENCE_MODE=history need it; nil
 	// answers the report with 503.
 	History planner.HistoryReader
-	// SupplierWindowDays (OTP_SUPPLIER_WINDOW_DAYS) and Probabilities
-	// (OTP_ACCURACY_PROBABILITIES) are the report's.
-	SupplierWindowDays int
-	Probabilities      map[promise.Confidence]float64
+	// Probabilities (OTP_ACCURACY_PROBABILITIES) are the report's.
+	Probabilities map[promise.Confidence]float64
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -94,8 +87,8 @@ func New(d Deps) *API {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.Rules.Location == nil {
-		d.Rules = promise.DefaultRules()
+	if d.Planner.Rules.Location == nil {
+		d.Planner.Rules = promise.DefaultRules()
 	}
 	return &API{deps: d, log: d.Logger, fields: newValidator()}
 }
@@ -124,33 +117,27 @@ func (a *API) request(ctx context.Context) (*request, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.planner == nil {
-		company := d.Company
-		if company == "" {
+		cfg := d.Planner
+		if cfg.Company == "" {
 			companies, err := d.ERP.Companies(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("quote: find the company for quotes: %w", err)
 			}
 			if len(companies) == 1 {
-				company = companies[0]
+				cfg.Company = companies[0]
 			} else {
 				a.log.WarnContext(ctx, "OTP_COMPANY is unset and the site does not have exactly one company: quotes use the configured weekend and do not check warehouses",
 					"companies", len(companies))
 			}
 		}
-		a.company = company
+		a.company = cfg.Company
 		opts := []planner.Option{planner.WithClock(d.Now), planner.WithLogger(a.log.With("component", "quote"))}
 		if d.History != nil {
 			opts = append(opts, planner.WithHistory(d.History))
 		}
-		a.planner = planner.New(d.ERP, planner.Config{
-			Company:            company,
-			DefaultWarehouse:   d.DefaultWarehouse,
-			Rules:              d.Rules,
-			Weekend:            d.Weekend,
-			SupplierWindowDays: d.SupplierWindowDays,
-		}, opts...)
+		a.planner = planner.New(d.ERP, cfg, opts...)
 	}
-	return &request{erp: d.ERP, planner: a.planner, company: a.company, rules: d.Rules}, nil
+	return &request{erp: d.ERP, planner: a.planner, company: a.company, rules: d.Planner.Rules}, nil
 }
 
 // today is the date in the configured timezone.

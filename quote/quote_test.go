@@ -20,6 +20,7 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/server"
@@ -66,11 +67,7 @@ func MustQuoteEnvWith(tb testing.TB, edit func(*server.Deps), opts ...erp.Option
 		tb.Fatal(err)
 	}
 	e := MustEnv(tb, func(d *server.Deps) {
-		d.Quote = quote.Deps{
-			ERP:              client,
-			DefaultWarehouse: sandbox.DemoStores,
-			Rules:            promise.DefaultRules(),
-		}
+		d.Quote = quote.Deps{ERP: client, Planner: planner.Config{DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules()}}
 		if edit != nil {
 			edit(d)
 		}

@@ -341,15 +341,11 @@ func (m *Main) startServer(ln net.Listener) error {
 		ERPNextCheck:      m.erpWait.check,
 		Draining:          m.draining.Load,
 		Quote: quote.Deps{
-			ERP:              m.ERP,
-			Company:          cfg.Company,
-			DefaultWarehouse: cfg.DefaultWarehouse,
-			Rules:            cfg.Rules(),
-			Weekend:          cfg.Weekend(),
+			ERP:     m.ERP,
+			Planner: cfg.Planner(),
 			// The accuracy report and history mode read deliveries and receipts.
-			History:            m.ERP,
-			SupplierWindowDays: cfg.SupplierWindowDays,
-			Probabilities:      cfg.AccuracyProbabilityMap(),
+			History:       m.ERP,
+			Probabilities: cfg.AccuracyProbabilityMap(),
 		},
 	})
 	if err != nil {

@@ -301,11 +301,5 @@ func firstOf(ss ...string) string {
 // newPlanner is the planner of the worker and the CLI commands: the
 // configured company, rules and calendar, with the history ERPNext keeps.
 func newPlanner(client *erp.Client, cfg config.Config, now func() time.Time, log *slog.Logger) *planner.Planner {
-	return planner.New(client, planner.Config{
-		Company:            cfg.Company,
-		DefaultWarehouse:   cfg.DefaultWarehouse,
-		Rules:              cfg.Rules(),
-		Weekend:            cfg.Weekend(),
-		SupplierWindowDays: cfg.SupplierWindowDays,
-	}, planner.WithClock(now), planner.WithLogger(log), planner.WithHistory(client))
+	return planner.New(client, cfg.Planner(), planner.WithClock(now), planner.WithLogger(log), planner.WithHistory(client))
 }
