@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/erpnext-otp/otp/erp/erptest"
 	"github.com/erpnext-otp/otp/server"
 )
 
@@ -24,7 +25,7 @@ type env struct {
 // MustEnv builds the server with deps adjusted by edit.
 func MustEnv(tb testing.TB, edit func(*server.Deps)) *env {
 	tb.Helper()
-	d := server.Deps{Queue: intake{}, Versions: intake{}, Redis: intake{}, ERP: intake{}, WebhookSecret: "my-secret", Version: "v-test", Now: func() time.Time { return pinned }}
+	d := server.Deps{Queue: intake{}, Versions: intake{}, Redis: intake{}, ERP: &erptest.ERP{LoggedUserFn: func(context.Context) (string, error) { return "otp@example.com", nil }}, WebhookSecret: "my-secret", Version: "v-test", Now: func() time.Time { return pinned }}
 	if edit != nil {
 		edit(&d)
 	}
@@ -47,8 +48,7 @@ func (e *env) get(tb testing.TB, path string) *httptest.ResponseRecorder {
 	return rec
 }
 
-// intake stands in for the webhooks' queue, versions and Redis, and for
-// readiness's ERPNext check.
+// intake stands in for the webhooks' queue, versions and Redis.
 type intake struct{}
 
 func (intake) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*asynq.TaskInfo, error) {
@@ -58,5 +58,3 @@ func (intake) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*as
 func (intake) Record(context.Context, string, string) (bool, error) { return true, nil }
 
 func (intake) Ping(ctx context.Context) *redis.StatusCmd { return redis.NewStatusResult("PONG", nil) }
-
-func (intake) LoggedUser(context.Context) (string, error) { return "otp@example.com", nil }

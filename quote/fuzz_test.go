@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/erptest"
 	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/quote"
@@ -99,89 +100,61 @@ func checkDecoded(t *testing.T, req quote.PromiseRequest) {
 func mustFuzzServer(tb testing.TB) *server.Server {
 	tb.Helper()
 	e := MustEnv(tb, func(d *server.Deps) {
-		d.Quote = quote.Deps{ERP: fuzzERP{}, Planner: planner.Config{DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}}
+		d.Quote = quote.Deps{ERP: fuzzERP(), Planner: planner.Config{DefaultWarehouse: "Stores - WH", Rules: promise.DefaultRules()}}
 	})
 	return e.srv
 }
 
 // fuzzERP is a tiny ERPNext in memory: SKU-001 in stock, SKU-002 on a PO
 // and with a lead time, two warehouses, one company, no holiday list.
-type fuzzERP struct{}
-
-var errFuzzUnused = errors.New("fuzzERP: not used by POST /otp/promise")
-
-func (fuzzERP) SalesOrder(context.Context, string) (*erp.SalesOrder, error) {
-	return nil, errFuzzUnused
-}
-
-func (fuzzERP) Bins(_ context.Context, items, _ []string) ([]erp.Bin, error) {
-	var out []erp.Bin
-	for _, it := range items {
-		if it == "SKU-001" {
-			out = append(out, erp.Bin{ItemCode: it, Warehouse: "Stores - WH", ActualQty: 50, ReservedQty: 5})
-		}
+// POST /otp/promise reads nothing else.
+func fuzzERP() *erptest.ERP {
+	return &erptest.ERP{
+		BinsFn: func(_ context.Context, items, _ []string) ([]erp.Bin, error) {
+			var out []erp.Bin
+			for _, it := range items {
+				if it == "SKU-001" {
+					out = append(out, erp.Bin{ItemCode: it, Warehouse: "Stores - WH", ActualQty: 50, ReservedQty: 5})
+				}
+			}
+			return out, nil
+		},
+		OpenPurchaseOrderLinesFn: func(_ context.Context, items []string) ([]erp.PurchaseOrderLine, error) {
+			var out []erp.PurchaseOrderLine
+			for _, it := range items {
+				if it == "SKU-002" {
+					out = append(out, erp.PurchaseOrderLine{PurchaseOrder: "PO-1", Status: "To Receive and Bill", Name: "r1",
+						ItemCode: it, Warehouse: "East - WH", Qty: 20, ConversionFactor: 1, ScheduleDate: "2026-12-03"})
+				}
+			}
+			return out, nil
+		},
+		OpenOrderBookFn: func(context.Context, int) ([]erp.SalesOrderLine, error) {
+			return []erp.SalesOrderLine{{SalesOrder: "SO-1", Status: "To Deliver and Bill", DocStatus: 1, Creation: "2026-11-20 10:00:00",
+				Name: "s1", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 5, StockQty: 5, ConversionFactor: 1,
+				OrderDeliveryDate: "2026-11-27", DeliveryDate: "2026-11-27"}}, nil
+		},
+		ItemsFn: func(_ context.Context, codes []string) ([]erp.Item, error) {
+			var out []erp.Item
+			for _, c := range codes {
+				switch c {
+				case "SKU-001":
+					out = append(out, erp.Item{Code: c, IsStockItem: true})
+				case "SKU-002":
+					out = append(out, erp.Item{Code: c, IsStockItem: true, LeadTimeDays: 3})
+				}
+			}
+			return out, nil
+		},
+		WarehousesFn: func(context.Context, string) ([]erp.Warehouse, error) {
+			return []erp.Warehouse{{Name: "Stores - WH", Company: "Fuzz Co"}, {Name: "East - WH", Company: "Fuzz Co"}}, nil
+		},
+		HolidayListFn: func(context.Context, string) (*erp.HolidayList, error) {
+			return nil, errors.New("fuzzERP: no holiday list")
+		},
+		CompaniesFn: func(context.Context) ([]string, error) { return []string{"Fuzz Co"}, nil },
+		BaseURLFn:   func() string { return "http://erp.invalid" },
 	}
-	return out, nil
 }
 
-func (fuzzERP) OpenPurchaseOrderLines(_ context.Context, items []string) ([]erp.PurchaseOrderLine, error) {
-	var out []erp.PurchaseOrderLine
-	for _, it := range items {
-		if it == "SKU-002" {
-			out = append(out, erp.PurchaseOrderLine{PurchaseOrder: "PO-1", Status: "To Receive and Bill", Name: "r1",
-				ItemCode: it, Warehouse: "East - WH", Qty: 20, ConversionFactor: 1, ScheduleDate: "2026-12-03"})
-		}
-	}
-	return out, nil
-}
-
-func (fuzzERP) OpenOrderBook(context.Context, int) ([]erp.SalesOrderLine, error) {
-	return []erp.SalesOrderLine{{SalesOrder: "SO-1", Status: "To Deliver and Bill", DocStatus: 1, Creation: "2026-11-20 10:00:00",
-		Name: "s1", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 5, StockQty: 5, ConversionFactor: 1,
-		OrderDeliveryDate: "2026-11-27", DeliveryDate: "2026-11-27"}}, nil
-}
-
-func (fuzzERP) Items(_ context.Context, codes []string) ([]erp.Item, error) {
-	var out []erp.Item
-	for _, c := range codes {
-		switch c {
-		case "SKU-001":
-			out = append(out, erp.Item{Code: c, IsStockItem: true})
-		case "SKU-002":
-			out = append(out, erp.Item{Code: c, IsStockItem: true, LeadTimeDays: 3})
-		}
-	}
-	return out, nil
-}
-
-func (fuzzERP) Warehouses(context.Context, string) ([]erp.Warehouse, error) {
-	return []erp.Warehouse{{Name: "Stores - WH", Company: "Fuzz Co"}, {Name: "East - WH", Company: "Fuzz Co"}}, nil
-}
-
-func (fuzzERP) CompanyHolidayList(context.Context, string) (string, error) { return "", nil }
-
-func (fuzzERP) HolidayList(context.Context, string) (*erp.HolidayList, error) {
-	return nil, errFuzzUnused
-}
-
-func (fuzzERP) Companies(context.Context) ([]string, error) { return []string{"Fuzz Co"}, nil }
-
-func (fuzzERP) SalesOrders(context.Context, erp.SalesOrderQuery) ([]erp.SalesOrderSummary, error) {
-	return nil, errFuzzUnused
-}
-
-func (fuzzERP) GetDoc(context.Context, string, string) (map[string]any, error) {
-	return nil, errFuzzUnused
-}
-
-func (fuzzERP) UpdateSalesOrder(context.Context, *erp.SalesOrder, map[string]any, map[string]map[string]any) (*erp.SalesOrder, error) {
-	return nil, errFuzzUnused
-}
-
-func (fuzzERP) AddComment(context.Context, string, string, string) error { return errFuzzUnused }
-
-func (fuzzERP) CreateMaterialRequest(context.Context, erp.MaterialRequest) (string, error) {
-	return "", errFuzzUnused
-}
-
-func (fuzzERP) BaseURL() string { return "http://erp.invalid" }
+var _ quote.ERPNext = (*erptest.ERP)(nil)
