@@ -18,6 +18,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/hibiken/asynq"
 
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 )
 
@@ -344,9 +345,9 @@ func (c *Config) validate() error {
 	}
 	c.weekend = wd
 
-	h, m, err := parseClock(c.CutoffTime)
+	h, m, err := promise.ParseClock(c.CutoffTime)
 	if err != nil {
-		bad("OTP_CUTOFF_TIME", "%v", err)
+		bad("OTP_CUTOFF_TIME", "%v (for example 14:00)", err)
 	}
 	c.cutoff = [2]int{h, m}
 
@@ -481,15 +482,6 @@ func weekdayOf(name string) (time.Weekday, bool) {
 	return 0, false
 }
 
-// parseClock parses "HH:MM" on a 24-hour clock.
-func parseClock(s string) (hour, minute int, err error) {
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, 0, fmt.Errorf("%q is not a time of day HH:MM (for example 14:00)", s)
-	}
-	return t.Hour(), t.Minute(), nil
-}
-
 func parseLevel(s string) (slog.Level, error) {
 	switch strings.ToUpper(strings.TrimSpace(s)) {
 	case "DEBUG":
@@ -550,4 +542,17 @@ func (c Config) Rules() promise.Rules {
 	c.historyRules(&r.Confidence)
 	r.Sequence = promise.Sequence(c.AllocationOrder)
 	return r
+}
+
+// Planner is the planner's part of the configuration: the one place it is
+// built from OTP_COMPANY, OTP_DEFAULT_WAREHOUSE, the rules, the weekend and
+// OTP_SUPPLIER_WINDOW_DAYS, for the worker, the quote API and the CLI.
+func (c Config) Planner() planner.Config {
+	return planner.Config{
+		Company:            c.Company,
+		DefaultWarehouse:   c.DefaultWarehouse,
+		Rules:              c.Rules(),
+		Weekend:            c.Weekend(),
+		SupplierWindowDays: c.SupplierWindowDays,
+	}
 }

@@ -98,6 +98,17 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestCutoffGrammar: OTP_CUTOFF_TIME takes what a quote's cutoff_time
+// takes (promise.ParseClock, Python's %H:%M).
+func TestCutoffGrammar(t *testing.T) {
+	for s, want := range map[string][2]int{"14:00": {14, 0}, "9:5": {9, 5}, "09:05": {9, 5}, " 0:0 ": {0, 0}, "23:59": {23, 59}} {
+		r := MustLoad(t, map[string]string{"OTP_CUTOFF_TIME": s}).Rules()
+		if got := [2]int{r.CutoffHour, r.CutoffMinute}; got != want {
+			t.Errorf("OTP_CUTOFF_TIME=%q: %v, want %v", s, got, want)
+		}
+	}
+}
+
 func TestRules(t *testing.T) {
 	c := MustLoad(t, map[string]string{
 		"OTP_TIMEZONE":               "Asia/Riyadh",
@@ -141,6 +152,7 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"Local tz", with(nil, "OTP_TIMEZONE", "Local"), []string{"OTP_TIMEZONE"}},
 		{"bad cutoff", with(nil, "OTP_CUTOFF_TIME", "2pm"), []string{"OTP_CUTOFF_TIME"}},
 		{"cutoff out of range", with(nil, "OTP_CUTOFF_TIME", "24:30"), []string{"OTP_CUTOFF_TIME"}},
+		{"cutoff with seconds", with(nil, "OTP_CUTOFF_TIME", "14:00:00"), []string{"OTP_CUTOFF_TIME"}},
 		{"bad weekday", with(nil, "OTP_WEEKEND_DAYS", "Saturday,Caturday"), []string{"OTP_WEEKEND_DAYS"}},
 		{"negative days", with(nil, "OTP_PROCESSING_DAYS", "-1", "OTP_BUFFER_DAYS", "-2"), []string{"OTP_PROCESSING_DAYS", "OTP_BUFFER_DAYS"}},
 		{"negative lead time", with(nil, "OTP_DEFAULT_LEAD_TIME_DAYS", "-3"), []string{"OTP_DEFAULT_LEAD_TIME_DAYS"}},

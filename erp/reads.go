@@ -12,14 +12,6 @@ import (
 	"strings"
 )
 
-// Statuses whose orders neither supply nor compete (docs/promise.md). On Hold
-// POs still count as incoming supply, as in ERPNext's ordered_qty (docs/erpnext.md#bin).
-var (
-	closedPOStatuses  = []string{"Closed", "Completed", "Delivered"}
-	closedSOStatuses  = []string{"Closed", "On Hold", "Completed"}
-	unsweptSOStatuses = []string{"Closed", "Completed", "Cancelled", "On Hold"}
-)
-
 // SalesOrder reads one Sales Order with its lines (GET /api/resource/Sales Order/{name}).
 // Raw keeps the document exactly as returned, for UpdateSalesOrder.
 func (c *Client) SalesOrder(ctx context.Context, name string) (*SalesOrder, error) {
@@ -289,7 +281,7 @@ func (c *Client) OpenPurchaseOrderLines(ctx context.Context, items []string) ([]
 		Filters: []any{
 			[]any{"Purchase Order Item", "item_code", "in", items},
 			[]any{"docstatus", "=", 1},
-			[]any{"status", "not in", closedPOStatuses},
+			[]any{"status", "not in", closedPurchaseOrderStatuses},
 		},
 	}
 	var rows []wirePOLine
@@ -380,7 +372,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 		},
 		Filters: []any{
 			[]any{"docstatus", "in", []int{0, 1}},
-			[]any{"status", "not in", closedSOStatuses},
+			[]any{"status", "not in", closedSalesOrderStatuses},
 		},
 		OrderBy: "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
 	}
@@ -704,7 +696,7 @@ func (c *Client) SalesOrdersModifiedSince(ctx context.Context, since, afterName 
 	q := ListQuery{
 		Filters: []any{
 			[]any{"docstatus", "in", []int{0, 1}},
-			[]any{"status", "not in", unsweptSOStatuses},
+			[]any{"status", "not in", unsweptSalesOrderStatuses},
 		},
 		OrderBy: "modified asc, name asc",
 		Limit:   max(limit, 0),

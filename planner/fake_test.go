@@ -11,114 +11,36 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/erptest"
 	"github.com/erpnext-otp/otp/promise"
 )
 
-// fakeReader is a Reader with function fields; unset ones return nothing.
-// It counts calls per method.
-type fakeReader struct {
-	salesOrder         func(name string) (*erp.SalesOrder, error)
-	bins               func(items, warehouses []string) ([]erp.Bin, error)
-	poLines            func(items []string) ([]erp.PurchaseOrderLine, error)
-	soLines            func(items []string) ([]erp.SalesOrderLine, error)
-	items              func(codes []string) ([]erp.Item, error)
-	warehouses         func(company string) ([]erp.Warehouse, error)
-	companyHolidayList func(company string) (string, error)
-	holidayList        func(name string) (*erp.HolidayList, error)
-
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-func (f *fakeReader) count(method string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.calls == nil {
-		f.calls = map[string]int{}
+// withDefaults gives f the answers the planner's tests assume where they
+// set none: every item exists as a stock item in Nos, the company has
+// demoWarehouses, and sales orders and holiday lists are not found.
+func withDefaults(f *erptest.ERP) *erptest.ERP {
+	if f.SalesOrderFn == nil {
+		f.SalesOrderFn = func(context.Context, string) (*erp.SalesOrder, error) { return nil, notFound() }
 	}
-	f.calls[method]++
-}
-
-// Calls returns a copy of the call counts.
-func (f *fakeReader) Calls() map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range f.calls {
-		out[k] = v
-	}
-	return out
-}
-
-func (f *fakeReader) SalesOrder(_ context.Context, name string) (*erp.SalesOrder, error) {
-	f.count("SalesOrder")
-	if f.salesOrder == nil {
-		return nil, &erp.Error{Kind: erp.KindNotFound, Status: http.StatusNotFound}
-	}
-	return f.salesOrder(name)
-}
-
-func (f *fakeReader) Bins(_ context.Context, items, warehouses []string) ([]erp.Bin, error) {
-	f.count("Bins")
-	if f.bins == nil {
-		return nil, nil
-	}
-	return f.bins(items, warehouses)
-}
-
-func (f *fakeReader) OpenPurchaseOrderLines(_ context.Context, items []string) ([]erp.PurchaseOrderLine, error) {
-	f.count("OpenPurchaseOrderLines")
-	if f.poLines == nil {
-		return nil, nil
-	}
-	return f.poLines(items)
-}
-
-func (f *fakeReader) OpenOrderBook(_ context.Context, _ int) ([]erp.SalesOrderLine, error) {
-	f.count("OpenOrderBook")
-	if f.soLines == nil {
-		return nil, nil
-	}
-	return f.soLines(nil)
-}
-
-func (f *fakeReader) Items(_ context.Context, codes []string) ([]erp.Item, error) {
-	f.count("Items")
-	if f.items == nil {
-		out := make([]erp.Item, 0, len(codes))
-		for _, c := range codes {
-			out = append(out, erp.Item{Code: c, Name: c, StockUOM: "Nos", IsStockItem: true})
+	if f.ItemsFn == nil {
+		f.ItemsFn = func(_ context.Context, codes []string) ([]erp.Item, error) {
+			out := make([]erp.Item, 0, len(codes))
+			for _, c := range codes {
+				out = append(out, erp.Item{Code: c, Name: c, StockUOM: "Nos", IsStockItem: true})
+			}
+			return out, nil
 		}
-		return out, nil
 	}
-	return f.items(codes)
+	if f.WarehousesFn == nil {
+		f.WarehousesFn = demoWarehouses
+	}
+	if f.HolidayListFn == nil {
+		f.HolidayListFn = func(context.Context, string) (*erp.HolidayList, error) { return nil, notFound() }
+	}
+	return f
 }
 
-func (f *fakeReader) Warehouses(_ context.Context, company string) ([]erp.Warehouse, error) {
-	f.count("Warehouses")
-	if f.warehouses == nil {
-		return demoWarehouses(company)
-	}
-	return f.warehouses(company)
-}
-
-func (f *fakeReader) CompanyHolidayList(_ context.Context, company string) (string, error) {
-	f.count("CompanyHolidayList")
-	if f.companyHolidayList == nil {
-		return "", nil
-	}
-	return f.companyHolidayList(company)
-}
-
-func (f *fakeReader) HolidayList(_ context.Context, name string) (*erp.HolidayList, error) {
-	f.count("HolidayList")
-	if f.holidayList == nil {
-		return nil, &erp.Error{Kind: erp.KindNotFound, Status: http.StatusNotFound}
-	}
-	return f.holidayList(name)
-}
-
-var _ Reader = (*fakeReader)(nil)
+var _ Reader = (*erptest.ERP)(nil)
 
 // MustDate parses "YYYY-MM-DD" or fails the test.
 func MustDate(tb testing.TB, s string) promise.Date {
@@ -164,9 +86,12 @@ func notFound() error {
 	return &erp.Error{Kind: erp.KindNotFound, Status: http.StatusNotFound}
 }
 
-// newTestPlanner is New with the pinned clock and a silent logger; opts
-// given later win.
+// newTestPlanner is New with the pinned clock and a silent logger, over
+// an erptest.ERP given withDefaults; opts given later win.
 func newTestPlanner(r Reader, cfg Config, opts ...Option) *Planner {
+	if f, ok := r.(*erptest.ERP); ok {
+		withDefaults(f)
+	}
 	base := []Option{WithClock(func() time.Time { return pinned }), WithLogger(slog.New(slog.DiscardHandler))}
 	return New(r, cfg, append(base, opts...)...)
 }

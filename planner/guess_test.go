@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/erptest"
 	"github.com/erpnext-otp/otp/promise"
 )
 
@@ -28,14 +29,14 @@ func TestBooksReadSupplyAlongsideTheBook(t *testing.T) {
 		binsAsked [][]string
 		guessed   = make(chan struct{}, 10)
 	)
-	newReader := func() *fakeReader {
-		return &fakeReader{
-			soLines: func([]string) ([]erp.SalesOrderLine, error) {
+	newReader := func() *erptest.ERP {
+		return withDefaults(&erptest.ERP{
+			OpenOrderBookFn: func(context.Context, int) ([]erp.SalesOrderLine, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				return slices.Clone(book), nil
 			},
-			bins: func(items, _ []string) ([]erp.Bin, error) {
+			BinsFn: func(_ context.Context, items, _ []string) ([]erp.Bin, error) {
 				mu.Lock()
 				binsAsked = append(binsAsked, slices.Clone(items))
 				mu.Unlock()
@@ -46,14 +47,14 @@ func TestBooksReadSupplyAlongsideTheBook(t *testing.T) {
 				}
 				return out, nil
 			},
-			items: func(codes []string) ([]erp.Item, error) {
+			ItemsFn: func(_ context.Context, codes []string) ([]erp.Item, error) {
 				var out []erp.Item
 				for _, c := range codes {
 					out = append(out, erp.Item{Code: c, StockUOM: "Nos", IsStockItem: true})
 				}
 				return out, nil
 			},
-		}
+		})
 	}
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	cfg := Config{DefaultWarehouse: "WH", Rules: promise.DefaultRules()}
@@ -70,7 +71,7 @@ func TestBooksReadSupplyAlongsideTheBook(t *testing.T) {
 	mu.Unlock()
 	// The book is answered only once the guess's Bins read has begun:
 	// the two go at once.
-	f.soLines = func([]string) ([]erp.SalesOrderLine, error) {
+	f.OpenOrderBookFn = func(context.Context, int) ([]erp.SalesOrderLine, error) {
 		select {
 		case <-guessed:
 		case <-time.After(10 * time.Second):

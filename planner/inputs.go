@@ -59,7 +59,7 @@ func (p *Planner) ForOrder(ctx context.Context, so *erp.SalesOrder) (Inputs, err
 	if len(order.Lines) == 0 {
 		return Inputs{}, fmt.Errorf("planner: %s: %w", so.Name, ErrNothingToPromise)
 	}
-	company := firstNonEmpty(p.cfg.Company, so.Company)
+	company := cmp.Or(p.cfg.Company, so.Company)
 	in, _, err := p.gather(ctx, company, order, p.cfg.Rules)
 	if err != nil {
 		return Inputs{}, fmt.Errorf("planner: inputs for %s: %w", so.Name, err)
@@ -105,7 +105,7 @@ func (p *Planner) ForQuote(ctx context.Context, q Quote) (Inputs, error) {
 		order.Lines = append(order.Lines, promise.Line{
 			ID:        strconv.Itoa(i + 1),
 			ItemCode:  l.ItemCode,
-			Warehouse: firstNonEmpty(l.Warehouse, p.cfg.DefaultWarehouse),
+			Warehouse: cmp.Or(l.Warehouse, p.cfg.DefaultWarehouse),
 			Qty:       l.Qty,
 		})
 	}
@@ -279,7 +279,7 @@ func (p *Planner) readBook(ctx context.Context) (openBook, error) {
 	orders := p.bookOrders(lines)
 	company := map[string]string{}
 	for _, l := range lines {
-		company[l.SalesOrder] = firstNonEmpty(p.cfg.Company, l.Company)
+		company[l.SalesOrder] = cmp.Or(p.cfg.Company, l.Company)
 		w, ok := b.written[l.SalesOrder]
 		if !ok {
 			w = Written{Modified: l.Modified, Customer: l.Customer, PromiseDate: l.PromiseDate, Confidence: l.Confidence,
@@ -538,23 +538,19 @@ func (f foldedNames) resolve(name string) string {
 	return name
 }
 
-// closedPurchaseOrder are the Purchase Order statuses with nothing more to
-// receive (docs/promise.md; stock_balance.py counts the same as ordered_qty).
-var closedPurchaseOrder = map[string]bool{"Closed": true, "Completed": true, "Delivered": true, "Cancelled": true, "Draft": true}
-
 // receipt turns an open Purchase Order line into an expected arrival. It
 // skips drop-ship lines (they never enter our stock), lines with nothing left
 // to receive, and lines with no date. An overdue date is passed through: the
 // engine counts it as arriving after today, at LOW confidence.
 func receipt(l erp.PurchaseOrderLine) (promise.Receipt, bool) {
-	if l.DeliveredBySupplier || closedPurchaseOrder[l.Status] {
+	if l.DeliveredBySupplier || !erp.PurchaseOrderOpen(l.Status) {
 		return promise.Receipt{}, false
 	}
 	qty := roundQty((l.Qty - l.ReceivedQty) * factor(l.ConversionFactor))
 	if qty <= qtyEpsilon {
 		return promise.Receipt{}, false
 	}
-	date, err := promise.ParseDate(firstNonEmpty(l.ExpectedDeliveryDate, l.ScheduleDate))
+	date, err := promise.ParseDate(cmp.Or(l.ExpectedDeliveryDate, l.ScheduleDate))
 	if err != nil {
 		return promise.Receipt{}, false
 	}
@@ -587,7 +583,7 @@ func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
 				continue
 			}
 			line := promise.Line{ID: l.Name, ItemCode: l.ItemCode, Qty: qty,
-				Warehouse: firstNonEmpty(l.Warehouse, l.SetWarehouse, p.cfg.DefaultWarehouse)}
+				Warehouse: cmp.Or(l.Warehouse, l.SetWarehouse, p.cfg.DefaultWarehouse)}
 			if d, err := promise.ParseDate(l.DeliveryDate); err == nil {
 				line.RequestedDate = d
 			}
@@ -652,15 +648,6 @@ func distinctItems(lines []promise.Line, also ...string) []string {
 		}
 	}
 	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func wrap(err error, what string) error {

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/erp/erptest"
 	"github.com/erpnext-otp/otp/promise"
 )
 
@@ -27,7 +28,7 @@ func testConfig() Config {
 // demoWarehouses is a company's warehouse tree as ERPNext's setup makes it
 // (docs/erpnext.md), plus one disabled, one for rejected goods
 // and one of another company.
-func demoWarehouses(string) ([]erp.Warehouse, error) {
+func demoWarehouses(context.Context, string) ([]erp.Warehouse, error) {
 	return []erp.Warehouse{
 		{Name: "All Warehouses - WH", Company: company, IsGroup: true},
 		{Name: "Stores - WH", Company: company, ParentWarehouse: "All Warehouses - WH"},
@@ -59,8 +60,8 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 		},
 	}
 	var gotBinItems, gotBinWarehouses []string
-	f := &fakeReader{
-		bins: func(items, whs []string) ([]erp.Bin, error) {
+	f := &erptest.ERP{
+		BinsFn: func(_ context.Context, items, whs []string) ([]erp.Bin, error) {
 			gotBinItems, gotBinWarehouses = items, whs
 			return []erp.Bin{
 				{ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", ActualQty: 1, ReservedQty: 4},
@@ -69,7 +70,7 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 				{ItemCode: "SKU-001", Warehouse: "Small Parts - WH", ActualQty: 40},
 			}, nil
 		},
-		poLines: func([]string) ([]erp.PurchaseOrderLine, error) {
+		OpenPurchaseOrderLinesFn: func(context.Context, []string) ([]erp.PurchaseOrderLine, error) {
 			return []erp.PurchaseOrderLine{
 				// 10 boxes of 12, 4 received: (10−4)×12 = 72, expected date wins.
 				{PurchaseOrder: "PUR-ORD-1", Status: "To Receive and Bill", ItemCode: "SKU-001", Warehouse: "Stores - WH",
@@ -89,7 +90,7 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 				{PurchaseOrder: "PUR-ORD-6", Status: "Closed", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 5, ConversionFactor: 1, ScheduleDate: "2026-11-30"},
 			}, nil
 		},
-		soLines: func([]string) ([]erp.SalesOrderLine, error) {
+		OpenOrderBookFn: func(context.Context, int) ([]erp.SalesOrderLine, error) {
 			// The book as ERPNext lists it: open orders only (the read
 			// filters out closed, on hold and cancelled ones).
 			return []erp.SalesOrderLine{
@@ -111,13 +112,13 @@ func TestForOrderMapsERPNextToEngineInputs(t *testing.T) {
 					ItemCode: "SKU-002", Warehouse: "", SetWarehouse: "Finished Goods - WH", Name: "x7", Qty: 1, StockQty: 1, ConversionFactor: 1},
 			}, nil
 		},
-		items: func(codes []string) ([]erp.Item, error) {
+		ItemsFn: func(_ context.Context, codes []string) ([]erp.Item, error) {
 			return []erp.Item{
 				{Code: "SKU-001", IsStockItem: true, LeadTimeDays: 14},
 				{Code: "SKU-002", IsStockItem: true, Disabled: true},
 			}, nil
 		},
-		warehouses: demoWarehouses,
+		WarehousesFn: demoWarehouses,
 	}
 	p := newTestPlanner(f, testConfig())
 
@@ -191,7 +192,7 @@ func TestForOrderWarehouseFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newTestPlanner(&fakeReader{}, testConfig())
+			p := newTestPlanner(&erptest.ERP{}, testConfig())
 			in, err := p.ForOrder(context.Background(), &erp.SalesOrder{
 				Name: "SO", SetWarehouse: tt.setWarehouse,
 				Items: []erp.SalesOrderItem{{Name: "r", ItemCode: "SKU-001", Warehouse: tt.line, Qty: 1, ConversionFactor: 1, StockQty: 1}},
@@ -207,7 +208,7 @@ func TestForOrderWarehouseFallback(t *testing.T) {
 }
 
 func TestForOrderNothingLeftToDeliver(t *testing.T) {
-	f := &fakeReader{}
+	f := &erptest.ERP{}
 	p := newTestPlanner(f, testConfig())
 	_, err := p.ForOrder(context.Background(), &erp.SalesOrder{
 		Name:  "SO",
@@ -241,49 +242,49 @@ func TestCalendarFromHolidayList(t *testing.T) {
 	weekendOnly := promise.Calendar{Weekend: weekend}
 	tests := []struct {
 		name        string
-		companyList func(string) (string, error)
-		holidayList func(string) (*erp.HolidayList, error)
+		companyList func(context.Context, string) (string, error)
+		holidayList func(context.Context, string) (*erp.HolidayList, error)
 		want        promise.Calendar
 		wantErr     error
 		wantCalls   map[string]int
 	}{
 		{
 			name:        "company default holiday list",
-			companyList: func(c string) (string, error) { return "Demo 2026", nil },
-			holidayList: func(n string) (*erp.HolidayList, error) { return list, nil },
+			companyList: func(context.Context, string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(_ context.Context, n string) (*erp.HolidayList, error) { return list, nil },
 			want:        withList,
 			wantCalls:   map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
 		},
 		{
 			name:        "holiday list not readable (403, HR Manager only)",
-			companyList: func(string) (string, error) { return "Demo 2026", nil },
-			holidayList: func(string) (*erp.HolidayList, error) { return nil, permissionDenied() },
+			companyList: func(context.Context, string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(context.Context, string) (*erp.HolidayList, error) { return nil, permissionDenied() },
 			want:        weekendOnly,
 			wantCalls:   map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
 		},
 		{
 			name:        "holiday list deleted (404)",
-			companyList: func(string) (string, error) { return "Demo 2026", nil },
-			holidayList: func(string) (*erp.HolidayList, error) { return nil, notFound() },
+			companyList: func(context.Context, string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(context.Context, string) (*erp.HolidayList, error) { return nil, notFound() },
 			want:        weekendOnly,
 			wantCalls:   map[string]int{"CompanyHolidayList": 1, "HolidayList": 1},
 		},
 		{
 			name:        "company not readable (403)",
-			companyList: func(string) (string, error) { return "", permissionDenied() },
+			companyList: func(context.Context, string) (string, error) { return "", permissionDenied() },
 			want:        weekendOnly,
 			wantCalls:   map[string]int{"CompanyHolidayList": 1},
 		},
 		{
 			name:        "no default holiday list",
-			companyList: func(string) (string, error) { return "", nil },
+			companyList: func(context.Context, string) (string, error) { return "", nil },
 			want:        weekendOnly,
 			wantCalls:   map[string]int{"CompanyHolidayList": 1},
 		},
 		{
 			name:        "ERPNext down is an error",
-			companyList: func(string) (string, error) { return "Demo 2026", nil },
-			holidayList: func(string) (*erp.HolidayList, error) {
+			companyList: func(context.Context, string) (string, error) { return "Demo 2026", nil },
+			holidayList: func(context.Context, string) (*erp.HolidayList, error) {
 				return nil, &erp.Error{Kind: erp.KindServer, Status: http.StatusServiceUnavailable}
 			},
 			wantErr:   erp.ErrServer,
@@ -292,7 +293,7 @@ func TestCalendarFromHolidayList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeReader{companyHolidayList: tt.companyList, holidayList: tt.holidayList}
+			f := &erptest.ERP{CompanyHolidayListFn: tt.companyList, HolidayListFn: tt.holidayList}
 			cfg := testConfig()
 			cfg.Weekend = weekend
 			p := newTestPlanner(f, cfg)
@@ -315,10 +316,10 @@ func TestCalendarFromHolidayList(t *testing.T) {
 
 func TestSiteDataIsCachedForTheTTL(t *testing.T) {
 	clk := &clock{t: pinned}
-	f := &fakeReader{
-		warehouses:         demoWarehouses,
-		companyHolidayList: func(string) (string, error) { return "Demo 2026", nil },
-		holidayList: func(string) (*erp.HolidayList, error) {
+	f := &erptest.ERP{
+		WarehousesFn:         demoWarehouses,
+		CompanyHolidayListFn: func(context.Context, string) (string, error) { return "Demo 2026", nil },
+		HolidayListFn: func(context.Context, string) (*erp.HolidayList, error) {
 			return &erp.HolidayList{Name: "Demo 2026", FromDate: "2026-01-01", ToDate: "2026-12-31"}, nil
 		},
 	}
@@ -354,38 +355,38 @@ func TestReadFailures(t *testing.T) {
 	server := func() error { return &erp.Error{Kind: erp.KindServer, Status: http.StatusInternalServerError} }
 	tests := []struct {
 		name         string
-		f            *fakeReader
+		f            *erptest.ERP
 		wantErr      error
 		wantWarnings []string
 	}{
 		{
 			name:         "purchase orders forbidden: a warning, not an error",
-			f:            &fakeReader{poLines: func([]string) ([]erp.PurchaseOrderLine, error) { return nil, permissionDenied() }},
+			f:            &erptest.ERP{OpenPurchaseOrderLinesFn: func(context.Context, []string) ([]erp.PurchaseOrderLine, error) { return nil, permissionDenied() }},
 			wantWarnings: []string{WarningPurchaseOrders},
 		},
 		{
 			name:         "sales orders forbidden: a warning, not an error",
-			f:            &fakeReader{soLines: func([]string) ([]erp.SalesOrderLine, error) { return nil, permissionDenied() }},
+			f:            &erptest.ERP{OpenOrderBookFn: func(context.Context, int) ([]erp.SalesOrderLine, error) { return nil, permissionDenied() }},
 			wantWarnings: []string{WarningSalesOrders},
 		},
 		{
 			name:    "purchase orders failing otherwise",
-			f:       &fakeReader{poLines: func([]string) ([]erp.PurchaseOrderLine, error) { return nil, server() }},
+			f:       &erptest.ERP{OpenPurchaseOrderLinesFn: func(context.Context, []string) ([]erp.PurchaseOrderLine, error) { return nil, server() }},
 			wantErr: erp.ErrServer,
 		},
 		{
 			name:    "bins forbidden is an error",
-			f:       &fakeReader{bins: func([]string, []string) ([]erp.Bin, error) { return nil, permissionDenied() }},
+			f:       &erptest.ERP{BinsFn: func(context.Context, []string, []string) ([]erp.Bin, error) { return nil, permissionDenied() }},
 			wantErr: erp.ErrPermission,
 		},
 		{
 			name:    "items failing",
-			f:       &fakeReader{items: func([]string) ([]erp.Item, error) { return nil, server() }},
+			f:       &erptest.ERP{ItemsFn: func(context.Context, []string) ([]erp.Item, error) { return nil, server() }},
 			wantErr: erp.ErrServer,
 		},
 		{
 			name:    "warehouses failing",
-			f:       &fakeReader{warehouses: func(string) ([]erp.Warehouse, error) { return nil, server() }},
+			f:       &erptest.ERP{WarehousesFn: func(context.Context, string) ([]erp.Warehouse, error) { return nil, server() }},
 			wantErr: erp.ErrServer,
 		},
 	}
@@ -419,9 +420,9 @@ func TestReadFailures(t *testing.T) {
 }
 
 func TestForQuote(t *testing.T) {
-	f := &fakeReader{
-		warehouses: demoWarehouses,
-		items: func(codes []string) ([]erp.Item, error) {
+	f := &erptest.ERP{
+		WarehousesFn: demoWarehouses,
+		ItemsFn: func(_ context.Context, codes []string) ([]erp.Item, error) {
 			var out []erp.Item
 			for _, c := range codes {
 				if c != "NOPE" {
@@ -503,10 +504,10 @@ func TestForQuoteResolvesNamesWithoutCase(t *testing.T) {
 	in := func(v string, list []string) bool {
 		return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, v) })
 	}
-	reader := func(warehouses func(string) ([]erp.Warehouse, error)) *fakeReader {
-		return &fakeReader{
-			warehouses: warehouses,
-			items: func(codes []string) ([]erp.Item, error) {
+	reader := func(warehouses func(context.Context, string) ([]erp.Warehouse, error)) *erptest.ERP {
+		return &erptest.ERP{
+			WarehousesFn: warehouses,
+			ItemsFn: func(_ context.Context, codes []string) ([]erp.Item, error) {
 				var out []erp.Item
 				for _, m := range masters {
 					if in(m.Code, codes) {
@@ -515,7 +516,7 @@ func TestForQuoteResolvesNamesWithoutCase(t *testing.T) {
 				}
 				return out, nil
 			},
-			bins: func(items, _ []string) ([]erp.Bin, error) {
+			BinsFn: func(_ context.Context, items, _ []string) ([]erp.Bin, error) {
 				var out []erp.Bin
 				for _, b := range bins {
 					if in(b.ItemCode, items) {
@@ -536,12 +537,12 @@ func TestForQuoteResolvesNamesWithoutCase(t *testing.T) {
 		{ID: "2", ItemCode: "SKU-002", Warehouse: "Finished Goods - WH", Qty: 1},
 		{ID: "3", ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 1},
 	}
-	denied := func(string) ([]erp.Warehouse, error) {
+	denied := func(context.Context, string) ([]erp.Warehouse, error) {
 		return nil, &erp.Error{Kind: erp.KindPermission, Status: http.StatusForbidden}
 	}
 	for _, tt := range []struct {
 		name       string
-		warehouses func(string) ([]erp.Warehouse, error)
+		warehouses func(context.Context, string) ([]erp.Warehouse, error)
 	}{
 		{"through the company's warehouses", demoWarehouses},
 		{"through the Bins when warehouses are not readable", denied},
@@ -589,7 +590,7 @@ func TestForQuoteResolvesNamesWithoutCase(t *testing.T) {
 }
 
 func TestShipsFrom(t *testing.T) {
-	ws, _ := demoWarehouses(company)
+	ws, _ := demoWarehouses(context.Background(), company)
 	var got []string
 	for _, w := range ws {
 		if shipsFrom(w, company) {
@@ -615,10 +616,10 @@ func TestRequestCountDoesNotGrowWithLines(t *testing.T) {
 	}
 	counts := map[int]map[string]int{}
 	for _, n := range []int{3, 60} {
-		f := &fakeReader{
-			warehouses:         demoWarehouses,
-			companyHolidayList: func(string) (string, error) { return "L", nil },
-			holidayList: func(string) (*erp.HolidayList, error) {
+		f := &erptest.ERP{
+			WarehousesFn:         demoWarehouses,
+			CompanyHolidayListFn: func(context.Context, string) (string, error) { return "L", nil },
+			HolidayListFn: func(context.Context, string) (*erp.HolidayList, error) {
 				return &erp.HolidayList{Name: "L", FromDate: "2026-01-01", ToDate: "2026-12-31"}, nil
 			},
 		}
@@ -697,15 +698,15 @@ func TestFingerprint(t *testing.T) {
 // The worker (ForOrder) and the quote API (ForQuote) promise the same lines
 // the same way: same dates, confidence, status and explanation.
 func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
-	f := &fakeReader{
-		bins: func([]string, []string) ([]erp.Bin, error) {
+	f := &erptest.ERP{
+		BinsFn: func(context.Context, []string, []string) ([]erp.Bin, error) {
 			return []erp.Bin{{ItemCode: "SKU-001", Warehouse: "Stores - WH", ActualQty: 10}}, nil
 		},
-		poLines: func([]string) ([]erp.PurchaseOrderLine, error) {
+		OpenPurchaseOrderLinesFn: func(context.Context, []string) ([]erp.PurchaseOrderLine, error) {
 			return []erp.PurchaseOrderLine{{PurchaseOrder: "PUR-ORD-1", Status: "To Receive", ItemCode: "SKU-002",
 				Warehouse: "Stores - WH", Qty: 2, ConversionFactor: 6, ScheduleDate: "2026-12-02"}}, nil
 		},
-		soLines: func([]string) ([]erp.SalesOrderLine, error) {
+		OpenOrderBookFn: func(context.Context, int) ([]erp.SalesOrderLine, error) {
 			return []erp.SalesOrderLine{{SalesOrder: "SAL-ORD-2026-00009", Status: "To Deliver", DocStatus: 1, ItemCode: "SKU-001",
 				Name: "n1", Warehouse: "Stores - WH", Qty: 4, StockQty: 4, ConversionFactor: 1, DeliveryDate: "2026-11-26",
 				OrderDeliveryDate: "2026-11-26"}}, nil
@@ -777,19 +778,19 @@ func TestOrderAndQuoteGiveTheSamePromise(t *testing.T) {
 // unknown, so no alternate warehouse is offered: not even one that holds
 // free stock, which may be Work In Progress or in transit.
 func TestNoAlternateWarehouseWhenWarehousesAreNotReadable(t *testing.T) {
-	bins := func([]string, []string) ([]erp.Bin, error) {
+	bins := func(context.Context, []string, []string) ([]erp.Bin, error) {
 		return []erp.Bin{{ItemCode: "SKU-001", Warehouse: "Work In Progress - WH", ActualQty: 10}}, nil
 	}
 	for _, tt := range []struct {
 		name       string
-		warehouses func(string) ([]erp.Warehouse, error)
+		warehouses func(context.Context, string) ([]erp.Warehouse, error)
 		want       []promise.Option
 	}{
 		{"readable: Work In Progress does not ship", demoWarehouses, nil},
-		{"not readable", func(string) ([]erp.Warehouse, error) { return nil, permissionDenied() }, nil},
+		{"not readable", func(context.Context, string) ([]erp.Warehouse, error) { return nil, permissionDenied() }, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newTestPlanner(&fakeReader{bins: bins, warehouses: tt.warehouses}, testConfig())
+			p := newTestPlanner(&erptest.ERP{BinsFn: bins, WarehousesFn: tt.warehouses}, testConfig())
 			in, err := p.ForQuote(context.Background(), Quote{Lines: []QuoteLine{{ItemCode: "SKU-001", Warehouse: "Stores - WH", Qty: 2}}})
 			if err != nil {
 				t.Fatal(err)
@@ -808,33 +809,26 @@ func TestNoAlternateWarehouseWhenWarehousesAreNotReadable(t *testing.T) {
 	}
 }
 
-// cancelingReader is a fakeReader whose first Warehouses read waits for its
-// context to end, as the erp client's does when the caller gives up.
-type cancelingReader struct {
-	*fakeReader
-	mu    sync.Mutex
-	first bool
-}
-
-func (r *cancelingReader) Warehouses(ctx context.Context, company string) ([]erp.Warehouse, error) {
-	r.mu.Lock()
-	first := !r.first
-	r.first = true
-	r.mu.Unlock()
-	if first {
-		r.count("Warehouses")
-		<-ctx.Done()
-		return nil, ctx.Err()
+// cancelingWarehouses answers its first call only when the caller's
+// context ends, as the erp client's read does when the caller gives up;
+// later calls answer demoWarehouses.
+func cancelingWarehouses() func(context.Context, string) ([]erp.Warehouse, error) {
+	var called atomic.Bool
+	return func(ctx context.Context, company string) ([]erp.Warehouse, error) {
+		if called.CompareAndSwap(false, true) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return demoWarehouses(ctx, company)
 	}
-	return r.fakeReader.Warehouses(ctx, company)
 }
 
 // A promise waiting on another's read of the site data does not fail when
 // that other one gives up: it reads for itself.
 func TestSiteReadSurvivesAnotherCallerGivingUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeReader{warehouses: demoWarehouses}
-		p := newTestPlanner(&cancelingReader{fakeReader: f}, testConfig())
+		f := &erptest.ERP{WarehousesFn: cancelingWarehouses()}
+		p := newTestPlanner(f, testConfig())
 		ctx, cancel := context.WithCancel(t.Context())
 		var errA, errB error
 		var got *site

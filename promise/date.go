@@ -2,6 +2,7 @@ package promise
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -112,4 +113,35 @@ func (d *Date) UnmarshalText(b []byte) error {
 	}
 	*d = v
 	return nil
+}
+
+// ParseClock reads a time of day "H:M" on a 24-hour clock, one or two
+// digits each, as Python's %H:%M does: "14:00", "9:05" and "9:5" are
+// times; "14:00:00", "2pm" and "24:00" are not. It is the one grammar of
+// OTP_CUTOFF_TIME and of a quote's cutoff_time, which the earlier OTP read
+// with strptime.
+func ParseClock(s string) (hour, minute int, err error) {
+	hs, ms, found := strings.Cut(strings.TrimSpace(s), ":")
+	bad := fmt.Errorf("%q is not a time of day HH:MM", s)
+	if !found || len(hs) < 1 || len(hs) > 2 || len(ms) < 1 || len(ms) > 2 {
+		return 0, 0, bad
+	}
+	hour, okH := digits(hs)
+	minute, okM := digits(ms)
+	if !okH || !okM || hour > 23 || minute > 59 {
+		return 0, 0, bad
+	}
+	return hour, minute, nil
+}
+
+// digits reads a string of ASCII digits only (no sign, no space).
+func digits(s string) (int, bool) {
+	n := 0
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, true
 }

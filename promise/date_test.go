@@ -33,3 +33,17 @@ func TestDateStringMatchesTime(t *testing.T) {
 		}
 	}
 }
+
+func TestParseClock(t *testing.T) {
+	for s, want := range map[string][2]int{"14:00": {14, 0}, "9:5": {9, 5}, "09:05": {9, 5}, " 7:30 ": {7, 30}, "0:00": {0, 0}, "23:59": {23, 59}} {
+		h, m, err := ParseClock(s)
+		if err != nil || [2]int{h, m} != want {
+			t.Errorf("ParseClock(%q) = %d, %d, %v; want %v", s, h, m, err, want)
+		}
+	}
+	for _, s := range []string{"", "14", "14:00:00", "2pm", "24:00", "12:60", "+1:00", "1:-0", "123:00", "1:000", " : ", "a:b"} {
+		if _, _, err := ParseClock(s); err == nil {
+			t.Errorf("ParseClock(%q) accepted", s)
+		}
+	}
+}

@@ -2,16 +2,13 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/erpnext-otp/otp/erp"
-	"github.com/erpnext-otp/otp/planner"
-	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote"
 )
 
 // Error is an error with the HTTP status and JSON body it is answered with:
@@ -57,17 +54,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	var (
-		apiErr  *Error
-		httpErr *echo.HTTPError
-		tooBig  *http.MaxBytesError
-		unknown *planner.NotFoundError
-		erpErr  *erp.Error
-		status  int
-		body    errorBody
+		apiErr   *Error
+		httpErr  *echo.HTTPError
+		tooBig   *http.MaxBytesError
+		quoteErr *quote.Error
+		erpErr   *erp.Error
+		status   int
+		body     errorBody
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		status, body = apiErr.Status, errorBody{Error: apiErr.Message, Detail: apiErr.Detail}
+	case errors.As(err, &quoteErr):
+		status, body = quoteErr.Status, errorBody{Error: quoteErr.Message, Detail: quoteErr.Detail}
 	case errors.As(err, &tooBig):
 		status, body = http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large", Detail: map[string]int64{"limit_bytes": tooBig.Limit}}
 	case errors.As(err, &httpErr):
@@ -81,20 +80,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// {"detail":"Not Found"}, {"detail":"Method Not Allowed"}
 		// (docs/quote-api.md#the-earlier-otp). Clients read detail; error stays for ours.
 		body = errorBody{Error: msg, Detail: msg}
-	// The quote API's domain errors (server/quote*.go).
-	case errors.As(err, &unknown):
-		status, body = http.StatusNotFound, errorBody{Error: "not found", Detail: unknownDetail(unknown)}
-	case isUnavailable(err):
+	// ERPNext's errors, on the quote API's routes (webhooks never call it).
+	case quote.IsUnavailable(err):
 		status, body = http.StatusServiceUnavailable, errorBody{Error: "ERPNext unavailable", Detail: "ERPNext unavailable: " + err.Error()}
 		if errors.As(err, &erpErr) && erpErr.RetryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(erpErr.RetryAfter.Seconds()+0.999)))
 		}
 	case errors.As(err, &erpErr):
 		status, body = http.StatusBadGateway, errorBody{Error: "ERPNext error", Detail: "ERPNext returned error: " + err.Error()}
-	case errors.Is(err, promise.ErrInvalidInput):
-		status, body = http.StatusUnprocessableEntity, errorBody{Error: "validation failed", Detail: []fieldError{
-			{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: nil},
-		}}
 	default:
 		status, body = http.StatusInternalServerError, errorBody{Error: "internal server error"}
 	}
@@ -109,14 +102,4 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err != nil {
 		s.log.Warn("write error response", "err", err)
 	}
-}
-
-// unknownDetail names what a quote asked for that ERPNext does not have:
-// "Item 'X' not found".
-func unknownDetail(e *planner.NotFoundError) string {
-	kind := e.Kind
-	if kind != "" {
-		kind = strings.ToUpper(kind[:1]) + kind[1:]
-	}
-	return fmt.Sprintf("%s '%s' not found", kind, e.Name)
 }

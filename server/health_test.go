@@ -41,7 +41,9 @@ func TestHealth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := MustEnv(t, nil)
-			e.erp.loggedUser = tt.erp
+			if tt.erp != nil {
+				e.erp.LoggedUserFn = tt.erp
+			}
 			e.breaker.Store(tt.breaker)
 			_ = e.srv.Probe().Check(context.Background())
 			if !tt.redis {
@@ -72,7 +74,7 @@ func TestHealthAndReadyNeverCallERPNext(t *testing.T) {
 		e.get(t, "/health")
 		e.get(t, "/ready")
 	}
-	if n := e.erp.calls.Load(); n != 0 {
+	if n := e.erp.Calls()["LoggedUser"]; n != 0 {
 		t.Fatalf("LoggedUser calls after 10 probes = %d, want 0", n)
 	}
 	if rec := e.get(t, "/ready"); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "not checked yet") {
@@ -97,7 +99,7 @@ func TestReady(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 
-			e.erp.loggedUser = func(context.Context) (string, error) { return "", errors.New("erp: 401 invalid token") }
+			e.erp.LoggedUserFn = func(context.Context) (string, error) { return "", errors.New("erp: 401 invalid token") }
 			check()
 			rec = e.get(t, path)
 			if rec.Code != http.StatusServiceUnavailable {
@@ -110,7 +112,7 @@ func TestReady(t *testing.T) {
 				t.Errorf("/ready does not say why: %s", rec.Body)
 			}
 
-			e.erp.loggedUser = nil
+			e.erp.LoggedUserFn = loggedIn
 			check()
 			e.mr.Close()
 			rec = e.get(t, path)
@@ -124,7 +126,7 @@ func TestReady(t *testing.T) {
 // A slow ERPNext cannot hold a probe check longer than its timeout.
 func TestProbeCheckTimesOut(t *testing.T) {
 	e := MustEnv(t, func(d *Deps) { d.ReadyTimeout = 50 * time.Millisecond })
-	e.erp.loggedUser = func(ctx context.Context) (string, error) {
+	e.erp.LoggedUserFn = func(ctx context.Context) (string, error) {
 		<-ctx.Done()
 		return "", ctx.Err()
 	}

@@ -30,9 +30,26 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 }
 
+// NewRegistry is a process's Prometheus registry, with what every OTP
+// process reports: Go and process metrics, and otp_build_info. The server
+// builds its own; `otp work` builds one for its /metrics.
+func NewRegistry(version string) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "otp_build_info",
+			Help:        "Always 1; the version label names the running build.",
+			ConstLabels: prometheus.Labels{"version": version},
+		}, func() float64 { return 1 }),
+	)
+	return reg
+}
+
 func newMetrics(version string, probe *erp.Probe) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg: NewRegistry(version),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "HTTP requests answered, by method, route and status code.",
@@ -49,8 +66,6 @@ func newMetrics(version string, probe *erp.Probe) *metrics {
 	}
 	m.reg.MustRegister(
 		m.requests, m.duration, m.webhooks,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "erpnext_connection_status",
 			Help: "1 when the last background ERPNext check succeeded, else 0.",
@@ -60,11 +75,6 @@ func newMetrics(version string, probe *erp.Probe) *metrics {
 			}
 			return 0
 		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name:        "otp_build_info",
-			Help:        "Always 1; the version label names the running build.",
-			ConstLabels: prometheus.Labels{"version": version},
-		}, func() float64 { return 1 }),
 	)
 	for _, doctype := range append([]string{"Sales Order"}, slices.Sorted(maps.Values(supplyDocTypes))...) {
 		for _, result := range []string{"queued", "duplicate", "unauthorized", "too_large", "invalid", "unavailable"} {

@@ -65,29 +65,6 @@ func TestRequestIDFromWebhookToPayload(t *testing.T) {
 	}
 }
 
-// TestAccessLogNamesTheToken: the token's name, never the token, and
-// probes only at DEBUG.
-func TestAccessLogNamesTheToken(t *testing.T) {
-	var logs bytes.Buffer
-	q := MustQuoteEnvWith(t, func(d *Deps) {
-		withTokens(d)
-		d.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	})
-	if status, _, raw := q.callWith(t, http.MethodGet, "/otp/sales-orders", nil, bearer(readToken)); status != 200 {
-		t.Fatalf("status %d %s", status, raw)
-	}
-	q.get(t, "/health")
-	if !lineHas(logs.String(), `"route":"/otp/sales-orders"`, `"token":"bi"`) {
-		t.Errorf("no access line naming token bi:\n%s", logs.String())
-	}
-	if strings.Contains(logs.String(), readToken) {
-		t.Error("the log holds the token")
-	}
-	if strings.Contains(logs.String(), `"route":"/health"`) {
-		t.Errorf("a probe is logged at INFO:\n%s", logs.String())
-	}
-}
-
 // lineHas reports whether one line of logs holds both a and b.
 func lineHas(logs, a, b string) bool {
 	for _, l := range strings.Split(logs, "\n") {

@@ -1,6 +1,7 @@
 // Package server is OTP's HTTP face: Frappe webhook receivers, health,
 // readiness and metrics, and the queue dashboard, in one Echo app with one
-// route table and one error-to-status mapper.
+// route table and one error-to-status mapper, which also mount the quote
+// API (package quote) behind its tokens and CORS.
 package server
 
 import (
@@ -26,6 +27,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/tasks"
 )
 
@@ -95,8 +97,9 @@ type Deps struct {
 	// process got SIGTERM and answers on only so that a load balancer can
 	// stop routing to it first (OTP_DRAIN_DELAY).
 	Draining func() bool
-	// Quote wires the quote API (server/quote.go); without it its routes answer 503.
-	Quote QuoteDeps
+	// Quote wires the quote API (package quote); without its ERP its routes
+	// answer 503. Its Now and Logger default to the server's.
+	Quote quote.Deps
 	// CORSOrigins are the browser origins the quote API answers with CORS
 	// headers and preflights (OTP_CORS_ORIGINS); "*" is any origin. Empty:
 	// no CORS headers. Webhooks, health, metrics and the dashboard never
@@ -116,17 +119,17 @@ type Deps struct {
 
 // Server is the HTTP server.
 type Server struct {
-	deps       Deps
-	log        *slog.Logger
-	echo       *echo.Echo
-	http       *http.Server
-	metrics    *metrics
-	dashboard  *asynqmon.HTTPHandler
-	quoteState *quoteState
-	auth       *auth
-	tracer     trace.Tracer
-	validate   *validator.Validate
-	macs       sync.Pool // of hash.Hash: HMAC-SHA256 keyed with WebhookSecret
+	deps      Deps
+	log       *slog.Logger
+	echo      *echo.Echo
+	http      *http.Server
+	metrics   *metrics
+	dashboard *asynqmon.HTTPHandler
+	quote     *quote.API
+	auth      *auth
+	tracer    trace.Tracer
+	validate  *validator.Validate
+	macs      sync.Pool // of hash.Hash: HMAC-SHA256 keyed with WebhookSecret
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -172,7 +175,13 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{deps: d, log: d.Logger, quoteState: &quoteState{}, validate: newValidator()}
+	if d.Quote.Now == nil {
+		d.Quote.Now = d.Now
+	}
+	if d.Quote.Logger == nil {
+		d.Quote.Logger = d.Logger
+	}
+	s := &Server{deps: d, log: d.Logger, quote: quote.New(d.Quote), validate: newValidator()}
 	secret := []byte(d.WebhookSecret)
 	s.macs.New = func() any { return hmac.New(sha256.New, secret) }
 	if d.WebhookSecret == "" {
@@ -257,29 +266,29 @@ func (s *Server) routes() {
 		e.Any(DashboardPath, h, mw...)
 		e.Any(DashboardPath+"/*", h, mw...)
 	}
-	// The quote API (server/quote*.go), the only routes with CORS, behind
+	// The quote API (package quote), the only routes with CORS, behind
 	// bearer tokens (server/auth.go): write routes need a write token.
-	quote := s.quoteRoutes()
-	quote(http.MethodPost, "/otp/promise", s.postPromise, s.auth.require(ScopeRead))
-	quote(http.MethodPost, "/otp/apply", s.postApply, s.auth.require(ScopeWrite))
-	quote(http.MethodPost, "/otp/procurement-suggest", s.postProcurementSuggest, s.auth.require(ScopeWrite))
-	quote(http.MethodGet, "/otp/sales-orders", s.getSalesOrders, s.auth.require(ScopeRead))
-	quote(http.MethodGet, "/otp/sales-orders/:id", s.getSalesOrder, s.auth.require(ScopeRead))
-	quote(http.MethodGet, "/api/items/stock", s.getItemStock, s.auth.require(ScopeRead))
-	quote(http.MethodGet, "/otp/report/accuracy", s.getAccuracyReport, s.auth.require(ScopeRead))
-	quote(http.MethodGet, "/openapi.json", s.getOpenAPI)
-	quote(http.MethodHead, "/openapi.json", s.getOpenAPI)
+	q, add := s.quote, s.quoteRoutes()
+	add(http.MethodPost, "/otp/promise", q.Promise, s.auth.require(ScopeRead))
+	add(http.MethodPost, "/otp/apply", q.Apply, s.auth.require(ScopeWrite))
+	add(http.MethodPost, "/otp/procurement-suggest", q.ProcurementSuggest, s.auth.require(ScopeWrite))
+	add(http.MethodGet, "/otp/sales-orders", q.SalesOrders, s.auth.require(ScopeRead))
+	add(http.MethodGet, "/otp/sales-orders/:id", q.SalesOrder, s.auth.require(ScopeRead))
+	add(http.MethodGet, "/api/items/stock", q.ItemStock, s.auth.require(ScopeRead))
+	add(http.MethodGet, "/otp/report/accuracy", q.AccuracyReport, s.auth.require(ScopeRead))
+	add(http.MethodGet, "/openapi.json", q.OpenAPI)
+	add(http.MethodHead, "/openapi.json", q.OpenAPI)
 }
 
-// quoteRoutes returns how a quote API route is added: as is without
-// CORSOrigins, else behind Echo's CORS middleware, with an OPTIONS route
+// quoteRoutes returns how a quote API route is added, with quote.Answers
+// innermost: as is without CORSOrigins, else behind Echo's CORS middleware, with an OPTIONS route
 // beside it for the browser's preflight (route middleware runs only on a
 // route that matched, so the preflight needs one of its own).
 func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
 	e := s.echo
 	if len(s.deps.CORSOrigins) == 0 {
 		return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-			e.Add(method, path, h, mw...)
+			e.Add(method, path, h, append(mw, quote.Answers)...)
 		}
 	}
 	cors := middleware.CORSWithConfig(middleware.CORSConfig{
@@ -294,7 +303,7 @@ func (s *Server) quoteRoutes() func(method, path string, h echo.HandlerFunc, mw 
 	// CORS runs first: a 401 carries its headers too, and the preflight
 	// (which never has a token) is answered before the token check.
 	return func(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-		e.Add(method, path, h, append([]echo.MiddlewareFunc{cors}, mw...)...)
+		e.Add(method, path, h, append(append([]echo.MiddlewareFunc{cors}, mw...), quote.Answers)...)
 		e.OPTIONS(path, preflight, cors)
 	}
 }

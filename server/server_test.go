@@ -24,24 +24,16 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/erpnext-otp/otp/erp/erptest"
 	"github.com/erpnext-otp/otp/tasks"
 )
 
 const secret = "my-secret" // the fixtures' secret (testdata/frappe-webhook/README.md)
 
-// fakeERP answers LoggedUser through a function field and counts calls.
-type fakeERP struct {
-	calls      atomic.Int32
-	loggedUser func(ctx context.Context) (string, error)
-}
+var _ ERPNext = (*erptest.ERP)(nil)
 
-func (f *fakeERP) LoggedUser(ctx context.Context) (string, error) {
-	f.calls.Add(1)
-	if f.loggedUser == nil {
-		return "otp@example.com", nil
-	}
-	return f.loggedUser(ctx)
-}
+// loggedIn is readiness's ERPNext check answering as a working site.
+func loggedIn(context.Context) (string, error) { return "otp@example.com", nil }
 
 // clock is a pinned, movable clock.
 type clock struct {
@@ -68,7 +60,7 @@ type env struct {
 	rdb      redis.UniversalClient
 	insp     *asynq.Inspector
 	versions *tasks.Versions
-	erp      *fakeERP
+	erp      *erptest.ERP
 	clock    *clock
 	breaker  atomic.Value // string
 }
@@ -81,7 +73,7 @@ func MustEnv(tb testing.TB, edit func(*Deps)) *env {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialerRetries: 1})
 	client := asynq.NewClientFromRedisClient(rdb)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	e := &env{mr: mr, rdb: rdb, insp: insp, versions: tasks.NewVersions(rdb), erp: &fakeERP{},
+	e := &env{mr: mr, rdb: rdb, insp: insp, versions: tasks.NewVersions(rdb), erp: &erptest.ERP{LoggedUserFn: loggedIn},
 		clock: &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}}
 	e.breaker.Store("closed")
 	d := Deps{

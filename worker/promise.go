@@ -80,7 +80,7 @@ func skipReason(so *erp.SalesOrder) string {
 	switch {
 	case so.DocStatus == 2:
 		return "order is cancelled"
-	case so.Status == "Closed", so.Status == "Completed", so.Status == "On Hold":
+	case !erp.SalesOrderOpen(so.Status):
 		return "order is " + so.Status
 	case so.PerDelivered >= 100:
 		return "fully delivered"

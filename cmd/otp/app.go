@@ -27,6 +27,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/server"
 	"github.com/erpnext-otp/otp/tasks"
 	"github.com/erpnext-otp/otp/worker"
@@ -341,16 +342,12 @@ func (m *Main) startServer(ln net.Listener) error {
 		Now:               m.Now,
 		ERPNextCheck:      m.erpWait.check,
 		Draining:          m.draining.Load,
-		Quote: server.QuoteDeps{
-			ERP:              m.ERP,
-			Company:          cfg.Company,
-			DefaultWarehouse: cfg.DefaultWarehouse,
-			Rules:            cfg.Rules(),
-			Weekend:          cfg.Weekend(),
+		Quote: quote.Deps{
+			ERP:     m.ERP,
+			Planner: cfg.Planner(),
 			// The accuracy report and history mode read deliveries and receipts.
-			History:            m.ERP,
-			SupplierWindowDays: cfg.SupplierWindowDays,
-			Probabilities:      cfg.AccuracyProbabilityMap(),
+			History:       m.ERP,
+			Probabilities: cfg.AccuracyProbabilityMap(),
 		},
 	})
 	if err != nil {

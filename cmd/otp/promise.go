@@ -18,7 +18,7 @@ import (
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
-	"github.com/erpnext-otp/otp/server"
+	"github.com/erpnext-otp/otp/quote"
 	"github.com/erpnext-otp/otp/tasks"
 	"github.com/erpnext-otp/otp/worker"
 )
@@ -107,8 +107,8 @@ func (c promiseCmd) run(ctx context.Context, args []string, stdout, stderr io.Wr
 	if *asJSON {
 		out := struct {
 			SalesOrder string `json:"sales_order"`
-			server.PromiseResponse
-		}{so.Name, server.NewPromiseResponse(plan)}
+			quote.PromiseResponse
+		}{so.Name, quote.NewPromiseResponse(plan)}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
@@ -301,11 +301,5 @@ func firstOf(ss ...string) string {
 // newPlanner is the planner of the worker and the CLI commands: the
 // configured company, rules and calendar, with the history ERPNext keeps.
 func newPlanner(client *erp.Client, cfg config.Config, now func() time.Time, log *slog.Logger) *planner.Planner {
-	return planner.New(client, planner.Config{
-		Company:            cfg.Company,
-		DefaultWarehouse:   cfg.DefaultWarehouse,
-		Rules:              cfg.Rules(),
-		Weekend:            cfg.Weekend(),
-		SupplierWindowDays: cfg.SupplierWindowDays,
-	}, planner.WithClock(now), planner.WithLogger(log), planner.WithHistory(client))
+	return planner.New(client, cfg.Planner(), planner.WithClock(now), planner.WithLogger(log), planner.WithHistory(client))
 }

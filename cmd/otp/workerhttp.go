@@ -13,11 +13,11 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/server"
 )
 
 // queueMetrics is the queue collector (queuemetrics.go): only processes
@@ -51,20 +51,14 @@ type workerHTTP struct {
 	erpPending func() string
 }
 
-// newWorkerHTTP builds the handlers: Go and process metrics, the queue
+// newWorkerHTTP builds the handlers: the process's registry
+// (server.NewRegistry: Go and process metrics, otp_build_info), the queue
 // collector (queuemetrics.go), and the collectors given (the ERPNext
 // client's requests, the task metrics).
 func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version string, log *slog.Logger, extra ...prometheus.Collector) (*workerHTTP, error) {
-	w := &workerHTTP{redis: rdb, version: version, reg: prometheus.NewRegistry()}
+	w := &workerHTTP{redis: rdb, version: version, reg: server.NewRegistry(version)}
 	cs := []prometheus.Collector{
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		queueMetrics(insp),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name:        "otp_build_info",
-			Help:        "Always 1; the version label names the running build.",
-			ConstLabels: prometheus.Labels{"version": version},
-		}, func() float64 { return 1 }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "otp_worker_running",
 			Help: "1 while this process's asynq server runs (and drains), else 0.",

@@ -160,7 +160,7 @@ bench() {
 mode_bench() {
 	bench promise ./promise/ .
 	bench webhook ./server/ SalesOrderWebhook
-	bench quote ./server/ QuotePromise
+	bench quote ./quote/ QuotePromise
 	# A book pass: -benchtime 200x, not -count (its book takes a minute to build).
 	echo "== go test -run '^\$' -bench BookPass -benchtime 200x ./worker/"
 	go test -run '^$' -bench BookPass -benchtime 200x ./worker/ | tee "$OUT/bench-worker.txt"

@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"fmt"
@@ -21,7 +21,14 @@ type stockResponse struct {
 	StockProjected float64 `json:"stock_projected"`
 }
 
-// getItemStock is GET /api/items/stock?item_code=&warehouse=: one Bin.
+// stockQuery is GET /api/items/stock's query string. Blank values are a
+// 400, not a 422, as in the earlier OTP.
+type stockQuery struct {
+	ItemCode  *string `json:"item_code" validate:"required"`
+	Warehouse *string `json:"warehouse" validate:"required"`
+}
+
+// ItemStock is GET /api/items/stock?item_code=&warehouse=: one Bin.
 //
 // Both parameters are required (422 when missing, 400 when blank, as in the
 // earlier OTP). stock_available is on hand minus reserved, never negative
@@ -30,21 +37,18 @@ type stockResponse struct {
 // have is a 404 naming it (the earlier OTP answered 404 for both cases).
 // Names compare without case, as in ERPNext, and the reply spells them as
 // ERPNext does.
-func (s *Server) getItemStock(c echo.Context) error {
-	var ch checker
-	loc := []any{"query"}
+func (a *API) ItemStock(c echo.Context) error {
 	params := map[string]any{}
 	for _, k := range []string{"item_code", "warehouse"} {
 		if vs, ok := c.QueryParams()[k]; ok && len(vs) > 0 {
 			params[k] = vs[0]
 		}
 	}
-	item, _ := ch.str(params, "item_code", loc, true)
-	wh, _ := ch.str(params, "warehouse", loc, true)
-	if !ch.ok() {
-		return validationFailed(ch.errs)
+	var p stockQuery
+	if errs := a.fields.BindQuery(params, &p); errs != nil {
+		return validationFailed(errs)
 	}
-	item, wh = strings.TrimSpace(item), strings.TrimSpace(wh)
+	item, wh := strings.TrimSpace(*p.ItemCode), strings.TrimSpace(*p.Warehouse)
 	switch {
 	case item == "":
 		return &Error{Status: http.StatusBadRequest, Message: "bad request", Detail: "item_code is required"}
@@ -52,7 +56,7 @@ func (s *Server) getItemStock(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Message: "bad request", Detail: "warehouse is required"}
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func TestQuoteAgreesWithWorker(t *testing.T) {
 				lines = append(lines, map[string]any{"item_code": it.ItemCode, "warehouse": it.Warehouse,
 					"qty": it.StockQty - it.DeliveredQty*it.ConversionFactor})
 			}
-			quote := MustCall[promiseBody](t, q, http.MethodPost, "/otp/promise",
+			got := MustCall[promiseBody](t, q, http.MethodPost, "/otp/promise",
 				quoteBody(lines, map[string]any{"sales_order_id": name}), http.StatusOK)
 
 			task, err := tasks.NewPromiseOrderTask(tasks.PromiseOrder{SalesOrder: name, Event: "test"})
@@ -96,20 +96,20 @@ func TestQuoteAgreesWithWorker(t *testing.T) {
 				}
 				return *s
 			}
-			fromQuote := []promised{{deref(quote.PromiseDate), quote.Confidence}}
-			for _, l := range quote.Plan {
+			fromQuote := []promised{{deref(got.PromiseDate), got.Confidence}}
+			for _, l := range got.Plan {
 				fromQuote = append(fromQuote, promised{deref(l.PromiseDate), l.Confidence})
 			}
 			if diff := cmp.Diff(fromWorker, fromQuote); diff != "" {
 				t.Errorf("order then lines: worker's write-back (-) vs quote (+):\n%s", diff)
 			}
-			if saved.PromiseDate == "" && quote.Status == "OK" {
+			if saved.PromiseDate == "" && got.Status == "OK" {
 				t.Errorf("worker wrote no promise date for a fulfillable order")
 			}
-			if saved.PromiseStatus != quote.Status {
-				t.Errorf("status: worker %q, quote %q", saved.PromiseStatus, quote.Status)
+			if saved.PromiseStatus != got.Status {
+				t.Errorf("status: worker %q, quote %q", saved.PromiseStatus, got.Status)
 			}
-			t.Logf("%s: %s %s (%s)", name, deref(quote.PromiseDate), quote.Confidence, quote.Explanation)
+			t.Logf("%s: %s %s (%s)", name, deref(got.PromiseDate), got.Confidence, got.Explanation)
 		})
 	}
 }

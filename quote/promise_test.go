@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"encoding/json"
@@ -12,11 +12,12 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/quote"
 )
 
 // validationBody is FastAPI's 422 body.
 type validationBody struct {
-	Detail []fieldError `json:"detail"`
+	Detail []quote.FieldError `json:"detail"`
 }
 
 func TestPromiseValidation(t *testing.T) {
@@ -28,57 +29,57 @@ func TestPromiseValidation(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		want []fieldError // compared on type, loc and msg
+		want []quote.FieldError // compared on type, loc and msg
 	}{
-		{"empty body", ``, []fieldError{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}},
-		{"not JSON", `{"customer":`, []fieldError{{Type: "json_invalid", Loc: []any{"body", 12.0}, Msg: "JSON decode error"}}},
-		{"two values", `{} {}`, []fieldError{{Type: "json_invalid", Loc: []any{"body", 3.0}, Msg: "JSON decode error"}}},
-		{"not an object", `[1]`, []fieldError{{Type: "model_attributes_type", Loc: []any{"body"},
+		{"empty body", ``, []quote.FieldError{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}},
+		{"not JSON", `{"customer":`, []quote.FieldError{{Type: "json_invalid", Loc: []any{"body", 12.0}, Msg: "JSON decode error"}}},
+		{"two values", `{} {}`, []quote.FieldError{{Type: "json_invalid", Loc: []any{"body", 3.0}, Msg: "JSON decode error"}}},
+		{"not an object", `[1]`, []quote.FieldError{{Type: "model_attributes_type", Loc: []any{"body"},
 			Msg: "Input should be a valid dictionary or object to extract fields from"}}},
-		{"nothing", `{}`, []fieldError{
+		{"nothing", `{}`, []quote.FieldError{
 			{Type: "missing", Loc: []any{"body", "customer"}, Msg: "Field required"},
 			{Type: "missing", Loc: []any{"body", "items"}, Msg: "Field required"},
 		}},
-		{"no items", `{"customer":"C","items":[]}`, []fieldError{{Type: "too_short", Loc: []any{"body", "items"},
+		{"no items", `{"customer":"C","items":[]}`, []quote.FieldError{{Type: "too_short", Loc: []any{"body", "items"},
 			Msg: "List should have at least 1 item after validation, not 0"}}},
-		{"items not a list", `{"customer":"C","items":{"item_code":"SKU-001"}}`, []fieldError{{Type: "list_type",
+		{"items not a list", `{"customer":"C","items":{"item_code":"SKU-001"}}`, []quote.FieldError{{Type: "list_type",
 			Loc: []any{"body", "items"}, Msg: "Input should be a valid list"}}},
-		{"customer not a string", `{"customer":7,"items":[` + ok + `]}`, []fieldError{{Type: "string_type",
+		{"customer not a string", `{"customer":7,"items":[` + ok + `]}`, []quote.FieldError{{Type: "string_type",
 			Loc: []any{"body", "customer"}, Msg: "Input should be a valid string"}}},
-		{"qty zero", `{"customer":"C","items":[{"item_code":"SKU-001","qty":0}]}`, []fieldError{{Type: "greater_than",
+		{"qty zero", `{"customer":"C","items":[{"item_code":"SKU-001","qty":0}]}`, []quote.FieldError{{Type: "greater_than",
 			Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be greater than 0"}}},
-		{"qty negative string", `{"customer":"C","items":[{"item_code":"SKU-001","qty":"-2"}]}`, []fieldError{{Type: "greater_than",
+		{"qty negative string", `{"customer":"C","items":[{"item_code":"SKU-001","qty":"-2"}]}`, []quote.FieldError{{Type: "greater_than",
 			Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be greater than 0"}}},
-		{"qty not a number", `{"customer":"C","items":[{"item_code":"SKU-001","qty":"ten"}]}`, []fieldError{{Type: "float_parsing",
+		{"qty not a number", `{"customer":"C","items":[{"item_code":"SKU-001","qty":"ten"}]}`, []quote.FieldError{{Type: "float_parsing",
 			Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be a valid number, unable to parse string as a number"}}},
-		{"qty boolean", `{"customer":"C","items":[{"item_code":"SKU-001","qty":true}]}`, []fieldError{{Type: "float_type",
+		{"qty boolean", `{"customer":"C","items":[{"item_code":"SKU-001","qty":true}]}`, []quote.FieldError{{Type: "float_type",
 			Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be a valid number"}}},
-		{"qty infinite", `{"customer":"C","items":[{"item_code":"SKU-001","qty":1e999}]}`, []fieldError{{Type: "finite_number",
+		{"qty infinite", `{"customer":"C","items":[{"item_code":"SKU-001","qty":1e999}]}`, []quote.FieldError{{Type: "finite_number",
 			Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be a finite number"}}},
-		{"second line bad", `{"customer":"C","items":[` + ok + `,{"qty":1},{"item_code":" ","qty":1}]}`, []fieldError{
+		{"second line bad", `{"customer":"C","items":[` + ok + `,{"qty":1},{"item_code":" ","qty":1}]}`, []quote.FieldError{
 			{Type: "missing", Loc: []any{"body", "items", 1.0, "item_code"}, Msg: "Field required"},
 			{Type: "string_too_short", Loc: []any{"body", "items", 2.0, "item_code"}, Msg: "String should have at least 1 character"},
 		}},
-		{"bad date", `{"customer":"C","items":[` + ok + `],"desired_date":"2026-02-30"}`, []fieldError{{Type: "date_from_datetime_parsing",
+		{"bad date", `{"customer":"C","items":[` + ok + `],"desired_date":"2026-02-30"}`, []quote.FieldError{{Type: "date_from_datetime_parsing",
 			Loc: []any{"body", "desired_date"}, Msg: "Input should be a valid date in the format YYYY-MM-DD"}}},
-		{"bad mode", withRules(`{"desired_date_mode":"SOMETIMES"}`), []fieldError{{Type: "enum",
+		{"bad mode", withRules(`{"desired_date_mode":"SOMETIMES"}`), []quote.FieldError{{Type: "enum",
 			Loc: []any{"body", "rules", "desired_date_mode"}, Msg: "Input should be 'LATEST_ACCEPTABLE', 'STRICT_FAIL' or 'NO_EARLY_DELIVERY'"}}},
-		{"bad cutoff", withRules(`{"cutoff_time":"25:00"}`), []fieldError{{Type: "value_error",
+		{"bad cutoff", withRules(`{"cutoff_time":"25:00"}`), []quote.FieldError{{Type: "value_error",
 			Loc: []any{"body", "rules", "cutoff_time"}, Msg: `Value error, cutoff_time "25:00" is not a time of day HH:MM`}}},
-		{"cutoff with seconds", withRules(`{"cutoff_time":"14:00:00"}`), []fieldError{{Type: "value_error",
+		{"cutoff with seconds", withRules(`{"cutoff_time":"14:00:00"}`), []quote.FieldError{{Type: "value_error",
 			Loc: []any{"body", "rules", "cutoff_time"}, Msg: `Value error, cutoff_time "14:00:00" is not a time of day HH:MM`}}},
-		{"unknown timezone", withRules(`{"timezone":"Mars/Olympus_Mons"}`), []fieldError{{Type: "value_error",
+		{"unknown timezone", withRules(`{"timezone":"Mars/Olympus_Mons"}`), []quote.FieldError{{Type: "value_error",
 			Loc: []any{"body", "rules", "timezone"}, Msg: `Value error, unknown timezone "Mars/Olympus_Mons"`}}},
-		{"negative days", withRules(`{"processing_lead_time_days":-1}`), []fieldError{{Type: "greater_than_equal",
+		{"negative days", withRules(`{"processing_lead_time_days":-1}`), []quote.FieldError{{Type: "greater_than_equal",
 			Loc: []any{"body", "rules", "processing_lead_time_days"}, Msg: "Input should be greater than or equal to 0"}}},
-		{"fractional days", withRules(`{"lead_time_buffer_days":1.5}`), []fieldError{{Type: "int_from_float",
+		{"fractional days", withRules(`{"lead_time_buffer_days":1.5}`), []quote.FieldError{{Type: "int_from_float",
 			Loc: []any{"body", "rules", "lead_time_buffer_days"}, Msg: "Input should be a valid integer, got a number with a fractional part"}}},
-		{"bad boolean", withRules(`{"no_weekends":"maybe"}`), []fieldError{{Type: "bool_parsing",
+		{"bad boolean", withRules(`{"no_weekends":"maybe"}`), []quote.FieldError{{Type: "bool_parsing",
 			Loc: []any{"body", "rules", "no_weekends"}, Msg: "Input should be a valid boolean, unable to interpret input"}}},
-		{"rules not an object", withRules(`"strict"`), []fieldError{{Type: "model_attributes_type",
+		{"rules not an object", withRules(`"strict"`), []quote.FieldError{{Type: "model_attributes_type",
 			Loc: []any{"body", "rules"}, Msg: "Input should be a valid dictionary or object to extract fields from"}}},
 		{"every problem at once", `{"customer":"C","items":[{"item_code":"SKU-001","qty":0}],"rules":{"desired_date_mode":"X","timezone":""}}`,
-			[]fieldError{
+			[]quote.FieldError{
 				{Type: "greater_than", Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be greater than 0"},
 				{Type: "value_error", Loc: []any{"body", "rules", "timezone"}, Msg: `Value error, timezone "" is not an IANA zone name`},
 				{Type: "enum", Loc: []any{"body", "rules", "desired_date_mode"}, Msg: "Input should be 'LATEST_ACCEPTABLE', 'STRICT_FAIL' or 'NO_EARLY_DELIVERY'"},
@@ -87,7 +88,7 @@ func TestPromiseValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := MustCall[validationBody](t, q, http.MethodPost, "/otp/promise", tt.body, http.StatusUnprocessableEntity)
-			if diff := cmp.Diff(tt.want, got.Detail, cmpopts.IgnoreFields(fieldError{}, "Input", "Ctx")); diff != "" {
+			if diff := cmp.Diff(tt.want, got.Detail, cmpopts.IgnoreFields(quote.FieldError{}, "Input", "Ctx")); diff != "" {
 				t.Errorf("detail (-want +got):\n%s", diff)
 			}
 		})
@@ -101,7 +102,7 @@ func TestPromiseValidationInputAndCtx(t *testing.T) {
 	q := MustQuoteEnv(t)
 	got := MustCall[validationBody](t, q, http.MethodPost, "/otp/promise",
 		`{"customer":"C","items":[{"item_code":"SKU-001","qty":"0"},{"item_code":"SKU-001"}]}`, http.StatusUnprocessableEntity)
-	want := []fieldError{
+	want := []quote.FieldError{
 		{Type: "greater_than", Loc: []any{"body", "items", 0.0, "qty"}, Msg: "Input should be greater than 0", Input: "0",
 			Ctx: map[string]any{"gt": 0.0}},
 		// FastAPI's "missing" carries the object the field is missing from.
@@ -251,7 +252,7 @@ func containsPrefix(ss []string, prefix string) bool {
 
 func TestPromiseBodyTooLarge(t *testing.T) {
 	q := MustQuoteEnv(t)
-	big := `{"customer":"` + strings.Repeat("x", MaxBodyBytes) + `","items":[{"item_code":"SKU-001","qty":1}]}`
+	big := `{"customer":"` + strings.Repeat("x", quote.MaxBodyBytes) + `","items":[{"item_code":"SKU-001","qty":1}]}`
 	status, _ := q.call(t, http.MethodPost, "/otp/promise", big)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("status = %d, want 413", status)

@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"encoding/json"
@@ -11,127 +11,115 @@ import (
 
 	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote/internal/fastapi"
 )
 
-// maxQuoteLines bounds the lines of one quote (the earlier OTP had no bound).
-const maxQuoteLines = 1000
-
-// maxQty bounds a line's quantity: far above any real order, low enough that
-// sums of quantities stay exact to the unit.
-const maxQty = 1e12
-
-// maxRuleDays bounds the processing and buffer days of a request's rules:
+// The bounds of a request, as its types' tags state them: at most
+// maxQuoteLines lines (the earlier OTP had no bound); quantities at most
+// maxQty, far above any real order and low enough that sums of quantities
+// stay exact to the unit; processing and buffer days at most maxRuleDays,
 // ten years, the engine's own bound.
-const maxRuleDays = 3660
+const (
+	maxQuoteLines = 1000
+	maxQty        = 1e12
+	maxRuleDays   = 3660
+)
 
-var desiredDateModes = []string{string(promise.LatestAcceptable), string(promise.StrictFail), string(promise.NoEarlyDelivery)}
+// promiseBody is v1's PromiseRequest.
+type promiseBody struct {
+	Customer *string `json:"customer" validate:"required"`
+	// SalesOrderID, when set, names the saved order the quote re-promises:
+	// its own reservation is not counted as competing demand (the earlier
+	// OTP counted it against itself, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
+	SalesOrderID *string       `json:"sales_order_id"`
+	Items        []promiseLine `json:"items" validate:"required,min=1,max=1000,dive"`
+	DesiredDate  *promise.Date `json:"desired_date"`
+	Rules        *rulesBody    `json:"rules"`
+}
 
-// promiseRequest is a decoded POST /otp/promise (v1's PromiseRequest).
+type promiseLine struct {
+	ItemCode  *string  `json:"item_code" validate:"required,notblank"`
+	Qty       *float64 `json:"qty" validate:"required,gt=0,lte=1e12"`
+	Warehouse *string  `json:"warehouse"`
+}
+
+// rulesBody is v1's PromiseRules; each field absent keeps the configured rule.
+type rulesBody struct {
+	NoWeekends     *bool   `json:"no_weekends"`
+	CutoffTime     *string `json:"cutoff_time" validate:"omitempty,clock"`
+	Timezone       *string `json:"timezone" validate:"omitempty,zone"`
+	BufferDays     *int    `json:"lead_time_buffer_days" validate:"omitempty,gte=0,lte=3660"`
+	ProcessingDays *int    `json:"processing_lead_time_days" validate:"omitempty,gte=0,lte=3660"`
+	Mode           *string `json:"desired_date_mode" validate:"omitempty,oneof=LATEST_ACCEPTABLE STRICT_FAIL NO_EARLY_DELIVERY"`
+}
+
+// promiseRequest is a decoded POST /otp/promise.
 type promiseRequest struct {
-	Customer string
-	// SalesOrder, when set, names the saved order the quote re-promises: its
-	// own reservation is not counted as competing demand (the earlier OTP
-	// counted it against itself, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
+	Customer   string
 	SalesOrder string
 	Quote      planner.Quote
+}
+
+// newValidator reads the quote API's request types (package fastapi), with
+// its value checks: a cutoff time of day and an IANA zone name.
+func newValidator() *fastapi.Validator {
+	return fastapi.New(map[string]func(string) error{
+		"clock": func(s string) error { _, _, err := parseClock(s); return err },
+		"zone":  func(s string) error { _, err := loadZone(s); return err },
+	})
 }
 
 // decodePromiseRequest reads a PromiseRequest body, with rules defaulting
 // to base (the configured rules). It never panics; every problem comes back
 // as a field error.
-func decodePromiseRequest(body []byte, base promise.Rules) (promiseRequest, []fieldError) {
-	var req promiseRequest
-	c, obj, errs := decodeObject(body)
-	if errs != nil {
-		return req, errs
+func decodePromiseRequest(v *fastapi.Validator, body []byte, base promise.Rules) (promiseRequest, []fieldError) {
+	var b promiseBody
+	if errs := v.DecodeBody(body, &b); errs != nil {
+		return promiseRequest{}, errs
 	}
-	root := []any{"body"}
-	req.Customer, _ = c.str(obj, "customer", root, true)
-	req.SalesOrder, _ = c.str(obj, "sales_order_id", root, false)
-	if items, ok := c.list(obj, "items", root, maxQuoteLines); ok {
-		for i, it := range items {
-			loc := at(at(root, "items"), i)
-			line, ok := c.object(it, loc)
-			if !ok {
-				continue
-			}
-			code, _ := c.nonEmpty(line, "item_code", loc)
-			qty, _ := c.positive(line, "qty", loc, maxQty)
-			wh, _ := c.str(line, "warehouse", loc, false)
-			// ERPNext strips names when it saves them: a code typed with
-			// spaces around it names the same item.
-			req.Quote.Lines = append(req.Quote.Lines, planner.QuoteLine{
-				ItemCode: strings.TrimSpace(code), Warehouse: strings.TrimSpace(wh), Qty: qty,
-			})
-		}
+	req := promiseRequest{Customer: *b.Customer, SalesOrder: deref(b.SalesOrderID, "")}
+	for _, l := range b.Items {
+		// ERPNext strips names when it saves them: a code typed with
+		// spaces around it names the same item.
+		req.Quote.Lines = append(req.Quote.Lines, planner.QuoteLine{
+			ItemCode: strings.TrimSpace(*l.ItemCode), Warehouse: strings.TrimSpace(deref(l.Warehouse, "")), Qty: *l.Qty,
+		})
 	}
-	req.Quote.DesiredDate = c.date(obj, "desired_date", root, false)
+	req.Quote.DesiredDate = deref(b.DesiredDate, 0)
 	req.Quote.Rules = base
 	req.Quote.Mode = promise.LatestAcceptable
-	if rv, present := c.field(obj, "rules", root, false); present {
-		loc := at(root, "rules")
-		if rules, ok := c.object(rv, loc); ok {
-			req.Quote.Rules, req.Quote.Mode = decodeRules(c, rules, loc, base)
+	if r := b.Rules; r != nil {
+		rules := &req.Quote.Rules
+		rules.NoWeekends = deref(r.NoWeekends, base.NoWeekends)
+		if r.CutoffTime != nil {
+			rules.CutoffHour, rules.CutoffMinute, _ = parseClock(*r.CutoffTime) // checked by its tag
 		}
-	}
-	if !c.ok() {
-		return promiseRequest{}, c.errs
+		if r.Timezone != nil {
+			rules.Location, _ = loadZone(*r.Timezone)
+		}
+		rules.BufferDays = deref(r.BufferDays, base.BufferDays)
+		rules.ProcessingDays = deref(r.ProcessingDays, base.ProcessingDays)
+		req.Quote.Mode = promise.DesiredDateMode(deref(r.Mode, string(promise.LatestAcceptable)))
 	}
 	return req, nil
 }
 
-// decodeRules reads v1's PromiseRules, each field defaulting to base.
-func decodeRules(c *checker, obj map[string]any, loc []any, base promise.Rules) (promise.Rules, promise.DesiredDateMode) {
-	r := base
-	r.NoWeekends = c.boolean(obj, "no_weekends", loc, base.NoWeekends)
-	if s, ok := c.str(obj, "cutoff_time", loc, false); ok {
-		h, m, err := parseClock(s)
-		if err != nil {
-			c.valueError(at(loc, "cutoff_time"), s, err.Error())
-		} else {
-			r.CutoffHour, r.CutoffMinute = h, m
-		}
+// deref is *p, or def when p is nil (the field was absent or null).
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
 	}
-	if s, ok := c.str(obj, "timezone", loc, false); ok {
-		tz, err := loadZone(s)
-		if err != nil {
-			c.valueError(at(loc, "timezone"), s, err.Error())
-		} else {
-			r.Location = tz
-		}
-	}
-	r.BufferDays = c.integer(obj, "lead_time_buffer_days", loc, 0, maxRuleDays, base.BufferDays)
-	r.ProcessingDays = c.integer(obj, "processing_lead_time_days", loc, 0, maxRuleDays, base.ProcessingDays)
-	mode := c.enum(obj, "desired_date_mode", loc, desiredDateModes, string(promise.LatestAcceptable))
-	return r, promise.DesiredDateMode(mode)
+	return *p
 }
 
-// parseClock reads "HH:MM" on a 24-hour clock, as Python's %H:%M does
-// (one or two digits each).
+// parseClock reads a cutoff_time (promise.ParseClock, the grammar of
+// OTP_CUTOFF_TIME too), naming the field in its error.
 func parseClock(s string) (hour, minute int, err error) {
-	hs, ms, found := strings.Cut(strings.TrimSpace(s), ":")
-	bad := fmt.Errorf("cutoff_time %q is not a time of day HH:MM", s)
-	if !found || len(hs) < 1 || len(hs) > 2 || len(ms) < 1 || len(ms) > 2 {
-		return 0, 0, bad
-	}
-	if hour, err = atoiDigits(hs); err != nil || hour > 23 {
-		return 0, 0, bad
-	}
-	if minute, err = atoiDigits(ms); err != nil || minute > 59 {
-		return 0, 0, bad
+	hour, minute, err = promise.ParseClock(s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("cutoff_time %w", err)
 	}
 	return hour, minute, nil
-}
-
-func atoiDigits(s string) (int, error) {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("not a digit: %q", r)
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n, nil
 }
 
 // loadZone loads an IANA zone name. "" and "Local" are refused: they name
@@ -314,23 +302,23 @@ func strictFailDetail(p promise.Plan) string {
 		p.DesiredDate, p.PromiseDate, late, unit)
 }
 
-// postPromise is POST /otp/promise: compute a promise for the requested
+// Promise is POST /otp/promise: compute a promise for the requested
 // lines against ERPNext's current supply, without writing anything.
 //
 // 200 with the plan; 409 with the plan and a detail when a STRICT_FAIL
 // desired date cannot be met; 422 for a bad request; 404 naming an unknown
 // item or warehouse; 503 when ERPNext cannot be reached.
-func (s *Server) postPromise(c echo.Context) error {
+func (a *API) Promise(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	req, errs := decodePromiseRequest(body, s.quoteRules())
+	req, errs := decodePromiseRequest(a.fields, body, a.deps.Planner.Rules)
 	if errs != nil {
 		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}

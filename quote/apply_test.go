@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/quote"
 )
 
 type applyBody struct {
@@ -119,22 +120,22 @@ func TestApplyErrors(t *testing.T) {
 	t.Run("action and confidence are checked", func(t *testing.T) {
 		got := MustCall[validationBody](t, q, http.MethodPost, "/otp/apply",
 			`{"sales_order_id":"X","promise_date":"2026-12-04","confidence":"SURE","action":"delete"}`, http.StatusUnprocessableEntity)
-		want := []fieldError{
+		want := []quote.FieldError{
 			{Type: "enum", Loc: []any{"body", "confidence"}, Msg: "Input should be 'HIGH', 'MEDIUM' or 'LOW'"},
 			{Type: "enum", Loc: []any{"body", "action"}, Msg: "Input should be 'add_comment', 'set_custom_field' or 'both'"},
 		}
-		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(fieldError{}, "Input", "Ctx")); diff != "" {
+		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(quote.FieldError{}, "Input", "Ctx")); diff != "" {
 			t.Errorf("detail (-want +got):\n%s", diff)
 		}
 	})
 
 	t.Run("required fields", func(t *testing.T) {
 		got := MustCall[validationBody](t, q, http.MethodPost, "/otp/apply", `{"sales_order_id":"X"}`, http.StatusUnprocessableEntity)
-		want := []fieldError{
+		want := []quote.FieldError{
 			{Type: "missing", Loc: []any{"body", "promise_date"}, Msg: "Field required"},
 			{Type: "missing", Loc: []any{"body", "confidence"}, Msg: "Field required"},
 		}
-		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(fieldError{}, "Input", "Ctx")); diff != "" {
+		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(quote.FieldError{}, "Input", "Ctx")); diff != "" {
 			t.Errorf("detail (-want +got):\n%s", diff)
 		}
 	})

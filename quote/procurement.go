@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"context"
@@ -12,9 +12,25 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote/internal/fastapi"
 )
 
-var suggestionTypes = []string{"material_request", "draft_po", "task"}
+// procurementBody is v1's ProcurementSuggestionRequest, plus an optional
+// warehouse per item (the earlier OTP always used its default warehouse,
+// docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
+type procurementBody struct {
+	Items          []procurementLine `json:"items" validate:"required,min=1,max=1000,dive"`
+	SuggestionType *string           `json:"suggestion_type" validate:"omitempty,oneof=material_request draft_po task"`
+	Priority       *string           `json:"priority"`
+}
+
+type procurementLine struct {
+	ItemCode   *string       `json:"item_code" validate:"required,notblank"`
+	QtyNeeded  *float64      `json:"qty_needed" validate:"required,gt=0,lte=1e12"`
+	RequiredBy *promise.Date `json:"required_by" validate:"required"`
+	Reason     *string       `json:"reason" validate:"required"`
+	Warehouse  *string       `json:"warehouse"`
+}
 
 // procurementRequest is a decoded POST /otp/procurement-suggest.
 type procurementRequest struct {
@@ -31,39 +47,15 @@ type procurementItem struct {
 	Warehouse  string // "" = the configured default warehouse
 }
 
-// decodeProcurementRequest reads v1's ProcurementSuggestionRequest, plus an
-// optional warehouse per item (the earlier OTP always used its default
-// warehouse, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
-func decodeProcurementRequest(body []byte) (procurementRequest, []fieldError) {
-	var req procurementRequest
-	c, obj, errs := decodeObject(body)
-	if errs != nil {
-		return req, errs
+func decodeProcurementRequest(v *fastapi.Validator, body []byte) (procurementRequest, []fieldError) {
+	var b procurementBody
+	if errs := v.DecodeBody(body, &b); errs != nil {
+		return procurementRequest{}, errs
 	}
-	root := []any{"body"}
-	if items, ok := c.list(obj, "items", root, maxQuoteLines); ok {
-		for i, it := range items {
-			loc := at(at(root, "items"), i)
-			m, ok := c.object(it, loc)
-			if !ok {
-				continue
-			}
-			var pi procurementItem
-			code, _ := c.nonEmpty(m, "item_code", loc)
-			pi.ItemCode = strings.TrimSpace(code)
-			pi.Qty, _ = c.positive(m, "qty_needed", loc, maxQty)
-			pi.RequiredBy = c.date(m, "required_by", loc, true)
-			pi.Reason, _ = c.str(m, "reason", loc, true)
-			wh, _ := c.str(m, "warehouse", loc, false)
-			pi.Warehouse = strings.TrimSpace(wh)
-			req.Items = append(req.Items, pi)
-		}
-	}
-	req.Type = c.enum(obj, "suggestion_type", root, suggestionTypes, "material_request")
-	prio, _ := c.str(obj, "priority", root, false)
-	req.Priority = erpPriority(prio)
-	if !c.ok() {
-		return procurementRequest{}, c.errs
+	req := procurementRequest{Type: deref(b.SuggestionType, "material_request"), Priority: erpPriority(deref(b.Priority, ""))}
+	for _, l := range b.Items {
+		req.Items = append(req.Items, procurementItem{ItemCode: strings.TrimSpace(*l.ItemCode), Qty: *l.QtyNeeded,
+			RequiredBy: *l.RequiredBy, Reason: *l.Reason, Warehouse: strings.TrimSpace(deref(l.Warehouse, ""))})
 	}
 	return req, nil
 }
@@ -89,7 +81,7 @@ type procurementResponse struct {
 	Error        *string `json:"error"`
 }
 
-// postProcurementSuggest is POST /otp/procurement-suggest: create a draft
+// ProcurementSuggest is POST /otp/procurement-suggest: create a draft
 // Material Request (Purchase) for the items, each required by its own date
 // into its own warehouse (or the default one). The reasons go on the
 // request's timeline as a comment: Material Request has no field for them,
@@ -99,17 +91,17 @@ type procurementResponse struct {
 // "error" carries ERPNext's message when it refuses the document; 503 when
 // it cannot be reached. "draft_po" and "task" are not implemented (200
 // "error", as in the earlier OTP).
-func (s *Server) postProcurementSuggest(c echo.Context) error {
+func (a *API) ProcurementSuggest(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	req, errs := decodeProcurementRequest(body)
+	req, errs := decodeProcurementRequest(a.fields, body)
 	if errs != nil {
 		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
@@ -119,7 +111,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	}
 	for i := range req.Items {
 		if req.Items[i].Warehouse == "" {
-			req.Items[i].Warehouse = s.deps.Quote.DefaultWarehouse
+			req.Items[i].Warehouse = a.deps.Planner.DefaultWarehouse
 		}
 	}
 	if err := q.checkKnown(ctx, req.Items); err != nil {
@@ -129,7 +121,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	mr := erp.MaterialRequest{
 		Type:            "Purchase",
 		Company:         q.company,
-		TransactionDate: q.today(s.deps.Now()).String(),
+		TransactionDate: q.today(a.deps.Now()).String(),
 		Priority:        req.Priority,
 	}
 	earliest := req.Items[0].RequiredBy
@@ -142,7 +134,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	mr.ScheduleDate = earliest.String()
 	name, err := q.erp.CreateMaterialRequest(ctx, mr)
 	if err != nil {
-		if isUnavailable(err) {
+		if IsUnavailable(err) {
 			return err
 		}
 		msg := "Failed to create Material Request: " + erpMessage(err)
@@ -150,7 +142,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 	}
 	if note := reasonsNote(req.Items); note != "" {
 		if err := q.erp.AddComment(ctx, "Material Request", name, note); err != nil {
-			s.log.WarnContext(c.Request().Context(), "procurement reasons not added to the Material Request", "material_request", name, "err", err)
+			a.log.WarnContext(c.Request().Context(), "procurement reasons not added to the Material Request", "material_request", name, "err", err)
 		}
 	}
 	return c.JSON(http.StatusOK, procurementResponse{
@@ -165,7 +157,7 @@ func (s *Server) postProcurementSuggest(c echo.Context) error {
 // checkKnown answers 404 for the first item or warehouse ERPNext does not
 // have, in two requests whatever the number of items. Warehouses are checked
 // only when the company is known.
-func (q *quoteCtx) checkKnown(ctx context.Context, items []procurementItem) error {
+func (q *request) checkKnown(ctx context.Context, items []procurementItem) error {
 	var codes []string
 	seen := map[string]bool{}
 	for _, it := range items {

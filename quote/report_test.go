@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"encoding/json"
@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/server"
 )
 
 // The demo's delivered order (SKU-003 × 4, delivered yesterday, never
 // promised by OTP) is the window's only delivered line: counted, named as
 // unpromised, and not measured.
 func TestAccuracyReportRoute(t *testing.T) {
-	q := MustQuoteEnvWith(t, func(d *Deps) {
+	q := MustQuoteEnvWith(t, func(d *server.Deps) {
 		withTokens(d)
 		d.Quote.History = d.Quote.ERP.(*erp.Client)
 	})

@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"net/http"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/erpnext-otp/otp/quote"
 )
 
 type orderRow struct {
@@ -62,12 +64,12 @@ func TestSalesOrdersList(t *testing.T) {
 	t.Run("validation", func(t *testing.T) {
 		got := MustCall[validationBody](t, q, http.MethodGet, "/otp/sales-orders?limit=1000&offset=-1&from_date=yesterday", nil,
 			http.StatusUnprocessableEntity)
-		want := []fieldError{
+		want := []quote.FieldError{
 			{Type: "less_than_equal", Loc: []any{"query", "limit"}, Msg: "Input should be less than or equal to 100"},
 			{Type: "greater_than_equal", Loc: []any{"query", "offset"}, Msg: "Input should be greater than or equal to 0"},
 			{Type: "date_from_datetime_parsing", Loc: []any{"query", "from_date"}, Msg: "Input should be a valid date in the format YYYY-MM-DD"},
 		}
-		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(fieldError{}, "Input", "Ctx")); diff != "" {
+		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(quote.FieldError{}, "Input", "Ctx")); diff != "" {
 			t.Errorf("detail (-want +got):\n%s", diff)
 		}
 	})
@@ -223,11 +225,11 @@ func TestItemStock(t *testing.T) {
 	}
 	t.Run("missing parameters", func(t *testing.T) {
 		got := MustCall[validationBody](t, q, http.MethodGet, "/api/items/stock", nil, http.StatusUnprocessableEntity)
-		want := []fieldError{
+		want := []quote.FieldError{
 			{Type: "missing", Loc: []any{"query", "item_code"}, Msg: "Field required"},
 			{Type: "missing", Loc: []any{"query", "warehouse"}, Msg: "Field required"},
 		}
-		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(fieldError{}, "Input", "Ctx")); diff != "" {
+		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(quote.FieldError{}, "Input", "Ctx")); diff != "" {
 			t.Errorf("detail (-want +got):\n%s", diff)
 		}
 	})

@@ -1,19 +1,34 @@
-package server
+package quote_test
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
+
+	"github.com/erpnext-otp/otp/quote"
 )
+
+// openAPISHA256 is the SHA-256 of openapi.json as the earlier OTP's
+// clients know it: the document changes only on purpose, with this line.
+const openAPISHA256 = "5a360917a0a17798cde11fc6fa90a0f92d0c10e3d35e18d329eb51d75f959e3d"
+
+func TestOpenAPIUnchanged(t *testing.T) {
+	if got := fmt.Sprintf("%x", sha256.Sum256([]byte(quote.OpenAPIDocument))); got != openAPISHA256 {
+		t.Errorf("openapi.json's SHA-256 is %s, want %s: the quote API's description changed", got, openAPISHA256)
+	}
+}
 
 func TestOpenAPIServedAsWritten(t *testing.T) {
 	q := MustQuoteEnv(t)
 	status, body := q.call(t, http.MethodGet, "/openapi.json", nil)
-	if status != http.StatusOK || string(body) != openAPI {
-		t.Errorf("GET /openapi.json: status %d, %d bytes; want 200 and the embedded document (%d bytes)", status, len(body), len(openAPI))
+	if status != http.StatusOK || string(body) != quote.OpenAPIDocument {
+		t.Errorf("GET /openapi.json: status %d, %d bytes; want 200 and the embedded document (%d bytes)", status, len(body), len(quote.OpenAPIDocument))
 	}
 }
 
@@ -22,7 +37,7 @@ func TestOpenAPIServedAsWritten(t *testing.T) {
 func TestOpenAPIDescribesEveryQuoteRoute(t *testing.T) {
 	q := MustQuoteEnv(t)
 	var routed []string
-	for _, r := range q.srv.echo.Routes() {
+	for _, r := range q.srv.Handler().(*echo.Echo).Routes() {
 		if strings.HasPrefix(r.Path, "/otp/") || strings.HasPrefix(r.Path, "/api/") || r.Path == "/openapi.json" {
 			// Echo's ":id" is OpenAPI's "{sales_order_id}".
 			routed = append(routed, r.Method+" "+strings.Replace(r.Path, ":id", "{sales_order_id}", 1))

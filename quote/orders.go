@@ -1,6 +1,7 @@
-package server
+package quote
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/promise"
 )
 
 // deliveryModel is what the earlier OTP's SO details offered as the UI's
@@ -27,32 +29,38 @@ type salesOrderRow struct {
 	GrandTotal      float64    `json:"grand_total"`
 }
 
-// getSalesOrders is GET /otp/sales-orders: draft and submitted orders for
+// salesOrdersQuery is GET /otp/sales-orders's query string.
+type salesOrdersQuery struct {
+	Limit    *int          `json:"limit" validate:"omitempty,gte=1,lte=100"`
+	Offset   *int          `json:"offset" validate:"omitempty,gte=0,lte=1073741824"`
+	Customer *string       `json:"customer"`
+	Status   *string       `json:"status"`
+	Search   *string       `json:"search"`
+	FromDate *promise.Date `json:"from_date"`
+	ToDate   *promise.Date `json:"to_date"`
+}
+
+// SalesOrders is GET /otp/sales-orders: draft and submitted orders for
 // a UI's dropdown, newest first, filtered and paged as in the earlier OTP.
 // There is no cache: every call is one ERPNext request, so a new order shows
 // at once (the earlier OTP's cache was unbounded and never invalidated, docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
-func (s *Server) getSalesOrders(c echo.Context) error {
-	var ch checker
-	loc := []any{"query"}
-	params := queryParams(c)
+func (a *API) SalesOrders(c echo.Context) error {
+	var p salesOrdersQuery
+	if errs := a.fields.BindQuery(queryParams(c), &p); errs != nil {
+		return validationFailed(errs)
+	}
 	q := erp.SalesOrderQuery{
-		Limit:  ch.integer(params, "limit", loc, 1, 100, 20),
-		Offset: ch.integer(params, "offset", loc, 0, 1<<30, 0),
+		Limit: deref(p.Limit, 20), Offset: deref(p.Offset, 0),
+		Customer: deref(p.Customer, ""), Status: deref(p.Status, ""), Search: deref(p.Search, ""),
 	}
-	q.Customer, _ = ch.str(params, "customer", loc, false)
-	q.Status, _ = ch.str(params, "status", loc, false)
-	q.Search, _ = ch.str(params, "search", loc, false)
-	if d := ch.date(params, "from_date", loc, false); !d.IsZero() {
-		q.FromDate = d.String()
+	if p.FromDate != nil {
+		q.FromDate = p.FromDate.String()
 	}
-	if d := ch.date(params, "to_date", loc, false); !d.IsZero() {
-		q.ToDate = d.String()
-	}
-	if !ch.ok() {
-		return validationFailed(ch.errs)
+	if p.ToDate != nil {
+		q.ToDate = p.ToDate.String()
 	}
 	ctx := c.Request().Context()
-	qc, err := s.quote(ctx)
+	qc, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
@@ -73,18 +81,6 @@ func (s *Server) getSalesOrders(c echo.Context) error {
 		})
 	}
 	return c.JSON(http.StatusOK, rows)
-}
-
-// queryParams is the query string as an object of strings; empty values
-// count as absent.
-func queryParams(c echo.Context) map[string]any {
-	m := map[string]any{}
-	for k, vs := range c.QueryParams() {
-		if len(vs) > 0 && vs[0] != "" {
-			m[k] = vs[0]
-		}
-	}
-	return m
 }
 
 // salesOrderDetail is GET /otp/sales-orders/{id} (v1 docs/erpnext.md#the-request-body).
@@ -120,17 +116,13 @@ type salesOrderDefault struct {
 	NoWeekends    bool   `json:"no_weekends"`
 }
 
-// reservingStatuses are the statuses whose open quantities ERPNext counts in
-// Bin.reserved_qty (stock_balance.py, docs/erpnext.md#bin).
-var notReserving = map[string]bool{"On Hold": true, "Closed": true, "Completed": true}
-
-// getSalesOrder is GET /otp/sales-orders/{id}: the order with each line's
+// SalesOrder is GET /otp/sales-orders/{id}: the order with each line's
 // stock, read in two requests (the order, then every line's Bin at once).
 //
 // stock_available is what this order can draw on: on hand minus what other
 // orders have reserved, never negative. The earlier OTP subtracted the
 // order's own reservation from itself and could go negative (docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
-func (s *Server) getSalesOrder(c echo.Context) error {
+func (a *API) SalesOrder(c echo.Context) error {
 	// Echo leaves a parameter escaped when the path was sent with escapes
 	// it would not make itself ("SO%2F24-25%2F001" for ERPNext's
 	// "SO/24-25/001" naming series): unescape it.
@@ -142,7 +134,7 @@ func (s *Server) getSalesOrder(c echo.Context) error {
 		return notFound("Sales Order not found")
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
@@ -154,39 +146,14 @@ func (s *Server) getSalesOrder(c echo.Context) error {
 		return err
 	}
 
-	type key struct{ item, wh string }
-	whOf := func(it erp.SalesOrderItem) string {
-		return firstNonEmpty(it.Warehouse, so.SetWarehouse, s.deps.Quote.DefaultWarehouse)
-	}
-	ownReserved := map[key]float64{}
-	var items, whs []string
-	seenItem, seenWh := map[string]bool{}, map[string]bool{}
-	for _, it := range so.Items {
-		k := key{it.ItemCode, whOf(it)}
-		if !seenItem[k.item] {
-			seenItem[k.item] = true
-			items = append(items, k.item)
-		}
-		if !seenWh[k.wh] {
-			seenWh[k.wh] = true
-			whs = append(whs, k.wh)
-		}
-		if so.DocStatus == 1 && !notReserving[so.Status] {
-			ownReserved[k] += max(0, it.StockQty-it.DeliveredQty*factorOf(it))
-		}
-	}
-	bins, err := q.erp.Bins(ctx, items, whs)
+	stock, err := q.planner.OrderStock(ctx, so)
 	if err != nil {
 		return err
-	}
-	stock := map[key]erp.Bin{}
-	for _, b := range bins {
-		stock[key{b.ItemCode, b.Warehouse}] = b
 	}
 
 	out := salesOrderDetail{
 		ID:              so.Name,
-		CustomerName:    firstNonEmpty(so.CustomerName, so.Customer, "Unknown"),
+		CustomerName:    cmp.Or(so.CustomerName, so.Customer, "Unknown"),
 		TransactionDate: so.TransactionDate,
 		DeliveryDate:    nullString(so.DeliveryDate),
 		Status:          nullString(so.Status),
@@ -195,51 +162,28 @@ func (s *Server) getSalesOrder(c echo.Context) error {
 		PromiseDate:     nullString(so.PromiseDate),
 		Confidence:      nullString(so.Confidence),
 	}
-	for _, it := range so.Items {
-		k := key{it.ItemCode, whOf(it)}
-		b := stock[k]
-		othersReserved := max(0, b.ReservedQty-ownReserved[k])
+	for i, it := range so.Items {
 		out.Items = append(out.Items, salesOrderLine{
 			ItemCode:       it.ItemCode,
 			ItemName:       it.ItemName,
 			Qty:            it.Qty,
 			UOM:            it.UOM,
-			Warehouse:      k.wh,
-			StockActual:    b.ActualQty,
-			StockReserved:  b.ReservedQty,
-			StockAvailable: max(0, b.ActualQty-othersReserved),
+			Warehouse:      stock[i].Warehouse,
+			StockActual:    stock[i].Actual,
+			StockReserved:  stock[i].Reserved,
+			StockAvailable: stock[i].Available,
 		})
 	}
 	out.Defaults = salesOrderDefault{
-		Warehouse:     s.deps.Quote.DefaultWarehouse,
+		Warehouse:     a.deps.Planner.DefaultWarehouse,
 		DeliveryModel: deliveryModel,
 		CutoffTime:    fmt.Sprintf("%02d:%02d", q.rules.CutoffHour, q.rules.CutoffMinute),
 		NoWeekends:    q.rules.NoWeekends,
 	}
 	if so.SetWarehouse != "" {
 		out.Defaults.Warehouse = so.SetWarehouse
-	} else if len(so.Items) > 0 {
-		out.Defaults.Warehouse = whOf(so.Items[0])
+	} else if len(stock) > 0 {
+		out.Defaults.Warehouse = stock[0].Warehouse
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// factorOf is a line's conversion factor to stock UOM (1 when unset).
-func factorOf(it erp.SalesOrderItem) float64 {
-	switch {
-	case it.ConversionFactor > 0:
-		return it.ConversionFactor
-	case it.Qty > 0 && it.StockQty > 0:
-		return it.StockQty / it.Qty
-	}
-	return 1
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

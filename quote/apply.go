@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote/internal/fastapi"
 )
 
 // Apply actions (v1's ApplyPromiseRequest.action).
@@ -20,10 +21,15 @@ const (
 	actionBoth           = "both"
 )
 
-var (
-	applyActions = []string{actionAddComment, actionSetCustomField, actionBoth}
-	confidences  = []string{string(promise.ConfidenceHigh), string(promise.ConfidenceMedium), string(promise.ConfidenceLow)}
-)
+// applyBody is v1's ApplyPromiseRequest. Unlike the earlier OTP, action
+// and confidence are checked (docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
+type applyBody struct {
+	SalesOrderID *string       `json:"sales_order_id" validate:"required,notblank"`
+	PromiseDate  *promise.Date `json:"promise_date" validate:"required"`
+	Confidence   *string       `json:"confidence" validate:"required,oneof=HIGH MEDIUM LOW"`
+	Action       *string       `json:"action" validate:"omitempty,oneof=add_comment set_custom_field both"`
+	CommentText  *string       `json:"comment_text"`
+}
 
 // applyRequest is a decoded POST /otp/apply.
 type applyRequest struct {
@@ -34,31 +40,13 @@ type applyRequest struct {
 	CommentText string
 }
 
-// decodeApplyRequest reads v1's ApplyPromiseRequest. Unlike the earlier
-// OTP, action and confidence are checked (docs/quote-api.md#what-differs-from-the-earlier-otp-and-why).
-func decodeApplyRequest(body []byte) (applyRequest, []fieldError) {
-	var req applyRequest
-	c, obj, errs := decodeObject(body)
-	if errs != nil {
-		return req, errs
+func decodeApplyRequest(v *fastapi.Validator, body []byte) (applyRequest, []fieldError) {
+	var b applyBody
+	if errs := v.DecodeBody(body, &b); errs != nil {
+		return applyRequest{}, errs
 	}
-	root := []any{"body"}
-	req.SalesOrder, _ = c.nonEmpty(obj, "sales_order_id", root)
-	req.PromiseDate = c.date(obj, "promise_date", root, true)
-	if _, present := obj["confidence"]; !present {
-		c.add("missing", at(root, "confidence"), "Field required", obj, nil)
-	} else if obj["confidence"] == nil {
-		c.add("enum", at(root, "confidence"), "Input should be "+quotedList(confidences), nil,
-			map[string]any{"expected": quotedList(confidences)})
-	} else {
-		req.Confidence = c.enum(obj, "confidence", root, confidences, "")
-	}
-	req.Action = c.enum(obj, "action", root, applyActions, actionBoth)
-	req.CommentText, _ = c.str(obj, "comment_text", root, false)
-	if !c.ok() {
-		return applyRequest{}, c.errs
-	}
-	return req, nil
+	return applyRequest{SalesOrder: *b.SalesOrderID, PromiseDate: *b.PromiseDate, Confidence: *b.Confidence,
+		Action: deref(b.Action, actionBoth), CommentText: deref(b.CommentText, "")}, nil
 }
 
 // applyResponse is v1's ApplyPromiseResponse.
@@ -70,7 +58,7 @@ type applyResponse struct {
 	Error           *string        `json:"error"`
 }
 
-// postApply is POST /otp/apply: write a promise onto a Sales Order, as its
+// Apply is POST /otp/apply: write a promise onto a Sales Order, as its
 // custom fields (ONE PUT: date, confidence, and the first promised date
 // when the order has none yet) and/or a timeline comment.
 //
@@ -80,17 +68,17 @@ type applyResponse struct {
 // 417: the field is missing or not Allow on Submit), the answer is 200 with
 // status "error" and ERPNext's message, and what was done before it is
 // listed; when ERPNext cannot be reached before anything was written, 503.
-func (s *Server) postApply(c echo.Context) error {
+func (a *API) Apply(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	req, errs := decodeApplyRequest(body)
+	req, errs := decodeApplyRequest(a.fields, body)
 	if errs != nil {
 		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := s.quote(ctx)
+	q, err := a.request(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,7 +105,7 @@ func (s *Server) postApply(c echo.Context) error {
 		}
 		saved, err := q.erp.UpdateSalesOrder(ctx, so, fields, nil)
 		if err != nil {
-			if isUnavailable(err) {
+			if IsUnavailable(err) {
 				return err // nothing written yet: 503
 			}
 			return fail("Failed to set custom fields: " + erpMessage(err))
@@ -140,7 +128,7 @@ func (s *Server) postApply(c echo.Context) error {
 		// Comment content is HTML in Frappe's timeline: send the text as text.
 		content := strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
 		if err := q.erp.AddComment(ctx, "Sales Order", so.Name, content); err != nil {
-			if isUnavailable(err) && len(resp.ActionsTaken) == 0 {
+			if IsUnavailable(err) && len(resp.ActionsTaken) == 0 {
 				return err
 			}
 			return fail("Failed to add comment: " + erpMessage(err))

@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"bytes"
@@ -9,14 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
-	"github.com/erpnext-otp/otp/tasks"
+	"github.com/erpnext-otp/otp/quote"
+	"github.com/erpnext-otp/otp/server"
 )
 
 // Quote API benchmarks: POST /otp/promise over HTTP (OTP's server on one
@@ -28,7 +26,7 @@ import (
 // warehouses are cached, so a quote waits for about one round trip.
 // README "Performance" quotes:
 //
-//	go test -run '^$' -bench QuotePromise -benchmem -count 5 ./server/
+//	go test -run '^$' -bench QuotePromise -benchmem -count 5 ./quote/
 //
 // Reported: ns/op (serial: one quote's latency; parallel, 8 quotes per core
 // at once: the inverse of throughput) and erp-requests/op, the sandbox's
@@ -56,18 +54,11 @@ func MustBenchQuote(b *testing.B, latency time.Duration) (string, *sandbox.Sandb
 	if err != nil {
 		b.Fatal(err)
 	}
-	mr := miniredis.RunT(b)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	b.Cleanup(func() { rdb.Close() })
-	srv, err := New(Deps{
-		Queue: asynq.NewClientFromRedisClient(rdb), Versions: tasks.NewVersions(rdb), Redis: rdb, ERP: client,
-		WebhookSecret: benchSecret, Version: "bench", Now: now,
-		Quote: QuoteDeps{ERP: client, DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules()},
+	e := MustEnv(b, func(d *server.Deps) {
+		d.Now = now
+		d.Quote = quote.Deps{ERP: client, Planner: planner.Config{DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules()}}
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	otp := httptest.NewServer(srv.Handler())
+	otp := httptest.NewServer(e.srv.Handler())
 	b.Cleanup(otp.Close)
 	return otp.URL, sb
 }

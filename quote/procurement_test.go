@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/erpnext-otp/otp/quote"
 )
 
 type procurementBody struct {
@@ -114,12 +116,12 @@ func TestProcurementErrors(t *testing.T) {
 	t.Run("validation", func(t *testing.T) {
 		got := MustCall[validationBody](t, q, http.MethodPost, "/otp/procurement-suggest",
 			`{"items":[{"item_code":"SKU-001","qty_needed":0,"reason":"r"}],"suggestion_type":"fax"}`, http.StatusUnprocessableEntity)
-		want := []fieldError{
+		want := []quote.FieldError{
 			{Type: "greater_than", Loc: []any{"body", "items", 0.0, "qty_needed"}, Msg: "Input should be greater than 0"},
 			{Type: "missing", Loc: []any{"body", "items", 0.0, "required_by"}, Msg: "Field required"},
 			{Type: "enum", Loc: []any{"body", "suggestion_type"}, Msg: "Input should be 'material_request', 'draft_po' or 'task'"},
 		}
-		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(fieldError{}, "Input", "Ctx")); diff != "" {
+		if diff := cmp.Diff(want, got.Detail, cmpopts.IgnoreFields(quote.FieldError{}, "Input", "Ctx")); diff != "" {
 			t.Errorf("detail (-want +got):\n%s", diff)
 		}
 	})

@@ -1,4 +1,4 @@
-package server
+package quote
 
 import (
 	_ "embed"
@@ -14,7 +14,7 @@ import (
 //go:embed openapi.json
 var openAPI string
 
-// getOpenAPI is GET /openapi.json.
-func (s *Server) getOpenAPI(c echo.Context) error {
+// OpenAPI is GET /openapi.json.
+func (a *API) OpenAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(openAPI))
 }

@@ -1,4 +1,4 @@
-package server
+package quote_test
 
 import (
 	"bytes"
@@ -20,7 +20,10 @@ import (
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/quote"
+	"github.com/erpnext-otp/otp/server"
 )
 
 // The quote API's tests run the real server over real HTTP against the
@@ -50,7 +53,7 @@ func MustQuoteEnv(tb testing.TB, opts ...erp.Option) *quoteEnv {
 }
 
 // MustQuoteEnvWith is MustQuoteEnv with the server's deps adjusted by edit.
-func MustQuoteEnvWith(tb testing.TB, edit func(*Deps), opts ...erp.Option) *quoteEnv {
+func MustQuoteEnvWith(tb testing.TB, edit func(*server.Deps), opts ...erp.Option) *quoteEnv {
 	tb.Helper()
 	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(func() time.Time { return pinned }),
 		sandbox.WithWebhookSleep(func(context.Context, time.Duration) error { return nil }))
@@ -63,12 +66,8 @@ func MustQuoteEnvWith(tb testing.TB, edit func(*Deps), opts ...erp.Option) *quot
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := MustEnv(tb, func(d *Deps) {
-		d.Quote = QuoteDeps{
-			ERP:              client,
-			DefaultWarehouse: sandbox.DemoStores,
-			Rules:            promise.DefaultRules(),
-		}
+	e := MustEnv(tb, func(d *server.Deps) {
+		d.Quote = quote.Deps{ERP: client, Planner: planner.Config{DefaultWarehouse: sandbox.DemoStores, Rules: promise.DefaultRules()}}
 		if edit != nil {
 			edit(d)
 		}
@@ -182,7 +181,7 @@ type spec struct {
 func MustSpec(tb testing.TB) *spec {
 	tb.Helper()
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData([]byte(openAPI))
+	doc, err := loader.LoadFromData([]byte(quote.OpenAPIDocument))
 	if err != nil {
 		tb.Fatalf("openapi.json does not load: %v", err)
 	}
