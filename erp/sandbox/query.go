@@ -637,33 +637,6 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := q.rows(a.Parent)
-	var matched []row
-	for _, r := range rows {
-		if !t.rowVisible(a.Doctype, r) {
-			continue
-		}
-		ok := true
-		for _, c := range conds {
-			if !q.match(r, c) {
-				ok = false
-				break
-			}
-		}
-		if ok && len(orConds) > 0 {
-			any := false
-			for _, c := range orConds {
-				if q.match(r, c) {
-					any = true
-					break
-				}
-			}
-			ok = any
-		}
-		if ok {
-			matched = append(matched, r)
-		}
-	}
 	hasAgg := false
 	for _, c := range cols {
 		if c.agg != "" {
@@ -671,21 +644,17 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 		}
 	}
 	if hasAgg {
-		return []any{q.aggregate(cols, matched, a.AsList)}, nil
+		// Aggregates see the rows unsorted, as before the cache: a sum's
+		// rounding and an unaggregated column's value depend on that order.
+		return []any{q.aggregate(cols, q.matching(a.Parent, conds, orConds), a.AsList)}, nil
 	}
-	sort.SliceStable(matched, func(i, j int) bool {
-		for _, o := range order {
-			c := compareValues(q.get(matched[i], o.ref), q.get(matched[j], o.ref), o.ref.Type)
-			if c == 0 {
-				continue
-			}
-			if o.desc {
-				return c > 0
-			}
-			return c < 0
-		}
-		return false
-	})
+	key := q.cacheKey(a.Parent, conds, orConds, order)
+	matched, ok := t.s.lists.get(t.s.version, key)
+	if !ok {
+		matched = q.matching(a.Parent, conds, orConds)
+		q.sortRows(matched, order)
+		t.s.lists.put(t.s.version, key, matched)
+	}
 	start := a.Start
 	if start < 0 {
 		start = 0
@@ -714,6 +683,55 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// matching returns the rows the user may see that pass every condition and
+// at least one of orConds, in the store's order.
+func (q *query) matching(parent string, conds, orConds []condition) []row {
+	var matched []row
+	for _, r := range q.rows(parent) {
+		if !q.t.rowVisible(q.m.Name, r) {
+			continue
+		}
+		ok := true
+		for _, c := range conds {
+			if !q.match(r, c) {
+				ok = false
+				break
+			}
+		}
+		if ok && len(orConds) > 0 {
+			any := false
+			for _, c := range orConds {
+				if q.match(r, c) {
+					any = true
+					break
+				}
+			}
+			ok = any
+		}
+		if ok {
+			matched = append(matched, r)
+		}
+	}
+	return matched
+}
+
+// sortRows orders rows by order_by's terms; ties keep the store's order.
+func (q *query) sortRows(rows []row, order []orderTerm) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		for _, o := range order {
+			c := compareValues(q.get(rows[i], o.ref), q.get(rows[j], o.ref), o.ref.Type)
+			if c == 0 {
+				continue
+			}
+			if o.desc {
+				return c > 0
+			}
+			return c < 0
+		}
+		return false
+	})
 }
 
 // rowVisible applies permission query conditions: a user without System

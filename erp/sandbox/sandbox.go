@@ -28,6 +28,10 @@ type Sandbox struct {
 	seq       int64
 	lastStamp time.Time
 	rng       *rand.Rand
+	// version counts the store's changes; lists caches list queries' rows
+	// for the current one (listcache.go).
+	version int64
+	lists   listCache
 
 	clockMu sync.Mutex
 	clock   func() time.Time
@@ -429,6 +433,9 @@ func (s *Sandbox) begin(user string) *tx {
 }
 
 func (t *tx) rollback() {
+	if len(t.undo) > 0 {
+		t.s.changed()
+	}
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		t.undo[i]()
 	}
@@ -479,6 +486,7 @@ func (t *tx) put(d *document) {
 		s.docs[d.DocType] = tbl
 	}
 	name := nameKey(d.name())
+	s.changed()
 	prev, had := tbl[name]
 	if !had {
 		s.seq++
@@ -504,6 +512,7 @@ func (t *tx) remove(doctype, name string) {
 		return
 	}
 	delete(tbl, name)
+	t.s.changed()
 	t.undo = append(t.undo, func() { tbl[name] = prev })
 }
 
@@ -541,6 +550,7 @@ func (t *tx) setPassword(key, value string) {
 func (t *tx) setMeta(m *meta) {
 	prev := t.s.metas[m.Name]
 	t.s.metas[m.Name] = m
+	t.s.changed()
 	t.undo = append(t.undo, func() { t.s.metas[m.Name] = prev })
 }
 
