@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -102,7 +103,7 @@ func TestListAfterRollback(t *testing.T) {
 		}
 		var out []string
 		for _, r := range rows {
-			v, _ := r.(*omap).get("name")
+			v, _ := r.(*pyjson.Dict).Get("name")
 			out = append(out, str(v))
 		}
 		return out

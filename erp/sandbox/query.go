@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
 // This file is frappe.client.get_list / DatabaseQuery (docs/erpnext.md#lists-and-filters): field
@@ -605,7 +607,7 @@ func (q *query) parseOrder(s string) ([]orderTerm, error) {
 	return out, nil
 }
 
-// getList runs a list query and returns the rows (as *omap, or []any when
+// getList runs a list query and returns the rows (as *pyjson.Dict, or []any when
 // as_dict is off).
 func (t *tx) getList(a listArgs) ([]any, error) {
 	m := t.s.metas[a.Doctype]
@@ -676,9 +678,9 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 			out = append(out, vals)
 			continue
 		}
-		o := newOmap()
+		o := pyjson.NewDict()
 		for _, c := range cols {
-			o.set(c.alias, q.get(r, c.ref))
+			o.Set(c.alias, q.get(r, c.ref))
 		}
 		out = append(out, o)
 	}
@@ -785,9 +787,9 @@ func (q *query) aggregate(cols []selectCol, rows []row, asList bool) any {
 	if asList {
 		return vals
 	}
-	o := newOmap()
+	o := pyjson.NewDict()
 	for i, c := range cols {
-		o.set(c.alias, vals[i])
+		o.Set(c.alias, vals[i])
 	}
 	return o
 }

@@ -1,5 +1,7 @@
 package sandbox
 
+import "sort"
+
 // Status updater (erpnext/controllers/status_updater.py, docs/erpnext.md#which-save-fires-which-event):
 // when a source document is submitted or cancelled, each target document its
 // rows link to gets, per row, the quantity summed over all submitted source
@@ -157,4 +159,14 @@ func minF(a, b float64) float64 {
 		return a
 	}
 	return b
+}
+
+// sortedKeys is used where Python would iterate a set; kept for determinism.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
