@@ -295,6 +295,12 @@ func (s *Sandbox) now() time.Time {
 // Today is the clock's date, "YYYY-MM-DD".
 func (s *Sandbox) Today() string { return s.now().Format("2006-01-02") }
 
+// WithLatency delays every HTTP request by d from the start, as SetLatency
+// does later: a real site's round trip.
+func WithLatency(d time.Duration) Option {
+	return func(s *Sandbox) { s.latency = d }
+}
+
 // SetLatency delays every HTTP request by d.
 func (s *Sandbox) SetLatency(d time.Duration) {
 	s.knobMu.Lock()
