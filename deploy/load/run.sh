@@ -2,8 +2,8 @@
 # The measurements behind README "Performance" (deploy/load/README.md), on
 # this machine, 127.0.0.1 only. It starts a Redis of its own; `bench` runs
 # the Go benchmarks (summarised with benchstat) with REDIS_URL pointing at
-# it; the load tests build otp and the sandbox server, start the ERPNext
-# sandbox and `otp serve` on ports of their own and run wrk against them.
+# it; the load tests build otp, start the ERPNext sandbox (`otp sandbox
+# --latency`) and `otp serve` on ports of their own and run wrk against them.
 # Everything it started is stopped when it ends (also on Ctrl-C or a failure).
 #
 #   deploy/load/run.sh [bench|profile|webhook|quote|quote-latency|load|all]   (default: all)
@@ -153,9 +153,8 @@ if [[ $what == all || $what == bench || $what == profile ]]; then
 fi
 [[ $what == bench || $what == profile ]] && exit 0
 
-echo "building otp and erpsandbox"
+echo "building otp"
 go build -o "$tmp/otp" ./cmd/otp
-go build -o "$tmp/erpsandbox" ./deploy/load/erpsandbox
 
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 erp_pid='' otp_pid=''
@@ -164,7 +163,7 @@ erp_pid='' otp_pid=''
 start() {
 	[[ -n $otp_pid ]] && stop "$otp_pid"
 	[[ -n $erp_pid ]] && stop "$erp_pid"
-	"$tmp/erpsandbox" -addr "127.0.0.1:$ERP_PORT" -latency "$1" >"$tmp/erp.log" 2>&1 &
+	"$tmp/otp" sandbox --addr "127.0.0.1:$ERP_PORT" --latency "$1" >"$tmp/erp.log" 2>&1 &
 	erp_pid=$!
 	pids+=("$erp_pid")
 	wait_for "http://127.0.0.1:$ERP_PORT/api/method/ping"
