@@ -1172,8 +1172,7 @@ func applyFilter(name string, x any, args []any) (any, error) {
 			return nil, err
 		}
 		s := pyjson.Encoder{ItemSep: ", ", KeySep: ": ", SortKeys: true}.Encode(undefToNil(x))
-		r := strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`)
-		return r.Replace(s), nil
+		return htmlSafe.Replace(s), nil
 	case "json":
 		if err := jsonable(x); err != nil {
 			return nil, err
@@ -1302,6 +1301,10 @@ func Iterate(v any) ([]any, error) {
 	}
 	return nil, fmt.Errorf("TypeError: '%s' object is not iterable", pyTypeName(v))
 }
+
+// htmlSafe escapes what Jinja's tojson escapes, for HTML. It is built once:
+// a Replacer is safe for concurrent use and costly to build.
+var htmlSafe = strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`)
 
 // asJSON is frappe.as_json, the template filter json's encoding: indent=1,
 // sorted keys, separators (",", ": ").
