@@ -23,18 +23,40 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		def = defaultSandboxAddr
 	}
 	addr := fs.String("addr", def, "listen address (default from OTP_SANDBOX_ADDR)")
+	// A bad value is a usage error, told on stderr as the flag package
+	// tells its own: main exits 2 without printing usage errors.
+	badUsage := func(msg string) error {
+		fmt.Fprintln(stderr, msg)
+		return fmt.Errorf("%s: %w", msg, errUsage)
+	}
+	var defLatency time.Duration
+	if v := os.Getenv("OTP_SANDBOX_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return badUsage(fmt.Sprintf("OTP_SANDBOX_LATENCY=%q is not a duration (30ms, 1s)", v))
+		}
+		defLatency = d
+	}
+	latency := fs.Duration("latency", defLatency, "delay before answering each ERPNext API request, e.g. 30ms for a real site's round trip (default from OTP_SANDBOX_LATENCY)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *latency < 0 {
+		return badUsage(fmt.Sprintf("latency %v: must not be negative", *latency))
+	}
 	log := newLogger(stderr, slog.LevelInfo)
 	failed := make(chan error, 1)
-	sb, url, srv, err := startSandbox(*addr, time.Now, log, func(err error) { failed <- err })
+	sb, url, srv, err := startSandbox(*addr, time.Now, log, func(err error) { failed <- err }, sandbox.WithLatency(*latency))
 	if err != nil {
 		return err
 	}
 	key, secret := sb.Credentials()
-	fmt.Fprintf(stdout, "ERPNext sandbox (demo data) at %s\n  Authorization: token %s:%s   (user %s)\n  Authorization: %s   (user %s, %s)\n\nTry:\n  %s\n\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n\nStop with Ctrl-C.\n",
-		url, key, secret, sb.APIUser(), demoSalesAuth, sandbox.DemoSalesUser, sandbox.DemoSalesRole, sandboxTryCurl(url, key, secret), exportLine("", url))
+	data := "demo data"
+	if *latency > 0 {
+		data += fmt.Sprintf(", %v per request", *latency)
+	}
+	fmt.Fprintf(stdout, "ERPNext sandbox (%s) at %s\n  Authorization: token %s:%s   (user %s)\n  Authorization: %s   (user %s, %s)\n\nTry:\n  %s\n\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n\nStop with Ctrl-C.\n",
+		data, url, key, secret, sb.APIUser(), demoSalesAuth, sandbox.DemoSalesUser, sandbox.DemoSalesRole, sandboxTryCurl(url, key, secret), exportLine("", url))
 	select {
 	case <-ctx.Done():
 	case err = <-failed:
@@ -56,13 +78,15 @@ func sandboxTryCurl(base, key, secret string) string {
 	return fmt.Sprintf(`curl -sS -H 'Authorization: token %s:%s' '%s/api/resource/Sales%%20Order?fields=%s'; echo`, key, secret, base, fields)
 }
 
-// startSandbox builds the demo sandbox and serves it on addr.
-func startSandbox(addr string, now func() time.Time, log *slog.Logger, fail func(error)) (*sandbox.Sandbox, string, *http.Server, error) {
+// startSandbox builds the demo sandbox, with opts after the defaults, and
+// serves it on addr.
+func startSandbox(addr string, now func() time.Time, log *slog.Logger, fail func(error), opts ...sandbox.Option) (*sandbox.Sandbox, string, *http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithClock(now), sandbox.WithLogger(log.With("component", "sandbox")))
+	opts = append([]sandbox.Option{sandbox.WithDemoData(), sandbox.WithClock(now), sandbox.WithLogger(log.With("component", "sandbox"))}, opts...)
+	sb := sandbox.New(opts...)
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -83,8 +83,7 @@ curve)
 	done
 	;;
 poll)
-	go build -o "$tmp/erpsandbox" ./deploy/load/erpsandbox
-	"$tmp/erpsandbox" -addr "127.0.0.1:${E2E_ERP_PORT:-18010}" >"$tmp/erp.log" 2>&1 &
+	"$tmp/otp" sandbox --addr "127.0.0.1:${E2E_ERP_PORT:-18010}" >"$tmp/erp.log" 2>&1 &
 	erp=$!
 	sleep 1
 	env OTP_ENV=development REDIS_URL="redis://127.0.0.1:$port/0" ERPNEXT_BASE_URL="http://127.0.0.1:${E2E_ERP_PORT:-18010}" \

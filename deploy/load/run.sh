@@ -2,8 +2,9 @@
 # The measurements behind README "Performance" (deploy/load/README.md), on
 # this machine, 127.0.0.1 only. It starts a Redis of its own; `bench` runs
 # the Go benchmarks (summarised with benchstat) with REDIS_URL pointing at
-# it; the load tests build otp, the sandbox server and the bare-Echo
-# baseline, start them on ports of their own and run wrk against them.
+# it; the load tests build otp and the bare-Echo baseline, start the ERPNext
+# sandbox (`otp sandbox --latency`), `otp serve` and the baseline on ports of
+# their own and run wrk against them.
 # Everything it started is stopped when it ends (also on Ctrl-C or a failure).
 #
 #   deploy/load/run.sh [bench|profile|intake|intake-profile|quote|quote-latency|load|all]   (default: all)
@@ -179,13 +180,12 @@ mode_profile() {
 	grep -E 'Total samples|erp.decode$|sandbox.\(\*Sandbox\).ServeHTTP$|runtime.gcBgMarkWorker$|promise.Allocate$|worker.\(\*Worker\).pass$' "$OUT/profile-worker-book-pass.txt"
 }
 
-# build [TAGS]: otp (with those build tags), erpsandbox and echobase, once.
+# build [TAGS]: otp (with those build tags) and echobase, once.
 built=''
 build() {
 	[[ $built == "${1:-none}" ]] && return
-	echo "building otp${1:+ (-tags $1)}, erpsandbox and echobase"
+	echo "building otp${1:+ (-tags $1)} and echobase"
 	go build ${1:+-tags "$1"} -o "$tmp/otp" ./cmd/otp
-	go build -o "$tmp/erpsandbox" ./deploy/load/erpsandbox
 	go build -o "$tmp/echobase" ./deploy/load/echobase
 	built=${1:-none}
 }
@@ -197,7 +197,7 @@ erp_pid='' otp_pid='' base_pid=''
 start() {
 	[[ -n $otp_pid ]] && stop "$otp_pid"
 	[[ -n $erp_pid ]] && stop "$erp_pid"
-	"$tmp/erpsandbox" -addr "127.0.0.1:$ERP_PORT" -latency "$1" >"$tmp/erp.log" 2>&1 &
+	"$tmp/otp" sandbox --addr "127.0.0.1:$ERP_PORT" --latency "$1" >"$tmp/erp.log" 2>&1 &
 	erp_pid=$!
 	pids+=("$erp_pid")
 	wait_for "http://127.0.0.1:$ERP_PORT/api/method/ping"

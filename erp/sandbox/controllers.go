@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyexpr"
 )
 
 // controller runs a doctype controller's method (the Python class methods of
@@ -884,7 +886,7 @@ func (t *tx) webhookValidate(d *document) error {
 		}
 	}
 	if cond := str(d.V["condition"]); cond != "" {
-		e, err := parseExpr(cond, false)
+		e, err := pyexpr.Parse(cond)
 		if err == nil {
 			probe := newDocument(dt)
 			_, err = t.evalCondition(e, probe)

@@ -8,7 +8,9 @@
 // bodies byte for byte as Python's json.dumps, HMAC signature, 3 attempts).
 // The same operations are available in process (Insert, Get, Update,
 // Submit, Cancel, Delete, SaveAs, SetStatus, List) and run exactly the same
-// code. It imports only the standard library.
+// code. It imports only the standard library; its expression language,
+// Jinja renderer and Python-style JSON are its internal packages pyexpr,
+// jinja and pyjson.
 //
 //	s := sandbox.New(sandbox.WithDemoData())
 //	defer s.Close()
@@ -18,8 +20,8 @@
 // # Demo data (WithDemoData)
 //
 // Dated from the clock's today, loaded through the normal save path (one
-// transaction per document, so every Bin is the result of real bookkeeping),
-// in about 3 ms:
+// transaction per document, so every Bin is the result of real bookkeeping;
+// BenchmarkDemoData times it):
 //
 //   - Company DemoCompany (abbr "WH", default_holiday_list DemoHolidayList).
 //   - Holiday List covering this year and next: every Saturday and Sunday as a

@@ -3,10 +3,12 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyexpr"
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
 // document is one stored row: a parent document or a child row. Values are
@@ -56,7 +58,7 @@ func str(v any) string {
 	case json.Number:
 		return x.String()
 	case float64:
-		return pyFloatRepr(x)
+		return pyjson.FloatRepr(x)
 	case int:
 		return strconv.Itoa(x)
 	case int64:
@@ -70,62 +72,12 @@ func str(v any) string {
 	return fmt.Sprint(v)
 }
 
-// toFloat is frappe.utils.flt: anything unparsable is 0.
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case bool:
-		if x {
-			return 1
-		}
-		return 0
-	case json.Number:
-		f, _ := x.Float64()
-		return f
-	case string:
-		f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(x), ",", ""), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0
-		}
-		return f
-	}
-	return 0
-}
+// toFloat is frappe.utils.flt: anything unparsable is 0. The expression
+// language holds it, as its round() takes numbers the same way.
+func toFloat(v any) float64 { return pyexpr.Flt(v) }
 
 // toInt is frappe.utils.cint.
-func toInt(v any) int {
-	switch x := v.(type) {
-	case int:
-		return x
-	case int64:
-		return int(x)
-	case float64:
-		return int(x)
-	case bool:
-		if x {
-			return 1
-		}
-		return 0
-	case json.Number:
-		f, _ := x.Float64()
-		return int(f)
-	case string:
-		s := strings.TrimSpace(x)
-		if i, err := strconv.Atoi(s); err == nil {
-			return i
-		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return int(f)
-		}
-		return 0
-	}
-	return 0
-}
+func toInt(v any) int { return pyexpr.Cint(v) }
 
 // castValue converts an incoming value to the field's storage type, as
 // Frappe's get_valid_dict does before writing a row (docs/erpnext.md#the-request-body: Float
@@ -142,7 +94,7 @@ func castValue(f *field, v any) (any, error) {
 		return toInt(v), nil
 	}
 	switch v.(type) {
-	case []any, map[string]any, *omap:
+	case []any, map[string]any, *pyjson.Dict:
 		label := typ
 		if f != nil {
 			label = f.Label
@@ -203,14 +155,14 @@ func formatDatetime(t time.Time) string {
 // then the meta's columns, then "doctype", then child tables. With noNulls
 // (REST GET, docs/erpnext.md#reading-one-document) NULL values are left out; Float, Int and Check
 // are never NULL.
-func (s *Sandbox) asDict(d *document, noNulls bool) *omap {
+func (s *Sandbox) asDict(d *document, noNulls bool) *pyjson.Dict {
 	m := s.metas[d.DocType]
-	out := newOmap()
+	out := pyjson.NewDict()
 	put := func(k string, v any) {
 		if v == nil && noNulls {
 			return
 		}
-		out.set(k, v)
+		out.Set(k, v)
 	}
 	for _, f := range defaultFields {
 		put(f, d.V[f])
@@ -231,47 +183,27 @@ func (s *Sandbox) asDict(d *document, noNulls bool) *omap {
 		}
 		put(f.Name, v)
 	}
-	out.set("doctype", d.DocType)
+	out.Set("doctype", d.DocType)
 	for _, tf := range m.tableFields() {
 		rows := d.Tables[tf.Name]
 		list := make([]any, 0, len(rows))
 		for _, r := range rows {
 			list = append(list, s.asDict(r, noNulls))
 		}
-		out.set(tf.Name, list)
+		out.Set(tf.Name, list)
 	}
 	return out
 }
 
-// omap is a JSON object that keeps its keys in insertion order, like a
-// Python dict.
-type omap struct {
-	keys []string
-	vals map[string]any
-}
-
-func newOmap() *omap { return &omap{vals: map[string]any{}} }
-
-func (o *omap) set(k string, v any) {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
-	}
-	o.vals[k] = v
-}
-
-func (o *omap) get(k string) (any, bool) {
-	v, ok := o.vals[k]
-	return v, ok
-}
-
-// plain converts an omap tree into map[string]any / []any trees with JSON's
-// number type (float64), as a client decoding the REST body sees it.
+// plain converts a pyjson.Dict tree into map[string]any / []any trees with
+// JSON's number type (float64), as a client decoding the REST body sees it.
 func plain(v any) any {
 	switch x := v.(type) {
-	case *omap:
-		m := make(map[string]any, len(x.keys))
-		for _, k := range x.keys {
-			m[k] = plain(x.vals[k])
+	case *pyjson.Dict:
+		m := make(map[string]any, x.Len())
+		for _, k := range x.Keys() {
+			v, _ := x.Get(k)
+			m[k] = plain(v)
 		}
 		return m
 	case []any:
@@ -280,7 +212,7 @@ func plain(v any) any {
 			out[i] = plain(e)
 		}
 		return out
-	case []*omap:
+	case []*pyjson.Dict:
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = plain(e)

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
 // Error is a Frappe exception raised by the sandbox: the HTTP status Frappe
@@ -95,22 +97,22 @@ func barePermissionErr() *Error {
 // _server_messages (a JSON string of a list of JSON strings), exception and
 // exc when tracebacks are allowed and the status is not 404, and
 // _error_message for permission errors.
-func errorBody(e *Error, allowTraceback bool) *omap {
-	body := newOmap()
+func errorBody(e *Error, allowTraceback bool) *pyjson.Dict {
+	body := pyjson.NewDict()
 	if allowTraceback && e.Status != http.StatusNotFound {
 		exception := "frappe.exceptions." + e.ExcType
 		if e.Message != "" {
 			exception += ": " + e.Message
 		}
 		tb := "Traceback (most recent call last):\n  File \"apps/frappe/frappe/app.py\", line 114, in application\n    response = frappe.api.handle(request)\n" + exception + "\n"
-		body.set("exception", exception)
-		body.set("exc_type", e.ExcType)
-		body.set("exc", pyDumps.encode([]any{tb}))
+		body.Set("exception", exception)
+		body.Set("exc_type", e.ExcType)
+		body.Set("exc", pyjson.Dumps.Encode([]any{tb}))
 	} else {
-		body.set("exc_type", e.ExcType)
+		body.Set("exc_type", e.ExcType)
 	}
 	if e.ErrorMessage != "" {
-		body.set("_error_message", e.ErrorMessage)
+		body.Set("_error_message", e.ErrorMessage)
 	}
 	msgs := e.Messages
 	if len(msgs) == 0 && e.Message != "" {
@@ -127,14 +129,14 @@ func errorBody(e *Error, allowTraceback bool) *omap {
 		}
 		list := make([]any, 0, len(msgs))
 		for _, m := range msgs {
-			msg := newOmap()
-			msg.set("message", m)
-			msg.set("title", title)
-			msg.set("indicator", indicator)
-			msg.set("raise_exception", 1)
-			list = append(list, pyDumps.encode(msg))
+			msg := pyjson.NewDict()
+			msg.Set("message", m)
+			msg.Set("title", title)
+			msg.Set("indicator", indicator)
+			msg.Set("raise_exception", 1)
+			list = append(list, pyjson.Dumps.Encode(msg))
 		}
-		body.set("_server_messages", pyDumps.encode(list))
+		body.Set("_server_messages", pyjson.Dumps.Encode(list))
 	}
 	return body
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyexpr"
 )
 
 // This file is frappe/model/document.py: insert, save, submit, cancel,
@@ -837,13 +839,13 @@ func (t *tx) compareAfterSubmit(d, before *document) error {
 			now, was = len(d.Tables[f.Name]), len(before.Tables[f.Name])
 		} else {
 			now, was = normalizeForCompare(f, d.V[f.Name]), normalizeForCompare(f, before.V[f.Name])
-			if !truthy(toPy(now)) && !truthy(toPy(was)) {
+			if !pyexpr.Truthy(toPy(now)) && !pyexpr.Truthy(toPy(was)) {
 				continue
 			}
 		}
 		if now != was {
 			e := frappeErr("UpdateAfterSubmitError", fmt.Sprintf("Not allowed to change <strong>%s</strong> after submission from <strong>%s</strong> to <strong>%s</strong>",
-				f.Label, pyStr(toPy(was)), pyStr(toPy(now))))
+				f.Label, pyexpr.Str(toPy(was)), pyexpr.Str(toPy(now))))
 			e.Title = "Cannot Update After Submit"
 			return e
 		}

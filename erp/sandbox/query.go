@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
 // This file is frappe.client.get_list / DatabaseQuery (docs/erpnext.md#lists-and-filters): field
@@ -605,7 +607,7 @@ func (q *query) parseOrder(s string) ([]orderTerm, error) {
 	return out, nil
 }
 
-// getList runs a list query and returns the rows (as *omap, or []any when
+// getList runs a list query and returns the rows (as *pyjson.Dict, or []any when
 // as_dict is off).
 func (t *tx) getList(a listArgs) ([]any, error) {
 	m := t.s.metas[a.Doctype]
@@ -637,10 +639,60 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := q.rows(a.Parent)
+	hasAgg := false
+	for _, c := range cols {
+		if c.agg != "" {
+			hasAgg = true
+		}
+	}
+	if hasAgg {
+		// Aggregates see the rows unsorted, as before the cache: a sum's
+		// rounding and an unaggregated column's value depend on that order.
+		return []any{q.aggregate(cols, q.matching(a.Parent, conds, orConds), a.AsList)}, nil
+	}
+	key := q.cacheKey(a.Parent, conds, orConds, order)
+	matched, ok := t.s.lists.get(t.s.version, key)
+	if !ok {
+		matched = q.matching(a.Parent, conds, orConds)
+		q.sortRows(matched, order)
+		t.s.lists.put(t.s.version, key, matched)
+	}
+	start := a.Start
+	if start < 0 {
+		start = 0
+	}
+	if start > len(matched) {
+		start = len(matched)
+	}
+	matched = matched[start:]
+	if a.PageLen > 0 && len(matched) > a.PageLen {
+		matched = matched[:a.PageLen]
+	}
+	out := make([]any, 0, len(matched))
+	for _, r := range matched {
+		if a.AsList {
+			vals := make([]any, len(cols))
+			for i, c := range cols {
+				vals[i] = q.get(r, c.ref)
+			}
+			out = append(out, vals)
+			continue
+		}
+		o := pyjson.NewDict()
+		for _, c := range cols {
+			o.Set(c.alias, q.get(r, c.ref))
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// matching returns the rows the user may see that pass every condition and
+// at least one of orConds, in the store's order.
+func (q *query) matching(parent string, conds, orConds []condition) []row {
 	var matched []row
-	for _, r := range rows {
-		if !t.rowVisible(a.Doctype, r) {
+	for _, r := range q.rows(parent) {
+		if !q.t.rowVisible(q.m.Name, r) {
 			continue
 		}
 		ok := true
@@ -664,18 +716,14 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 			matched = append(matched, r)
 		}
 	}
-	hasAgg := false
-	for _, c := range cols {
-		if c.agg != "" {
-			hasAgg = true
-		}
-	}
-	if hasAgg {
-		return []any{q.aggregate(cols, matched, a.AsList)}, nil
-	}
-	sort.SliceStable(matched, func(i, j int) bool {
+	return matched
+}
+
+// sortRows orders rows by order_by's terms; ties keep the store's order.
+func (q *query) sortRows(rows []row, order []orderTerm) {
+	sort.SliceStable(rows, func(i, j int) bool {
 		for _, o := range order {
-			c := compareValues(q.get(matched[i], o.ref), q.get(matched[j], o.ref), o.ref.Type)
+			c := compareValues(q.get(rows[i], o.ref), q.get(rows[j], o.ref), o.ref.Type)
 			if c == 0 {
 				continue
 			}
@@ -686,34 +734,6 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 		}
 		return false
 	})
-	start := a.Start
-	if start < 0 {
-		start = 0
-	}
-	if start > len(matched) {
-		start = len(matched)
-	}
-	matched = matched[start:]
-	if a.PageLen > 0 && len(matched) > a.PageLen {
-		matched = matched[:a.PageLen]
-	}
-	out := make([]any, 0, len(matched))
-	for _, r := range matched {
-		if a.AsList {
-			vals := make([]any, len(cols))
-			for i, c := range cols {
-				vals[i] = q.get(r, c.ref)
-			}
-			out = append(out, vals)
-			continue
-		}
-		o := newOmap()
-		for _, c := range cols {
-			o.set(c.alias, q.get(r, c.ref))
-		}
-		out = append(out, o)
-	}
-	return out, nil
 }
 
 // rowVisible applies permission query conditions: a user without System
@@ -767,9 +787,9 @@ func (q *query) aggregate(cols []selectCol, rows []row, asList bool) any {
 	if asList {
 		return vals
 	}
-	o := newOmap()
+	o := pyjson.NewDict()
 	for i, c := range cols {
-		o.set(c.alias, vals[i])
+		o.Set(c.alias, vals[i])
 	}
 	return o
 }

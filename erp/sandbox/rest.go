@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
 // ServeHTTP serves the Frappe v1 REST API (docs/erpnext.md#rest-api): /api/resource,
@@ -159,9 +161,9 @@ func excTypeForStatus(st int) string {
 	return "Exception"
 }
 
-func kv(k string, v any) *omap {
-	o := newOmap()
-	o.set(k, v)
+func kv(k string, v any) *pyjson.Dict {
+	o := pyjson.NewDict()
+	o.Set(k, v)
 	return o
 }
 
@@ -277,10 +279,13 @@ func (s *Sandbox) authenticate(r *http.Request) (string, *Error) {
 	return u.name, nil
 }
 
-func (s *Sandbox) writeJSON(w http.ResponseWriter, status int, body *omap) {
+// frappeResponse is the compact JSON Frappe writes REST responses in.
+var frappeResponse = pyjson.Encoder{ItemSep: ",", KeySep: ":"}
+
+func (s *Sandbox) writeJSON(w http.ResponseWriter, status int, body *pyjson.Dict) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, frappeResponse.encode(body))
+	_, _ = io.WriteString(w, frappeResponse.Encode(body))
 }
 
 func (s *Sandbox) writeError(w http.ResponseWriter, e *Error) {
@@ -289,7 +294,7 @@ func (s *Sandbox) writeError(w http.ResponseWriter, e *Error) {
 
 // ---- dispatch ----
 
-func (s *Sandbox) dispatch(method string, segs []string, form map[string]any, user string) (int, *omap, error) {
+func (s *Sandbox) dispatch(method string, segs []string, form map[string]any, user string) (int, *pyjson.Dict, error) {
 	if len(segs) < 3 || segs[0] != "api" {
 		return 0, nil, frappeErr("DoesNotExistError", "Page not found")
 	}
@@ -302,10 +307,10 @@ func (s *Sandbox) dispatch(method string, segs []string, form map[string]any, us
 	return 0, nil, frappeErr("DoesNotExistError", "Page not found")
 }
 
-func (s *Sandbox) resource(method string, segs []string, form map[string]any, user string) (int, *omap, error) {
+func (s *Sandbox) resource(method string, segs []string, form map[string]any, user string) (int, *pyjson.Dict, error) {
 	doctype := segs[0]
 	var status = http.StatusOK
-	var out *omap
+	var out *pyjson.Dict
 	err := s.run(user, func(t *tx) error {
 		if t.s.metas[doctype] == nil {
 			return frappeErr("DoesNotExistError", fmt.Sprintf("DocType %s not found", doctype))
@@ -431,7 +436,7 @@ var methodVerbs = map[string][]string{
 	"erpnext.buying.doctype.purchase_order.purchase_order.update_status": {"POST", "PUT"},
 }
 
-func (s *Sandbox) method(verb, cmd string, form map[string]any, user string) (int, *omap, error) {
+func (s *Sandbox) method(verb, cmd string, form map[string]any, user string) (int, *pyjson.Dict, error) {
 	if allowed, ok := methodVerbs[cmd]; ok {
 		permitted := false
 		for _, a := range allowed {
@@ -593,7 +598,7 @@ func (t *tx) getValue(form map[string]any) (any, error) {
 	}
 	if asDict {
 		if len(rows) == 0 {
-			return newOmap(), nil
+			return pyjson.NewDict(), nil
 		}
 		return rows[0], nil
 	}
@@ -628,7 +633,7 @@ func (t *tx) clientGet(form map[string]any) (any, error) {
 		if len(rows) == 0 {
 			return nil, frappeErr("DoesNotExistError", "No document found for given filters")
 		}
-		v, _ := rows[0].(*omap).get("name")
+		v, _ := rows[0].(*pyjson.Dict).Get("name")
 		name = str(v)
 	}
 	d, err := t.readDoc(doctype, name)

@@ -28,6 +28,10 @@ type Sandbox struct {
 	seq       int64
 	lastStamp time.Time
 	rng       *rand.Rand
+	// version counts the store's changes; lists caches list queries' rows
+	// for the current one (listcache.go).
+	version int64
+	lists   listCache
 
 	clockMu sync.Mutex
 	clock   func() time.Time
@@ -291,6 +295,12 @@ func (s *Sandbox) now() time.Time {
 // Today is the clock's date, "YYYY-MM-DD".
 func (s *Sandbox) Today() string { return s.now().Format("2006-01-02") }
 
+// WithLatency delays every HTTP request by d from the start, as SetLatency
+// does later: a real site's round trip.
+func WithLatency(d time.Duration) Option {
+	return func(s *Sandbox) { s.latency = d }
+}
+
 // SetLatency delays every HTTP request by d.
 func (s *Sandbox) SetLatency(d time.Duration) {
 	s.knobMu.Lock()
@@ -429,6 +439,9 @@ func (s *Sandbox) begin(user string) *tx {
 }
 
 func (t *tx) rollback() {
+	if len(t.undo) > 0 {
+		t.s.changed()
+	}
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		t.undo[i]()
 	}
@@ -479,6 +492,7 @@ func (t *tx) put(d *document) {
 		s.docs[d.DocType] = tbl
 	}
 	name := nameKey(d.name())
+	s.changed()
 	prev, had := tbl[name]
 	if !had {
 		s.seq++
@@ -504,6 +518,7 @@ func (t *tx) remove(doctype, name string) {
 		return
 	}
 	delete(tbl, name)
+	t.s.changed()
 	t.undo = append(t.undo, func() { tbl[name] = prev })
 }
 
@@ -541,6 +556,7 @@ func (t *tx) setPassword(key, value string) {
 func (t *tx) setMeta(m *meta) {
 	prev := t.s.metas[m.Name]
 	t.s.metas[m.Name] = m
+	t.s.changed()
 	t.undo = append(t.undo, func() { t.s.metas[m.Name] = prev })
 }
 

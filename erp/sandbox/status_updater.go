@@ -1,5 +1,7 @@
 package sandbox
 
+import "sort"
+
 // Status updater (erpnext/controllers/status_updater.py, docs/erpnext.md#which-save-fires-which-event):
 // when a source document is submitted or cancelled, each target document its
 // rows link to gets, per row, the quantity summed over all submitted source
@@ -90,6 +92,9 @@ func (t *tx) updateTarget(src *document, u statusUpdate) error {
 			targets[n] = true
 		}
 	}
+	// One pass over the source documents for all target rows: the loop
+	// below writes targets, comments and Bins, never a source document.
+	sums := t.sumSourceRows(src.DocType, u)
 	for _, name := range sortedKeys(targets) {
 		if t.get(u.targetDT, name) == nil {
 			continue
@@ -98,7 +103,7 @@ func (t *tx) updateTarget(src *document, u statusUpdate) error {
 		err := t.dbSet(u.targetDT, name, func(c *document) {
 			var total, done float64
 			for _, row := range c.Tables["items"] {
-				sum := t.sumSourceRows(src.DocType, u, row.name())
+				sum := sums[row.name()]
 				row.V[u.targetField] = sum
 				total += toFloat(row.V[u.targetRefField])
 				done += minF(sum, toFloat(row.V[u.targetRefField]))
@@ -133,20 +138,20 @@ func (t *tx) updateTarget(src *document, u statusUpdate) error {
 }
 
 // sumSourceRows sums sourceField over the rows of all submitted sourceDT
-// documents whose joinField names the target row.
-func (t *tx) sumSourceRows(sourceDT string, u statusUpdate, targetRow string) float64 {
-	var sum float64
+// documents, by the target row their joinField names.
+func (t *tx) sumSourceRows(sourceDT string, u statusUpdate) map[string]float64 {
+	sums := map[string]float64{}
 	for _, d := range t.s.docs[sourceDT] {
 		if d.docstatus() != 1 || (u.skipReturns && toInt(d.V["is_return"]) == 1) {
 			continue
 		}
 		for _, r := range d.Tables["items"] {
-			if str(r.V[u.joinField]) == targetRow {
-				sum += toFloat(r.V[u.sourceField])
+			if row := str(r.V[u.joinField]); row != "" {
+				sums[row] += toFloat(r.V[u.sourceField])
 			}
 		}
 	}
-	return sum
+	return sums
 }
 
 func minF(a, b float64) float64 {
@@ -154,4 +159,14 @@ func minF(a, b float64) float64 {
 		return a
 	}
 	return b
+}
+
+// sortedKeys is used where Python would iterate a set; kept for determinism.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -13,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/jinja"
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyexpr"
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
 // Delivery is one webhook attempt as the sandbox made it (Frappe writes a
@@ -56,7 +60,7 @@ func (t *tx) queueWebhooks(d *document, method string, inInsert bool) error {
 			continue
 		}
 		if cond := strings.TrimSpace(str(w.V["condition"])); cond != "" {
-			e, err := parseExpr(cond, false)
+			e, err := pyexpr.Parse(cond)
 			if err != nil {
 				return pyErr(err)
 			}
@@ -64,7 +68,7 @@ func (t *tx) queueWebhooks(d *document, method string, inInsert bool) error {
 			if err != nil {
 				return pyErr(err)
 			}
-			if !truthy(v) {
+			if !pyexpr.Truthy(v) {
 				continue
 			}
 		}
@@ -90,37 +94,47 @@ func pyErr(err error) error {
 
 // evalCondition evaluates a condition with doc bound to the live Document:
 // attributes are fields, tables are lists of rows, unknown names fail.
-func (t *tx) evalCondition(e node, d *document) (any, error) {
-	sc := &scope{vars: map[string]any{"doc": d}}
-	sc.docAttr = func(doc *document, name string) (any, error) {
-		m := t.s.metas[doc.DocType]
-		if name == "doctype" {
-			return doc.DocType, nil
-		}
-		if f := m.field(name); f != nil {
-			if f.isTable() {
-				rows := doc.Tables[name]
-				out := make([]any, len(rows))
-				for i, r := range rows {
-					out[i] = r
-				}
-				return out, nil
-			}
-			v := doc.V[name]
-			if v == nil && f.isFloat() {
-				return 0.0, nil
-			}
-			if v == nil && f.isInt() {
-				return int64(0), nil
-			}
-			return toPy(v), nil
-		}
-		if isDefaultField(name) || (m.IsTable && isChildTableField(name)) {
-			return toPy(doc.V[name]), nil
-		}
-		return nil, fmt.Errorf("AttributeError: '%s' object has no attribute '%s'", strings.ReplaceAll(doc.DocType, " ", ""), name)
+func (t *tx) evalCondition(e *pyexpr.Expr, d *document) (any, error) {
+	return e.Eval(map[string]any{"doc": liveDoc{t: t, d: d}})
+}
+
+// liveDoc is a Document as a condition sees it (a pyexpr.Object). It is a
+// value, so that the same row compares equal to itself.
+type liveDoc struct {
+	t *tx
+	d *document
+}
+
+func (l liveDoc) TypeName() string { return "Document" }
+
+func (l liveDoc) Attr(name string) (any, error) {
+	doc := l.d
+	m := l.t.s.metas[doc.DocType]
+	if name == "doctype" {
+		return doc.DocType, nil
 	}
-	return sc.eval(e)
+	if f := m.field(name); f != nil {
+		if f.isTable() {
+			rows := doc.Tables[name]
+			out := make([]any, len(rows))
+			for i, r := range rows {
+				out[i] = liveDoc{t: l.t, d: r}
+			}
+			return out, nil
+		}
+		v := doc.V[name]
+		if v == nil && f.isFloat() {
+			return 0.0, nil
+		}
+		if v == nil && f.isInt() {
+			return int64(0), nil
+		}
+		return toPy(v), nil
+	}
+	if isDefaultField(name) || (m.IsTable && isChildTableField(name)) {
+		return toPy(doc.V[name]), nil
+	}
+	return nil, fmt.Errorf("AttributeError: '%s' object has no attribute '%s'", strings.ReplaceAll(doc.DocType, " ", ""), name)
 }
 
 // ---- the sender: Frappe's RQ job enqueue_webhook, one worker ----
@@ -132,7 +146,7 @@ type hookJob struct {
 	doctype string
 	docname string
 	user    string
-	payload *omap // doc.as_dict(convert_dates_to_str=True) at commit
+	payload *pyjson.Dict // doc.as_dict(convert_dates_to_str=True) at commit
 }
 
 type hookRunner struct {
@@ -324,40 +338,40 @@ func (r *hookRunner) record(d Delivery) {
 }
 
 // webhookData is get_webhook_data (docs/erpnext.md#the-request-body).
-func webhookData(w *document, doc *omap) (*omap, error) {
+func webhookData(w *document, doc *pyjson.Dict) (*pyjson.Dict, error) {
 	if rows := w.Tables["webhook_data"]; len(rows) > 0 {
-		data := newOmap()
+		data := pyjson.NewDict()
 		for _, row := range rows {
-			v, _ := doc.get(str(row.V["fieldname"]))
-			data.set(str(row.V["key"]), v)
+			v, _ := doc.Get(str(row.V["fieldname"]))
+			data.Set(str(row.V["key"]), v)
 		}
 		return data, nil
 	}
 	if tmpl := str(w.V["webhook_json"]); tmpl != "" {
-		out, err := renderTemplate(tmpl, map[string]any{"doc": doc})
+		out, err := jinja.Render(tmpl, map[string]any{"doc": doc})
 		if err != nil {
 			return nil, err
 		}
-		v, err := pyLoads(out)
+		v, err := pyjson.Loads(out)
 		if err != nil {
 			return nil, err
 		}
-		if o, ok := v.(*omap); ok {
+		if o, ok := v.(*pyjson.Dict); ok {
 			return o, nil
 		}
 		// json.loads may give a list or a scalar; json.dumps sends it as is.
-		wrapped := newOmap()
-		wrapped.set("\x00value", v)
+		wrapped := pyjson.NewDict()
+		wrapped.Set("\x00value", v)
 		return wrapped, nil
 	}
-	return newOmap(), nil
+	return pyjson.NewDict(), nil
 }
 
-func encodeWebhookBody(data *omap) string {
-	if v, ok := data.get("\x00value"); ok && len(data.keys) == 1 {
-		return pyDumps.encode(v)
+func encodeWebhookBody(data *pyjson.Dict) string {
+	if v, ok := data.Get("\x00value"); ok && data.Len() == 1 {
+		return pyjson.Dumps.Encode(v)
 	}
-	return pyDumps.encode(data)
+	return pyjson.Dumps.Encode(data)
 }
 
 // sign is base64(HMAC-SHA256(secret, body)) (docs/erpnext.md#the-signature).
@@ -390,7 +404,7 @@ func (r *hookRunner) process(job *hookJob) {
 	}
 	body := encodeWebhookBody(data)
 	headers := http.Header{}
-	var logHeaders = newOmap()
+	var logHeaders = pyjson.NewDict()
 	if toInt(w.V["enable_security"]) == 1 {
 		if job.secret == "" {
 			fail(fmt.Errorf("frappe.exceptions.AuthenticationError: Password not found for Webhook %s webhook_secret", w.name()))
@@ -402,7 +416,7 @@ func (r *hookRunner) process(job *hookJob) {
 		for i := range sig {
 			ints[i] = int64(sig[i])
 		}
-		logHeaders.set("X-Frappe-Webhook-Signature", ints)
+		logHeaders.Set("X-Frappe-Webhook-Signature", ints)
 	}
 	for _, h := range w.Tables["webhook_headers"] {
 		k, v := str(h.V["key"]), str(h.V["value"])
@@ -410,11 +424,11 @@ func (r *hookRunner) process(job *hookJob) {
 			continue
 		}
 		headers.Set(k, v)
-		logHeaders.set(k, v)
+		logHeaders.Set(k, v)
 	}
 	u := str(w.V["request_url"])
 	if toInt(w.V["is_dynamic_url"]) == 1 {
-		if u, err = renderTemplate(u, map[string]any{"doc": job.payload}); err != nil {
+		if u, err = jinja.Render(u, map[string]any{"doc": job.payload}); err != nil {
 			fail(err)
 			return
 		}
@@ -489,17 +503,21 @@ func (r *hookRunner) send(method, u string, headers http.Header, body string, ti
 	return resp.StatusCode, string(b), false, nil
 }
 
+// frappeAsJSON is frappe.as_json, which the request log's columns are
+// written with: indent=1, sorted keys, separators (",", ": ").
+var frappeAsJSON = pyjson.Encoder{ItemSep: ",", KeySep: ": ", Indent: 1, SortKeys: true}
+
 // logRequest writes a Webhook Request Log row (F15 log_request).
-func (r *hookRunner) logRequest(job *hookJob, u string, headers *omap, data *omap, response, errText string) {
+func (r *hookRunner) logRequest(job *hookJob, u string, headers *pyjson.Dict, data *pyjson.Dict, response, errText string) {
 	vals := map[string]any{
 		"webhook": job.webhook.name(), "reference_document": job.docname, "user": job.user, "url": u,
 		"response": response, "error": errText,
 	}
-	if headers != nil && len(headers.keys) > 0 {
-		vals["headers"] = frappeAsJSON.encode(headers)
+	if headers != nil && headers.Len() > 0 {
+		vals["headers"] = frappeAsJSON.Encode(headers)
 	}
-	if data != nil && len(data.keys) > 0 {
-		vals["data"] = frappeAsJSON.encode(data)
+	if data != nil && data.Len() > 0 {
+		vals["data"] = frappeAsJSON.Encode(data)
 	}
 	if response == "" {
 		vals["response"] = nil

@@ -1,25 +1,43 @@
-package sandbox
+// Package pyexpr is a small Python/Jinja expression language: enough for
+// webhook conditions (frappe.safe_eval over `doc`, docs/erpnext.md#conditions)
+// and for the expressions of the Jinja templates of webhook bodies
+// (docs/erpnext.md#the-request-body). Values are nil (None), bool, int64
+// (int is read too), float64, string, pyjson.BigInt, []any (list),
+// *pyjson.Dict (dict / frappe._dict), an Object (a live Document in
+// conditions), bound dict methods and Undefined.
+package pyexpr
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
 )
 
-// A small Python/Jinja expression language: enough for webhook conditions
-// (frappe.safe_eval over `doc`, docs/erpnext.md#conditions) and for the Jinja templates of
-// webhook bodies (docs/erpnext.md#the-request-body). Values are nil (None), bool, int64,
-// float64, string, []any (list), *omap (dict / frappe._dict), *document (a
-// live Document in conditions), pyMethod and undefined.
+// Undefined is Jinja's undefined value: what a missing name, attribute or
+// item gives in a template. It renders as "", is false, and fails when an
+// attribute is taken from it.
+type Undefined struct{ hint string }
 
-type undefined struct{ hint string }
+// Hint is what was missing: a name, an attribute, or a description.
+func (u Undefined) Hint() string { return u.hint }
+
+// Object is a value whose attributes the host resolves: a live Document,
+// whose x.field and x["field"] are its fields.
+type Object interface {
+	// TypeName is the Python type name error messages use ("Document").
+	TypeName() string
+	// Attr returns the attribute, or an error (AttributeError: ...).
+	Attr(name string) (any, error)
+}
 
 // pyMethod is a bound dict method such as doc.items (docs/erpnext.md#the-request-body gotcha).
 type pyMethod struct {
 	name string
-	recv *omap
+	recv *pyjson.Dict
 }
 
 // dictMethods are the attributes of a frappe._dict that resolve to methods
@@ -164,6 +182,44 @@ type parser struct {
 	i     int
 	jinja bool
 	src   string
+}
+
+// Expr is a parsed expression.
+type Expr struct {
+	root  node
+	jinja bool
+}
+
+// Parse parses a Python expression as frappe.safe_eval takes it.
+func Parse(src string) (*Expr, error) { return parse(src, false) }
+
+// ParseJinja parses a Jinja expression: filters (x | f), tests (x is
+// defined), ~, lower-case none/true/false and an if without else.
+func ParseJinja(src string) (*Expr, error) { return parse(src, true) }
+
+// Eval evaluates the expression with vars as its names. A Python
+// expression fails on a missing name (NameError) or attribute; a Jinja one
+// gives Undefined. Errors read like Python's ("TypeError: ...").
+func (e *Expr) Eval(vars map[string]any) (any, error) {
+	sc := &scope{vars: vars, jinja: e.jinja}
+	return sc.eval(e.root)
+}
+
+// Name is the name the expression is, when it is a bare name.
+func (e *Expr) Name() (string, bool) {
+	n, ok := e.root.(*nameNode)
+	if !ok {
+		return "", false
+	}
+	return n.name, true
+}
+
+func parse(src string, jinja bool) (*Expr, error) {
+	n, err := parseExpr(src, jinja)
+	if err != nil {
+		return nil, err
+	}
+	return &Expr{root: n, jinja: jinja}, nil
 }
 
 func parseExpr(src string, jinja bool) (node, error) {
@@ -537,8 +593,6 @@ func (p *parser) primary() (node, error) {
 type scope struct {
 	vars  map[string]any
 	jinja bool
-	// attr resolves x.name on a live document (conditions).
-	docAttr func(d *document, name string) (any, error)
 }
 
 func (sc *scope) eval(n node) (any, error) {
@@ -550,7 +604,7 @@ func (sc *scope) eval(n node) (any, error) {
 			return v, nil
 		}
 		if sc.jinja {
-			return undefined{hint: n.name}, nil
+			return Undefined{hint: n.name}, nil
 		}
 		switch n.name {
 		case "int", "float", "round", "len", "str":
@@ -588,7 +642,7 @@ func (sc *scope) eval(n node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return !truthy(x), nil
+		return !Truthy(x), nil
 	case *negNode:
 		x, err := sc.eval(n.x)
 		if err != nil {
@@ -611,7 +665,7 @@ func (sc *scope) eval(n node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.op == "and" && !truthy(l) || n.op == "or" && truthy(l) {
+		if n.op == "and" && !Truthy(l) || n.op == "or" && Truthy(l) {
 			return l, nil
 		}
 		return sc.eval(n.r)
@@ -650,11 +704,11 @@ func (sc *scope) eval(n node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if truthy(c) {
+		if Truthy(c) {
 			return sc.eval(n.then)
 		}
 		if n.els == nil {
-			return undefined{}, nil
+			return Undefined{}, nil
 		}
 		return sc.eval(n.els)
 	case *listNode:
@@ -677,10 +731,10 @@ func (sc *scope) eval(n node) (any, error) {
 		case "False", "false":
 			res = x == false
 		case "defined":
-			_, u := x.(undefined)
+			_, u := x.(Undefined)
 			res = !u
 		case "undefined":
-			_, res = x.(undefined)
+			_, res = x.(Undefined)
 		default:
 			return nil, fmt.Errorf("TemplateRuntimeError: no test named '%s'", n.test)
 		}
@@ -720,45 +774,43 @@ type builtinFn string
 
 func (sc *scope) getattr(x any, name string) (any, error) {
 	switch v := x.(type) {
-	case *omap:
+	case *pyjson.Dict:
 		if dictMethods[name] {
 			return pyMethod{name: name, recv: v}, nil
 		}
-		val, ok := v.get(name)
+		val, ok := v.Get(name)
 		if !ok {
 			return nil, nil // frappe._dict: __getattr__ = dict.get
 		}
 		return val, nil
-	case *document:
-		if sc.docAttr != nil {
-			return sc.docAttr(v, name)
-		}
-	case undefined:
+	case Object:
+		return v.Attr(name)
+	case Undefined:
 		if sc.jinja {
 			return nil, fmt.Errorf("jinja2.exceptions.UndefinedError: '%s' is undefined", v.hint)
 		}
 	case nil:
 		if sc.jinja {
-			return undefined{hint: "None has no attribute " + name}, nil
+			return Undefined{hint: "None has no attribute " + name}, nil
 		}
 	}
 	if sc.jinja {
-		return undefined{hint: name}, nil
+		return Undefined{hint: name}, nil
 	}
 	return nil, fmt.Errorf("AttributeError: '%s' object has no attribute '%s'", pyTypeName(x), name)
 }
 
 func (sc *scope) getitem(x, k any) (any, error) {
 	switch v := x.(type) {
-	case *omap:
+	case *pyjson.Dict:
 		ks, ok := k.(string)
 		if ok {
-			if val, found := v.get(ks); found {
+			if val, found := v.Get(ks); found {
 				return val, nil
 			}
 		}
 		if sc.jinja {
-			return undefined{hint: fmt.Sprintf("no such element: dict object[%s]", pyRepr(k))}, nil
+			return Undefined{hint: fmt.Sprintf("no such element: dict object[%s]", pyRepr(k))}, nil
 		}
 		return nil, fmt.Errorf("KeyError: %s", pyRepr(k))
 	case []any:
@@ -772,16 +824,16 @@ func (sc *scope) getitem(x, k any) (any, error) {
 			}
 		}
 		if sc.jinja {
-			return undefined{hint: "index out of range"}, nil
+			return Undefined{hint: "index out of range"}, nil
 		}
 		return nil, fmt.Errorf("IndexError: list index out of range")
-	case *document:
-		if ks, ok := k.(string); ok && sc.docAttr != nil {
-			return sc.docAttr(v, ks)
+	case Object:
+		if ks, ok := k.(string); ok {
+			return v.Attr(ks)
 		}
 	}
 	if sc.jinja {
-		return undefined{hint: "no such element"}, nil
+		return Undefined{hint: "no such element"}, nil
 	}
 	return nil, fmt.Errorf("TypeError: '%s' object is not subscriptable", pyTypeName(x))
 }
@@ -795,7 +847,7 @@ func (sc *scope) call(fn any, args []any) (any, error) {
 				return nil, fmt.Errorf("TypeError: get expected at least 1 argument, got 0")
 			}
 			k, _ := args[0].(string)
-			if v, ok := f.recv.get(k); ok {
+			if v, ok := f.recv.Get(k); ok {
 				return v, nil
 			}
 			if len(args) > 1 {
@@ -803,21 +855,21 @@ func (sc *scope) call(fn any, args []any) (any, error) {
 			}
 			return nil, nil
 		case "keys":
-			out := make([]any, len(f.recv.keys))
-			for i, k := range f.recv.keys {
+			out := make([]any, f.recv.Len())
+			for i, k := range f.recv.Keys() {
 				out[i] = k
 			}
 			return out, nil
 		case "values":
-			out := make([]any, len(f.recv.keys))
-			for i, k := range f.recv.keys {
-				out[i] = f.recv.vals[k]
+			out := make([]any, f.recv.Len())
+			for i, k := range f.recv.Keys() {
+				out[i] = item(f.recv, k)
 			}
 			return out, nil
 		case "items":
-			out := make([]any, len(f.recv.keys))
-			for i, k := range f.recv.keys {
-				out[i] = []any{k, f.recv.vals[k]}
+			out := make([]any, f.recv.Len())
+			for i, k := range f.recv.Keys() {
+				out[i] = []any{k, item(f.recv, k)}
 			}
 			return out, nil
 		}
@@ -837,10 +889,10 @@ func (sc *scope) call(fn any, args []any) (any, error) {
 			}
 			n := 0
 			if len(args) > 1 {
-				n = int(toInt(args[1]))
+				n = Cint(args[1])
 			}
 			p := math.Pow(10, float64(n))
-			r := math.RoundToEven(toFloat(args[0])*p) / p
+			r := math.RoundToEven(Flt(args[0])*p) / p
 			if len(args) == 1 {
 				return int64(r), nil
 			}
@@ -851,9 +903,10 @@ func (sc *scope) call(fn any, args []any) (any, error) {
 	return nil, fmt.Errorf("TypeError: '%s' object is not callable", pyTypeName(fn))
 }
 
-func truthy(v any) bool {
+// Truthy is Python's bool(v); Undefined is false.
+func Truthy(v any) bool {
 	switch x := v.(type) {
-	case nil, undefined:
+	case nil, Undefined:
 		return false
 	case bool:
 		return x
@@ -867,14 +920,14 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
-	case *omap:
-		return len(x.keys) > 0
+	case *pyjson.Dict:
+		return x.Len() > 0
 	}
 	return true
 }
 
 func pyTypeName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "NoneType"
 	case bool:
@@ -887,13 +940,13 @@ func pyTypeName(v any) string {
 		return "str"
 	case []any:
 		return "list"
-	case *omap:
+	case *pyjson.Dict:
 		return "_dict"
-	case *document:
-		return "Document"
+	case Object:
+		return x.TypeName()
 	case pyMethod, builtinFn:
 		return "builtin_function_or_method"
-	case undefined:
+	case Undefined:
 		return "Undefined"
 	}
 	return fmt.Sprintf("%T", v)
@@ -940,8 +993,8 @@ func pyEqual(a, b any) bool {
 			}
 		}
 		return true
-	case undefined:
-		_, ok := b.(undefined)
+	case Undefined:
+		_, ok := b.(Undefined)
 		return ok
 	}
 	return a == b
@@ -969,9 +1022,9 @@ func pyCompare(op string, a, b any) (bool, error) {
 				return false, fmt.Errorf("TypeError: 'in <string>' requires string as left operand, not %s", pyTypeName(a))
 			}
 			found = strings.Contains(c, s)
-		case *omap:
+		case *pyjson.Dict:
 			s, _ := a.(string)
-			_, found = c.get(s)
+			_, found = c.Get(s)
 		default:
 			return false, fmt.Errorf("TypeError: argument of type '%s' is not iterable", pyTypeName(b))
 		}
@@ -1016,7 +1069,7 @@ func pyCompare(op string, a, b any) (bool, error) {
 
 func pyArith(op string, a, b any) (any, error) {
 	if op == "~" {
-		return pyStr(a) + pyStr(b), nil
+		return Str(a) + Str(b), nil
 	}
 	if as, ok := a.(string); ok && op == "+" {
 		if bs, ok := b.(string); ok {
@@ -1059,8 +1112,8 @@ func pyArith(op string, a, b any) (any, error) {
 	return r, nil
 }
 
-// pyStr is Python's str(): what {{ x }} renders.
-func pyStr(v any) string {
+// Str is Python's str(): what {{ x }} renders (Undefined renders "").
+func Str(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
@@ -1076,12 +1129,12 @@ func pyStr(v any) string {
 	case int:
 		return strconv.Itoa(x)
 	case float64:
-		return pyFloatRepr(x)
-	case pyBigInt:
+		return pyjson.FloatRepr(x)
+	case pyjson.BigInt:
 		return string(x)
 	case pyMethod:
 		return fmt.Sprintf("<built-in method %s of _dict object at 0x7f3a2c1e8b80>", x.name)
-	case undefined:
+	case Undefined:
 		return ""
 	}
 	return pyRepr(v)
@@ -1101,14 +1154,14 @@ func pyRepr(v any) string {
 			parts[i] = pyRepr(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case *omap:
-		parts := make([]string, len(x.keys))
-		for i, k := range x.keys {
-			parts[i] = pyRepr(k) + ": " + pyRepr(x.vals[k])
+	case *pyjson.Dict:
+		parts := make([]string, x.Len())
+		for i, k := range x.Keys() {
+			parts[i] = pyRepr(k) + ": " + pyRepr(item(x, k))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	return pyStr(v)
+	return Str(v)
 }
 
 // applyFilter runs a Jinja filter (Frappe's environment, docs/erpnext.md#the-request-body).
@@ -1118,14 +1171,13 @@ func applyFilter(name string, x any, args []any) (any, error) {
 		if err := jsonable(x); err != nil {
 			return nil, err
 		}
-		s := pyJSON{itemSep: ", ", keySep: ": ", indent: -1, sortKeys: true}.encode(undefToNil(x))
-		r := strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`)
-		return r.Replace(s), nil
+		s := pyjson.Encoder{ItemSep: ", ", KeySep: ": ", SortKeys: true}.Encode(undefToNil(x))
+		return htmlSafe.Replace(s), nil
 	case "json":
 		if err := jsonable(x); err != nil {
 			return nil, err
 		}
-		return frappeAsJSON.encode(undefToNil(x)), nil
+		return asJSON.Encode(undefToNil(x)), nil
 	case "int":
 		switch v := x.(type) {
 		case int64:
@@ -1162,45 +1214,45 @@ func applyFilter(name string, x any, args []any) (any, error) {
 		}
 		return 0.0, nil
 	case "str", "string":
-		return pyStr(x), nil
+		return Str(x), nil
 	case "len", "length", "count":
 		switch v := x.(type) {
 		case string:
 			return int64(len([]rune(v))), nil
 		case []any:
 			return int64(len(v)), nil
-		case *omap:
-			return int64(len(v.keys)), nil
-		case undefined:
+		case *pyjson.Dict:
+			return int64(v.Len()), nil
+		case Undefined:
 			return int64(0), nil
 		}
 		return nil, fmt.Errorf("TypeError: object of type '%s' has no len()", pyTypeName(x))
 	case "default", "d":
-		if _, ok := x.(undefined); ok {
+		if _, ok := x.(Undefined); ok {
 			if len(args) > 0 {
 				return args[0], nil
 			}
 			return "", nil
 		}
-		if len(args) > 1 && truthy(args[1]) && !truthy(x) {
+		if len(args) > 1 && Truthy(args[1]) && !Truthy(x) {
 			return args[0], nil
 		}
 		return x, nil
 	case "lower":
-		return strings.ToLower(pyStr(x)), nil
+		return strings.ToLower(Str(x)), nil
 	case "upper":
-		return strings.ToUpper(pyStr(x)), nil
+		return strings.ToUpper(Str(x)), nil
 	case "trim":
-		return strings.TrimSpace(pyStr(x)), nil
+		return strings.TrimSpace(Str(x)), nil
 	case "round":
-		return math.Round(toFloat(x)), nil
+		return math.Round(Flt(x)), nil
 	}
 	//lint:ignore ST1005 the text is Frappe's/Jinja's own message, reproduced verbatim
 	return nil, fmt.Errorf("jinja2.exceptions.TemplateAssertionError: No filter named '%s'.", name)
 }
 
 func undefToNil(v any) any {
-	if _, ok := v.(undefined); ok {
+	if _, ok := v.(Undefined); ok {
 		return nil
 	}
 	return v
@@ -1208,7 +1260,7 @@ func undefToNil(v any) any {
 
 func jsonable(v any) error {
 	switch x := v.(type) {
-	case pyMethod, builtinFn, *document:
+	case pyMethod, builtinFn, Object:
 		return fmt.Errorf("TypeError: Object of type %s is not JSON serializable", pyTypeName(v))
 	case []any:
 		for _, e := range x {
@@ -1216,9 +1268,9 @@ func jsonable(v any) error {
 				return err
 			}
 		}
-	case *omap:
-		for _, k := range x.keys {
-			if err := jsonable(x.vals[k]); err != nil {
+	case *pyjson.Dict:
+		for _, k := range x.Keys() {
+			if err := jsonable(item(x, k)); err != nil {
 				return err
 			}
 		}
@@ -1226,14 +1278,15 @@ func jsonable(v any) error {
 	return nil
 }
 
-// iterate returns what `for x in v` walks over.
-func iterate(v any) ([]any, error) {
+// Iterate returns what `for x in v` walks over: a list's items, a dict's
+// keys, a string's characters; nothing for Undefined.
+func Iterate(v any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
-	case *omap:
-		out := make([]any, len(x.keys))
-		for i, k := range x.keys {
+	case *pyjson.Dict:
+		out := make([]any, x.Len())
+		for i, k := range x.Keys() {
 			out[i] = k
 		}
 		return out, nil
@@ -1243,18 +1296,83 @@ func iterate(v any) ([]any, error) {
 			out = append(out, string(r))
 		}
 		return out, nil
-	case undefined:
+	case Undefined:
 		return nil, nil
 	}
 	return nil, fmt.Errorf("TypeError: '%s' object is not iterable", pyTypeName(v))
 }
 
-// sortedKeys is used where Python would iterate a set; kept for determinism.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// htmlSafe escapes what Jinja's tojson escapes, for HTML. It is built once:
+// a Replacer is safe for concurrent use and costly to build.
+var htmlSafe = strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`)
+
+// asJSON is frappe.as_json, the template filter json's encoding: indent=1,
+// sorted keys, separators (",", ": ").
+var asJSON = pyjson.Encoder{ItemSep: ",", KeySep: ": ", Indent: 1, SortKeys: true}
+
+// item is a Dict's value at k (nil when unset).
+func item(d *pyjson.Dict, k string) any {
+	v, _ := d.Get(k)
+	return v
+}
+
+// Flt is frappe.utils.flt: numbers as they are, bools as 0 and 1, text
+// parsed (thousands commas dropped); anything else, NaN and infinities
+// are 0. round() and the round filter take their numbers through it.
+func Flt(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case bool:
+		if x {
+			return 1
+		}
+		return 0
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case string:
+		f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(x), ",", ""), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0
+		}
+		return f
 	}
-	sort.Strings(out)
-	return out
+	return 0
+}
+
+// Cint is frappe.utils.cint: numbers truncated, bools as 0 and 1, text
+// parsed as an integer or else a float; anything else is 0. round() takes
+// its digits through it.
+func Cint(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case float64:
+		return int(x)
+	case bool:
+		if x {
+			return 1
+		}
+		return 0
+	case json.Number:
+		f, _ := x.Float64()
+		return int(f)
+	case string:
+		s := strings.TrimSpace(x)
+		if i, err := strconv.Atoi(s); err == nil {
+			return i
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return int(f)
+		}
+		return 0
+	}
+	return 0
 }

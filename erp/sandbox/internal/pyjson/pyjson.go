@@ -1,4 +1,10 @@
-package sandbox
+// Package pyjson reproduces Python's json module closely enough that the
+// sandbox's webhook bodies, signatures and REST answers match Frappe's byte
+// for byte: json.dumps with ensure_ascii, configurable separators and
+// indent, floats as repr ("10.0", "1e+16"), and json.loads keeping key
+// order and the int/float distinction. Dict is the ordered dict both sides
+// use.
+package pyjson
 
 import (
 	"fmt"
@@ -10,46 +16,72 @@ import (
 	"unicode/utf8"
 )
 
-// This file reproduces Python's json module closely enough that webhook
-// bodies and signatures match Frappe byte for byte (docs/erpnext.md#the-request-body, #the-signature):
-// json.dumps with ensure_ascii, configurable separators, floats as repr
-// ("10.0", "1e+16"), and json.loads keeping key order and the int/float
-// distinction.
-
-// pyBigInt is an integer literal too large for int64, kept verbatim.
-type pyBigInt string
-
-// pyJSON is a json.dumps configuration.
-type pyJSON struct {
-	itemSep, keySep string
-	indent          int // -1 for none; json.dumps(indent=n) also switches itemSep to ","
-	sortKeys        bool
+// Dict is a JSON object that keeps its keys in insertion order, like a
+// Python dict.
+type Dict struct {
+	keys []string
+	vals map[string]any
 }
 
-var (
-	// pyDumps is Python's json.dumps(data) default: one line, ", " and ": ".
-	pyDumps = pyJSON{itemSep: ", ", keySep: ": ", indent: -1}
-	// frappeResponse is the compact form Frappe writes REST responses in.
-	frappeResponse = pyJSON{itemSep: ",", keySep: ":", indent: -1}
-	// frappeAsJSON is frappe.as_json: indent=1, sorted keys, (",", ": ").
-	frappeAsJSON = pyJSON{itemSep: ",", keySep: ": ", indent: 1, sortKeys: true}
-)
+// NewDict returns an empty Dict.
+func NewDict() *Dict { return &Dict{vals: map[string]any{}} }
 
-func (p pyJSON) encode(v any) string {
+// Set sets k to v; a new key goes last.
+func (d *Dict) Set(k string, v any) {
+	if _, ok := d.vals[k]; !ok {
+		d.keys = append(d.keys, k)
+	}
+	d.vals[k] = v
+}
+
+// Get returns k's value and whether k is set.
+func (d *Dict) Get(k string) (any, bool) {
+	v, ok := d.vals[k]
+	return v, ok
+}
+
+// Keys returns the keys in insertion order. The slice is d's own: do not
+// change it.
+func (d *Dict) Keys() []string { return d.keys }
+
+// Len is the number of keys.
+func (d *Dict) Len() int { return len(d.keys) }
+
+// BigInt is an integer literal too large for int64, kept verbatim.
+type BigInt string
+
+// Encoder is a json.dumps configuration (ensure_ascii is always on).
+type Encoder struct {
+	ItemSep, KeySep string // separators=(ItemSep, KeySep)
+	// Indent > 0 is indent=n: each item on its own line, n spaces deeper
+	// per level; 0 keeps everything on one line (indent=None).
+	Indent   int
+	SortKeys bool // sort_keys=True
+}
+
+// Dumps is json.dumps(v) with its defaults: one line, ", " and ": ".
+var Dumps = Encoder{ItemSep: ", ", KeySep: ": "}
+
+// Encode is json.dumps(v, ...) with e's options. It writes nil, bool,
+// string, int, int64, BigInt, float64 (as repr), *Dict (in its order, or
+// sorted), map[string]any (sorted), []any, []*Dict, []string and
+// []map[string]any; anything else as the string of fmt.Sprint, as
+// json.dumps(default=str) does.
+func (p Encoder) Encode(v any) string {
 	var b strings.Builder
 	p.write(&b, v, 0)
 	return b.String()
 }
 
-func (p pyJSON) newline(b *strings.Builder, level int) {
-	if p.indent < 0 {
+func (p Encoder) newline(b *strings.Builder, level int) {
+	if p.Indent <= 0 {
 		return
 	}
 	b.WriteByte('\n')
-	b.WriteString(strings.Repeat(" ", p.indent*level))
+	b.WriteString(strings.Repeat(" ", p.Indent*level))
 }
 
-func (p pyJSON) write(b *strings.Builder, v any, level int) {
+func (p Encoder) write(b *strings.Builder, v any, level int) {
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -65,13 +97,13 @@ func (p pyJSON) write(b *strings.Builder, v any, level int) {
 		b.WriteString(strconv.Itoa(x))
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
-	case pyBigInt:
+	case BigInt:
 		b.WriteString(string(x))
 	case float64:
-		b.WriteString(pyFloatRepr(x))
-	case *omap:
+		b.WriteString(FloatRepr(x))
+	case *Dict:
 		keys := x.keys
-		if p.sortKeys {
+		if p.SortKeys {
 			keys = append([]string(nil), keys...)
 			sort.Strings(keys)
 		}
@@ -85,7 +117,7 @@ func (p pyJSON) write(b *strings.Builder, v any, level int) {
 		p.writeObject(b, keys, func(k string) any { return x[k] }, level)
 	case []any:
 		p.writeArray(b, len(x), func(i int) any { return x[i] }, level)
-	case []*omap:
+	case []*Dict:
 		p.writeArray(b, len(x), func(i int) any { return x[i] }, level)
 	case []string:
 		p.writeArray(b, len(x), func(i int) any { return x[i] }, level)
@@ -96,12 +128,12 @@ func (p pyJSON) write(b *strings.Builder, v any, level int) {
 	}
 }
 
-func (p pyJSON) writeObject(b *strings.Builder, keys []string, get func(string) any, level int) {
+func (p Encoder) writeObject(b *strings.Builder, keys []string, get func(string) any, level int) {
 	if len(keys) == 0 {
 		b.WriteString("{}")
 		return
 	}
-	sep := p.itemSep
+	sep := p.ItemSep
 	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
@@ -109,14 +141,14 @@ func (p pyJSON) writeObject(b *strings.Builder, keys []string, get func(string) 
 		}
 		p.newline(b, level+1)
 		writePyString(b, k)
-		b.WriteString(p.keySep)
+		b.WriteString(p.KeySep)
 		p.write(b, get(k), level+1)
 	}
 	p.newline(b, level)
 	b.WriteByte('}')
 }
 
-func (p pyJSON) writeArray(b *strings.Builder, n int, get func(int) any, level int) {
+func (p Encoder) writeArray(b *strings.Builder, n int, get func(int) any, level int) {
 	if n == 0 {
 		b.WriteString("[]")
 		return
@@ -124,7 +156,7 @@ func (p pyJSON) writeArray(b *strings.Builder, n int, get func(int) any, level i
 	b.WriteByte('[')
 	for i := 0; i < n; i++ {
 		if i > 0 {
-			b.WriteString(p.itemSep)
+			b.WriteString(p.ItemSep)
 		}
 		p.newline(b, level+1)
 		p.write(b, get(i), level+1)
@@ -169,10 +201,10 @@ func writePyString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
-// pyFloatRepr is Python's repr(float): the shortest round-tripping digits,
+// FloatRepr is Python's repr(float): the shortest round-tripping digits,
 // scientific notation when the exponent is < -4 or >= 16, and ".0" on
 // integral values.
-func pyFloatRepr(f float64) string {
+func FloatRepr(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -200,10 +232,12 @@ func pyFloatRepr(f float64) string {
 	return s
 }
 
-// pyLoads parses JSON like Python's json.loads: objects keep key order
-// (a repeated key keeps its first position and its last value), integers
-// stay integers and numbers with a fraction or exponent become floats.
-func pyLoads(s string) (any, error) {
+// Loads parses JSON like Python's json.loads: objects become *Dict and keep
+// key order (a repeated key keeps its first position and its last value),
+// arrays []any, integers int64 (BigInt beyond its range) and numbers with
+// a fraction or exponent float64; NaN and Infinity are accepted. Errors
+// read like Python's JSONDecodeError.
+func Loads(s string) (any, error) {
 	p := &jsonParser{s: s}
 	p.ws()
 	v, err := p.value()
@@ -268,7 +302,7 @@ func (p *jsonParser) value() (any, error) {
 
 func (p *jsonParser) object() (any, error) {
 	p.i++ // {
-	o := newOmap()
+	o := NewDict()
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
@@ -293,7 +327,7 @@ func (p *jsonParser) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.set(k.(string), v)
+		o.Set(k.(string), v)
 		p.ws()
 		if p.i < len(p.s) && p.s[p.i] == ',' {
 			p.i++
@@ -462,5 +496,5 @@ func (p *jsonParser) number() (any, error) {
 	if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
 		return n, nil
 	}
-	return pyBigInt(lit), nil
+	return BigInt(lit), nil
 }

@@ -1,31 +1,34 @@
-package sandbox
+// Package jinja renders the subset of Jinja that webhook templates use
+// (docs/erpnext.md#the-request-body): output tags with filters, for (with
+// loop.*), if/elif/else, comments and the "-" whitespace control. Frappe
+// renders with a SandboxedEnvironment, DebugUndefined and no autoescape; an
+// undefined top-level name renders as its own tag text. Expressions are
+// pyexpr's.
+package jinja
 
 import (
 	"fmt"
 	"strings"
-)
 
-// The subset of Jinja that webhook templates use (docs/erpnext.md#the-request-body): output
-// tags with filters, for (with loop.*), if/elif/else, comments and the "-"
-// whitespace control. Frappe renders with a SandboxedEnvironment,
-// DebugUndefined and no autoescape; an undefined top-level name renders as
-// its own tag text.
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyexpr"
+	"github.com/erpnext-otp/otp/erp/sandbox/internal/pyjson"
+)
 
 type tmplNode interface{}
 
 type (
 	textNode   struct{ s string }
 	outputNode struct {
-		expr node
+		expr *pyexpr.Expr
 		src  string
 	}
 	forNode struct {
 		vars      []string
-		iter      node
+		iter      *pyexpr.Expr
 		body, els []tmplNode
 	}
 	ifNode struct {
-		conds  []node
+		conds  []*pyexpr.Expr
 		bodies [][]tmplNode // len(bodies) == len(conds) or +1 for else
 	}
 )
@@ -139,7 +142,7 @@ func (p *tmplParser) block() ([]tmplNode, string, error) {
 			}
 		case "comment":
 		case "output":
-			e, err := parseExpr(t.s, true)
+			e, err := pyexpr.ParseJinja(t.s)
 			if err != nil {
 				return nil, "", fmt.Errorf("jinja2.exceptions.TemplateSyntaxError: %v", err)
 			}
@@ -183,7 +186,7 @@ func (p *tmplParser) parseFor(rest string) (tmplNode, error) {
 	for _, v := range strings.Split(target, ",") {
 		n.vars = append(n.vars, strings.TrimSpace(v))
 	}
-	e, err := parseExpr(iter, true)
+	e, err := pyexpr.ParseJinja(iter)
 	if err != nil {
 		return nil, fmt.Errorf("jinja2.exceptions.TemplateSyntaxError: %v", err)
 	}
@@ -207,7 +210,7 @@ func (p *tmplParser) parseFor(rest string) (tmplNode, error) {
 func (p *tmplParser) parseIf(cond string) (tmplNode, error) {
 	n := &ifNode{}
 	for {
-		e, err := parseExpr(cond, true)
+		e, err := pyexpr.ParseJinja(cond)
 		if err != nil {
 			return nil, fmt.Errorf("jinja2.exceptions.TemplateSyntaxError: %v", err)
 		}
@@ -240,99 +243,104 @@ func (p *tmplParser) parseIf(cond string) (tmplNode, error) {
 	}
 }
 
-// renderTemplate renders src with the given variables.
-func renderTemplate(src string, vars map[string]any) (string, error) {
+// Render renders src with vars as its top-level names. Errors read like
+// Jinja's ("jinja2.exceptions.TemplateSyntaxError: ...") or Python's.
+func Render(src string, vars map[string]any) (string, error) {
 	nodes, err := parseTemplate(src)
 	if err != nil {
 		return "", err
 	}
+	// Loops bind their names in a copy: the caller's map stays as it was.
+	scope := make(map[string]any, len(vars)+2)
+	for k, v := range vars {
+		scope[k] = v
+	}
 	var b strings.Builder
-	sc := &scope{vars: vars, jinja: true}
-	if err := renderNodes(&b, nodes, sc); err != nil {
+	if err := renderNodes(&b, nodes, scope); err != nil {
 		return "", err
 	}
 	return b.String(), nil
 }
 
-func renderNodes(b *strings.Builder, nodes []tmplNode, sc *scope) error {
+func renderNodes(b *strings.Builder, nodes []tmplNode, vars map[string]any) error {
 	for _, n := range nodes {
 		switch n := n.(type) {
 		case *textNode:
 			b.WriteString(n.s)
 		case *outputNode:
-			v, err := sc.eval(n.expr)
+			v, err := n.expr.Eval(vars)
 			if err != nil {
 				return err
 			}
-			if u, ok := v.(undefined); ok {
-				if nm, isName := n.expr.(*nameNode); isName && u.hint == nm.name {
-					b.WriteString("{{ " + nm.name + " }}") // DebugUndefined
+			if u, ok := v.(pyexpr.Undefined); ok {
+				if name, isName := n.expr.Name(); isName && u.Hint() == name {
+					b.WriteString("{{ " + name + " }}") // DebugUndefined
 				}
 				continue
 			}
-			b.WriteString(pyStr(v))
+			b.WriteString(pyexpr.Str(v))
 		case *forNode:
-			it, err := sc.eval(n.iter)
+			it, err := n.iter.Eval(vars)
 			if err != nil {
 				return err
 			}
-			items, err := iterate(it)
+			items, err := pyexpr.Iterate(it)
 			if err != nil {
 				return err
 			}
 			if len(items) == 0 {
-				if err := renderNodes(b, n.els, sc); err != nil {
+				if err := renderNodes(b, n.els, vars); err != nil {
 					return err
 				}
 				continue
 			}
 			saved := map[string]any{}
 			for _, name := range append([]string{"loop"}, n.vars...) {
-				if v, ok := sc.vars[name]; ok {
+				if v, ok := vars[name]; ok {
 					saved[name] = v
 				}
 			}
 			for i, item := range items {
-				loop := newOmap()
-				loop.set("index", int64(i+1))
-				loop.set("index0", int64(i))
-				loop.set("first", i == 0)
-				loop.set("last", i == len(items)-1)
-				loop.set("length", int64(len(items)))
-				loop.set("revindex", int64(len(items)-i))
-				loop.set("revindex0", int64(len(items)-i-1))
-				sc.vars["loop"] = loop
+				loop := pyjson.NewDict()
+				loop.Set("index", int64(i+1))
+				loop.Set("index0", int64(i))
+				loop.Set("first", i == 0)
+				loop.Set("last", i == len(items)-1)
+				loop.Set("length", int64(len(items)))
+				loop.Set("revindex", int64(len(items)-i))
+				loop.Set("revindex0", int64(len(items)-i-1))
+				vars["loop"] = loop
 				if len(n.vars) == 1 {
-					sc.vars[n.vars[0]] = item
+					vars[n.vars[0]] = item
 				} else {
 					tuple, ok := item.([]any)
 					if !ok || len(tuple) != len(n.vars) {
 						return fmt.Errorf("ValueError: not enough values to unpack")
 					}
 					for k, name := range n.vars {
-						sc.vars[name] = tuple[k]
+						vars[name] = tuple[k]
 					}
 				}
-				if err := renderNodes(b, n.body, sc); err != nil {
+				if err := renderNodes(b, n.body, vars); err != nil {
 					return err
 				}
 			}
 			for _, name := range append([]string{"loop"}, n.vars...) {
 				if v, ok := saved[name]; ok {
-					sc.vars[name] = v
+					vars[name] = v
 				} else {
-					delete(sc.vars, name)
+					delete(vars, name)
 				}
 			}
 		case *ifNode:
 			done := false
 			for i, c := range n.conds {
-				v, err := sc.eval(c)
+				v, err := c.Eval(vars)
 				if err != nil {
 					return err
 				}
-				if truthy(v) {
-					if err := renderNodes(b, n.bodies[i], sc); err != nil {
+				if pyexpr.Truthy(v) {
+					if err := renderNodes(b, n.bodies[i], vars); err != nil {
 						return err
 					}
 					done = true
@@ -340,7 +348,7 @@ func renderNodes(b *strings.Builder, nodes []tmplNode, sc *scope) error {
 				}
 			}
 			if !done && len(n.bodies) > len(n.conds) {
-				if err := renderNodes(b, n.bodies[len(n.conds)], sc); err != nil {
+				if err := renderNodes(b, n.bodies[len(n.conds)], vars); err != nil {
 					return err
 				}
 			}
