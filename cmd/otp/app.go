@@ -114,10 +114,8 @@ type Main struct {
 	server        *server.Server
 	queue         *asynq.Client
 	inspector     *asynq.Inspector
-	asynqServer   *asynq.Server
+	workers       *worker.Server
 	workerHTTP    *workerHTTP
-	tasks         inflight // the asynq server's handlers that have not returned
-	scheduler     *asynq.Scheduler
 	erpMetrics    *erpMetrics
 	probe         *erp.Probe
 	stopProbe     func()
@@ -422,54 +420,33 @@ func (m *Main) startWorker(ctx context.Context) error {
 		// the one knob for how much a worker asks of ERPNext at a time.
 		WriteConcurrency: cfg.WorkerConcurrency,
 	})
-	mux := asynq.NewServeMux()
-	w.Register(mux)
 	taskEvery, delayedEvery := taskCheckInterval, m.delayedEvery
 	if m.pollEvery > 0 {
 		taskEvery, delayedEvery = m.pollEvery, m.pollEvery
 	}
 	observer := &taskObserver{log: log, tracer: m.TracerProvider.Tracer("github.com/erpnext-otp/otp/worker"), metrics: m.taskMetrics, now: time.Now}
-	handler := observer.middleware(mux)
+	middleware := []asynq.MiddlewareFunc{observer.middleware}
 	if m.taskMiddleware != nil {
-		handler = m.taskMiddleware(handler)
+		middleware = append(middleware, m.taskMiddleware)
 	}
-	m.asynqServer = asynq.NewServerFromRedisClient(m.Redis, asynq.Config{
-		Concurrency:       cfg.WorkerConcurrency,
-		TaskCheckInterval: taskEvery,
-		// Retries and scheduled follow-up passes move to the queue this often.
+	every := cfg.ReconcileInterval
+	m.workers = worker.NewServer(w, worker.ServerConfig{
+		Redis:                    m.Redis,
+		RedisOpt:                 m.RedisOpt,
+		Concurrency:              cfg.WorkerConcurrency,
+		TaskCheckInterval:        taskEvery,
 		DelayedTaskCheckInterval: delayedEvery,
-		Queues:                   tasks.Queues,
-		RetryDelayFunc:           worker.RetryDelay,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		Logger:                   asynqLogger{log},
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			retried, _ := asynq.GetRetryCount(ctx)
-			maxRetry, _ := asynq.GetMaxRetry(ctx)
-			id, _ := asynq.GetTaskID(ctx)
-			log.WarnContext(ctx, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
-		}),
+		ReconcileEvery:           every,
+		Location:                 cfg.Location(),
+		Logger:                   log,
+		Middleware:               middleware,
 	})
-	if err := m.asynqServer.Start(m.tasks.track(handler)); err != nil {
-		return fmt.Errorf("start workers: %w", err)
+	if err := m.workers.Start(); err != nil {
+		return err
 	}
 	if m.workerHTTP != nil {
 		m.workerHTTP.state.Store(workerRunning)
-	}
-
-	// The scheduler gets a connection pool of its own, which its Shutdown
-	// closes: one built on m.Redis logs an ERROR on every clean stop
-	// ("redis connection is shared so the Client can't be closed").
-	m.scheduler = asynq.NewScheduler(m.RedisOpt, &asynq.SchedulerOpts{
-		Location: cfg.Location(),
-		Logger:   asynqLogger{log},
-	})
-	// Unique: with several `otp work` processes, one sweep per interval.
-	every := cfg.ReconcileInterval
-	if _, err := m.scheduler.Register("@every "+every.String(), tasks.NewReconcileTask(asynq.Unique(every))); err != nil {
-		return fmt.Errorf("schedule reconcile: %w", err)
-	}
-	if err := m.scheduler.Start(); err != nil {
-		return fmt.Errorf("start scheduler: %w", err)
 	}
 	if every := cfg.AccuracyInterval; every > 0 {
 		probs := cfg.AccuracyProbabilityMap()
@@ -513,11 +490,6 @@ func (m *Main) Close() error {
 // percent of a Redis core (README, Performance).
 const taskCheckInterval = 20 * time.Millisecond
 
-// handlerGrace is how long Close waits, after the asynq server has given up
-// on a task (OTP_SHUTDOWN_TIMEOUT) and cancelled its context, for the
-// handler to return; a handler returns within milliseconds of that.
-const handlerGrace = 3 * time.Second
-
 func (m *Main) close() error {
 	var errs []error
 	timeout := m.Config.ShutdownTimeout
@@ -532,23 +504,14 @@ func (m *Main) close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
-	if m.scheduler != nil {
-		m.scheduler.Shutdown()
-	}
 	if m.stopAccuracy != nil {
 		m.stopAccuracy()
 	}
 	if m.workerHTTP != nil {
 		m.workerHTTP.state.Store(workerStopping)
 	}
-	if m.asynqServer != nil {
-		// Shutdown returns once every task has finished or, after
-		// ShutdownTimeout, has been re-queued and its context cancelled;
-		// it does not wait for those handlers to return.
-		m.asynqServer.Shutdown()
-		if !m.tasks.wait(handlerGrace) {
-			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (the book's lock expires by itself)", "waited", handlerGrace)
-		}
+	if m.workers != nil {
+		m.workers.Shutdown() // logs a handler that did not return
 	}
 	if m.stopProbe != nil {
 		m.stopProbe()
@@ -586,39 +549,6 @@ func (m *Main) close() error {
 		cancel()
 	}
 	return errors.Join(errs...)
-}
-
-// inflight counts task handlers that have not returned. asynq's Shutdown
-// stops waiting for a handler when ShutdownTimeout passes (it re-queues the
-// task and cancels the handler's context) but leaves the handler running;
-// its deferred cleanup (the book's lock) still needs Redis.
-type inflight struct{ wg sync.WaitGroup }
-
-// track wraps h so that every call is counted until it returns.
-func (f *inflight) track(h asynq.Handler) asynq.Handler {
-	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-		f.wg.Add(1)
-		defer f.wg.Done()
-		return h.ProcessTask(ctx, t)
-	})
-}
-
-// wait waits at most d for every tracked handler to return, and reports
-// whether they did. Call it only when no new task can start.
-func (f *inflight) wait(d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { // ends when the last handler returns
-		f.wg.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	}
 }
 
 // banner prints where everything is.
