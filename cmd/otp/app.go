@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -208,20 +206,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.webhookSecret = cfg.WebhookSecret
 	if m.Sandbox != nil {
-		if m.webhookSecret == "" {
-			m.webhookSecret = randomHex(16)
-		}
-		target := cfg.PublicURL
-		if m.HTTPURL != "" {
-			target = m.HTTPURL
-		}
-		if err := setUpDevSite(ctx, m.ERP, devSite{
-			PublicURL: target,
-			Secret:    m.webhookSecret,
-			APIUser:   m.apiUser,
-		}); err != nil {
+		if err := m.setUpEmbeddedSite(ctx); err != nil {
 			closeListeners()
-			return fmt.Errorf("set up the sandbox for OTP: %w", err)
+			return err
 		}
 	}
 
@@ -247,17 +234,9 @@ func (m *Main) Run(ctx context.Context) error {
 // openRedis connects to REDIS_URL, or starts an in-process miniredis.
 func (m *Main) openRedis() error {
 	if m.Config.EmbeddedRedis() {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return fmt.Errorf("start embedded miniredis: %w", err)
+		if err := m.startMiniredis(); err != nil {
+			return err
 		}
-		m.miniredis = mr
-		m.stopTTL = expireKeys(mr)
-		m.RedisOpt = asynq.RedisClientOpt{Addr: mr.Addr()}
-		if m.delayedEvery == 0 {
-			m.delayedEvery = 200 * time.Millisecond // in-process: polling costs nothing
-		}
-		m.Logger.Warn("REDIS_URL is unset: using an in-process miniredis; queued tasks are lost when OTP stops", "addr", mr.Addr())
 	} else {
 		m.RedisOpt = m.Config.RedisConnOpt()
 	}
@@ -271,12 +250,6 @@ func (m *Main) openRedis() error {
 	return nil
 }
 
-// expireKeys counts down miniredis's TTLs once a second, so that asynq's
-// retention and unique locks expire as they would on Redis.
-func expireKeys(mr *miniredis.Miniredis) (stop func()) {
-	return runEvery(time.Second, false, func(context.Context) { mr.FastForward(time.Second) })
-}
-
 // openERPNext builds the ERPNext client, starting the sandbox first when
 // ERPNEXT_BASE_URL is unset.
 func (m *Main) openERPNext() error {
@@ -284,15 +257,10 @@ func (m *Main) openERPNext() error {
 	base, key, secret := cfg.ERPNextBaseURL, cfg.ERPNextAPIKey, cfg.ERPNextAPISecret
 	m.apiUser = cfg.ERPNextAPIUser
 	if cfg.EmbeddedERPNext() {
-		sb, url, srv, err := startSandbox(cfg.SandboxAddr, m.Now, m.Logger, m.fail)
-		if err != nil {
-			return fmt.Errorf("OTP_SANDBOX_ADDR %s: %w", cfg.SandboxAddr, err)
+		var err error
+		if base, key, secret, err = m.startEmbeddedSandbox(); err != nil {
+			return err
 		}
-		m.Sandbox, m.SandboxURL, m.sandboxHTTP = sb, url, srv
-		key, secret = sb.Credentials()
-		base = url
-		m.apiUser = sb.APIUser()
-		m.Logger.Warn("ERPNEXT_BASE_URL is unset: using the in-process ERPNext sandbox with demo data", "url", url)
 	}
 	m.erpMetrics = newERPMetrics()
 	client, err := erp.New(base, key, secret, append([]erp.Option{
@@ -529,20 +497,7 @@ func (m *Main) close() error {
 	if m.Redis != nil {
 		errs = append(errs, m.Redis.Close())
 	}
-	if m.sandboxHTTP != nil {
-		// OTP's own clients are its only callers and are stopped by now;
-		// Shutdown would wait 5 s for connections dialled but never used.
-		errs = append(errs, m.sandboxHTTP.Close())
-	}
-	if m.Sandbox != nil {
-		m.Sandbox.Close()
-	}
-	if m.stopTTL != nil {
-		m.stopTTL()
-	}
-	if m.miniredis != nil {
-		m.miniredis.Close()
-	}
+	errs = append(errs, m.closeEmbedded())
 	if m.stopTracing != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, m.stopTracing(ctx))
@@ -611,14 +566,6 @@ func rolesName(r role) string {
 		return "work"
 	}
 	return "serve + work"
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b)
 }
 
 // erpMetrics counts and times ERPNext requests for /metrics.
