@@ -89,7 +89,25 @@ type Main struct {
 	// serve, whose server has both.
 	WorkerAddr string
 
-	// Set by Run.
+	// Test hooks. pollEvery is how often idle workers look for tasks
+	// (asynq's TaskCheckInterval) and, when set, for due retries
+	// (DelayedTaskCheckInterval); 0 means taskCheckInterval and asynq's
+	// 5 s, and the embedded Redis uses 200 ms for the retries.
+	pollEvery time.Duration
+	// taskMiddleware, when set, wraps the worker's handlers (tests use it
+	// to make a task slow to stop).
+	taskMiddleware asynq.MiddlewareFunc
+	// erpOptions are added to the ERPNext client's (tests shorten its
+	// retries and breaker); startupBackoff overrides start-up's
+	// startupBackoffMin and startupBackoffMax.
+	erpOptions     []erp.Option
+	startupBackoff [2]time.Duration
+
+	*running // set by Run
+}
+
+// running is what Run started, for Close to stop.
+type running struct {
 	HTTPURL    string // where OTP answers, e.g. http://127.0.0.1:8001
 	WorkerURL  string // where a work-only process answers /health and /metrics
 	SandboxURL string // the embedded sandbox, when there is one
@@ -98,12 +116,7 @@ type Main struct {
 	Redis      redis.UniversalClient
 	RedisOpt   asynq.RedisConnOpt
 
-	// pollEvery is how often idle workers look for tasks (asynq's
-	// TaskCheckInterval) and, when set, for due retries
-	// (DelayedTaskCheckInterval); 0 means taskCheckInterval and asynq's
-	// 5 s, and the embedded Redis uses 200 ms for the retries.
-	pollEvery     time.Duration
-	delayedEvery  time.Duration
+	delayedEvery  time.Duration // asynq's DelayedTaskCheckInterval; 0: its 5 s
 	webhookSecret string
 	apiUser       string
 	miniredis     *miniredis.Miniredis
@@ -121,25 +134,22 @@ type Main struct {
 	accuracy      *accuracyGauges
 	stopAccuracy  func() // stops the accuracy gauges' refresh; nil when none runs
 	stopTracing   func(context.Context) error
-	// taskMiddleware, when set, wraps the worker's handlers (tests use it
-	// to make a task slow to stop).
-	taskMiddleware asynq.MiddlewareFunc
-	// erpOptions are added to the ERPNext client's (tests shorten its
-	// retries and breaker); startupBackoff overrides start-up's
-	// startupBackoffMin and startupBackoffMax.
-	erpOptions     []erp.Option
-	startupBackoff [2]time.Duration
-	erpWait        erpWait
-	draining       atomic.Bool // SIGTERM came: /ready answers 503 while the drain delay runs
-	stopWait       func()      // stops start-up's wait for ERPNext; nil when none runs
-	failed         chan error
-	closeOnce      sync.Once
-	closeErr       error
+	erpWait       erpWait
+	draining      atomic.Bool // SIGTERM came: /ready answers 503 while the drain delay runs
+	stopWait      func()      // stops start-up's wait for ERPNext; nil when none runs
+	failed        chan error
+	closeOnce     sync.Once
+	closeErr      error
 }
 
 // Failed reports a component that stopped on its own (the HTTP listener,
 // the embedded sandbox).
-func (m *Main) Failed() <-chan error { return m.failed }
+func (m *Main) Failed() <-chan error {
+	if m.running == nil {
+		return nil // not started: nothing fails
+	}
+	return m.failed
+}
 
 func (m *Main) fail(err error) {
 	select {
@@ -159,7 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
-	m.failed = make(chan error, 1)
+	m.running = &running{failed: make(chan error, 1)}
 	cfg := m.Config
 	if m.TracerProvider == nil {
 		tp, shutdown, err := newTracerProvider(ctx, cfg.OTLPEndpoint, m.Version)
@@ -447,6 +457,9 @@ func (m *Main) drain() {
 // releases the book's lock), then the clients and everything else that uses
 // Redis, then Redis itself, the embedded sandbox and miniredis.
 func (m *Main) Close() error {
+	if m.running == nil {
+		return nil // not started
+	}
 	m.closeOnce.Do(func() { m.closeErr = m.close() })
 	return m.closeErr
 }
