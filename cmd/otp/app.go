@@ -8,15 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 
@@ -519,58 +516,6 @@ func (m *Main) close() error {
 	return errors.Join(errs...)
 }
 
-// banner prints where everything is.
-func (m *Main) banner() {
-	w := m.Out
-	fmt.Fprintf(w, "OTP %s is running (%s).\n", m.Version, rolesName(m.Roles))
-	if why := m.erpWait.pending(); why != "" {
-		fmt.Fprintf(w, "  ERPNext:    %s: %s\n              (retrying; the log shows each attempt; /ready answers 503 until ERPNext answers)\n", m.ERP.BaseURL(), why)
-	}
-	if m.HTTPURL != "" {
-		fmt.Fprintf(w, "  OTP:        %s   (health: %s/health, metrics: %s/metrics)\n", m.HTTPURL, m.HTTPURL, m.HTTPURL)
-		if m.server != nil && m.server.DashboardEnabled() {
-			creds := "no password: set OTP_DASHBOARD_USER and OTP_DASHBOARD_PASSWORD"
-			if m.Config.DashboardUser != "" {
-				creds = "user " + m.Config.DashboardUser + ", password from OTP_DASHBOARD_PASSWORD"
-			}
-			fmt.Fprintf(w, "  Dashboard:  %s%s/   (%s)\n", m.HTTPURL, server.DashboardPath, creds)
-		}
-	}
-	if m.WorkerURL != "" {
-		fmt.Fprintf(w, "  Worker:     %s   (health: %s/health, metrics: %s/metrics)\n", m.WorkerURL, m.WorkerURL, m.WorkerURL)
-	}
-	if m.miniredis != nil {
-		fmt.Fprintf(w, "  Redis:      embedded miniredis at %s (REDIS_URL unset)\n", m.miniredis.Addr())
-	}
-	if m.Sandbox != nil {
-		fmt.Fprintf(w, "  Sandbox:    %s   (ERPNext stand-in, %s)\n", m.SandboxURL, m.Sandbox.AuthHeader())
-		if m.HTTPURL != "" && m.Roles&roleWork != 0 {
-			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
-		}
-	}
-	if line := exportLine(m.HTTPURL, m.SandboxURL); line != "" {
-		fmt.Fprintf(w, "\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n", line)
-	}
-	fmt.Fprintln(w, "\nStop with Ctrl-C.")
-}
-
-// exportLine sets the shell variables the documentation's curl examples
-// use, $OTP and $SANDBOX, to where this process answers: pasted, it makes
-// every example work whatever OTP_HTTP_ADDR and OTP_SANDBOX_ADDR say.
-func exportLine(otpURL, sandboxURL string) string {
-	var vars []string
-	if otpURL != "" {
-		vars = append(vars, "OTP="+otpURL)
-	}
-	if sandboxURL != "" {
-		vars = append(vars, "SANDBOX="+sandboxURL)
-	}
-	if len(vars) == 0 {
-		return ""
-	}
-	return "export " + strings.Join(vars, " ")
-}
-
 func rolesName(r role) string {
 	switch r {
 	case roleServe:
@@ -579,68 +524,4 @@ func rolesName(r role) string {
 		return "work"
 	}
 	return "serve + work"
-}
-
-// erpMetrics counts and times ERPNext requests for /metrics.
-type erpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	breaker  func() erp.BreakerState // set once the client exists
-	state    *prometheus.Desc
-}
-
-func newERPMetrics() *erpMetrics {
-	return &erpMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "otp_erpnext_requests_total",
-			Help: "HTTP requests to ERPNext by method, route and status (0: no response).",
-		}, []string{"method", "route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "otp_erpnext_request_duration_seconds",
-			Help:    "Time ERPNext took to answer, by method, route and outcome (ok, client_error, server_error, no_response).",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"method", "route", "outcome"}),
-		state: prometheus.NewDesc("otp_erpnext_circuit_breaker_state",
-			"1 for the ERPNext client's circuit breaker state (closed, half-open, open), 0 for the others.", []string{"state"}, nil),
-	}
-}
-
-// outcome groups an ERPNext answer's status for the duration histogram.
-func outcome(status int) string {
-	switch {
-	case status == 0:
-		return "no_response"
-	case status < 400:
-		return "ok"
-	case status < 500:
-		return "client_error"
-	}
-	return "server_error"
-}
-
-func (e *erpMetrics) observe(method, route string, status int, d time.Duration) {
-	e.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	e.duration.WithLabelValues(method, route, outcome(status)).Observe(d.Seconds())
-}
-
-func (e *erpMetrics) Describe(ch chan<- *prometheus.Desc) {
-	e.requests.Describe(ch)
-	e.duration.Describe(ch)
-	ch <- e.state
-}
-
-func (e *erpMetrics) Collect(ch chan<- prometheus.Metric) {
-	e.requests.Collect(ch)
-	e.duration.Collect(ch)
-	if e.breaker == nil {
-		return
-	}
-	now := e.breaker()
-	for _, st := range []erp.BreakerState{erp.BreakerClosed, erp.BreakerHalfOpen, erp.BreakerOpen} {
-		v := 0.0
-		if st == now {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(e.state, prometheus.GaugeValue, v, string(st))
-	}
 }
