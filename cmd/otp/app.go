@@ -14,6 +14,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 
@@ -124,6 +125,7 @@ type running struct {
 	inspector     *asynq.Inspector
 	workers       *worker.Server
 	workerHTTP    *workerHTTP
+	registry      *prometheus.Registry // the process's, served by /metrics
 	erpMetrics    *erpMetrics
 	probe         *erp.Probe
 	stopProbe     func()
@@ -182,6 +184,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.openERPNext(); err != nil {
+		return err
+	}
+	if err := m.registerMetrics(); err != nil {
 		return err
 	}
 
@@ -311,6 +316,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		RateLimit:         cfg.APIRateLimit,
 		RateBurst:         cfg.APIRateBurst,
 		Version:           m.Version,
+		Registry:          m.registry,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
 		ERPNextCheck:      m.erpWait.check,
@@ -326,22 +332,6 @@ func (m *Main) startServer(ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Registerer().Register(m.erpMetrics); err != nil {
-		return fmt.Errorf("register ERPNext metrics: %w", err)
-	}
-	// Queue gauges only where workers run (see queueMetrics): every
-	// `otp serve` replica would report them again.
-	if m.Roles&roleWork != 0 {
-		if err := srv.Registerer().Register(queueMetrics(m.inspector)); err != nil {
-			return fmt.Errorf("register queue metrics: %w", err)
-		}
-		if err := srv.Registerer().Register(m.taskMetrics); err != nil {
-			return fmt.Errorf("register task metrics: %w", err)
-		}
-		if err := srv.Registerer().Register(m.accuracy); err != nil {
-			return fmt.Errorf("register accuracy gauges: %w", err)
-		}
-	}
 	m.server = srv
 	go func() {
 		if err := srv.Serve(ln); err != nil {
@@ -349,6 +339,24 @@ func (m *Main) startServer(ln net.Listener) error {
 		}
 	}()
 	m.Logger.Info("http server listening", "url", m.HTTPURL)
+	return nil
+}
+
+// registerMetrics builds the process's one Prometheus registry, which the
+// HTTP server or the worker's listener serves, with the collectors every
+// role reports and, where workers run, the queue and task ones: every
+// `otp serve` replica would report the queue gauges again.
+func (m *Main) registerMetrics() error {
+	m.registry = server.NewRegistry(m.Version)
+	cs := []prometheus.Collector{m.erpMetrics}
+	if m.Roles&roleWork != 0 {
+		cs = append(cs, queueMetrics(m.inspector), m.taskMetrics, m.accuracy)
+	}
+	for _, c := range cs {
+		if err := m.registry.Register(c); err != nil {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -364,7 +372,7 @@ func apiTokens(cfg config.Config) []server.APIToken {
 // startWorkerHTTP serves a work-only process's /health, /ready and
 // /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
-	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics, m.accuracy)
+	w, err := newWorkerHTTP(m.registry, m.Redis, m.Version, m.Logger.With("component", "worker_http"), connectionGauge(m.probe))
 	if err != nil {
 		return err
 	}
