@@ -20,7 +20,7 @@ import (
 	"github.com/erpnext-otp/otp/tasks"
 )
 
-// metrics are the server's Prometheus metrics, in a registry of its own.
+// metrics are the server's Prometheus metrics, in the process's registry.
 // Names follow the deployment runbook (http_requests_total,
 // http_request_duration_seconds, erpnext_connection_status).
 type metrics struct {
@@ -31,8 +31,8 @@ type metrics struct {
 }
 
 // NewRegistry is a process's Prometheus registry, with what every OTP
-// process reports: Go and process metrics, and otp_build_info. The server
-// builds its own; `otp work` builds one for its /metrics.
+// process reports: Go and process metrics, and otp_build_info. The binary
+// builds one and hands it to the server (Deps.Registry) or serves it itself.
 func NewRegistry(version string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -47,9 +47,9 @@ func NewRegistry(version string) *prometheus.Registry {
 	return reg
 }
 
-func newMetrics(version string, probe *erp.Probe) *metrics {
+func newMetrics(reg *prometheus.Registry, probe *erp.Probe) *metrics {
 	m := &metrics{
-		reg: NewRegistry(version),
+		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "HTTP requests answered, by method, route and status code.",
@@ -83,10 +83,6 @@ func newMetrics(version string, probe *erp.Probe) *metrics {
 	}
 	return m
 }
-
-// Registerer lets the binary add its own collectors (for example the
-// ERPNext client's request counter) to /metrics.
-func (s *Server) Registerer() prometheus.Registerer { return s.metrics.reg }
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

@@ -22,6 +22,7 @@ import (
 	"github.com/hibiken/asynqmon"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -80,7 +81,10 @@ type Deps struct {
 	WebhookSecret string
 	Production    bool
 	Version       string
-	Logger        *slog.Logger
+	// Registry is the process's one Prometheus registry (NewRegistry),
+	// which /metrics serves; nil: one of the server's own.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Probe is the background ERPNext check /health, /ready and
@@ -187,7 +191,11 @@ func New(d Deps) (*Server, error) {
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}
-	s.metrics = newMetrics(d.Version, d.Probe)
+	reg := d.Registry
+	if reg == nil {
+		reg = NewRegistry(d.Version)
+	}
+	s.metrics = newMetrics(reg, d.Probe)
 	s.auth = newAuth(d)
 	if d.TracerProvider == nil {
 		d.TracerProvider = noop.NewTracerProvider()

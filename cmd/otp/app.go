@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,40 +87,11 @@ type Main struct {
 	// serve, whose server has both.
 	WorkerAddr string
 
-	// Set by Run.
-	HTTPURL    string // where OTP answers, e.g. http://127.0.0.1:8001
-	WorkerURL  string // where a work-only process answers /health and /metrics
-	SandboxURL string // the embedded sandbox, when there is one
-	Sandbox    *sandbox.Sandbox
-	ERP        *erp.Client
-	Redis      redis.UniversalClient
-	RedisOpt   asynq.RedisConnOpt
-
-	// pollEvery is how often idle workers look for tasks (asynq's
-	// TaskCheckInterval) and, when set, for due retries
+	// Test hooks. pollEvery is how often idle workers look for tasks
+	// (asynq's TaskCheckInterval) and, when set, for due retries
 	// (DelayedTaskCheckInterval); 0 means taskCheckInterval and asynq's
 	// 5 s, and the embedded Redis uses 200 ms for the retries.
-	pollEvery     time.Duration
-	delayedEvery  time.Duration
-	webhookSecret string
-	apiUser       string
-	miniredis     *miniredis.Miniredis
-	stopTTL       func()
-	sandboxHTTP   *http.Server
-	server        *server.Server
-	queue         *asynq.Client
-	inspector     *asynq.Inspector
-	asynqServer   *asynq.Server
-	workerHTTP    *workerHTTP
-	tasks         inflight // the asynq server's handlers that have not returned
-	scheduler     *asynq.Scheduler
-	erpMetrics    *erpMetrics
-	probe         *erp.Probe
-	stopProbe     func()
-	taskMetrics   *taskMetrics
-	accuracy      *accuracyGauges
-	stopAccuracy  func() // stops the accuracy gauges' refresh; nil when none runs
-	stopTracing   func(context.Context) error
+	pollEvery time.Duration
 	// taskMiddleware, when set, wraps the worker's handlers (tests use it
 	// to make a task slow to stop).
 	taskMiddleware asynq.MiddlewareFunc
@@ -133,17 +100,55 @@ type Main struct {
 	// startupBackoffMin and startupBackoffMax.
 	erpOptions     []erp.Option
 	startupBackoff [2]time.Duration
-	erpWait        erpWait
-	draining       atomic.Bool // SIGTERM came: /ready answers 503 while the drain delay runs
-	stopWait       func()      // stops start-up's wait for ERPNext; nil when none runs
-	failed         chan error
-	closeOnce      sync.Once
-	closeErr       error
+
+	*running // set by Run
+}
+
+// running is what Run started, for Close to stop.
+type running struct {
+	HTTPURL    string // where OTP answers, e.g. http://127.0.0.1:8001
+	WorkerURL  string // where a work-only process answers /health and /metrics
+	SandboxURL string // the embedded sandbox, when there is one
+	Sandbox    *sandbox.Sandbox
+	ERP        *erp.Client
+	Redis      redis.UniversalClient
+	RedisOpt   asynq.RedisConnOpt
+
+	delayedEvery  time.Duration // asynq's DelayedTaskCheckInterval; 0: its 5 s
+	webhookSecret string
+	apiUser       string
+	miniredis     *miniredis.Miniredis
+	stopTTL       func()
+	sandboxHTTP   *http.Server
+	server        *server.Server
+	queue         *asynq.Client
+	inspector     *asynq.Inspector
+	workers       *worker.Server
+	workerHTTP    *workerHTTP
+	registry      *prometheus.Registry // the process's, served by /metrics
+	erpMetrics    *erpMetrics
+	probe         *erp.Probe
+	stopProbe     func()
+	taskMetrics   *taskMetrics
+	accuracy      *accuracyGauges
+	stopAccuracy  func() // stops the accuracy gauges' refresh; nil when none runs
+	stopTracing   func(context.Context) error
+	erpWait       erpWait
+	draining      atomic.Bool // SIGTERM came: /ready answers 503 while the drain delay runs
+	stopWait      func()      // stops start-up's wait for ERPNext; nil when none runs
+	failed        chan error
+	closeOnce     sync.Once
+	closeErr      error
 }
 
 // Failed reports a component that stopped on its own (the HTTP listener,
 // the embedded sandbox).
-func (m *Main) Failed() <-chan error { return m.failed }
+func (m *Main) Failed() <-chan error {
+	if m.running == nil {
+		return nil // not started: nothing fails
+	}
+	return m.failed
+}
 
 func (m *Main) fail(err error) {
 	select {
@@ -163,7 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
-	m.failed = make(chan error, 1)
+	m.running = &running{failed: make(chan error, 1)}
 	cfg := m.Config
 	if m.TracerProvider == nil {
 		tp, shutdown, err := newTracerProvider(ctx, cfg.OTLPEndpoint, m.Version)
@@ -179,6 +184,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.openERPNext(); err != nil {
+		return err
+	}
+	if err := m.registerMetrics(); err != nil {
 		return err
 	}
 
@@ -210,20 +218,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.webhookSecret = cfg.WebhookSecret
 	if m.Sandbox != nil {
-		if m.webhookSecret == "" {
-			m.webhookSecret = randomHex(16)
-		}
-		target := cfg.PublicURL
-		if m.HTTPURL != "" {
-			target = m.HTTPURL
-		}
-		if err := setUpDevSite(ctx, m.ERP, devSite{
-			PublicURL: target,
-			Secret:    m.webhookSecret,
-			APIUser:   m.apiUser,
-		}); err != nil {
+		if err := m.setUpEmbeddedSite(ctx); err != nil {
 			closeListeners()
-			return fmt.Errorf("set up the sandbox for OTP: %w", err)
+			return err
 		}
 	}
 
@@ -249,17 +246,9 @@ func (m *Main) Run(ctx context.Context) error {
 // openRedis connects to REDIS_URL, or starts an in-process miniredis.
 func (m *Main) openRedis() error {
 	if m.Config.EmbeddedRedis() {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return fmt.Errorf("start embedded miniredis: %w", err)
+		if err := m.startMiniredis(); err != nil {
+			return err
 		}
-		m.miniredis = mr
-		m.stopTTL = expireKeys(mr)
-		m.RedisOpt = asynq.RedisClientOpt{Addr: mr.Addr()}
-		if m.delayedEvery == 0 {
-			m.delayedEvery = 200 * time.Millisecond // in-process: polling costs nothing
-		}
-		m.Logger.Warn("REDIS_URL is unset: using an in-process miniredis; queued tasks are lost when OTP stops", "addr", mr.Addr())
 	} else {
 		m.RedisOpt = m.Config.RedisConnOpt()
 	}
@@ -273,12 +262,6 @@ func (m *Main) openRedis() error {
 	return nil
 }
 
-// expireKeys counts down miniredis's TTLs once a second, so that asynq's
-// retention and unique locks expire as they would on Redis.
-func expireKeys(mr *miniredis.Miniredis) (stop func()) {
-	return runEvery(time.Second, false, func(context.Context) { mr.FastForward(time.Second) })
-}
-
 // openERPNext builds the ERPNext client, starting the sandbox first when
 // ERPNEXT_BASE_URL is unset.
 func (m *Main) openERPNext() error {
@@ -286,15 +269,10 @@ func (m *Main) openERPNext() error {
 	base, key, secret := cfg.ERPNextBaseURL, cfg.ERPNextAPIKey, cfg.ERPNextAPISecret
 	m.apiUser = cfg.ERPNextAPIUser
 	if cfg.EmbeddedERPNext() {
-		sb, url, srv, err := startSandbox(cfg.SandboxAddr, m.Now, m.Logger, m.fail)
-		if err != nil {
-			return fmt.Errorf("OTP_SANDBOX_ADDR %s: %w", cfg.SandboxAddr, err)
+		var err error
+		if base, key, secret, err = m.startEmbeddedSandbox(); err != nil {
+			return err
 		}
-		m.Sandbox, m.SandboxURL, m.sandboxHTTP = sb, url, srv
-		key, secret = sb.Credentials()
-		base = url
-		m.apiUser = sb.APIUser()
-		m.Logger.Warn("ERPNEXT_BASE_URL is unset: using the in-process ERPNext sandbox with demo data", "url", url)
 	}
 	m.erpMetrics = newERPMetrics()
 	client, err := erp.New(base, key, secret, append([]erp.Option{
@@ -338,6 +316,7 @@ func (m *Main) startServer(ln net.Listener) error {
 		RateLimit:         cfg.APIRateLimit,
 		RateBurst:         cfg.APIRateBurst,
 		Version:           m.Version,
+		Registry:          m.registry,
 		Logger:            m.Logger.With("component", "http"),
 		Now:               m.Now,
 		ERPNextCheck:      m.erpWait.check,
@@ -353,22 +332,6 @@ func (m *Main) startServer(ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Registerer().Register(m.erpMetrics); err != nil {
-		return fmt.Errorf("register ERPNext metrics: %w", err)
-	}
-	// Queue gauges only where workers run (see queueMetrics): every
-	// `otp serve` replica would report them again.
-	if m.Roles&roleWork != 0 {
-		if err := srv.Registerer().Register(queueMetrics(m.inspector)); err != nil {
-			return fmt.Errorf("register queue metrics: %w", err)
-		}
-		if err := srv.Registerer().Register(m.taskMetrics); err != nil {
-			return fmt.Errorf("register task metrics: %w", err)
-		}
-		if err := srv.Registerer().Register(m.accuracy); err != nil {
-			return fmt.Errorf("register accuracy gauges: %w", err)
-		}
-	}
 	m.server = srv
 	go func() {
 		if err := srv.Serve(ln); err != nil {
@@ -376,6 +339,24 @@ func (m *Main) startServer(ln net.Listener) error {
 		}
 	}()
 	m.Logger.Info("http server listening", "url", m.HTTPURL)
+	return nil
+}
+
+// registerMetrics builds the process's one Prometheus registry, which the
+// HTTP server or the worker's listener serves, with the collectors every
+// role reports and, where workers run, the queue and task ones: every
+// `otp serve` replica would report the queue gauges again.
+func (m *Main) registerMetrics() error {
+	m.registry = server.NewRegistry(m.Version)
+	cs := []prometheus.Collector{m.erpMetrics}
+	if m.Roles&roleWork != 0 {
+		cs = append(cs, queueMetrics(m.inspector), m.taskMetrics, m.accuracy)
+	}
+	for _, c := range cs {
+		if err := m.registry.Register(c); err != nil {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -391,7 +372,7 @@ func apiTokens(cfg config.Config) []server.APIToken {
 // startWorkerHTTP serves a work-only process's /health, /ready and
 // /metrics on ln.
 func (m *Main) startWorkerHTTP(ln net.Listener) error {
-	w, err := newWorkerHTTP(m.Redis, m.inspector, m.Version, m.Logger.With("component", "worker_http"), m.erpMetrics, connectionGauge(m.probe), m.taskMetrics, m.accuracy)
+	w, err := newWorkerHTTP(m.registry, m.Redis, m.Version, m.Logger.With("component", "worker_http"), connectionGauge(m.probe))
 	if err != nil {
 		return err
 	}
@@ -422,54 +403,33 @@ func (m *Main) startWorker(ctx context.Context) error {
 		// the one knob for how much a worker asks of ERPNext at a time.
 		WriteConcurrency: cfg.WorkerConcurrency,
 	})
-	mux := asynq.NewServeMux()
-	w.Register(mux)
 	taskEvery, delayedEvery := taskCheckInterval, m.delayedEvery
 	if m.pollEvery > 0 {
 		taskEvery, delayedEvery = m.pollEvery, m.pollEvery
 	}
 	observer := &taskObserver{log: log, tracer: m.TracerProvider.Tracer("github.com/erpnext-otp/otp/worker"), metrics: m.taskMetrics, now: time.Now}
-	handler := observer.middleware(mux)
+	middleware := []asynq.MiddlewareFunc{observer.middleware}
 	if m.taskMiddleware != nil {
-		handler = m.taskMiddleware(handler)
+		middleware = append(middleware, m.taskMiddleware)
 	}
-	m.asynqServer = asynq.NewServerFromRedisClient(m.Redis, asynq.Config{
-		Concurrency:       cfg.WorkerConcurrency,
-		TaskCheckInterval: taskEvery,
-		// Retries and scheduled follow-up passes move to the queue this often.
+	every := cfg.ReconcileInterval
+	m.workers = worker.NewServer(w, worker.ServerConfig{
+		Redis:                    m.Redis,
+		RedisOpt:                 m.RedisOpt,
+		Concurrency:              cfg.WorkerConcurrency,
+		TaskCheckInterval:        taskEvery,
 		DelayedTaskCheckInterval: delayedEvery,
-		Queues:                   tasks.Queues,
-		RetryDelayFunc:           worker.RetryDelay,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		Logger:                   asynqLogger{log},
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			retried, _ := asynq.GetRetryCount(ctx)
-			maxRetry, _ := asynq.GetMaxRetry(ctx)
-			id, _ := asynq.GetTaskID(ctx)
-			log.WarnContext(ctx, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
-		}),
+		ReconcileEvery:           every,
+		Location:                 cfg.Location(),
+		Logger:                   log,
+		Middleware:               middleware,
 	})
-	if err := m.asynqServer.Start(m.tasks.track(handler)); err != nil {
-		return fmt.Errorf("start workers: %w", err)
+	if err := m.workers.Start(); err != nil {
+		return err
 	}
 	if m.workerHTTP != nil {
 		m.workerHTTP.state.Store(workerRunning)
-	}
-
-	// The scheduler gets a connection pool of its own, which its Shutdown
-	// closes: one built on m.Redis logs an ERROR on every clean stop
-	// ("redis connection is shared so the Client can't be closed").
-	m.scheduler = asynq.NewScheduler(m.RedisOpt, &asynq.SchedulerOpts{
-		Location: cfg.Location(),
-		Logger:   asynqLogger{log},
-	})
-	// Unique: with several `otp work` processes, one sweep per interval.
-	every := cfg.ReconcileInterval
-	if _, err := m.scheduler.Register("@every "+every.String(), tasks.NewReconcileTask(asynq.Unique(every))); err != nil {
-		return fmt.Errorf("schedule reconcile: %w", err)
-	}
-	if err := m.scheduler.Start(); err != nil {
-		return fmt.Errorf("start scheduler: %w", err)
 	}
 	if every := cfg.AccuracyInterval; every > 0 {
 		probs := cfg.AccuracyProbabilityMap()
@@ -502,6 +462,9 @@ func (m *Main) drain() {
 // releases the book's lock), then the clients and everything else that uses
 // Redis, then Redis itself, the embedded sandbox and miniredis.
 func (m *Main) Close() error {
+	if m.running == nil {
+		return nil // not started
+	}
 	m.closeOnce.Do(func() { m.closeErr = m.close() })
 	return m.closeErr
 }
@@ -512,11 +475,6 @@ func (m *Main) Close() error {
 // 20 ms, 150 calls a second per `otp work` process, a fraction of a
 // percent of a Redis core (README, Performance).
 const taskCheckInterval = 20 * time.Millisecond
-
-// handlerGrace is how long Close waits, after the asynq server has given up
-// on a task (OTP_SHUTDOWN_TIMEOUT) and cancelled its context, for the
-// handler to return; a handler returns within milliseconds of that.
-const handlerGrace = 3 * time.Second
 
 func (m *Main) close() error {
 	var errs []error
@@ -532,23 +490,14 @@ func (m *Main) close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
-	if m.scheduler != nil {
-		m.scheduler.Shutdown()
-	}
 	if m.stopAccuracy != nil {
 		m.stopAccuracy()
 	}
 	if m.workerHTTP != nil {
 		m.workerHTTP.state.Store(workerStopping)
 	}
-	if m.asynqServer != nil {
-		// Shutdown returns once every task has finished or, after
-		// ShutdownTimeout, has been re-queued and its context cancelled;
-		// it does not wait for those handlers to return.
-		m.asynqServer.Shutdown()
-		if !m.tasks.wait(handlerGrace) {
-			m.Logger.Warn("a task handler did not return after its context was cancelled; closing Redis under it (the book's lock expires by itself)", "waited", handlerGrace)
-		}
+	if m.workers != nil {
+		m.workers.Shutdown() // logs a handler that did not return
 	}
 	if m.stopProbe != nil {
 		m.stopProbe()
@@ -566,111 +515,13 @@ func (m *Main) close() error {
 	if m.Redis != nil {
 		errs = append(errs, m.Redis.Close())
 	}
-	if m.sandboxHTTP != nil {
-		// OTP's own clients are its only callers and are stopped by now;
-		// Shutdown would wait 5 s for connections dialled but never used.
-		errs = append(errs, m.sandboxHTTP.Close())
-	}
-	if m.Sandbox != nil {
-		m.Sandbox.Close()
-	}
-	if m.stopTTL != nil {
-		m.stopTTL()
-	}
-	if m.miniredis != nil {
-		m.miniredis.Close()
-	}
+	errs = append(errs, m.closeEmbedded())
 	if m.stopTracing != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, m.stopTracing(ctx))
 		cancel()
 	}
 	return errors.Join(errs...)
-}
-
-// inflight counts task handlers that have not returned. asynq's Shutdown
-// stops waiting for a handler when ShutdownTimeout passes (it re-queues the
-// task and cancels the handler's context) but leaves the handler running;
-// its deferred cleanup (the book's lock) still needs Redis.
-type inflight struct{ wg sync.WaitGroup }
-
-// track wraps h so that every call is counted until it returns.
-func (f *inflight) track(h asynq.Handler) asynq.Handler {
-	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-		f.wg.Add(1)
-		defer f.wg.Done()
-		return h.ProcessTask(ctx, t)
-	})
-}
-
-// wait waits at most d for every tracked handler to return, and reports
-// whether they did. Call it only when no new task can start.
-func (f *inflight) wait(d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { // ends when the last handler returns
-		f.wg.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
-// banner prints where everything is.
-func (m *Main) banner() {
-	w := m.Out
-	fmt.Fprintf(w, "OTP %s is running (%s).\n", m.Version, rolesName(m.Roles))
-	if why := m.erpWait.pending(); why != "" {
-		fmt.Fprintf(w, "  ERPNext:    %s: %s\n              (retrying; the log shows each attempt; /ready answers 503 until ERPNext answers)\n", m.ERP.BaseURL(), why)
-	}
-	if m.HTTPURL != "" {
-		fmt.Fprintf(w, "  OTP:        %s   (health: %s/health, metrics: %s/metrics)\n", m.HTTPURL, m.HTTPURL, m.HTTPURL)
-		if m.server != nil && m.server.DashboardEnabled() {
-			creds := "no password: set OTP_DASHBOARD_USER and OTP_DASHBOARD_PASSWORD"
-			if m.Config.DashboardUser != "" {
-				creds = "user " + m.Config.DashboardUser + ", password from OTP_DASHBOARD_PASSWORD"
-			}
-			fmt.Fprintf(w, "  Dashboard:  %s%s/   (%s)\n", m.HTTPURL, server.DashboardPath, creds)
-		}
-	}
-	if m.WorkerURL != "" {
-		fmt.Fprintf(w, "  Worker:     %s   (health: %s/health, metrics: %s/metrics)\n", m.WorkerURL, m.WorkerURL, m.WorkerURL)
-	}
-	if m.miniredis != nil {
-		fmt.Fprintf(w, "  Redis:      embedded miniredis at %s (REDIS_URL unset)\n", m.miniredis.Addr())
-	}
-	if m.Sandbox != nil {
-		fmt.Fprintf(w, "  Sandbox:    %s   (ERPNext stand-in, %s)\n", m.SandboxURL, m.Sandbox.AuthHeader())
-		if m.HTTPURL != "" && m.Roles&roleWork != 0 {
-			fmt.Fprintf(w, "\nSave a demo Sales Order in the sandbox and see the promise OTP writes back:\n\n  %s\n", demoCurl(m.SandboxURL, demoOrder(m.Sandbox)))
-		}
-	}
-	if line := exportLine(m.HTTPURL, m.SandboxURL); line != "" {
-		fmt.Fprintf(w, "\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n", line)
-	}
-	fmt.Fprintln(w, "\nStop with Ctrl-C.")
-}
-
-// exportLine sets the shell variables the documentation's curl examples
-// use, $OTP and $SANDBOX, to where this process answers: pasted, it makes
-// every example work whatever OTP_HTTP_ADDR and OTP_SANDBOX_ADDR say.
-func exportLine(otpURL, sandboxURL string) string {
-	var vars []string
-	if otpURL != "" {
-		vars = append(vars, "OTP="+otpURL)
-	}
-	if sandboxURL != "" {
-		vars = append(vars, "SANDBOX="+sandboxURL)
-	}
-	if len(vars) == 0 {
-		return ""
-	}
-	return "export " + strings.Join(vars, " ")
 }
 
 func rolesName(r role) string {
@@ -681,76 +532,4 @@ func rolesName(r role) string {
 		return "work"
 	}
 	return "serve + work"
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b)
-}
-
-// erpMetrics counts and times ERPNext requests for /metrics.
-type erpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	breaker  func() erp.BreakerState // set once the client exists
-	state    *prometheus.Desc
-}
-
-func newERPMetrics() *erpMetrics {
-	return &erpMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "otp_erpnext_requests_total",
-			Help: "HTTP requests to ERPNext by method, route and status (0: no response).",
-		}, []string{"method", "route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "otp_erpnext_request_duration_seconds",
-			Help:    "Time ERPNext took to answer, by method, route and outcome (ok, client_error, server_error, no_response).",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"method", "route", "outcome"}),
-		state: prometheus.NewDesc("otp_erpnext_circuit_breaker_state",
-			"1 for the ERPNext client's circuit breaker state (closed, half-open, open), 0 for the others.", []string{"state"}, nil),
-	}
-}
-
-// outcome groups an ERPNext answer's status for the duration histogram.
-func outcome(status int) string {
-	switch {
-	case status == 0:
-		return "no_response"
-	case status < 400:
-		return "ok"
-	case status < 500:
-		return "client_error"
-	}
-	return "server_error"
-}
-
-func (e *erpMetrics) observe(method, route string, status int, d time.Duration) {
-	e.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	e.duration.WithLabelValues(method, route, outcome(status)).Observe(d.Seconds())
-}
-
-func (e *erpMetrics) Describe(ch chan<- *prometheus.Desc) {
-	e.requests.Describe(ch)
-	e.duration.Describe(ch)
-	ch <- e.state
-}
-
-func (e *erpMetrics) Collect(ch chan<- prometheus.Metric) {
-	e.requests.Collect(ch)
-	e.duration.Collect(ch)
-	if e.breaker == nil {
-		return
-	}
-	now := e.breaker()
-	for _, st := range []erp.BreakerState{erp.BreakerClosed, erp.BreakerHalfOpen, erp.BreakerOpen} {
-		v := 0.0
-		if st == now {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(e.state, prometheus.GaugeValue, v, string(st))
-	}
 }

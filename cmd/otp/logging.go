@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/redis/go-redis/v9"
 
@@ -34,23 +33,4 @@ type redisLogger struct{ l *slog.Logger }
 
 func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	r.l.WarnContext(ctx, fmt.Sprintf(format, v...))
-}
-
-// asynqLogger adapts slog to asynq.Logger, whose methods take Println-style
-// arguments.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) log(level slog.Level, args []any) {
-	a.l.Log(context.Background(), level, fmt.Sprint(args...), "source", "asynq")
-}
-
-func (a asynqLogger) Debug(args ...any) { a.log(slog.LevelDebug, args) }
-func (a asynqLogger) Info(args ...any)  { a.log(slog.LevelInfo, args) }
-func (a asynqLogger) Warn(args ...any)  { a.log(slog.LevelWarn, args) }
-func (a asynqLogger) Error(args ...any) { a.log(slog.LevelError, args) }
-
-// Fatal is what asynq calls when it cannot go on; it exits like log.Fatal.
-func (a asynqLogger) Fatal(args ...any) {
-	a.log(slog.LevelError+4, args)
-	os.Exit(1)
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"time"
@@ -76,22 +74,4 @@ const defaultSandboxAddr = "127.0.0.1:8000"
 func sandboxTryCurl(base, key, secret string) string {
 	fields := url.QueryEscape(`["name","status","customer"]`)
 	return fmt.Sprintf(`curl -sS -H 'Authorization: token %s:%s' '%s/api/resource/Sales%%20Order?fields=%s'; echo`, key, secret, base, fields)
-}
-
-// startSandbox builds the demo sandbox, with opts after the defaults, and
-// serves it on addr.
-func startSandbox(addr string, now func() time.Time, log *slog.Logger, fail func(error), opts ...sandbox.Option) (*sandbox.Sandbox, string, *http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	opts = append([]sandbox.Option{sandbox.WithDemoData(), sandbox.WithClock(now), sandbox.WithLogger(log.With("component", "sandbox"))}, opts...)
-	sb := sandbox.New(opts...)
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fail(fmt.Errorf("sandbox: %w", err))
-		}
-	}()
-	return sb, localURL(ln.Addr().String()), srv, nil
 }

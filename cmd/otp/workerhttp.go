@@ -17,7 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
-	"github.com/erpnext-otp/otp/server"
 )
 
 // queueMetrics is the queue collector (queuemetrics.go): only processes
@@ -51,14 +50,12 @@ type workerHTTP struct {
 	erpPending func() string
 }
 
-// newWorkerHTTP builds the handlers: the process's registry
-// (server.NewRegistry: Go and process metrics, otp_build_info), the queue
-// collector (queuemetrics.go), and the collectors given (the ERPNext
-// client's requests, the task metrics).
-func newWorkerHTTP(rdb redis.UniversalClient, insp *asynq.Inspector, version string, log *slog.Logger, extra ...prometheus.Collector) (*workerHTTP, error) {
-	w := &workerHTTP{redis: rdb, version: version, reg: server.NewRegistry(version)}
+// newWorkerHTTP builds the handlers, serving reg (the process's registry,
+// with the ERPNext, queue and task collectors) to which it adds
+// otp_worker_running and the collectors given (erpnext_connection_status).
+func newWorkerHTTP(reg *prometheus.Registry, rdb redis.UniversalClient, version string, log *slog.Logger, extra ...prometheus.Collector) (*workerHTTP, error) {
+	w := &workerHTTP{redis: rdb, version: version, reg: reg}
 	cs := []prometheus.Collector{
-		queueMetrics(insp),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "otp_worker_running",
 			Help: "1 while this process's asynq server runs (and drains), else 0.",
