@@ -543,46 +543,96 @@ func orderOf(o *Order) bookOrder {
 }
 
 // seqKey is what an order is sequenced by, read once; no pointers, so
-// that sorting moves no write barriers.
+// that sorting moves no write barriers. Both fields are unsigned and
+// ordered as the sequence is, so that a radix sort can order them.
 type seqKey struct {
 	// first puts drafts after every submitted order, then sequences by
-	// delivery date (maxDate unless Rules.Sequence says so): one
-	// comparison where most keys differ.
-	first   int64
-	created int64
+	// delivery date (maxDate unless Rules.Sequence says so).
+	first   uint64
+	created uint64 // creation in Unix nanoseconds, its sign bit flipped
 	oi      int
 }
 
 // sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
 // drafts by creation; ties by name.
 func (b *book) sortSeq() {
-	keys := make([]seqKey, len(b.seq))
+	n := len(b.seq)
+	keys := make([]seqKey, 2*n) // the keys, then the radix sort's buffer
 	for k, oi := range b.seq {
 		o := &b.orders[oi]
-		key := seqKey{first: int64(maxDate), oi: oi}
+		key := seqKey{first: uint64(maxDate), created: 1 << 63, oi: oi}
 		if o.submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
-			key.first = int64(o.desired)
+			key.first = uint64(o.desired)
 		}
 		if !o.submitted {
 			key.first += 1 << 32 // after every Date
 		}
 		if c := o.src.Created; !c.IsZero() {
-			key.created = c.UnixNano()
+			key.created = uint64(c.UnixNano()) ^ 1<<63
 		}
 		keys[k] = key
 	}
-	slices.SortFunc(keys, func(x, y seqKey) int {
-		if c := cmp.Compare(x.first, y.first); c != 0 {
-			return c
+	keys = radixSort(keys[:n], keys[n:])
+	// Orders with the same day and creation instant go by name; names are
+	// unique, so the order is total and any sort gives the same sequence.
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && keys[j].first == keys[i].first && keys[j].created == keys[i].created {
+			j++
 		}
-		if c := cmp.Compare(x.created, y.created); c != 0 {
-			return c
+		if j-i > 1 {
+			slices.SortFunc(keys[i:j], func(x, y seqKey) int {
+				return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
+			})
 		}
-		return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
-	})
+		i = j
+	}
 	for k, key := range keys {
 		b.seq[k] = key.oi
 	}
+}
+
+// radixSort sorts keys by first, then created, a byte at a time from the
+// least significant (each pass stable), using buf of the same length; it
+// returns whichever of the two holds the result. A comparison sort of a
+// book's thousands of orders costs a call a comparison; this costs a few
+// passes over the keys, and skips a byte every key shares (most bytes of
+// a date, the high bytes of instants a few months apart).
+func radixSort(keys, buf []seqKey) []seqKey {
+	if len(keys) < 2 {
+		return keys
+	}
+	var counts [16][256]int // per digit
+	for _, k := range keys {
+		for d := range 16 {
+			counts[d][k.digit(d)]++
+		}
+	}
+	for d := range 16 {
+		c := &counts[d]
+		if c[keys[0].digit(d)] == len(keys) {
+			continue // every key has this byte
+		}
+		sum := 0
+		for v := range c {
+			c[v], sum = sum, sum+c[v]
+		}
+		for _, k := range keys {
+			v := k.digit(d)
+			buf[c[v]] = k
+			c[v]++
+		}
+		keys, buf = buf, keys
+	}
+	return keys
+}
+
+// digit is byte d of the key, least significant first.
+func (k seqKey) digit(d int) byte {
+	if d < 8 {
+		return byte(k.created >> (8 * d))
+	}
+	return byte(k.first >> (8 * (d - 8)))
 }
 
 // calendarCacheDays is how far ahead the allocation caches which days

@@ -595,3 +595,43 @@ func TestPropertyBookCatchesBrokenEngines(t *testing.T) {
 		})
 	}
 }
+
+// TestRadixSortOrdersAsCompare checks the sequence's radix sort against a
+// comparison sort, on keys with shared bytes, ties and instants before 1970.
+func TestRadixSortOrdersAsCompare(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{0, 1, 2, 3, 17, 1000} {
+		keys := make([]seqKey, n)
+		for k := range keys {
+			keys[k] = seqKey{first: uint64(20000 + r.IntN(5)), created: uint64(r.Int64N(1<<20)-1<<19) ^ 1<<63, oi: k}
+			if r.IntN(4) == 0 {
+				keys[k].first += 1 << 32
+			}
+			if r.IntN(3) == 0 {
+				keys[k].created = r.Uint64()
+			}
+		}
+		want := slices.Clone(keys)
+		slices.SortStableFunc(want, func(x, y seqKey) int {
+			switch {
+			case x.first != y.first:
+				return compareU64(x.first, y.first)
+			default:
+				return compareU64(x.created, y.created)
+			}
+		})
+		if got := radixSort(keys, make([]seqKey, n)); !slices.Equal(got, want) {
+			t.Errorf("n = %d: radix sort differs from a stable comparison sort", n)
+		}
+	}
+}
+
+func compareU64(x, y uint64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
