@@ -83,6 +83,26 @@ func claimLess(a, b claim) int {
 	return cmp.Compare(a.qty, b.qty)
 }
 
+// sortClaims sorts claims by claimLess. A group holds a dozen claims or
+// so, and the book sorts thousands of groups: an insertion sort that
+// decides most steps on the need day costs a fraction of slices.SortFunc's
+// call a comparison. claimLess is a total order up to identical claims, so
+// both sorts give the same result.
+func sortClaims(c []claim) {
+	if len(c) > 16 {
+		slices.SortFunc(c, claimLess)
+		return
+	}
+	for i := 1; i < len(c); i++ {
+		x := c[i]
+		j := i
+		for ; j > 0 && (x.need < c[j-1].need || (x.need == c[j-1].need && claimLess(x, c[j-1]) < 0)); j-- {
+			c[j] = c[j-1]
+		}
+		c[j] = x
+	}
+}
+
 // group is the supply of one item in one warehouse and the claims on it.
 // Its fields are in the order the book reads them, so that finding a
 // group and then placing a line on it read few cache lines.
@@ -137,7 +157,7 @@ func (b *book) peg() {
 		if !g.prepared {
 			continue // no line on it: nothing booked, nothing to peg
 		}
-		slices.SortFunc(g.claims, claimLess)
+		sortClaims(g.claims)
 		g.lotCum = cumulative(b.floats.take(len(g.lots)), len(g.lots), func(i int) float64 { return g.lots[i].qty })
 		g.claimCum = cumulative(b.floats.take(len(g.claims)), len(g.claims), func(i int) float64 { return g.claims[i].qty })
 		for k, c := range g.claims {
@@ -173,7 +193,7 @@ func (b *book) pegAppended(from, to int) {
 		g := &b.groups[l.group]
 		if len(g.lotCum) != len(g.lots) || len(g.claimCum) != len(g.claims) {
 			// A group no submitted order touched since it was created.
-			slices.SortFunc(g.claims, claimLess)
+			sortClaims(g.claims)
 			g.lotCum = cumulative(g.lotCum, len(g.lots), func(i int) float64 { return g.lots[i].qty })
 			g.claimCum = cumulative(g.claimCum, len(g.claims), func(i int) float64 { return g.claims[i].qty })
 		}

@@ -392,7 +392,7 @@ func (b *book) prepareGroup(g *group) {
 		g.claims = append(g.claims, claim{need: b.today, rank: rankNegativeStock, qty: -oh, line: -1})
 	}
 	slices.SortFunc(g.lots, lotLess)
-	slices.SortFunc(g.claims, claimLess)
+	sortClaims(g.claims)
 	coords, values := g.baseline(b.today, g.lots, g.claims, b.dates.take(1+len(g.lots)+len(g.claims)), b.values)
 	b.values = values
 	g.tree.nodes = b.nodes.take(treeNodes(len(coords)))
