@@ -109,16 +109,16 @@ func sortClaims(c []claim) {
 type group struct {
 	wh   string
 	next int // the item's next group, -1 for none
-	// While the book is built: how many receipts, demand records and book
-	// lines fall on it, to size lots and claims.
-	nLots, nClaims, nLines int32
-	prepared               bool // see book.prepareGroup
-	tree                   residual
-	claims                 []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
-	lots                   []lot   // sorted by lotLess
-	item                   string
-	onHand                 float64 // Σ Bin.actual_qty
-	reserved               float64 // Σ reserved for production and sub-contracting
+	// While the book is built: how many receipts and demand records fall
+	// on it (book.nLines counts its lines), to size lots and claims.
+	nLots, nClaims int32
+	prepared       bool // see book.prepareGroup
+	tree           residual
+	claims         []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
+	lots           []lot   // sorted by lotLess
+	item           string
+	onHand         float64 // Σ Bin.actual_qty
+	reserved       float64 // Σ reserved for production and sub-contracting
 	// After pegging: the cumulative quantity of the lots, and of the
 	// claims, in their order.
 	lotCum, claimCum []float64

@@ -151,6 +151,10 @@ type book struct {
 	groups []group
 	items  []itemGroups   // by item id
 	byItem map[string]int // item code → id: the one hash a line costs
+	// nLines counts the book's lines on each group, to size its claims:
+	// apart from the groups, so that classifying a line on an item's
+	// first warehouse reads its item only.
+	nLines []int32
 	// recG and demG are the group of each receipt and demand record (-1
 	// for none) until fill copies them into their groups.
 	recG, demG []int32
@@ -256,6 +260,7 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		byItem:   make(map[string]int, len(supply.Items)),
 		items:    make([]itemGroups, 0, len(supply.Items)),
 		groups:   make([]group, 0, max(len(supply.Items), len(supply.Stock))),
+		nLines:   make([]int32, 0, max(len(supply.Items), len(supply.Stock))),
 	}
 	today := DateOf(b.local)
 	b.cal.remember(today-7, today+calendarCacheDays)
@@ -348,12 +353,12 @@ func (b *book) fill() {
 	s := b.supply
 	nl, nc := len(s.Receipts)+len(b.groups), len(s.Demand)+2*len(b.groups)
 	for gi := range b.groups {
-		nc += int(b.groups[gi].nLines)
+		nc += int(b.nLines[gi])
 	}
 	lots, claims := make([]lot, nl), make([]claim, nc)
 	for gi := range b.groups {
 		g := &b.groups[gi]
-		nl, nc := 1+int(g.nLots), 2+int(g.nClaims)+int(g.nLines)
+		nl, nc := 1+int(g.nLots), 2+int(g.nClaims)+int(b.nLines[gi])
 		g.lots, lots = lots[:0:nl], lots[nl:]
 		g.claims, claims = claims[:0:nc], claims[nc:]
 	}
@@ -433,8 +438,12 @@ func (b *book) groupFor(item, wh string) int {
 
 // groupOf returns the group of item id in a warehouse, creating it. An
 // item's groups are chained by group.next in the order they were created;
-// an item has a few warehouses, so the chain is short.
+// an item has a few warehouses, so the chain is short, and most lines are
+// on its first, which the item notes.
 func (b *book) groupOf(id int, wh string) int {
+	if ig := &b.items[id]; ig.first >= 0 && ig.firstWh == wh {
+		return ig.first
+	}
 	last := -1
 	for gi := b.items[id].first; gi >= 0; gi = b.groups[gi].next {
 		if b.groups[gi].wh == wh {
@@ -444,8 +453,9 @@ func (b *book) groupOf(id int, wh string) int {
 	}
 	gi := len(b.groups)
 	b.groups = append(b.groups, group{item: b.items[id].code, wh: wh, next: -1})
+	b.nLines = append(b.nLines, 0)
 	if last < 0 {
-		b.items[id].first = gi
+		b.items[id].first, b.items[id].firstWh = gi, wh
 	} else {
 		b.groups[last].next = gi
 	}
@@ -454,10 +464,11 @@ func (b *book) groupOf(id int, wh string) int {
 
 // itemGroups are an item's master and its groups, one a warehouse.
 type itemGroups struct {
-	code  string
-	first int // its first group, -1 for none; the rest follow group.next
-	item  Item
-	known bool // the supply has its master
+	code    string
+	first   int    // its first group, -1 for none; the rest follow group.next
+	firstWh string // the first group's warehouse
+	item    Item
+	known   bool // the supply has its master
 }
 
 // allocate sequences the orders, places each, and pegs supply.
@@ -504,7 +515,7 @@ func (b *book) allocate(orders []Order) error {
 	}
 	b.fill()
 	for gi := range b.groups {
-		if b.groups[gi].nLines > 0 {
+		if b.nLines[gi] > 0 {
 			b.prepareGroup(&b.groups[gi])
 		}
 	}
@@ -677,7 +688,7 @@ func (b *book) classify(lines []bookLine, o *Order) ([]bookLine, error) {
 		default:
 			bl.kind = lineStock
 			bl.group = int32(b.groupOf(id, l.Warehouse))
-			b.groups[bl.group].nLines++
+			b.nLines[bl.group]++
 			// validateCommon bounds both lead times by maxDays.
 			if ig.item.LeadTimeDays > 0 {
 				bl.lead = int32(ig.item.LeadTimeDays)
