@@ -83,13 +83,33 @@ func claimLess(a, b claim) int {
 	return cmp.Compare(a.qty, b.qty)
 }
 
-// sortClaims sorts claims by claimLess. A group holds a dozen claims or
-// so, and the book sorts thousands of groups: an insertion sort that
-// decides most steps on the need day costs a fraction of slices.SortFunc's
-// call a comparison. claimLess is a total order up to identical claims, so
-// both sorts give the same result.
+// smallSort is the length up to which sortLots and sortClaims sort by
+// insertion. A group holds a few lots and a dozen claims or so, and the
+// book sorts thousands of groups: an insertion sort that decides most
+// steps on the day costs a fraction of slices.SortFunc's call a
+// comparison. lotLess and claimLess are total orders up to identical
+// elements, so both sorts give the same result.
+const smallSort = 16
+
+// sortLots sorts lots by lotLess (see smallSort).
+func sortLots(l []lot) {
+	if len(l) > smallSort {
+		slices.SortFunc(l, lotLess)
+		return
+	}
+	for i := 1; i < len(l); i++ {
+		x := l[i]
+		j := i
+		for ; j > 0 && (x.eff < l[j-1].eff || (x.eff == l[j-1].eff && lotLess(x, l[j-1]) < 0)); j-- {
+			l[j] = l[j-1]
+		}
+		l[j] = x
+	}
+}
+
+// sortClaims sorts claims by claimLess (see smallSort).
 func sortClaims(c []claim) {
-	if len(c) > 16 {
+	if len(c) > smallSort {
 		slices.SortFunc(c, claimLess)
 		return
 	}

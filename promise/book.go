@@ -396,7 +396,7 @@ func (b *book) prepareGroup(g *group) {
 		// Negative stock (allowed by some sites) is owed before anything else.
 		g.claims = append(g.claims, claim{need: b.today, rank: rankNegativeStock, qty: -oh, line: -1})
 	}
-	slices.SortFunc(g.lots, lotLess)
+	sortLots(g.lots)
 	sortClaims(g.claims)
 	coords, values := g.baseline(b.today, g.lots, g.claims, b.dates.take(1+len(g.lots)+len(g.claims)), b.values)
 	b.values = values
