@@ -725,7 +725,7 @@ func (b *book) place(oi int, book bool) error {
 	lines := b.lines[o.from:o.to]
 	for k := range lines {
 		if l := &lines[k]; l.kind == lineStock {
-			l.free0 = b.groups[l.group].tree.atp(b.today)
+			l.free0 = b.groups[l.group].tree.atpAll() // its first day is today
 		}
 	}
 	tentative := b.held[:0]
