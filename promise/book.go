@@ -554,15 +554,19 @@ func orderOf(o *Order) bookOrder {
 }
 
 // seqKey is what an order is sequenced by, read once; no pointers, so
-// that sorting moves no write barriers. Both fields are unsigned and
-// ordered as the sequence is, so that a radix sort can order them.
+// that sorting moves no write barriers. Both fields are signed values with
+// their sign bit flipped: unsigned, and ordered as the values are, so that
+// a radix sort can order them.
 type seqKey struct {
 	// first puts drafts after every submitted order, then sequences by
 	// delivery date (maxDate unless Rules.Sequence says so).
 	first   uint64
-	created uint64 // creation in Unix nanoseconds, its sign bit flipped
+	created uint64 // creation in Unix nanoseconds
 	oi      int
 }
+
+// unsigned maps v to an unsigned value in the same order.
+func unsigned(v int64) uint64 { return uint64(v) ^ 1<<63 }
 
 // sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
 // drafts by creation; ties by name.
@@ -571,17 +575,17 @@ func (b *book) sortSeq() {
 	keys := make([]seqKey, 2*n) // the keys, then the radix sort's buffer
 	for k, oi := range b.seq {
 		o := &b.orders[oi]
-		key := seqKey{first: uint64(maxDate), created: 1 << 63, oi: oi}
+		first, created := int64(maxDate), int64(0)
 		if o.submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
-			key.first = uint64(o.desired)
+			first = int64(o.desired)
 		}
 		if !o.submitted {
-			key.first += 1 << 32 // after every Date
+			first += 1 << 32 // after every Date
 		}
 		if c := o.src.Created; !c.IsZero() {
-			key.created = uint64(c.UnixNano()) ^ 1<<63
+			created = c.UnixNano()
 		}
-		keys[k] = key
+		keys[k] = seqKey{first: unsigned(first), created: unsigned(created), oi: oi}
 	}
 	keys = radixSort(keys[:n], keys[n:])
 	// Orders with the same day and creation instant go by name; names are

@@ -635,3 +635,16 @@ func compareU64(x, y uint64) int {
 	}
 	return 0
 }
+
+// TestBookSequenceCreatedBefore1970 keeps the sequence's unsigned keys
+// honest: a creation instant before 1970 is negative, and still first.
+func TestBookSequenceCreatedBefore1970(t *testing.T) {
+	items := map[string]Item{"W": {Code: "W", IsStockItem: true}}
+	supply := Supply{Items: items, Stock: []Stock{stock("W", 100)}}
+	early, now := soAt(t, "SO-B", 0, true, "", ln("1", "W", 1)), soAt(t, "SO-A", 0, true, "", ln("1", "W", 1))
+	early.Created = time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
+	a := MustAllocate(t, Book{Orders: []Order{now, early}, Supply: supply}, DefaultRules())
+	if got := a.Names(); !slices.Equal(got, []string{"SO-B", "SO-A"}) {
+		t.Errorf("creation sequence %v, want SO-B (created 1969) first", got)
+	}
+}
