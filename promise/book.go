@@ -519,16 +519,11 @@ func (b *book) allocate(orders []Order) error {
 			b.prepareGroup(&b.groups[gi])
 		}
 	}
-	b.sortSeq()
+	drafts := b.sortSeq()
 	for k, oi := range b.seq {
 		b.ranks[oi] = int32(k)
 	}
-	drafts := len(b.seq)
-	for k, oi := range b.seq {
-		if !b.orders[oi].submitted {
-			drafts = k
-			break
-		}
+	for _, oi := range b.seq[:drafts] {
 		if err := b.place(oi, true); err != nil {
 			return err
 		}
@@ -556,55 +551,70 @@ func orderOf(o *Order) bookOrder {
 // seqKey is what an order is sequenced by, read once; no pointers, so
 // that sorting moves no write barriers. Both fields are signed values with
 // their sign bit flipped: unsigned, and ordered as the values are, so that
-// a radix sort can order them.
+// a radix sort can order them; sixteen bytes, so that its passes move
+// little.
 type seqKey struct {
-	// first puts drafts after every submitted order, then sequences by
-	// delivery date (maxDate unless Rules.Sequence says so).
-	first   uint64
 	created uint64 // creation in Unix nanoseconds
-	oi      int
+	// first sequences submitted orders by delivery date (maxDate unless
+	// Rules.Sequence says so); drafts go by creation alone.
+	first uint32
+	oi    int32
 }
 
-// unsigned maps v to an unsigned value in the same order.
-func unsigned(v int64) uint64 { return uint64(v) ^ 1<<63 }
-
 // sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
-// drafts by creation; ties by name.
-func (b *book) sortSeq() {
-	n := len(b.seq)
+// drafts by creation; ties by name. It returns where the drafts start.
+func (b *book) sortSeq() int {
+	n, drafts := len(b.seq), 0 // where the drafts start: after the submitted orders
+	for _, oi := range b.seq {
+		if b.orders[oi].submitted {
+			drafts++
+		}
+	}
 	keys := make([]seqKey, 2*n) // the keys, then the radix sort's buffer
-	for k, oi := range b.seq {
+	sub, dr := 0, drafts
+	for _, oi := range b.seq {
 		o := &b.orders[oi]
-		first, created := int64(maxDate), int64(0)
-		if o.submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
-			first = int64(o.desired)
-		}
-		if !o.submitted {
-			first += 1 << 32 // after every Date
-		}
+		key := seqKey{oi: int32(oi)}
 		if c := o.src.Created; !c.IsZero() {
-			created = c.UnixNano()
+			key.created = uint64(c.UnixNano())
 		}
-		keys[k] = seqKey{first: unsigned(first), created: unsigned(created), oi: oi}
-	}
-	keys = radixSort(keys[:n], keys[n:])
-	// Orders with the same day and creation instant go by name; names are
-	// unique, so the order is total and any sort gives the same sequence.
-	for i := 0; i < n; {
-		j := i + 1
-		for j < n && keys[j].first == keys[i].first && keys[j].created == keys[i].created {
-			j++
+		key.created ^= 1 << 63
+		if !o.submitted {
+			keys[dr] = key
+			dr++
+			continue
 		}
-		if j-i > 1 {
-			slices.SortFunc(keys[i:j], func(x, y seqKey) int {
-				return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
-			})
+		first := maxDate
+		if b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
+			first = o.desired
 		}
-		i = j
+		key.first = uint32(first) ^ 1<<31
+		keys[sub] = key
+		sub++
 	}
-	for k, key := range keys {
-		b.seq[k] = key.oi
+	buf := keys[n:]
+	for _, part := range [2][2]int{{0, drafts}, {drafts, n}} {
+		from, to := part[0], part[1]
+		sorted := radixSort(keys[from:to], buf[from:to])
+		// Orders with the same day and creation instant go by name; names
+		// are unique, so the order is total and any sort gives the same.
+		for i := 0; i < len(sorted); {
+			j := i + 1
+			for j < len(sorted) && sorted[j].first == sorted[i].first && sorted[j].created == sorted[i].created {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(sorted[i:j], func(x, y seqKey) int {
+					return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
+				})
+			}
+			i = j
+		}
+		for k, key := range sorted {
+			b.seq[from+k] = int(key.oi)
+		}
 	}
+	return drafts
 }
 
 // radixSort sorts keys by first, then created, a byte at a time from the
@@ -617,13 +627,13 @@ func radixSort(keys, buf []seqKey) []seqKey {
 	if len(keys) < 2 {
 		return keys
 	}
-	var counts [16][256]int // per digit
+	var counts [12][256]int // per digit
 	for _, k := range keys {
-		for d := range 16 {
+		for d := range 12 {
 			counts[d][k.digit(d)]++
 		}
 	}
-	for d := range 16 {
+	for d := range 12 {
 		c := &counts[d]
 		if c[keys[0].digit(d)] == len(keys) {
 			continue // every key has this byte

@@ -603,9 +603,9 @@ func TestRadixSortOrdersAsCompare(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 3, 17, 1000} {
 		keys := make([]seqKey, n)
 		for k := range keys {
-			keys[k] = seqKey{first: uint64(20000 + r.IntN(5)), created: uint64(r.Int64N(1<<20)-1<<19) ^ 1<<63, oi: k}
+			keys[k] = seqKey{first: uint32(20000 + r.IntN(5)), created: uint64(r.Int64N(1<<20)-1<<19) ^ 1<<63, oi: int32(k)}
 			if r.IntN(4) == 0 {
-				keys[k].first += 1 << 32
+				keys[k].first = r.Uint32()
 			}
 			if r.IntN(3) == 0 {
 				keys[k].created = r.Uint64()
@@ -615,7 +615,7 @@ func TestRadixSortOrdersAsCompare(t *testing.T) {
 		slices.SortStableFunc(want, func(x, y seqKey) int {
 			switch {
 			case x.first != y.first:
-				return compareU64(x.first, y.first)
+				return compareU64(uint64(x.first), uint64(y.first))
 			default:
 				return compareU64(x.created, y.created)
 			}
