@@ -83,22 +83,62 @@ func claimLess(a, b claim) int {
 	return cmp.Compare(a.qty, b.qty)
 }
 
+// smallSort is the length up to which sortLots and sortClaims sort by
+// insertion. A group holds a few lots and a dozen claims or so, and the
+// book sorts thousands of groups: an insertion sort that decides most
+// steps on the day costs a fraction of slices.SortFunc's call a
+// comparison. lotLess and claimLess are total orders up to identical
+// elements, so both sorts give the same result.
+const smallSort = 16
+
+// sortLots sorts lots by lotLess (see smallSort).
+func sortLots(l []lot) {
+	if len(l) > smallSort {
+		slices.SortFunc(l, lotLess)
+		return
+	}
+	for i := 1; i < len(l); i++ {
+		x := l[i]
+		j := i
+		for ; j > 0 && (x.eff < l[j-1].eff || (x.eff == l[j-1].eff && lotLess(x, l[j-1]) < 0)); j-- {
+			l[j] = l[j-1]
+		}
+		l[j] = x
+	}
+}
+
+// sortClaims sorts claims by claimLess (see smallSort).
+func sortClaims(c []claim) {
+	if len(c) > smallSort {
+		slices.SortFunc(c, claimLess)
+		return
+	}
+	for i := 1; i < len(c); i++ {
+		x := c[i]
+		j := i
+		for ; j > 0 && (x.need < c[j-1].need || (x.need == c[j-1].need && claimLess(x, c[j-1]) < 0)); j-- {
+			c[j] = c[j-1]
+		}
+		c[j] = x
+	}
+}
+
 // group is the supply of one item in one warehouse and the claims on it.
 // Its fields are in the order the book reads them, so that finding a
 // group and then placing a line on it read few cache lines.
 type group struct {
 	wh   string
 	next int // the item's next group, -1 for none
-	// While the book is built: how many receipts, demand records and book
-	// lines fall on it, to size lots and claims.
-	nLots, nClaims, nLines int32
-	prepared               bool // see book.prepareGroup
-	tree                   residual
-	claims                 []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
-	lots                   []lot   // sorted by lotLess
-	item                   string
-	onHand                 float64 // Σ Bin.actual_qty
-	reserved               float64 // Σ reserved for production and sub-contracting
+	// While the book is built: how many receipts and demand records fall
+	// on it (book.nLines counts its lines), to size lots and claims.
+	nLots, nClaims int32
+	prepared       bool // see book.prepareGroup
+	tree           residual
+	claims         []claim // the supply's fixed claims, then bookings; sorted by claimLess once pegged
+	lots           []lot   // sorted by lotLess
+	item           string
+	onHand         float64 // Σ Bin.actual_qty
+	reserved       float64 // Σ reserved for production and sub-contracting
 	// After pegging: the cumulative quantity of the lots, and of the
 	// claims, in their order.
 	lotCum, claimCum []float64
@@ -137,7 +177,7 @@ func (b *book) peg() {
 		if !g.prepared {
 			continue // no line on it: nothing booked, nothing to peg
 		}
-		slices.SortFunc(g.claims, claimLess)
+		sortClaims(g.claims)
 		g.lotCum = cumulative(b.floats.take(len(g.lots)), len(g.lots), func(i int) float64 { return g.lots[i].qty })
 		g.claimCum = cumulative(b.floats.take(len(g.claims)), len(g.claims), func(i int) float64 { return g.claims[i].qty })
 		for k, c := range g.claims {
@@ -173,7 +213,7 @@ func (b *book) pegAppended(from, to int) {
 		g := &b.groups[l.group]
 		if len(g.lotCum) != len(g.lots) || len(g.claimCum) != len(g.claims) {
 			// A group no submitted order touched since it was created.
-			slices.SortFunc(g.claims, claimLess)
+			sortClaims(g.claims)
 			g.lotCum = cumulative(g.lotCum, len(g.lots), func(i int) float64 { return g.lots[i].qty })
 			g.claimCum = cumulative(g.claimCum, len(g.claims), func(i int) float64 { return g.claims[i].qty })
 		}

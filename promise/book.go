@@ -151,6 +151,10 @@ type book struct {
 	groups []group
 	items  []itemGroups   // by item id
 	byItem map[string]int // item code → id: the one hash a line costs
+	// nLines counts the book's lines on each group, to size its claims:
+	// apart from the groups, so that classifying a line on an item's
+	// first warehouse reads its item only.
+	nLines []int32
 	// recG and demG are the group of each receipt and demand record (-1
 	// for none) until fill copies them into their groups.
 	recG, demG []int32
@@ -256,6 +260,7 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		byItem:   make(map[string]int, len(supply.Items)),
 		items:    make([]itemGroups, 0, len(supply.Items)),
 		groups:   make([]group, 0, max(len(supply.Items), len(supply.Stock))),
+		nLines:   make([]int32, 0, max(len(supply.Items), len(supply.Stock))),
 	}
 	today := DateOf(b.local)
 	b.cal.remember(today-7, today+calendarCacheDays)
@@ -348,12 +353,12 @@ func (b *book) fill() {
 	s := b.supply
 	nl, nc := len(s.Receipts)+len(b.groups), len(s.Demand)+2*len(b.groups)
 	for gi := range b.groups {
-		nc += int(b.groups[gi].nLines)
+		nc += int(b.nLines[gi])
 	}
 	lots, claims := make([]lot, nl), make([]claim, nc)
 	for gi := range b.groups {
 		g := &b.groups[gi]
-		nl, nc := 1+int(g.nLots), 2+int(g.nClaims)+int(g.nLines)
+		nl, nc := 1+int(g.nLots), 2+int(g.nClaims)+int(b.nLines[gi])
 		g.lots, lots = lots[:0:nl], lots[nl:]
 		g.claims, claims = claims[:0:nc], claims[nc:]
 	}
@@ -391,8 +396,8 @@ func (b *book) prepareGroup(g *group) {
 		// Negative stock (allowed by some sites) is owed before anything else.
 		g.claims = append(g.claims, claim{need: b.today, rank: rankNegativeStock, qty: -oh, line: -1})
 	}
-	slices.SortFunc(g.lots, lotLess)
-	slices.SortFunc(g.claims, claimLess)
+	sortLots(g.lots)
+	sortClaims(g.claims)
 	coords, values := g.baseline(b.today, g.lots, g.claims, b.dates.take(1+len(g.lots)+len(g.claims)), b.values)
 	b.values = values
 	g.tree.nodes = b.nodes.take(treeNodes(len(coords)))
@@ -433,8 +438,12 @@ func (b *book) groupFor(item, wh string) int {
 
 // groupOf returns the group of item id in a warehouse, creating it. An
 // item's groups are chained by group.next in the order they were created;
-// an item has a few warehouses, so the chain is short.
+// an item has a few warehouses, so the chain is short, and most lines are
+// on its first, which the item notes.
 func (b *book) groupOf(id int, wh string) int {
+	if ig := &b.items[id]; ig.first >= 0 && ig.firstWh == wh {
+		return ig.first
+	}
 	last := -1
 	for gi := b.items[id].first; gi >= 0; gi = b.groups[gi].next {
 		if b.groups[gi].wh == wh {
@@ -444,8 +453,9 @@ func (b *book) groupOf(id int, wh string) int {
 	}
 	gi := len(b.groups)
 	b.groups = append(b.groups, group{item: b.items[id].code, wh: wh, next: -1})
+	b.nLines = append(b.nLines, 0)
 	if last < 0 {
-		b.items[id].first = gi
+		b.items[id].first, b.items[id].firstWh = gi, wh
 	} else {
 		b.groups[last].next = gi
 	}
@@ -454,10 +464,11 @@ func (b *book) groupOf(id int, wh string) int {
 
 // itemGroups are an item's master and its groups, one a warehouse.
 type itemGroups struct {
-	code  string
-	first int // its first group, -1 for none; the rest follow group.next
-	item  Item
-	known bool // the supply has its master
+	code    string
+	first   int    // its first group, -1 for none; the rest follow group.next
+	firstWh string // the first group's warehouse
+	item    Item
+	known   bool // the supply has its master
 }
 
 // allocate sequences the orders, places each, and pegs supply.
@@ -504,20 +515,15 @@ func (b *book) allocate(orders []Order) error {
 	}
 	b.fill()
 	for gi := range b.groups {
-		if b.groups[gi].nLines > 0 {
+		if b.nLines[gi] > 0 {
 			b.prepareGroup(&b.groups[gi])
 		}
 	}
-	b.sortSeq()
+	drafts := b.sortSeq()
 	for k, oi := range b.seq {
 		b.ranks[oi] = int32(k)
 	}
-	drafts := len(b.seq)
-	for k, oi := range b.seq {
-		if !b.orders[oi].submitted {
-			drafts = k
-			break
-		}
+	for _, oi := range b.seq[:drafts] {
 		if err := b.place(oi, true); err != nil {
 			return err
 		}
@@ -543,46 +549,115 @@ func orderOf(o *Order) bookOrder {
 }
 
 // seqKey is what an order is sequenced by, read once; no pointers, so
-// that sorting moves no write barriers.
+// that sorting moves no write barriers. Both fields are signed values with
+// their sign bit flipped: unsigned, and ordered as the values are, so that
+// a radix sort can order them; sixteen bytes, so that its passes move
+// little.
 type seqKey struct {
-	// first puts drafts after every submitted order, then sequences by
-	// delivery date (maxDate unless Rules.Sequence says so): one
-	// comparison where most keys differ.
-	first   int64
-	created int64
-	oi      int
+	created uint64 // creation in Unix nanoseconds
+	// first sequences submitted orders by delivery date (maxDate unless
+	// Rules.Sequence says so); drafts go by creation alone.
+	first uint32
+	oi    int32
 }
 
 // sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
-// drafts by creation; ties by name.
-func (b *book) sortSeq() {
-	keys := make([]seqKey, len(b.seq))
-	for k, oi := range b.seq {
+// drafts by creation; ties by name. It returns where the drafts start.
+func (b *book) sortSeq() int {
+	n, drafts := len(b.seq), 0 // where the drafts start: after the submitted orders
+	for _, oi := range b.seq {
+		if b.orders[oi].submitted {
+			drafts++
+		}
+	}
+	keys := make([]seqKey, 2*n) // the keys, then the radix sort's buffer
+	sub, dr := 0, drafts
+	for _, oi := range b.seq {
 		o := &b.orders[oi]
-		key := seqKey{first: int64(maxDate), oi: oi}
-		if o.submitted && b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
-			key.first = int64(o.desired)
-		}
-		if !o.submitted {
-			key.first += 1 << 32 // after every Date
-		}
+		key := seqKey{oi: int32(oi)}
 		if c := o.src.Created; !c.IsZero() {
-			key.created = c.UnixNano()
+			key.created = uint64(c.UnixNano())
 		}
-		keys[k] = key
+		key.created ^= 1 << 63
+		if !o.submitted {
+			keys[dr] = key
+			dr++
+			continue
+		}
+		first := maxDate
+		if b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
+			first = o.desired
+		}
+		key.first = uint32(first) ^ 1<<31
+		keys[sub] = key
+		sub++
 	}
-	slices.SortFunc(keys, func(x, y seqKey) int {
-		if c := cmp.Compare(x.first, y.first); c != 0 {
-			return c
+	buf := keys[n:]
+	for _, part := range [2][2]int{{0, drafts}, {drafts, n}} {
+		from, to := part[0], part[1]
+		sorted := radixSort(keys[from:to], buf[from:to])
+		// Orders with the same day and creation instant go by name; names
+		// are unique, so the order is total and any sort gives the same.
+		for i := 0; i < len(sorted); {
+			j := i + 1
+			for j < len(sorted) && sorted[j].first == sorted[i].first && sorted[j].created == sorted[i].created {
+				j++
+			}
+			if j-i > 1 {
+				slices.SortFunc(sorted[i:j], func(x, y seqKey) int {
+					return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
+				})
+			}
+			i = j
 		}
-		if c := cmp.Compare(x.created, y.created); c != 0 {
-			return c
+		for k, key := range sorted {
+			b.seq[from+k] = int(key.oi)
 		}
-		return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
-	})
-	for k, key := range keys {
-		b.seq[k] = key.oi
 	}
+	return drafts
+}
+
+// radixSort sorts keys by first, then created, a byte at a time from the
+// least significant (each pass stable), using buf of the same length; it
+// returns whichever of the two holds the result. A comparison sort of a
+// book's thousands of orders costs a call a comparison; this costs a few
+// passes over the keys, and skips a byte every key shares (most bytes of
+// a date, the high bytes of instants a few months apart).
+func radixSort(keys, buf []seqKey) []seqKey {
+	if len(keys) < 2 {
+		return keys
+	}
+	var counts [12][256]int // per digit
+	for _, k := range keys {
+		for d := range 12 {
+			counts[d][k.digit(d)]++
+		}
+	}
+	for d := range 12 {
+		c := &counts[d]
+		if c[keys[0].digit(d)] == len(keys) {
+			continue // every key has this byte
+		}
+		sum := 0
+		for v := range c {
+			c[v], sum = sum, sum+c[v]
+		}
+		for _, k := range keys {
+			v := k.digit(d)
+			buf[c[v]] = k
+			c[v]++
+		}
+		keys, buf = buf, keys
+	}
+	return keys
+}
+
+// digit is byte d of the key, least significant first.
+func (k seqKey) digit(d int) byte {
+	if d < 8 {
+		return byte(k.created >> (8 * d))
+	}
+	return byte(k.first >> (8 * (d - 8)))
 }
 
 // calendarCacheDays is how far ahead the allocation caches which days
@@ -627,7 +702,7 @@ func (b *book) classify(lines []bookLine, o *Order) ([]bookLine, error) {
 		default:
 			bl.kind = lineStock
 			bl.group = int32(b.groupOf(id, l.Warehouse))
-			b.groups[bl.group].nLines++
+			b.nLines[bl.group]++
 			// validateCommon bounds both lead times by maxDays.
 			if ig.item.LeadTimeDays > 0 {
 				bl.lead = int32(ig.item.LeadTimeDays)
@@ -664,7 +739,7 @@ func (b *book) place(oi int, book bool) error {
 	lines := b.lines[o.from:o.to]
 	for k := range lines {
 		if l := &lines[k]; l.kind == lineStock {
-			l.free0 = b.groups[l.group].tree.atp(b.today)
+			l.free0 = b.groups[l.group].tree.atpAll() // its first day is today
 		}
 	}
 	tentative := b.held[:0]

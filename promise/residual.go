@@ -113,10 +113,15 @@ func (r *residual) addFrom(node, lo, hi, from int, v float64) {
 // atp returns ATP(d) = min over t >= d of S(t) − B(t).
 func (r *residual) atp(d Date) float64 {
 	if d <= r.coords[0] {
-		return r.nodes[1].mn // from the first event day: the whole tree
+		return r.atpAll()
 	}
 	return r.minFrom(1, 0, r.n-1, r.at(d))
 }
+
+// atpAll is ATP from the first event day (today): the whole tree's
+// minimum. Placing a line asks it first, and reading no day saves a cache
+// miss a line.
+func (r *residual) atpAll() float64 { return r.nodes[1].mn }
 
 func (r *residual) minFrom(node, lo, hi, from int) float64 {
 	if hi < from {
