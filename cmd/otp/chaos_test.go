@@ -232,8 +232,7 @@ func verifyBook(ctx context.Context, tb testing.TB, a *app) verdict {
 		tb.Fatal(err)
 	}
 	cfg := a.m.Config
-	pl := planner.New(client, planner.Config{Company: cfg.Company, DefaultWarehouse: cfg.DefaultWarehouse,
-		Rules: cfg.Rules(), Weekend: cfg.Weekend()}, planner.WithClock(a.m.Now))
+	pl := planner.New(client, cfg.Planner(), planner.WithClock(a.m.Now))
 	books, err := pl.Books(ctx)
 	if err != nil {
 		tb.Fatalf("read the book: %v", err)
