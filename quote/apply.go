@@ -69,19 +69,11 @@ type applyResponse struct {
 // status "error" and ERPNext's message, and what was done before it is
 // listed; when ERPNext cannot be reached before anything was written, 503.
 func (a *API) Apply(c echo.Context) error {
-	body, err := readBody(c)
+	req, q, err := bind(a, c, func(b []byte) (applyRequest, []fieldError) { return decodeApplyRequest(a.fields, b) })
 	if err != nil {
 		return err
-	}
-	req, errs := decodeApplyRequest(a.fields, body)
-	if errs != nil {
-		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := a.request(ctx)
-	if err != nil {
-		return err
-	}
 	so, err := q.erp.SalesOrder(ctx, req.SalesOrder)
 	if errors.Is(err, erp.ErrNotFound) {
 		return notFound(fmt.Sprintf("Sales Order %s not found", req.SalesOrder))

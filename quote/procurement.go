@@ -92,19 +92,11 @@ type procurementResponse struct {
 // it cannot be reached. "draft_po" and "task" are not implemented (200
 // "error", as in the earlier OTP).
 func (a *API) ProcurementSuggest(c echo.Context) error {
-	body, err := readBody(c)
+	req, q, err := bind(a, c, func(b []byte) (procurementRequest, []fieldError) { return decodeProcurementRequest(a.fields, b) })
 	if err != nil {
 		return err
-	}
-	req, errs := decodeProcurementRequest(a.fields, body)
-	if errs != nil {
-		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := a.request(ctx)
-	if err != nil {
-		return err
-	}
 	if req.Type != "material_request" {
 		msg := fmt.Sprintf("Suggestion type '%s' not implemented yet", req.Type)
 		return c.JSON(http.StatusOK, procurementResponse{Status: "error", Type: req.Type, Error: &msg})

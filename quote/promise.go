@@ -309,19 +309,13 @@ func strictFailDetail(p promise.Plan) string {
 // desired date cannot be met; 422 for a bad request; 404 naming an unknown
 // item or warehouse; 503 when ERPNext cannot be reached.
 func (a *API) Promise(c echo.Context) error {
-	body, err := readBody(c)
+	req, q, err := bind(a, c, func(b []byte) (promiseRequest, []fieldError) {
+		return decodePromiseRequest(a.fields, b, a.deps.Planner.Rules)
+	})
 	if err != nil {
 		return err
-	}
-	req, errs := decodePromiseRequest(a.fields, body, a.deps.Planner.Rules)
-	if errs != nil {
-		return validationFailed(errs)
 	}
 	ctx := c.Request().Context()
-	q, err := a.request(ctx)
-	if err != nil {
-		return err
-	}
 	in, err := q.planner.ForQuote(ctx, req.Quote)
 	if err != nil {
 		return err

@@ -148,6 +148,26 @@ func (q *request) today(now time.Time) promise.Date {
 // MaxBodyBytes bounds a request body (1 MiB); a larger one gets 413.
 const MaxBodyBytes = 1 << 20
 
+// bind is the start every POST handler shares: read the JSON body, decode
+// it (its field errors are FastAPI's 422) and take the request's quote
+// context.
+func bind[T any](a *API, c echo.Context, decode func([]byte) (T, []fieldError)) (T, *request, error) {
+	var zero T
+	body, err := readBody(c)
+	if err != nil {
+		return zero, nil, err
+	}
+	req, errs := decode(body)
+	if errs != nil {
+		return zero, nil, validationFailed(errs)
+	}
+	q, err := a.request(c.Request().Context())
+	if err != nil {
+		return zero, nil, err
+	}
+	return req, q, nil
+}
+
 // readBody reads a JSON request body of at most MaxBodyBytes (413 past
 // that). The body must be declared JSON (415 otherwise), as FastAPI read
 // only declared JSON: a browser cannot send that cross-origin without a
