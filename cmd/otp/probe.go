@@ -19,8 +19,8 @@ func startProbe(p *erp.Probe, every time.Duration, log *slog.Logger) (stop func(
 	return runEvery(every, false, func(ctx context.Context) {
 		err := p.Check(ctx)
 		switch {
-		case ctx.Err() != nil:
-			return
+		case err != nil && ctx.Err() != nil:
+			return // stopped mid-check: no news about ERPNext
 		case err != nil && was:
 			log.Warn("ERPNext probe failed", "err", err)
 		case err == nil && !was:
