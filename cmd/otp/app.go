@@ -39,9 +39,13 @@ const (
 
 // runRoles is the serve/work/all subcommand: start, wait for SIGTERM or a
 // failure, shut down in order.
-func runRoles(r role) func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runRoles(name string, r role) func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		if err := parseFlags(newFlags("", stderr), args); err != nil {
+		fs := newFlags(name, stderr)
+		fs.Usage = func() {
+			fmt.Fprintf(stderr, "usage: otp %s\n\nIt takes no flags: OTP_* environment variables configure it (README \"Configure\").\n", name)
+		}
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		cfg, err := config.FromEnv()

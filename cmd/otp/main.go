@@ -28,9 +28,9 @@ type command struct {
 // commands is the dispatch table. `promise` and `migrate` are added here by
 // their packages' owners.
 var commands = map[string]command{
-	"serve":       {"run the HTTP server: webhooks, health, metrics, dashboard", runRoles(roleServe)},
-	"work":        {"run the workers and the periodic reconcile", runRoles(roleWork)},
-	"all":         {"run the HTTP server and the workers in one process", runRoles(roleServe | roleWork)},
+	"serve":       {"run the HTTP server: webhooks, health, metrics, dashboard", runRoles("serve", roleServe)},
+	"work":        {"run the workers and the periodic reconcile", runRoles("work", roleWork)},
+	"all":         {"run the HTTP server and the workers in one process", runRoles("all", roleServe|roleWork)},
 	"sandbox":     {"run the in-memory ERPNext sandbox with demo data", runSandbox},
 	"healthcheck": {"GET /health of a running otp; exit 0 when it answers 200", runHealthcheck},
 	"promise":     {"compute one Sales Order's promise and print it; --apply writes it", runPromise},
@@ -118,6 +118,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
+		fs.Usage()
 		return errUsage
 	}
 	return nil

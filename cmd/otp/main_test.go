@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -20,4 +22,29 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// TestRolesUsage: serve, work and all take no flags; a flag or an argument
+// is a usage error that names the command, and -h prints the same usage.
+func TestRolesUsage(t *testing.T) {
+	for _, name := range []string{"serve", "work", "all"} {
+		for _, tc := range []struct {
+			args    []string
+			wantErr error
+			want    string
+		}{
+			{[]string{"--nope"}, errUsage, "flag provided but not defined: -nope"},
+			{[]string{"extra"}, errUsage, "unexpected arguments: [extra]"},
+			{[]string{"-h"}, errHelp, "usage: otp " + name + "\n"},
+		} {
+			stderr := &syncBuffer{}
+			err := run(t.Context(), append([]string{name}, tc.args...), &syncBuffer{}, stderr)
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("otp %s %v: %v, stderr %q; want %v and %q", name, tc.args, err, stderr, tc.wantErr, tc.want)
+			}
+			if tc.wantErr == errUsage && !strings.Contains(stderr.String(), "usage: otp "+name+"\n") {
+				t.Errorf("otp %s %v: stderr %q does not show the command's usage", name, tc.args, stderr)
+			}
+		}
+	}
 }
