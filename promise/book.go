@@ -81,10 +81,11 @@ func (a *Allocation) Plan(name string) (Plan, error) {
 	if !ok {
 		return Plan{}, fmt.Errorf("%w: %q", ErrUnknownOrder, name)
 	}
-	if err := a.b.invalid[oi]; err != nil {
+	k := int(a.b.pos[oi])
+	if err := a.b.invalid[k]; err != nil {
 		return Plan{}, err
 	}
-	p, err := a.b.plan(oi)
+	p, err := a.b.plan(k)
 	return p, noWorkingDay(err)
 }
 
@@ -94,13 +95,18 @@ func (a *Allocation) Names() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	names := make([]string, 0, len(a.b.orders))
-	for _, oi := range a.b.seq {
-		names = append(names, a.b.orders[oi].src.Name)
-	}
-	for oi := range a.b.orders {
-		if a.b.invalid[oi] != nil {
-			names = append(names, a.b.orders[oi].src.Name)
+	var bad []*Order
+	for k := range a.b.orders {
+		if o := &a.b.orders[k]; o.invalid {
+			bad = append(bad, o.src)
+		} else {
+			names = append(names, o.src.Name)
 		}
+	}
+	// Those left out in the caller's order: the book holds them in place.
+	slices.SortFunc(bad, func(x, y *Order) int { return cmp.Compare(a.b.byName[x.Name], a.b.byName[y.Name]) })
+	for _, o := range bad {
+		names = append(names, o.Name)
 	}
 	return names
 }
@@ -165,16 +171,20 @@ type book struct {
 	nodes  slab[node]
 	values []float64 // scratch for a residual's initial values
 
-	orders  []bookOrder
-	lines   []bookLine // every order's lines, orders[i].from:to
-	parts   []allocPart
-	byName  map[string]int
-	invalid []error // per order: why it was left out
-	seq     []int   // valid orders in sequence: submitted, then drafts
-	ranks   []int32 // per order: its position in seq
-	scratch residual
-	held    []held   // scratch for place
-	mutant  mutation // always none outside the property tests
+	// orders holds the orders with a name of their own in sequence
+	// (submitted, then drafts from orders[drafts]), then from
+	// orders[valid] the others, in the caller's order. Those left out
+	// (bookOrder.invalid) have their error in invalid.
+	orders        []bookOrder
+	drafts, valid int
+	invalid       map[int]error
+	lines         []bookLine // every order's lines, orders[k].from:to
+	parts         []allocPart
+	byName        map[string]int // name → index in the caller's orders
+	pos           []int32        // index in the caller's orders → in b.orders
+	scratch       residual
+	held          []held   // scratch for place
+	mutant        mutation // always none outside the property tests
 	// poReceipt indexes Supply.Receipts by purchase order, for
 	// ConfidenceRules.History; nil when the mode is off.
 	poReceipt map[string]int
@@ -205,8 +215,10 @@ type held struct {
 type bookOrder struct {
 	src      *Order // in the caller's slice: not copied
 	from, to int    // its lines in book.lines
+	rank     int32  // its position in the sequence
 	dates    orderDates
 	booked   bool
+	invalid  bool // left out: its error is in book.invalid
 	// What placing it reads of src, copied while the orders are read in
 	// their own order: the book places them in sequence, and reading the
 	// caller's orders in that order is a cache miss each.
@@ -471,47 +483,73 @@ type itemGroups struct {
 	known   bool // the supply has its master
 }
 
-// allocate sequences the orders, places each, and pegs supply.
+// allocate sequences the orders, places each, and pegs supply. The book
+// keeps its orders, and their lines, in sequence: placing them then walks
+// memory in order. The orders are sequenced first, from what sequencing
+// reads of them; then their lines are classified in the caller's order
+// (reading the caller's lines in sequence would cost a cache miss a line)
+// into the places sequencing gave them.
 func (b *book) allocate(orders []Order) error {
-	b.orders = make([]bookOrder, len(orders))
-	b.invalid = make([]error, len(orders))
 	b.byName = make(map[string]int, len(orders))
-	b.ranks = make([]int32, len(orders))
-	n := 0
-	for _, o := range orders {
-		n += len(o.Lines)
-	}
-	b.lines = make([]bookLine, 0, n)
-	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
-	b.seq = make([]int, 0, len(orders))
 	// The first order of a name is the book's: written last to first, one
 	// hash an order; only when a name repeats does each need a second look.
 	for oi := len(orders) - 1; oi >= 0; oi-- {
 		b.byName[orders[oi].Name] = oi
 	}
 	dups := len(b.byName) < len(orders)
+	seq := make([]int32, 0, len(orders))
+	b.invalid = map[int]error{}
+	var bad []int // orders left out by name, in the caller's order
 	for oi := range orders {
 		o := &orders[oi]
-		bo := &b.orders[oi]
+		switch {
+		case dups && b.byName[o.Name] != oi:
+			b.invalid[len(bad)] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
+			bad = append(bad, oi)
+		case o.Name == "":
+			b.invalid[len(bad)] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
+			bad = append(bad, oi)
+		default:
+			seq = append(seq, int32(oi))
+		}
+	}
+	b.drafts = sortSeq(orders, seq, b.rules.Sequence)
+	b.valid = len(seq)
+	// Each order's place, and its lines' place in b.lines.
+	b.pos = make([]int32, len(orders))
+	b.orders = make([]bookOrder, len(orders))
+	n := 0
+	for k, oi := range seq {
+		b.pos[oi] = int32(k)
+		b.orders[k].from = n
+		n += len(orders[oi].Lines)
+	}
+	b.lines = make([]bookLine, n)
+	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
+	for k, oi := range bad {
+		b.pos[oi] = int32(b.valid + k)
+		b.orders[b.valid+k] = orderOf(&orders[oi])
+		b.orders[b.valid+k].invalid = true
+		b.invalid[b.valid+k] = b.invalid[k]
+		delete(b.invalid, k)
+	}
+	for oi := range orders {
+		k := int(b.pos[oi])
+		if k >= b.valid {
+			continue
+		}
+		o := &orders[oi]
+		bo := &b.orders[k]
+		from := bo.from
 		*bo = orderOf(o)
-		if dups && b.byName[o.Name] != oi {
-			b.invalid[oi] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
-			continue
-		}
-		if o.Name == "" {
-			b.invalid[oi] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
-			continue
-		}
-		from := len(b.lines)
-		lines, err := b.classify(b.lines, o)
+		bo.from, bo.rank = from, int32(k)
+		lines, err := b.classify(b.lines[from:from:from+len(o.Lines)], o)
 		if err != nil {
-			b.lines = lines[:from]
-			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
+			b.invalid[k] = fmt.Errorf("order %q: %w", o.Name, err)
+			bo.invalid = true
 			continue
 		}
-		b.lines = lines
-		bo.from, bo.to = from, len(b.lines)
-		b.seq = append(b.seq, oi)
+		bo.to = from + len(lines)
 	}
 	b.fill()
 	for gi := range b.groups {
@@ -519,26 +557,26 @@ func (b *book) allocate(orders []Order) error {
 			b.prepareGroup(&b.groups[gi])
 		}
 	}
-	drafts := b.sortSeq()
-	for k, oi := range b.seq {
-		b.ranks[oi] = int32(k)
-	}
-	for _, oi := range b.seq[:drafts] {
-		if err := b.place(oi, true); err != nil {
-			return err
+	for k := range b.drafts {
+		if !b.orders[k].invalid {
+			if err := b.place(k, true); err != nil {
+				return err
+			}
 		}
 	}
 	b.peg()
-	for _, oi := range b.seq[:drafts] {
-		if o := &b.orders[oi]; !o.booked {
+	for k := range b.drafts {
+		if o := &b.orders[k]; !o.invalid && !o.booked {
 			b.pegAppended(o.from, o.to) // what it would have: it holds nothing
 		}
 	}
-	for _, oi := range b.seq[drafts:] {
-		if err := b.place(oi, false); err != nil {
-			return err
+	for k := b.drafts; k < b.valid; k++ {
+		if o := &b.orders[k]; !o.invalid {
+			if err := b.place(k, false); err != nil {
+				return err
+			}
+			b.pegAppended(o.from, o.to)
 		}
-		b.pegAppended(b.orders[oi].from, b.orders[oi].to)
 	}
 	return nil
 }
@@ -561,32 +599,33 @@ type seqKey struct {
 	oi    int32
 }
 
-// sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
-// drafts by creation; ties by name. It returns where the drafts start.
-func (b *book) sortSeq() int {
-	n, drafts := len(b.seq), 0 // where the drafts start: after the submitted orders
-	for _, oi := range b.seq {
-		if b.orders[oi].submitted {
+// sortSeq orders seq, indices into orders: submitted orders first, in
+// sequence s, then drafts by creation; ties by name. It returns where the
+// drafts start.
+func sortSeq(orders []Order, seq []int32, s Sequence) int {
+	n, drafts := len(seq), 0 // where the drafts start: after the submitted orders
+	for _, oi := range seq {
+		if orders[oi].Submitted {
 			drafts++
 		}
 	}
 	keys := make([]seqKey, 2*n) // the keys, then the radix sort's buffer
 	sub, dr := 0, drafts
-	for _, oi := range b.seq {
-		o := &b.orders[oi]
-		key := seqKey{oi: int32(oi)}
-		if c := o.src.Created; !c.IsZero() {
+	for _, oi := range seq {
+		o := &orders[oi]
+		key := seqKey{oi: oi}
+		if c := o.Created; !c.IsZero() {
 			key.created = uint64(c.UnixNano())
 		}
 		key.created ^= 1 << 63
-		if !o.submitted {
+		if !o.Submitted {
 			keys[dr] = key
 			dr++
 			continue
 		}
 		first := maxDate
-		if b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
-			first = o.desired
+		if s == EarliestDeliveryFirst && !o.DesiredDate.IsZero() {
+			first = o.DesiredDate
 		}
 		key.first = uint32(first) ^ 1<<31
 		keys[sub] = key
@@ -605,13 +644,13 @@ func (b *book) sortSeq() int {
 			}
 			if j-i > 1 {
 				slices.SortFunc(sorted[i:j], func(x, y seqKey) int {
-					return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
+					return strings.Compare(orders[x.oi].Name, orders[y.oi].Name)
 				})
 			}
 			i = j
 		}
 		for k, key := range sorted {
-			b.seq[from+k] = int(key.oi)
+			seq[from+k] = key.oi
 		}
 	}
 	return drafts
@@ -734,8 +773,8 @@ func (b *book) itemOf(code string) int {
 // the order and, when book is set and the order can be fulfilled, books its
 // lines for their need days. Lines of the order on one group consume in
 // line order while it is planned.
-func (b *book) place(oi int, book bool) error {
-	o := &b.orders[oi]
+func (b *book) place(k int, book bool) error {
+	o := &b.orders[k]
 	lines := b.lines[o.from:o.to]
 	for k := range lines {
 		if l := &lines[k]; l.kind == lineStock {
@@ -780,7 +819,7 @@ func (b *book) place(oi int, book bool) error {
 			l.need = l.out.start
 		}
 		g.tree.claim(l.need, l.out.take)
-		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: b.ranks[oi], line: int32(o.from + k), qty: l.out.take})
+		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: o.rank, line: int32(o.from + k), qty: l.out.take})
 	}
 	return nil
 }
@@ -1020,13 +1059,10 @@ func (b *book) quote(order Order) (Plan, error) {
 		}
 	}
 	bo := orderOf(&order)
-	bo.from, bo.to = from, len(b.lines)
+	bo.from, bo.to, bo.rank = from, len(b.lines), int32(b.valid)
 	b.orders = append(b.orders, bo)
-	b.invalid = append(b.invalid, nil)
-	b.ranks = append(b.ranks, int32(len(b.seq)))
 	defer func() {
 		b.orders, b.lines, b.parts = b.orders[:oi], b.lines[:from], b.parts[:parts]
-		b.invalid, b.ranks = b.invalid[:oi], b.ranks[:oi]
 	}()
 	if err := b.place(oi, false); err != nil {
 		return Plan{}, err

@@ -56,7 +56,7 @@ type engine struct {
 func (b *book) plan(oi int) (Plan, error) {
 	o := &b.orders[oi]
 	e := &engine{book: b, order: *o.src, ls: b.lines[o.from:o.to], from: o.from, to: o.to,
-		rank: b.ranks[oi], booked: o.booked}
+		rank: o.rank, booked: o.booked}
 	if err := e.linePlans(); err != nil {
 		return Plan{}, err
 	}
