@@ -668,9 +668,21 @@ func radixSort(keys, buf []seqKey) []seqKey {
 	}
 	var counts [12][256]int // per digit
 	for _, k := range keys {
-		for d := range 12 {
-			counts[d][k.digit(d)]++
-		}
+		// Unrolled: a loop over digits, and a branch a digit, cost more
+		// than the counting.
+		c, f := k.created, k.first
+		counts[0][byte(c)]++
+		counts[1][byte(c>>8)]++
+		counts[2][byte(c>>16)]++
+		counts[3][byte(c>>24)]++
+		counts[4][byte(c>>32)]++
+		counts[5][byte(c>>40)]++
+		counts[6][byte(c>>48)]++
+		counts[7][byte(c>>56)]++
+		counts[8][byte(f)]++
+		counts[9][byte(f>>8)]++
+		counts[10][byte(f>>16)]++
+		counts[11][byte(f>>24)]++
 	}
 	for d := range 12 {
 		c := &counts[d]
@@ -681,10 +693,20 @@ func radixSort(keys, buf []seqKey) []seqKey {
 		for v := range c {
 			c[v], sum = sum, sum+c[v]
 		}
-		for _, k := range keys {
-			v := k.digit(d)
-			buf[c[v]] = k
-			c[v]++
+		if d < 8 {
+			shift := 8 * uint(d)
+			for _, k := range keys {
+				v := byte(k.created >> shift)
+				buf[c[v]] = k
+				c[v]++
+			}
+		} else {
+			shift := 8 * uint(d-8)
+			for _, k := range keys {
+				v := byte(k.first >> shift)
+				buf[c[v]] = k
+				c[v]++
+			}
 		}
 		keys, buf = buf, keys
 	}
