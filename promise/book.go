@@ -77,8 +77,8 @@ var ErrUnknownOrder = errors.New("promise: order not in the book")
 func (a *Allocation) Plan(name string) (Plan, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	oi, ok := a.b.byName[name]
-	if !ok {
+	oi, _ := a.b.byName.find(name, a.b.nameKey)
+	if oi < 0 {
 		return Plan{}, fmt.Errorf("%w: %q", ErrUnknownOrder, name)
 	}
 	k := int(a.b.pos[oi])
@@ -95,18 +95,18 @@ func (a *Allocation) Names() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	names := make([]string, 0, len(a.b.orders))
-	var bad []*Order
+	var bad []int32
 	for k := range a.b.orders {
 		if o := &a.b.orders[k]; o.invalid {
-			bad = append(bad, o.src)
+			bad = append(bad, o.oi)
 		} else {
-			names = append(names, o.src.Name)
+			names = append(names, a.b.src[o.oi].Name)
 		}
 	}
 	// Those left out in the caller's order: the book holds them in place.
-	slices.SortFunc(bad, func(x, y *Order) int { return cmp.Compare(a.b.byName[x.Name], a.b.byName[y.Name]) })
-	for _, o := range bad {
-		names = append(names, o.Name)
+	slices.Sort(bad)
+	for _, oi := range bad {
+		names = append(names, a.b.src[oi].Name)
 	}
 	return names
 }
@@ -154,9 +154,10 @@ type book struct {
 	afterCutoff   bool
 	overdueOn     Date // the day an overdue PO counts: first working day after today
 
-	groups []group
-	items  []itemGroups   // by item id
-	byItem map[string]int // item code → id: the one hash a line costs
+	groups  []group
+	items   []itemGroups // by item id
+	byItem  strTable     // item code → id: the one hash a line costs
+	itemKey func(int32) string
 	// nLines counts the book's lines on each group, to size its claims:
 	// apart from the groups, so that classifying a line on an item's
 	// first warehouse reads its item only.
@@ -180,8 +181,11 @@ type book struct {
 	invalid       map[int]error
 	lines         []bookLine // every order's lines, orders[k].from:to
 	parts         []allocPart
-	byName        map[string]int // name → index in the caller's orders
-	pos           []int32        // index in the caller's orders → in b.orders
+	src           []Order  // the caller's orders
+	byName        strTable // name → index in src, the first of a name
+	nameKey       func(int32) string
+	pos           []int32 // index in src → in b.orders
+	quoting       *Order  // the order Quote plans, appended to b.orders
 	scratch       residual
 	held          []held   // scratch for place
 	mutant        mutation // always none outside the property tests
@@ -213,9 +217,9 @@ type held struct {
 
 // bookOrder is one order of the book and what the allocation found for it.
 type bookOrder struct {
-	src      *Order // in the caller's slice: not copied
-	from, to int    // its lines in book.lines
-	rank     int32  // its position in the sequence
+	oi       int32 // in the caller's slice (book.src), -1 for a quote
+	from, to int   // its lines in book.lines
+	rank     int32 // its position in the sequence
 	dates    orderDates
 	booked   bool
 	invalid  bool // left out: its error is in book.invalid
@@ -224,7 +228,7 @@ type bookOrder struct {
 	// caller's orders in that order is a cache miss each.
 	submitted, confirm bool
 	desired            Date
-	mode               DesiredDateMode
+	mode               modeCode
 }
 
 // bookLine is one order line and what the allocation found for it.
@@ -254,7 +258,7 @@ type orderDates struct {
 	canFulfill   bool
 	raw, promise Date
 	desired      Date
-	mode         DesiredDateMode
+	mode         modeCode
 	dated        bool // onTime is meaningful: a desired date and a promise
 	onTime       bool
 	late         int // working days
@@ -269,11 +273,12 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		calendar: cal,
 		cal:      cal.compile(rules.NoWeekends),
 		local:    now.In(rules.Location),
-		byItem:   make(map[string]int, len(supply.Items)),
+		byItem:   newStrTable(len(supply.Items)),
 		items:    make([]itemGroups, 0, len(supply.Items)),
 		groups:   make([]group, 0, max(len(supply.Items), len(supply.Stock))),
 		nLines:   make([]int32, 0, max(len(supply.Items), len(supply.Stock))),
 	}
+	b.itemKey = func(id int32) string { return b.items[id].code }
 	today := DateOf(b.local)
 	b.cal.remember(today-7, today+calendarCacheDays)
 	if err := b.days(); err != nil {
@@ -490,20 +495,21 @@ type itemGroups struct {
 // (reading the caller's lines in sequence would cost a cache miss a line)
 // into the places sequencing gave them.
 func (b *book) allocate(orders []Order) error {
-	b.byName = make(map[string]int, len(orders))
-	// The first order of a name is the book's: written last to first, one
-	// hash an order; only when a name repeats does each need a second look.
-	for oi := len(orders) - 1; oi >= 0; oi-- {
-		b.byName[orders[oi].Name] = oi
-	}
-	dups := len(b.byName) < len(orders)
+	b.src = orders
+	b.byName = newStrTable(len(orders))
+	b.nameKey = func(oi int32) string { return b.src[oi].Name }
 	seq := make([]int32, 0, len(orders))
 	b.invalid = map[int]error{}
 	var bad []int // orders left out by name, in the caller's order
 	for oi := range orders {
 		o := &orders[oi]
+		// The first order of a name is the book's.
+		first, slot := b.byName.find(o.Name, b.nameKey)
+		if first < 0 {
+			b.byName.insert(slot, int32(oi), b.nameKey)
+		}
 		switch {
-		case dups && b.byName[o.Name] != oi:
+		case first >= 0:
 			b.invalid[len(bad)] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
 			bad = append(bad, oi)
 		case o.Name == "":
@@ -528,7 +534,7 @@ func (b *book) allocate(orders []Order) error {
 	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
 	for k, oi := range bad {
 		b.pos[oi] = int32(b.valid + k)
-		b.orders[b.valid+k] = orderOf(&orders[oi])
+		b.orders[b.valid+k] = orderOf(&orders[oi], int32(oi))
 		b.orders[b.valid+k].invalid = true
 		b.invalid[b.valid+k] = b.invalid[k]
 		delete(b.invalid, k)
@@ -541,7 +547,7 @@ func (b *book) allocate(orders []Order) error {
 		o := &orders[oi]
 		bo := &b.orders[k]
 		from := bo.from
-		*bo = orderOf(o)
+		*bo = orderOf(o, int32(oi))
 		bo.from, bo.rank = from, int32(k)
 		lines, err := b.classify(b.lines[from:from:from+len(o.Lines)], o)
 		if err != nil {
@@ -581,9 +587,47 @@ func (b *book) allocate(orders []Order) error {
 	return nil
 }
 
-// orderOf is a book order of o, its lines not yet classified.
-func orderOf(o *Order) bookOrder {
-	return bookOrder{src: o, submitted: o.Submitted, confirm: o.Confirm, desired: o.DesiredDate, mode: o.DesiredDateMode}
+// orderOf is a book order of o, src[oi] (-1 for a quote), its lines not
+// yet classified.
+func orderOf(o *Order, oi int32) bookOrder {
+	return bookOrder{oi: oi, submitted: o.Submitted, confirm: o.Confirm, desired: o.DesiredDate, mode: modeOf(o.DesiredDateMode)}
+}
+
+// source is the caller's order of o.
+func (b *book) source(o *bookOrder) *Order {
+	if o.oi < 0 {
+		return b.quoting
+	}
+	return &b.src[o.oi]
+}
+
+// modeCode is a DesiredDateMode as a byte: the book's orders hold no
+// pointers, so that the garbage collector need not scan them.
+type modeCode uint8
+
+const (
+	modeNone modeCode = iota
+	modeLatest
+	modeStrict
+	modeNoEarly
+	modeUnknown // classify rejects it
+)
+
+var modeNames = [...]DesiredDateMode{modeNone: "", modeLatest: LatestAcceptable, modeStrict: StrictFail,
+	modeNoEarly: NoEarlyDelivery, modeUnknown: ""}
+
+func modeOf(m DesiredDateMode) modeCode {
+	switch m {
+	case "":
+		return modeNone
+	case LatestAcceptable:
+		return modeLatest
+	case StrictFail:
+		return modeStrict
+	case NoEarlyDelivery:
+		return modeNoEarly
+	}
+	return modeUnknown
 }
 
 // seqKey is what an order is sequenced by, read once; no pointers, so
@@ -778,17 +822,18 @@ func (b *book) classify(lines []bookLine, o *Order) ([]bookLine, error) {
 
 // itemOf returns the id of an item in b.items, -1 for an empty code.
 func (b *book) itemOf(code string) int {
-	if id, ok := b.byItem[code]; ok {
-		return id
+	id, slot := b.byItem.find(code, b.itemKey)
+	if id >= 0 {
+		return int(id)
 	}
 	if strings.TrimSpace(code) == "" {
 		return -1
 	}
-	id := len(b.items)
+	id = int32(len(b.items))
 	it, known := b.supply.Items[code]
 	b.items = append(b.items, itemGroups{code: code, first: -1, item: it, known: known})
-	b.byItem[code] = id
-	return id
+	b.byItem.insert(slot, id, b.itemKey)
+	return int(id)
 }
 
 // place finds the order's lines their availability on the residual, dates
@@ -1027,20 +1072,20 @@ func (b *book) orderDates(o *bookOrder, lines []bookLine) (orderDates, error) {
 		return d, nil
 	}
 	d.mode = o.mode
-	if d.mode == "" {
-		d.mode = LatestAcceptable
+	if d.mode == modeNone {
+		d.mode = modeLatest
 	}
 	switch d.mode {
-	case LatestAcceptable:
+	case modeLatest:
 		if d.canFulfill {
 			d.dated, d.onTime = true, d.promise <= desired
 		}
-	case StrictFail:
+	case modeStrict:
 		d.missedStrict = !d.canFulfill || d.raw > desired
 		if d.canFulfill {
 			d.dated, d.onTime = true, d.promise <= desired
 		}
-	case NoEarlyDelivery:
+	case modeNoEarly:
 		// The customer takes nothing before the desired date. When that
 		// is not a working day, the earliest acceptable delivery is the
 		// first working day after it, and a promise on that day is on time.
@@ -1080,11 +1125,13 @@ func (b *book) quote(order Order) (Plan, error) {
 			b.prepareGroup(&b.groups[l.group])
 		}
 	}
-	bo := orderOf(&order)
+	bo := orderOf(&order, -1)
 	bo.from, bo.to, bo.rank = from, len(b.lines), int32(b.valid)
 	b.orders = append(b.orders, bo)
+	b.quoting = &order
 	defer func() {
 		b.orders, b.lines, b.parts = b.orders[:oi], b.lines[:from], b.parts[:parts]
+		b.quoting = nil
 	}()
 	if err := b.place(oi, false); err != nil {
 		return Plan{}, err
