@@ -77,14 +77,15 @@ var ErrUnknownOrder = errors.New("promise: order not in the book")
 func (a *Allocation) Plan(name string) (Plan, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	oi, ok := a.b.byName[name]
-	if !ok {
+	oi, _ := a.b.byName.find(name, a.b.nameKey)
+	if oi < 0 {
 		return Plan{}, fmt.Errorf("%w: %q", ErrUnknownOrder, name)
 	}
-	if err := a.b.invalid[oi]; err != nil {
+	k := int(a.b.pos[oi])
+	if err := a.b.invalid[k]; err != nil {
 		return Plan{}, err
 	}
-	p, err := a.b.plan(oi)
+	p, err := a.b.plan(k)
 	return p, noWorkingDay(err)
 }
 
@@ -94,13 +95,18 @@ func (a *Allocation) Names() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	names := make([]string, 0, len(a.b.orders))
-	for _, oi := range a.b.seq {
-		names = append(names, a.b.orders[oi].src.Name)
-	}
-	for oi := range a.b.orders {
-		if a.b.invalid[oi] != nil {
-			names = append(names, a.b.orders[oi].src.Name)
+	var bad []int32
+	for k := range a.b.orders {
+		if o := &a.b.orders[k]; o.invalid {
+			bad = append(bad, o.oi)
+		} else {
+			names = append(names, a.b.src[o.oi].Name)
 		}
+	}
+	// Those left out in the caller's order: the book holds them in place.
+	slices.Sort(bad)
+	for _, oi := range bad {
+		names = append(names, a.b.src[oi].Name)
 	}
 	return names
 }
@@ -148,9 +154,10 @@ type book struct {
 	afterCutoff   bool
 	overdueOn     Date // the day an overdue PO counts: first working day after today
 
-	groups []group
-	items  []itemGroups   // by item id
-	byItem map[string]int // item code → id: the one hash a line costs
+	groups  []group
+	items   []itemGroups // by item id
+	byItem  strTable     // item code → id: the one hash a line costs
+	itemKey func(int32) string
 	// nLines counts the book's lines on each group, to size its claims:
 	// apart from the groups, so that classifying a line on an item's
 	// first warehouse reads its item only.
@@ -165,16 +172,23 @@ type book struct {
 	nodes  slab[node]
 	values []float64 // scratch for a residual's initial values
 
-	orders  []bookOrder
-	lines   []bookLine // every order's lines, orders[i].from:to
-	parts   []allocPart
-	byName  map[string]int
-	invalid []error // per order: why it was left out
-	seq     []int   // valid orders in sequence: submitted, then drafts
-	ranks   []int32 // per order: its position in seq
-	scratch residual
-	held    []held   // scratch for place
-	mutant  mutation // always none outside the property tests
+	// orders holds the orders with a name of their own in sequence
+	// (submitted, then drafts from orders[drafts]), then from
+	// orders[valid] the others, in the caller's order. Those left out
+	// (bookOrder.invalid) have their error in invalid.
+	orders        []bookOrder
+	drafts, valid int
+	invalid       map[int]error
+	lines         []bookLine // every order's lines, orders[k].from:to
+	parts         []allocPart
+	src           []Order  // the caller's orders
+	byName        strTable // name → index in src, the first of a name
+	nameKey       func(int32) string
+	pos           []int32 // index in src → in b.orders
+	quoting       *Order  // the order Quote plans, appended to b.orders
+	scratch       residual
+	held          []held   // scratch for place
+	mutant        mutation // always none outside the property tests
 	// poReceipt indexes Supply.Receipts by purchase order, for
 	// ConfidenceRules.History; nil when the mode is off.
 	poReceipt map[string]int
@@ -203,16 +217,18 @@ type held struct {
 
 // bookOrder is one order of the book and what the allocation found for it.
 type bookOrder struct {
-	src      *Order // in the caller's slice: not copied
-	from, to int    // its lines in book.lines
+	oi       int32 // in the caller's slice (book.src), -1 for a quote
+	from, to int   // its lines in book.lines
+	rank     int32 // its position in the sequence
 	dates    orderDates
 	booked   bool
+	invalid  bool // left out: its error is in book.invalid
 	// What placing it reads of src, copied while the orders are read in
 	// their own order: the book places them in sequence, and reading the
 	// caller's orders in that order is a cache miss each.
 	submitted, confirm bool
 	desired            Date
-	mode               DesiredDateMode
+	mode               modeCode
 }
 
 // bookLine is one order line and what the allocation found for it.
@@ -242,7 +258,7 @@ type orderDates struct {
 	canFulfill   bool
 	raw, promise Date
 	desired      Date
-	mode         DesiredDateMode
+	mode         modeCode
 	dated        bool // onTime is meaningful: a desired date and a promise
 	onTime       bool
 	late         int // working days
@@ -257,11 +273,12 @@ func newBook(now time.Time, supply Supply, cal Calendar, rules Rules) (*book, er
 		calendar: cal,
 		cal:      cal.compile(rules.NoWeekends),
 		local:    now.In(rules.Location),
-		byItem:   make(map[string]int, len(supply.Items)),
+		byItem:   newStrTable(len(supply.Items)),
 		items:    make([]itemGroups, 0, len(supply.Items)),
 		groups:   make([]group, 0, max(len(supply.Items), len(supply.Stock))),
 		nLines:   make([]int32, 0, max(len(supply.Items), len(supply.Stock))),
 	}
+	b.itemKey = func(id int32) string { return b.items[id].code }
 	today := DateOf(b.local)
 	b.cal.remember(today-7, today+calendarCacheDays)
 	if err := b.days(); err != nil {
@@ -471,47 +488,74 @@ type itemGroups struct {
 	known   bool // the supply has its master
 }
 
-// allocate sequences the orders, places each, and pegs supply.
+// allocate sequences the orders, places each, and pegs supply. The book
+// keeps its orders, and their lines, in sequence: placing them then walks
+// memory in order. The orders are sequenced first, from what sequencing
+// reads of them; then their lines are classified in the caller's order
+// (reading the caller's lines in sequence would cost a cache miss a line)
+// into the places sequencing gave them.
 func (b *book) allocate(orders []Order) error {
-	b.orders = make([]bookOrder, len(orders))
-	b.invalid = make([]error, len(orders))
-	b.byName = make(map[string]int, len(orders))
-	b.ranks = make([]int32, len(orders))
-	n := 0
-	for _, o := range orders {
-		n += len(o.Lines)
-	}
-	b.lines = make([]bookLine, 0, n)
-	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
-	b.seq = make([]int, 0, len(orders))
-	// The first order of a name is the book's: written last to first, one
-	// hash an order; only when a name repeats does each need a second look.
-	for oi := len(orders) - 1; oi >= 0; oi-- {
-		b.byName[orders[oi].Name] = oi
-	}
-	dups := len(b.byName) < len(orders)
+	b.src = orders
+	b.byName = newStrTable(len(orders))
+	b.nameKey = func(oi int32) string { return b.src[oi].Name }
+	seq := make([]int32, 0, len(orders))
+	b.invalid = map[int]error{}
+	var bad []int // orders left out by name, in the caller's order
 	for oi := range orders {
 		o := &orders[oi]
-		bo := &b.orders[oi]
-		*bo = orderOf(o)
-		if dups && b.byName[o.Name] != oi {
-			b.invalid[oi] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
+		// The first order of a name is the book's.
+		first, slot := b.byName.find(o.Name, b.nameKey)
+		if first < 0 {
+			b.byName.insert(slot, int32(oi), b.nameKey)
+		}
+		switch {
+		case first >= 0:
+			b.invalid[len(bad)] = fmt.Errorf("%w: order %q appears twice in the book", ErrInvalidInput, o.Name)
+			bad = append(bad, oi)
+		case o.Name == "":
+			b.invalid[len(bad)] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
+			bad = append(bad, oi)
+		default:
+			seq = append(seq, int32(oi))
+		}
+	}
+	b.drafts = sortSeq(orders, seq, b.rules.Sequence)
+	b.valid = len(seq)
+	// Each order's place, and its lines' place in b.lines.
+	b.pos = make([]int32, len(orders))
+	b.orders = make([]bookOrder, len(orders))
+	n := 0
+	for k, oi := range seq {
+		b.pos[oi] = int32(k)
+		b.orders[k].from = n
+		n += len(orders[oi].Lines)
+	}
+	b.lines = make([]bookLine, n)
+	b.parts = make([]allocPart, 0, n+n/2) // most booked lines take one or two lots
+	for k, oi := range bad {
+		b.pos[oi] = int32(b.valid + k)
+		b.orders[b.valid+k] = orderOf(&orders[oi], int32(oi))
+		b.orders[b.valid+k].invalid = true
+		b.invalid[b.valid+k] = b.invalid[k]
+		delete(b.invalid, k)
+	}
+	for oi := range orders {
+		k := int(b.pos[oi])
+		if k >= b.valid {
 			continue
 		}
-		if o.Name == "" {
-			b.invalid[oi] = fmt.Errorf("%w: a book order has no name", ErrInvalidInput)
-			continue
-		}
-		from := len(b.lines)
-		lines, err := b.classify(b.lines, o)
+		o := &orders[oi]
+		bo := &b.orders[k]
+		from := bo.from
+		*bo = orderOf(o, int32(oi))
+		bo.from, bo.rank = from, int32(k)
+		lines, err := b.classify(b.lines[from:from:from+len(o.Lines)], o)
 		if err != nil {
-			b.lines = lines[:from]
-			b.invalid[oi] = fmt.Errorf("order %q: %w", o.Name, err)
+			b.invalid[k] = fmt.Errorf("order %q: %w", o.Name, err)
+			bo.invalid = true
 			continue
 		}
-		b.lines = lines
-		bo.from, bo.to = from, len(b.lines)
-		b.seq = append(b.seq, oi)
+		bo.to = from + len(lines)
 	}
 	b.fill()
 	for gi := range b.groups {
@@ -519,33 +563,71 @@ func (b *book) allocate(orders []Order) error {
 			b.prepareGroup(&b.groups[gi])
 		}
 	}
-	drafts := b.sortSeq()
-	for k, oi := range b.seq {
-		b.ranks[oi] = int32(k)
-	}
-	for _, oi := range b.seq[:drafts] {
-		if err := b.place(oi, true); err != nil {
-			return err
+	for k := range b.drafts {
+		if !b.orders[k].invalid {
+			if err := b.place(k, true); err != nil {
+				return err
+			}
 		}
 	}
 	b.peg()
-	for _, oi := range b.seq[:drafts] {
-		if o := &b.orders[oi]; !o.booked {
+	for k := range b.drafts {
+		if o := &b.orders[k]; !o.invalid && !o.booked {
 			b.pegAppended(o.from, o.to) // what it would have: it holds nothing
 		}
 	}
-	for _, oi := range b.seq[drafts:] {
-		if err := b.place(oi, false); err != nil {
-			return err
+	for k := b.drafts; k < b.valid; k++ {
+		if o := &b.orders[k]; !o.invalid {
+			if err := b.place(k, false); err != nil {
+				return err
+			}
+			b.pegAppended(o.from, o.to)
 		}
-		b.pegAppended(b.orders[oi].from, b.orders[oi].to)
 	}
 	return nil
 }
 
-// orderOf is a book order of o, its lines not yet classified.
-func orderOf(o *Order) bookOrder {
-	return bookOrder{src: o, submitted: o.Submitted, confirm: o.Confirm, desired: o.DesiredDate, mode: o.DesiredDateMode}
+// orderOf is a book order of o, src[oi] (-1 for a quote), its lines not
+// yet classified.
+func orderOf(o *Order, oi int32) bookOrder {
+	return bookOrder{oi: oi, submitted: o.Submitted, confirm: o.Confirm, desired: o.DesiredDate, mode: modeOf(o.DesiredDateMode)}
+}
+
+// source is the caller's order of o.
+func (b *book) source(o *bookOrder) *Order {
+	if o.oi < 0 {
+		return b.quoting
+	}
+	return &b.src[o.oi]
+}
+
+// modeCode is a DesiredDateMode as a byte: the book's orders hold no
+// pointers, so that the garbage collector need not scan them.
+type modeCode uint8
+
+const (
+	modeNone modeCode = iota
+	modeLatest
+	modeStrict
+	modeNoEarly
+	modeUnknown // classify rejects it
+)
+
+var modeNames = [...]DesiredDateMode{modeNone: "", modeLatest: LatestAcceptable, modeStrict: StrictFail,
+	modeNoEarly: NoEarlyDelivery, modeUnknown: ""}
+
+func modeOf(m DesiredDateMode) modeCode {
+	switch m {
+	case "":
+		return modeNone
+	case LatestAcceptable:
+		return modeLatest
+	case StrictFail:
+		return modeStrict
+	case NoEarlyDelivery:
+		return modeNoEarly
+	}
+	return modeUnknown
 }
 
 // seqKey is what an order is sequenced by, read once; no pointers, so
@@ -561,32 +643,33 @@ type seqKey struct {
 	oi    int32
 }
 
-// sortSeq orders b.seq: submitted orders first, in Rules.Sequence, then
-// drafts by creation; ties by name. It returns where the drafts start.
-func (b *book) sortSeq() int {
-	n, drafts := len(b.seq), 0 // where the drafts start: after the submitted orders
-	for _, oi := range b.seq {
-		if b.orders[oi].submitted {
+// sortSeq orders seq, indices into orders: submitted orders first, in
+// sequence s, then drafts by creation; ties by name. It returns where the
+// drafts start.
+func sortSeq(orders []Order, seq []int32, s Sequence) int {
+	n, drafts := len(seq), 0 // where the drafts start: after the submitted orders
+	for _, oi := range seq {
+		if orders[oi].Submitted {
 			drafts++
 		}
 	}
 	keys := make([]seqKey, 2*n) // the keys, then the radix sort's buffer
 	sub, dr := 0, drafts
-	for _, oi := range b.seq {
-		o := &b.orders[oi]
-		key := seqKey{oi: int32(oi)}
-		if c := o.src.Created; !c.IsZero() {
+	for _, oi := range seq {
+		o := &orders[oi]
+		key := seqKey{oi: oi}
+		if c := o.Created; !c.IsZero() {
 			key.created = uint64(c.UnixNano())
 		}
 		key.created ^= 1 << 63
-		if !o.submitted {
+		if !o.Submitted {
 			keys[dr] = key
 			dr++
 			continue
 		}
 		first := maxDate
-		if b.rules.Sequence == EarliestDeliveryFirst && !o.desired.IsZero() {
-			first = o.desired
+		if s == EarliestDeliveryFirst && !o.DesiredDate.IsZero() {
+			first = o.DesiredDate
 		}
 		key.first = uint32(first) ^ 1<<31
 		keys[sub] = key
@@ -605,13 +688,13 @@ func (b *book) sortSeq() int {
 			}
 			if j-i > 1 {
 				slices.SortFunc(sorted[i:j], func(x, y seqKey) int {
-					return strings.Compare(b.orders[x.oi].src.Name, b.orders[y.oi].src.Name)
+					return strings.Compare(orders[x.oi].Name, orders[y.oi].Name)
 				})
 			}
 			i = j
 		}
 		for k, key := range sorted {
-			b.seq[from+k] = int(key.oi)
+			seq[from+k] = key.oi
 		}
 	}
 	return drafts
@@ -629,9 +712,21 @@ func radixSort(keys, buf []seqKey) []seqKey {
 	}
 	var counts [12][256]int // per digit
 	for _, k := range keys {
-		for d := range 12 {
-			counts[d][k.digit(d)]++
-		}
+		// Unrolled: a loop over digits, and a branch a digit, cost more
+		// than the counting.
+		c, f := k.created, k.first
+		counts[0][byte(c)]++
+		counts[1][byte(c>>8)]++
+		counts[2][byte(c>>16)]++
+		counts[3][byte(c>>24)]++
+		counts[4][byte(c>>32)]++
+		counts[5][byte(c>>40)]++
+		counts[6][byte(c>>48)]++
+		counts[7][byte(c>>56)]++
+		counts[8][byte(f)]++
+		counts[9][byte(f>>8)]++
+		counts[10][byte(f>>16)]++
+		counts[11][byte(f>>24)]++
 	}
 	for d := range 12 {
 		c := &counts[d]
@@ -642,10 +737,20 @@ func radixSort(keys, buf []seqKey) []seqKey {
 		for v := range c {
 			c[v], sum = sum, sum+c[v]
 		}
-		for _, k := range keys {
-			v := k.digit(d)
-			buf[c[v]] = k
-			c[v]++
+		if d < 8 {
+			shift := 8 * uint(d)
+			for _, k := range keys {
+				v := byte(k.created >> shift)
+				buf[c[v]] = k
+				c[v]++
+			}
+		} else {
+			shift := 8 * uint(d-8)
+			for _, k := range keys {
+				v := byte(k.first >> shift)
+				buf[c[v]] = k
+				c[v]++
+			}
 		}
 		keys, buf = buf, keys
 	}
@@ -717,25 +822,26 @@ func (b *book) classify(lines []bookLine, o *Order) ([]bookLine, error) {
 
 // itemOf returns the id of an item in b.items, -1 for an empty code.
 func (b *book) itemOf(code string) int {
-	if id, ok := b.byItem[code]; ok {
-		return id
+	id, slot := b.byItem.find(code, b.itemKey)
+	if id >= 0 {
+		return int(id)
 	}
 	if strings.TrimSpace(code) == "" {
 		return -1
 	}
-	id := len(b.items)
+	id = int32(len(b.items))
 	it, known := b.supply.Items[code]
 	b.items = append(b.items, itemGroups{code: code, first: -1, item: it, known: known})
-	b.byItem[code] = id
-	return id
+	b.byItem.insert(slot, id, b.itemKey)
+	return int(id)
 }
 
 // place finds the order's lines their availability on the residual, dates
 // the order and, when book is set and the order can be fulfilled, books its
 // lines for their need days. Lines of the order on one group consume in
 // line order while it is planned.
-func (b *book) place(oi int, book bool) error {
-	o := &b.orders[oi]
+func (b *book) place(k int, book bool) error {
+	o := &b.orders[k]
 	lines := b.lines[o.from:o.to]
 	for k := range lines {
 		if l := &lines[k]; l.kind == lineStock {
@@ -780,7 +886,7 @@ func (b *book) place(oi int, book bool) error {
 			l.need = l.out.start
 		}
 		g.tree.claim(l.need, l.out.take)
-		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: b.ranks[oi], line: int32(o.from + k), qty: l.out.take})
+		g.claims = append(g.claims, claim{need: l.need, rank: rankBooked, seq: o.rank, line: int32(o.from + k), qty: l.out.take})
 	}
 	return nil
 }
@@ -966,20 +1072,20 @@ func (b *book) orderDates(o *bookOrder, lines []bookLine) (orderDates, error) {
 		return d, nil
 	}
 	d.mode = o.mode
-	if d.mode == "" {
-		d.mode = LatestAcceptable
+	if d.mode == modeNone {
+		d.mode = modeLatest
 	}
 	switch d.mode {
-	case LatestAcceptable:
+	case modeLatest:
 		if d.canFulfill {
 			d.dated, d.onTime = true, d.promise <= desired
 		}
-	case StrictFail:
+	case modeStrict:
 		d.missedStrict = !d.canFulfill || d.raw > desired
 		if d.canFulfill {
 			d.dated, d.onTime = true, d.promise <= desired
 		}
-	case NoEarlyDelivery:
+	case modeNoEarly:
 		// The customer takes nothing before the desired date. When that
 		// is not a working day, the earliest acceptable delivery is the
 		// first working day after it, and a promise on that day is on time.
@@ -1019,14 +1125,13 @@ func (b *book) quote(order Order) (Plan, error) {
 			b.prepareGroup(&b.groups[l.group])
 		}
 	}
-	bo := orderOf(&order)
-	bo.from, bo.to = from, len(b.lines)
+	bo := orderOf(&order, -1)
+	bo.from, bo.to, bo.rank = from, len(b.lines), int32(b.valid)
 	b.orders = append(b.orders, bo)
-	b.invalid = append(b.invalid, nil)
-	b.ranks = append(b.ranks, int32(len(b.seq)))
+	b.quoting = &order
 	defer func() {
 		b.orders, b.lines, b.parts = b.orders[:oi], b.lines[:from], b.parts[:parts]
-		b.invalid, b.ranks = b.invalid[:oi], b.ranks[:oi]
+		b.quoting = nil
 	}()
 	if err := b.place(oi, false); err != nil {
 		return Plan{}, err

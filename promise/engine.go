@@ -55,8 +55,8 @@ type engine struct {
 
 func (b *book) plan(oi int) (Plan, error) {
 	o := &b.orders[oi]
-	e := &engine{book: b, order: *o.src, ls: b.lines[o.from:o.to], from: o.from, to: o.to,
-		rank: b.ranks[oi], booked: o.booked}
+	e := &engine{book: b, order: *b.source(o), ls: b.lines[o.from:o.to], from: o.from, to: o.to,
+		rank: o.rank, booked: o.booked}
 	if err := e.linePlans(); err != nil {
 		return Plan{}, err
 	}
@@ -138,7 +138,7 @@ func (e *engine) orderPlan(d orderDates) {
 	p.PromiseDateRaw = d.raw
 	p.PromiseDate = d.promise
 	p.DesiredDate = d.desired
-	p.DesiredDateMode = d.mode
+	p.DesiredDateMode = modeNames[d.mode]
 	if d.dated {
 		p.OnTime = ptr(d.onTime)
 	}

@@ -354,7 +354,8 @@ func (e *engine) alternateWarehouses() []Option {
 		}
 		gis, ok := byItem[lp.ItemCode]
 		if !ok {
-			for gi := e.items[e.byItem[lp.ItemCode]].first; gi >= 0; gi = e.groups[gi].next {
+			id, _ := e.byItem.find(lp.ItemCode, e.itemKey) // a stock line's item is there
+			for gi := e.items[id].first; gi >= 0; gi = e.groups[gi].next {
 				if ships(gi) {
 					gis = append(gis, gi)
 				}
