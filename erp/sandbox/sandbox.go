@@ -194,6 +194,14 @@ func WithWebhookSleep(sleep func(ctx context.Context, d time.Duration) error) Op
 	return func(s *Sandbox) { s.hooks.sleep = sleep }
 }
 
+// WithWebhookWorkers sets how many background workers send webhooks
+// (default 1, a bench's default; n < 1 means 1). With more than one,
+// deliveries run side by side and may arrive out of order, as on a site
+// whose background_workers is raised.
+func WithWebhookWorkers(n int) Option {
+	return func(s *Sandbox) { s.hooks.workers = max(n, 1) }
+}
+
 // WithUserRoles sets a user's roles (for the API user: replaces DefaultRoles).
 func WithUserRoles(user string, roles ...string) Option {
 	return func(s *Sandbox) { s.roles[user] = append([]string(nil), roles...) }

@@ -56,7 +56,7 @@ type options struct {
 	latency, duration, drainFor            time.Duration
 	rates                                  []float64
 	runs, orders, lines, items, draftEvery int
-	concurrency                            int
+	concurrency, webhookWorkers            int
 	writeRate                              float64
 	logLevel                               string
 }
@@ -87,6 +87,7 @@ func run() error {
 	flag.IntVar(&o.items, "items", 200, "items the orders are on")
 	flag.IntVar(&o.draftEvery, "draft-every", 3, "one order in this many is a draft; the saves go to the drafts")
 	flag.IntVar(&o.concurrency, "concurrency", 10, "OTP_WORKER_CONCURRENCY")
+	flag.IntVar(&o.webhookWorkers, "webhook-workers", 1, "the sandbox's background workers sending webhooks (a bench's default is 1)")
 	flag.Float64Var(&o.writeRate, "write-rate", 400, "OTP_WRITE_RATE")
 	flag.StringVar(&o.logLevel, "log-level", "INFO", "otp's LOG_LEVEL")
 	flag.Parse()
@@ -104,7 +105,8 @@ func run() error {
 
 func e2e(ctx context.Context, o options) error {
 	watch := &writes{pending: map[string][]time.Time{}, hookPending: map[string][]time.Time{}}
-	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithWebhookClient(&http.Client{Transport: watch.hooks(http.DefaultTransport)}))
+	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithWebhookClient(&http.Client{Transport: watch.hooks(http.DefaultTransport)}),
+		sandbox.WithWebhookWorkers(o.webhookWorkers))
 	defer sb.Close()
 	ln, err := net.Listen("tcp", o.erpAddr)
 	if err != nil {
@@ -164,8 +166,8 @@ func e2e(ctx context.Context, o options) error {
 	}
 	defer work.stop()
 
-	fmt.Printf("erp latency %s, OTP_WORKER_CONCURRENCY=%d, OTP_WRITE_RATE=%g, LOG_LEVEL=%s, %s per run\n",
-		o.latency, o.concurrency, o.writeRate, o.logLevel, o.duration)
+	fmt.Printf("erp latency %s, webhook workers %d, OTP_WORKER_CONCURRENCY=%d, OTP_WRITE_RATE=%g, LOG_LEVEL=%s, %s per run\n",
+		o.latency, o.webhookWorkers, o.concurrency, o.writeRate, o.logLevel, o.duration)
 	// Warm-up: a few seconds of saves, not recorded.
 	s := &saver{sb: sb, drafts: drafts, days: workingDays(200), counts: map[string]int{}}
 	if _, err := measure(ctx, s, watch, 20, 3*time.Second, o.drainFor); err != nil {
@@ -176,10 +178,13 @@ func e2e(ctx context.Context, o options) error {
 			load0 := loadavg()
 			sb.ResetCounters()
 			watch.takeBusy()
+			before := len(sb.WebhookDeliveries())
 			r, err := measure(ctx, s, watch, rate, o.duration, o.drainFor)
 			if err != nil {
 				return err
 			}
+			r.deliveries = sb.WebhookDeliveries()[before:]
+			r.webhookWorkers = o.webhookWorkers
 			r.requests = sb.TotalRequests()
 			r.counts = sb.RequestCounts()
 			r.busy = watch.takeBusy()
@@ -397,7 +402,7 @@ func (wr *writes) saved(name string, at time.Time) {
 
 // hooks times the sandbox's webhook deliveries: a save until OTP answered
 // the first delivery of its order sent after it. The sandbox sends them
-// one at a time, as one Frappe background worker would.
+// on -webhook-workers background workers, one at a time each.
 func (wr *writes) hooks(next http.RoundTripper) http.RoundTripper {
 	return roundTrip(func(r *http.Request) (*http.Response, error) {
 		sent := time.Now()
@@ -487,6 +492,8 @@ type result struct {
 	counts           map[string]int
 	busy             map[string]time.Duration
 	latency          time.Duration
+	deliveries       []sandbox.Delivery // the run's webhook attempts
+	webhookWorkers   int
 }
 
 // measure saves at rate for d (on an absolute schedule), then waits up to
@@ -558,11 +565,33 @@ func (r result) line(rate float64, n int, serve, work *proc, load0 string) strin
 	}
 	return fmt.Sprintf("e2e rate=%g run=%d saves=%d written=%d unwritten=%d p50=%sms p90=%sms p99=%sms max=%dms "+
 		"throughput=%.1f/s erp_requests_per_promise=%s rss_serve=%s rss_work=%s load=%s->%s\n"+
-		"  save → its webhook answered: p50=%sms p99=%sms (the sandbox sends them one at a time)\n"+
+		"  save → its webhook answered: p50=%sms p99=%sms (%d webhook workers); %s\n"+
 		"  requests: %s\n  sandbox ms per request beyond its latency: %s",
 		rate, n, r.saves, written, r.unwritten, pct(0.50), pct(0.90), pct(0.99), last.Milliseconds(),
 		float64(written)/r.elapsed.Seconds(), perPromise, serve.rss(), work.rss(), load0, loadavg(),
-		pctOf(r.hooks, 0.50), pctOf(r.hooks, 0.99), routes(r.counts), r.compute())
+		pctOf(r.hooks, 0.50), pctOf(r.hooks, 0.99), r.webhookWorkers, r.attempts(pctOf), routes(r.counts), r.compute())
+}
+
+// attempts sums up the run's webhook attempts: how many failed, how long
+// a job waited for a worker and how long OTP took to answer.
+func (r result) attempts(pctOf func([]time.Duration, float64) string) string {
+	var wait, answer []time.Duration
+	failed := 0
+	for _, d := range r.deliveries {
+		if d.Err != "" {
+			failed++
+		}
+		if d.Attempt == 1 {
+			wait = append(wait, d.Sent.Sub(d.Queued))
+		}
+		if d.Attempt > 0 {
+			answer = append(answer, d.Answered.Sub(d.Sent))
+		}
+	}
+	slices.Sort(wait)
+	slices.Sort(answer)
+	return fmt.Sprintf("%d attempts, %d failed; wait for a worker p50=%sms p99=%sms; otp serve answered in p50=%sms p99=%sms",
+		len(r.deliveries), failed, pctOf(wait, 0.5), pctOf(wait, 0.99), pctOf(answer, 0.5), pctOf(answer, 0.99))
 }
 
 // compute is the sandbox's own time per request, by route: what its
