@@ -104,7 +104,7 @@ func run() error {
 }
 
 func e2e(ctx context.Context, o options) error {
-	watch := &writes{pending: map[string][]time.Time{}, hookPending: map[string][]time.Time{}}
+	watch := &writes{pending: map[string][]time.Time{}, hookPending: map[string][]pendingHook{}}
 	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithWebhookClient(&http.Client{Transport: watch.hooks(http.DefaultTransport)}),
 		sandbox.WithWebhookWorkers(o.webhookWorkers))
 	defer sb.Close()
@@ -308,15 +308,16 @@ func workingDays(n int) []string {
 	return out
 }
 
-// save moves the next draft's delivery date and returns its name.
-func (s *saver) save() (string, error) {
-	name := s.drafts[s.next%len(s.drafts)]
+// save moves the next draft's delivery date and returns its name and the
+// `modified` the save gave it.
+func (s *saver) save() (name, modified string, err error) {
+	name = s.drafts[s.next%len(s.drafts)]
 	s.next++
 	n := s.counts[name]
 	s.counts[name]++
 	doc, err := s.sb.Get("Sales Order", name)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	day := s.days[n%len(s.days)]
 	rows, _ := doc["items"].([]any)
@@ -324,10 +325,12 @@ func (s *saver) save() (string, error) {
 		r.(map[string]any)["delivery_date"] = day
 	}
 	// As the demo sales person: OTP's webhooks skip only its own saves.
-	if _, err := s.sb.SaveAs(sandbox.DemoSalesUser, "Sales Order", name, map[string]any{"items": rows, "delivery_date": day}); err != nil {
-		return "", fmt.Errorf("save %s: %w", name, err)
+	saved, err := s.sb.SaveAs(sandbox.DemoSalesUser, "Sales Order", name, map[string]any{"items": rows, "delivery_date": day})
+	if err != nil {
+		return "", "", fmt.Errorf("save %s: %w", name, err)
 	}
-	return name, nil
+	modified, _ = saved["modified"].(string)
+	return name, modified, nil
 }
 
 // writes times saves until OTP's next successful PUT of the order.
@@ -337,8 +340,24 @@ type writes struct {
 	done    []time.Duration
 	busy    map[string]time.Duration // time in the sandbox, by route
 	// hookPending and hookDone time the saves until their webhook is answered.
-	hookPending map[string][]time.Time
+	hookPending map[string][]pendingHook
 	hookDone    []time.Duration
+	// answered holds each order's answered deliveries, for the saves whose
+	// delivery is answered before the in-process save has returned.
+	answered map[string][]answer
+}
+
+type answer struct {
+	modified string
+	at       time.Time
+}
+
+// pendingHook is a save whose webhook is not answered yet: when the save
+// began and the `modified` it wrote. A delivery carrying that `modified`
+// or a later one is the save's (or holds it).
+type pendingHook struct {
+	began    time.Time
+	modified string
 }
 
 const soPath = "/api/resource/Sales Order/"
@@ -393,21 +412,32 @@ func (wr *writes) served(r *http.Request, d time.Duration) {
 	wr.mu.Unlock()
 }
 
-func (wr *writes) saved(name string, at time.Time) {
+// saved records a save that began at began, returned at at and wrote
+// modified.
+func (wr *writes) saved(name, modified string, began, at time.Time) {
 	wr.mu.Lock()
+	defer wr.mu.Unlock()
 	wr.pending[name] = append(wr.pending[name], at)
-	wr.hookPending[name] = append(wr.hookPending[name], at)
-	wr.mu.Unlock()
+	for _, a := range wr.answered[name] {
+		if modified <= a.modified {
+			wr.hookDone = append(wr.hookDone, a.at.Sub(began))
+			return
+		}
+	}
+	wr.hookPending[name] = append(wr.hookPending[name], pendingHook{began: began, modified: modified})
 }
 
-// hooks times the sandbox's webhook deliveries: a save until OTP answered
-// the first delivery of its order sent after it. The sandbox sends them
-// on -webhook-workers background workers, one at a time each.
+// hooks times the sandbox's webhook deliveries: from a save's start until
+// OTP answered the first delivery of its order with the save's `modified`
+// or a later one. (A delivery is often sent before the in-process save
+// has returned: matching by send time would take the order's next save's
+// delivery instead.) The sandbox sends them on -webhook-workers
+// background workers, one at a time each.
 func (wr *writes) hooks(next http.RoundTripper) http.RoundTripper {
 	return roundTrip(func(r *http.Request) (*http.Response, error) {
-		sent := time.Now()
 		var doc struct {
-			Name string `json:"name"`
+			Name     string `json:"name"`
+			Modified string `json:"modified"`
 		}
 		if r.Body != nil {
 			body, err := io.ReadAll(r.Body)
@@ -425,12 +455,17 @@ func (wr *writes) hooks(next http.RoundTripper) http.RoundTripper {
 		now := time.Now()
 		wr.mu.Lock()
 		defer wr.mu.Unlock()
+		if wr.answered == nil {
+			wr.answered = map[string][]answer{}
+		}
+		wr.answered[doc.Name] = append(wr.answered[doc.Name], answer{modified: doc.Modified, at: now})
 		kept := wr.hookPending[doc.Name][:0]
-		for _, t := range wr.hookPending[doc.Name] {
-			if t.Before(sent) {
-				wr.hookDone = append(wr.hookDone, now.Sub(t))
+		for _, p := range wr.hookPending[doc.Name] {
+			// `modified` is "YYYY-MM-DD HH:MM:SS.ffffff": text order is time order.
+			if p.modified <= doc.Modified {
+				wr.hookDone = append(wr.hookDone, now.Sub(p.began))
 			} else {
-				kept = append(kept, t)
+				kept = append(kept, p)
 			}
 		}
 		wr.hookPending[doc.Name] = kept
@@ -460,7 +495,7 @@ func (wr *writes) takeHooks() []time.Duration {
 	wr.mu.Lock()
 	defer wr.mu.Unlock()
 	out := wr.hookDone
-	wr.hookDone, wr.hookPending = nil, map[string][]time.Time{}
+	wr.hookDone, wr.hookPending, wr.answered = nil, map[string][]pendingHook{}, nil
 	return out
 }
 
@@ -510,11 +545,12 @@ func measure(ctx context.Context, s *saver, wr *writes, rate float64, d, drain t
 			case <-time.After(w):
 			}
 		}
-		name, err := s.save()
+		began := time.Now()
+		name, modified, err := s.save()
 		if err != nil {
 			return r, err
 		}
-		wr.saved(name, time.Now())
+		wr.saved(name, modified, began, time.Now())
 		r.saves++
 	}
 	for deadline := time.Now().Add(drain); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
