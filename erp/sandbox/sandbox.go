@@ -17,7 +17,11 @@ import (
 // Sandbox is an in-memory ERPNext site. It is an http.Handler serving the
 // Frappe v1 REST API, and offers the same operations in process.
 type Sandbox struct {
-	mu    sync.Mutex // the database lock: one transaction at a time
+	// mu is the database lock: a write transaction holds it alone, reads
+	// share it. A read sees no write half done, the consistent snapshot
+	// MariaDB's REPEATABLE READ gives a SELECT, and reads do not wait for
+	// each other (a site's web workers read side by side).
+	mu    sync.RWMutex
 	metas map[string]*meta
 	// docs holds each doctype's documents keyed by nameKey(name): names
 	// compare without case, as MariaDB's utf8mb4_unicode_ci does.
@@ -428,6 +432,9 @@ type tx struct {
 	stamp time.Time
 	undo  []func()
 	queue []queuedHook
+	// readOnly is a read's transaction (Sandbox.read): it holds the lock
+	// shared and must not change the store.
+	readOnly bool
 }
 
 func (s *Sandbox) begin(user string) *tx {
@@ -439,11 +446,23 @@ func (s *Sandbox) begin(user string) *tx {
 		stamp = s.lastStamp.Add(time.Microsecond)
 	}
 	s.lastStamp = stamp
+	return s.newTx(user, stamp)
+}
+
+func (s *Sandbox) newTx(user string, stamp time.Time) *tx {
 	t := &tx{s: s, user: user, stamp: stamp, roles: map[string]bool{"All": true, "Guest": true}}
 	for _, r := range s.roles[user] {
 		t.roles[r] = true
 	}
 	return t
+}
+
+// mustWrite stops a write from a read transaction: reads share the lock,
+// so a write there would race with the other readers.
+func (t *tx) mustWrite() {
+	if t.readOnly {
+		panic("sandbox: a write in a read transaction")
+	}
 }
 
 func (t *tx) rollback() {
@@ -476,6 +495,17 @@ func (s *Sandbox) run(user string, fn func(t *tx) error) error {
 	return nil
 }
 
+// read executes fn as user under the shared lock: fn only reads, so it
+// runs beside other reads and sees no write half done. Its clock is now,
+// without taking a `modified` stamp (a read writes none).
+func (s *Sandbox) read(user string, fn func(t *tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.newTx(user, s.now().Truncate(time.Microsecond))
+	t.readOnly = true
+	return fn(t)
+}
+
 func (t *tx) now() string   { return formatDatetime(t.stamp) }
 func (t *tx) today() string { return t.stamp.Format("2006-01-02") }
 func (t *tx) isAdmin() bool { return t.user == Administrator }
@@ -493,6 +523,7 @@ func (t *tx) get(doctype, name string) *document {
 }
 
 func (t *tx) put(d *document) {
+	t.mustWrite()
 	s := t.s
 	tbl := s.docs[d.DocType]
 	if tbl == nil {
@@ -519,6 +550,7 @@ func (t *tx) put(d *document) {
 }
 
 func (t *tx) remove(doctype, name string) {
+	t.mustWrite()
 	tbl := t.s.docs[doctype]
 	name = nameKey(name)
 	prev, had := tbl[name]
@@ -542,6 +574,7 @@ func (t *tx) all(doctype string) []*document {
 }
 
 func (t *tx) nextSeries(prefix string) int {
+	t.mustWrite()
 	prev := t.s.series[prefix]
 	t.s.series[prefix] = prev + 1
 	t.undo = append(t.undo, func() { t.s.series[prefix] = prev })
@@ -549,6 +582,7 @@ func (t *tx) nextSeries(prefix string) int {
 }
 
 func (t *tx) setPassword(key, value string) {
+	t.mustWrite()
 	prev, had := t.s.passwords[key]
 	t.s.passwords[key] = value
 	t.undo = append(t.undo, func() {
@@ -562,6 +596,7 @@ func (t *tx) setPassword(key, value string) {
 
 // setMeta replaces a doctype's meta (custom fields), undone on rollback.
 func (t *tx) setMeta(m *meta) {
+	t.mustWrite()
 	prev := t.s.metas[m.Name]
 	t.s.metas[m.Name] = m
 	t.s.changed()
@@ -570,6 +605,7 @@ func (t *tx) setMeta(m *meta) {
 
 // hash is frappe.generate_hash(length=10): lowercase hex.
 func (t *tx) hash() string {
+	t.mustWrite() // the generator is shared state
 	const hexdigits = "0123456789abcdef"
 	b := make([]byte, 10)
 	for i := range b {

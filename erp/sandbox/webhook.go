@@ -59,6 +59,7 @@ func (t *tx) queueWebhooks(d *document, method string, inInsert bool) error {
 	if !webhookEvents[method] && !(method == "on_change" && !inInsert) {
 		return nil
 	}
+	t.mustWrite()
 	for _, w := range t.all("Webhook") {
 		if toInt(w.V["enabled"]) != 1 || str(w.V["webhook_doctype"]) != d.DocType || str(w.V["webhook_docevent"]) != method {
 			continue
