@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -93,4 +96,58 @@ func TestReadTransactionRefusesWrites(t *testing.T) {
 		_, err := t.insert("Customer", map[string]any{"customer_name": "Nope"}, opIgnorePerms)
 		return err
 	})
+}
+
+// The kept insertion order of a doctype is the one a fresh sort of its
+// table gives, after inserts, saves, deletes and a rolled-back insert.
+func TestAllKeepsInsertionOrder(t *testing.T) {
+	s := MustSite(t).Sandbox
+	check := func(step string) {
+		t.Helper()
+		_ = s.read(Administrator, func(tx *tx) error {
+			var want []string
+			for _, d := range tx.all("Customer") {
+				want = append(want, d.name())
+			}
+			fresh := make([]*document, 0)
+			for _, d := range s.docs["Customer"] {
+				fresh = append(fresh, d)
+			}
+			slices.SortFunc(fresh, func(a, b *document) int { return cmp.Compare(a.seq, b.seq) })
+			var got []string
+			for i, d := range fresh {
+				got = append(got, d.name())
+				if tx.all("Customer")[i] != d {
+					t.Errorf("%s: %s is not the stored document", step, d.name())
+				}
+			}
+			if !slices.Equal(want, got) {
+				t.Errorf("%s: all() %v, want %v", step, want, got)
+			}
+			return nil
+		})
+	}
+	for i := range 5 {
+		MustInsert(t, s, "Customer", map[string]any{"customer_name": fmt.Sprintf("C%d", i)})
+	}
+	check("inserts")
+	if _, err := s.Update("Customer", "C2", map[string]any{"customer_group": "Commercial"}); err != nil {
+		t.Fatal(err)
+	}
+	check("save")
+	if err := s.Delete("Customer", "C1"); err != nil {
+		t.Fatal(err)
+	}
+	check("delete")
+	MustInsert(t, s, "Customer", map[string]any{"customer_name": "C9"})
+	err := s.run(Administrator, func(tx *tx) error {
+		if _, err := tx.insert("Customer", map[string]any{"customer_name": "Rolled Back"}, opIgnorePerms); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("the transaction committed")
+	}
+	check("rollback")
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ type Sandbox struct {
 	// for the current one (listcache.go).
 	version int64
 	lists   listCache
+	orders  orders // each doctype's documents in insertion order
 
 	clockMu sync.Mutex
 	clock   func() time.Time
@@ -540,12 +542,14 @@ func (t *tx) put(d *document) {
 		d.seq = prev.seq
 	}
 	tbl[name] = d
+	s.orders.put(d, had)
 	t.undo = append(t.undo, func() {
 		if had {
 			tbl[name] = prev
 		} else {
 			delete(tbl, name)
 		}
+		s.orders.stale(d.DocType)
 	})
 }
 
@@ -559,18 +563,75 @@ func (t *tx) remove(doctype, name string) {
 	}
 	delete(tbl, name)
 	t.s.changed()
-	t.undo = append(t.undo, func() { tbl[name] = prev })
+	t.s.orders.stale(doctype)
+	t.undo = append(t.undo, func() {
+		tbl[name] = prev
+		t.s.orders.stale(doctype)
+	})
 }
 
-// all returns a doctype's documents in insertion order.
+// all returns a doctype's documents in insertion order. The slice is
+// shared: do not change it.
 func (t *tx) all(doctype string) []*document {
-	tbl := t.s.docs[doctype]
-	out := make([]*document, 0, len(tbl))
-	for _, d := range tbl {
-		out = append(out, d)
+	return t.s.orders.of(doctype, t.s.docs[doctype])
+}
+
+// orders keeps each doctype's documents in insertion order, so that a list
+// does not sort the whole table each time. Reads fill it under the shared
+// database lock, hence its own lock. A write keeps it up to date at little
+// cost (an insert appends, a save replaces its document) in a new slice, so
+// a slice handed out earlier never changes; a delete or a rollback drops
+// the doctype's, to be rebuilt by the next read.
+type orders struct {
+	mu     sync.Mutex
+	byType map[string][]*document
+}
+
+func (o *orders) of(doctype string, tbl map[string]*document) []*document {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if docs, ok := o.byType[doctype]; ok {
+		return docs
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	docs := make([]*document, 0, len(tbl))
+	for _, d := range tbl {
+		docs = append(docs, d)
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i].seq < docs[j].seq })
+	if o.byType == nil {
+		o.byType = map[string][]*document{}
+	}
+	o.byType[doctype] = docs
+	return docs
+}
+
+// put records d stored: new (the highest seq, so last) or replacing the
+// document of its name (the same seq).
+func (o *orders) put(d *document, replaced bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	docs, ok := o.byType[d.DocType]
+	if !ok {
+		return
+	}
+	if !replaced {
+		o.byType[d.DocType] = append(docs[:len(docs):len(docs)], d)
+		return
+	}
+	i := sort.Search(len(docs), func(i int) bool { return docs[i].seq >= d.seq })
+	if i == len(docs) || docs[i].seq != d.seq {
+		delete(o.byType, d.DocType)
+		return
+	}
+	docs = slices.Clone(docs)
+	docs[i] = d
+	o.byType[d.DocType] = docs
+}
+
+func (o *orders) stale(doctype string) {
+	o.mu.Lock()
+	delete(o.byType, doctype)
+	o.mu.Unlock()
 }
 
 func (t *tx) nextSeries(prefix string) int {
