@@ -552,7 +552,6 @@ func (q *query) matchPrepared(r row, p prepared) bool {
 				as = "0001-01-01 00:00:00.000000"
 			}
 		}
-		as = strings.ToLower(as)
 	}
 	cmp := func(i int) int {
 		if p.numeric {
@@ -565,7 +564,7 @@ func (q *query) matchPrepared(r row, p prepared) bool {
 			}
 			return 0
 		}
-		return strings.Compare(as, p.texts[i])
+		return compareLower(as, p.texts[i])
 	}
 	switch p.c.op {
 	case "=":
@@ -590,6 +589,34 @@ func (q *query) matchPrepared(r row, p prepared) bool {
 		}
 	}
 	return found == (p.c.op == "in")
+}
+
+// compareLower is strings.Compare(strings.ToLower(a), b), without
+// building the lower-cased copy when a is ASCII.
+func compareLower(a, b string) int {
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c >= 0x80 {
+			return strings.Compare(strings.ToLower(a), b)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		switch {
+		case i >= len(b):
+			return 1
+		case c < b[i]:
+			// The rest of a may still hold non-ASCII: ToLower of it cannot
+			// change this prefix, so the order stands.
+			return -1
+		case c > b[i]:
+			return 1
+		}
+	}
+	if len(a) < len(b) {
+		return -1
+	}
+	return 0
 }
 
 // treeMatch evaluates the nested-set operators on Warehouse-like trees
