@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ type options struct {
 	runs, orders, lines, items, draftEvery int
 	concurrency, webhookWorkers            int
 	writeRate                              float64
-	logLevel                               string
+	logLevel, cpuProfile                   string
 }
 
 func main() {
@@ -90,6 +91,7 @@ func run() error {
 	flag.IntVar(&o.webhookWorkers, "webhook-workers", 1, "the sandbox's background workers sending webhooks (a bench's default is 1)")
 	flag.Float64Var(&o.writeRate, "write-rate", 400, "OTP_WRITE_RATE")
 	flag.StringVar(&o.logLevel, "log-level", "INFO", "otp's LOG_LEVEL")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the sandbox, mostly) over the measured runs to this file")
 	flag.Parse()
 	for _, s := range strings.Split(rates, ",") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -172,6 +174,17 @@ func e2e(ctx context.Context, o options) error {
 	s := &saver{sb: sb, drafts: drafts, days: workingDays(200), counts: map[string]int{}}
 	if _, err := measure(ctx, s, watch, 20, 3*time.Second, o.drainFor); err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	for _, rate := range o.rates {
 		for n := 1; n <= o.runs; n++ {
