@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/erpnext-otp/otp/erp/sandbox"
@@ -36,15 +37,28 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defLatency = d
 	}
 	latency := fs.Duration("latency", defLatency, "delay before answering each ERPNext API request, e.g. 30ms for a real site's round trip (default from OTP_SANDBOX_LATENCY)")
+	defWorkers := 1
+	if v := os.Getenv("OTP_SANDBOX_WEBHOOK_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return badUsage(fmt.Sprintf("OTP_SANDBOX_WEBHOOK_WORKERS=%q is not a number", v))
+		}
+		defWorkers = n
+	}
+	workers := fs.Int("webhook-workers", defWorkers, "background workers sending webhooks, side by side and so not always in order; a bench's default is 1 (default from OTP_SANDBOX_WEBHOOK_WORKERS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *latency < 0 {
 		return badUsage(fmt.Sprintf("latency %v: must not be negative", *latency))
 	}
+	if *workers < 1 {
+		return badUsage(fmt.Sprintf("webhook workers %d: must be at least 1", *workers))
+	}
 	log := newLogger(stderr, slog.LevelInfo)
 	failed := make(chan error, 1)
-	sb, url, srv, err := startSandbox(*addr, time.Now, log, func(err error) { failed <- err }, sandbox.WithLatency(*latency))
+	sb, url, srv, err := startSandbox(*addr, time.Now, log, func(err error) { failed <- err },
+		sandbox.WithLatency(*latency), sandbox.WithWebhookWorkers(*workers))
 	if err != nil {
 		return err
 	}
@@ -52,6 +66,9 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	data := "demo data"
 	if *latency > 0 {
 		data += fmt.Sprintf(", %v per request", *latency)
+	}
+	if *workers > 1 {
+		data += fmt.Sprintf(", %d webhook workers", *workers)
 	}
 	fmt.Fprintf(stdout, "ERPNext sandbox (%s) at %s\n  Authorization: token %s:%s   (user %s)\n  Authorization: %s   (user %s, %s)\n\nTry:\n  %s\n\nFor the curl examples in README.md and docs/, in another shell:\n\n  %s\n\nStop with Ctrl-C.\n",
 		data, url, key, secret, sb.APIUser(), demoSalesAuth, sandbox.DemoSalesUser, sandbox.DemoSalesRole, sandboxTryCurl(url, key, secret), exportLine("", url))

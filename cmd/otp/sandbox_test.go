@@ -124,3 +124,32 @@ func TestSandboxCommandBadLatency(t *testing.T) {
 		}
 	}
 }
+
+// `otp sandbox --webhook-workers N` (or OTP_SANDBOX_WEBHOOK_WORKERS, the
+// flag winning) says so in the banner; a count below 1 or not a number is
+// a usage error.
+func TestSandboxCommandWebhookWorkers(t *testing.T) {
+	t.Run("banner", func(t *testing.T) {
+		t.Setenv("OTP_SANDBOX_WEBHOOK_WORKERS", "2")
+		_, out := startSandboxCommand(t, "--webhook-workers", "4")
+		if want := "ERPNext sandbox (demo data, 4 webhook workers) at"; !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	})
+	for _, tc := range []struct{ env, flag, want string }{
+		{"two", "", `OTP_SANDBOX_WEBHOOK_WORKERS="two" is not a number`},
+		{"", "0", "webhook workers 0: must be at least 1"},
+		{"", "x", `invalid value "x" for flag -webhook-workers`},
+	} {
+		t.Setenv("OTP_SANDBOX_WEBHOOK_WORKERS", tc.env)
+		args := []string{"sandbox", "--addr", "127.0.0.1:0"}
+		if tc.flag != "" {
+			args = append(args, "--webhook-workers", tc.flag)
+		}
+		stderr := &syncBuffer{}
+		err := run(t.Context(), args, &syncBuffer{}, stderr)
+		if !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("env %q flag %q: %v, stderr %q; want a usage error saying %q", tc.env, tc.flag, err, stderr, tc.want)
+		}
+	}
+}

@@ -15,7 +15,9 @@
 # Env: RATES (default 20,50,100,150), RUNS (2), DURATION (seconds per run, 30),
 #      LATENCY (30ms), CONCURRENCY (OTP_WORKER_CONCURRENCY, 10), WRITE_RATE
 #      (OTP_WRITE_RATE, 400: above every rate measured), CURVE_RATE (400),
-#      ORDERS (1250), LINES (4), OUT (deploy/load/results/<UTC date>),
+#      ORDERS (1250), LINES (4), WEBHOOK_WORKERS (the sandbox's background workers
+#      sending webhooks, 1 as a bench's default), CPUPROFILE (a file: profile the
+#      driver, the sandbox mostly, over the measured runs), OUT (deploy/load/results/<UTC date>),
 #      E2E_REDIS_PORT, E2E_ERP_PORT, E2E_OTP_PORT, E2E_WORKER_PORT (6398, 18010-18012)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +32,10 @@ WRITE_RATE=${WRITE_RATE:-400}
 CURVE_RATE=${CURVE_RATE:-400}
 ORDERS=${ORDERS:-1250}
 LINES=${LINES:-4}
+extra=()
+# CPUPROFILE=file: a CPU profile of the driver, the sandbox mostly, over the measured runs.
+[[ -n ${CPUPROFILE:-} ]] && extra+=(-cpuprofile "$CPUPROFILE")
+WEBHOOK_WORKERS=${WEBHOOK_WORKERS:-1}
 OUT=${OUT:-deploy/load/results/$(date -u +%Y-%m-%d)}
 port=${E2E_REDIS_PORT:-6398}
 
@@ -65,11 +71,11 @@ e2e() {
 	shift
 	{
 		echo "# $name: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-		echo "# e2e -latency $LATENCY -orders $ORDERS -lines $LINES -duration ${DURATION}s $*"
+		echo "# e2e -latency $LATENCY -orders $ORDERS -lines $LINES -webhook-workers $WEBHOOK_WORKERS -duration ${DURATION}s $*"
 		"$tmp/e2e" -otp "$otp_bin" -redis "redis://127.0.0.1:$port/0" -logs "$tmp" \
 			-erp-addr "127.0.0.1:${E2E_ERP_PORT:-18010}" -otp-addr "127.0.0.1:${E2E_OTP_PORT:-18011}" \
 			-worker-addr "127.0.0.1:${E2E_WORKER_PORT:-18012}" \
-			-latency "$LATENCY" -orders "$ORDERS" -lines "$LINES" -duration "${DURATION}s" "$@"
+			-latency "$LATENCY" -orders "$ORDERS" -lines "$LINES" -webhook-workers "$WEBHOOK_WORKERS" -duration "${DURATION}s" "${extra[@]}" "$@"
 	} 2>&1 | tee "$OUT/$name.txt"
 }
 

@@ -20,9 +20,16 @@ func (s *Sandbox) Insert(doctype string, doc map[string]any) (map[string]any, er
 
 // Get returns a document as REST GET returns it.
 func (s *Sandbox) Get(doctype, name string) (map[string]any, error) {
-	return s.do(Administrator, func(t *tx) (*document, error) {
-		return t.readDoc(doctype, name)
+	var out map[string]any
+	err := s.read(Administrator, func(t *tx) error {
+		d, err := t.readDoc(doctype, name)
+		if err != nil {
+			return err
+		}
+		out = plain(t.s.asDict(d, true)).(map[string]any)
+		return nil
 	})
+	return out, err
 }
 
 // Update applies a partial update (PUT semantics, docs/erpnext.md#updating-a-document).
@@ -68,7 +75,7 @@ func (s *Sandbox) SetStatus(doctype, name, status string) (map[string]any, error
 // the forms REST accepts (docs/erpnext.md#lists-and-filters); pageLength 0 means all.
 func (s *Sandbox) List(doctype string, fields []string, filters any, orderBy string, pageLength int) ([]map[string]any, error) {
 	var out []map[string]any
-	err := s.run(Administrator, func(t *tx) error {
+	err := s.read(Administrator, func(t *tx) error {
 		fs := make([]any, len(fields))
 		for i, f := range fields {
 			fs[i] = f

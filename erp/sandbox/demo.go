@@ -69,8 +69,8 @@ type DemoData struct {
 
 // Demo returns the names of the demo transactions (empty without WithDemoData).
 func (s *Sandbox) Demo() DemoData {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.demo
 }
 
@@ -284,8 +284,8 @@ func (s *Sandbox) loadDemoData() error {
 }
 
 func (s *Sandbox) mustGet(doctype, name string) *document {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	d := s.docs[doctype][nameKey(name)]
 	if d == nil {
 		panic(fmt.Errorf("demo: %s %s missing", doctype, name))

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A client pages through a long list with one request per page, and each
@@ -19,13 +20,18 @@ import (
 const maxCachedLists = 16
 
 // listCache holds the sorted rows of recent queries, all of one version.
-// It is guarded by Sandbox.mu, as the store is.
+// Reads fill it under the shared database lock, so it has a lock of its
+// own. Two reads of the same query may both build its rows; either's are
+// right for the version, and the cached rows are never changed.
 type listCache struct {
+	mu      sync.Mutex
 	version int64
 	rows    map[string][]row
 }
 
 func (c *listCache) get(version int64, key string) ([]row, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.version != version {
 		return nil, false
 	}
@@ -34,6 +40,8 @@ func (c *listCache) get(version int64, key string) ([]row, bool) {
 }
 
 func (c *listCache) put(version int64, key string, rows []row) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.version != version || c.rows == nil || len(c.rows) >= maxCachedLists {
 		c.version, c.rows = version, make(map[string][]row, 4)
 	}

@@ -49,10 +49,11 @@ type condition struct {
 }
 
 // row is one result row before projection: the base document and, per
-// joined table, one of its rows (nil for a left join without rows).
+// joined table (in query.joins' order), one of its rows (nil for a left
+// join without rows).
 type row struct {
 	base   *document
-	joined map[string]*document
+	joined []*document
 }
 
 type query struct {
@@ -367,10 +368,11 @@ func (q *query) condition(doctype, field, op string, value any, auto bool) (cond
 func (q *query) get(r row, ref colRef) any {
 	d := r.base
 	if ref.Table != "" {
-		d = r.joined[ref.Table]
-		if d == nil {
+		i := slices.Index(q.joins, ref.Table)
+		if i < 0 || i >= len(r.joined) || r.joined[i] == nil {
 			return nil
 		}
+		d = r.joined[i]
 	}
 	v := d.V[ref.Field]
 	if v == nil {
@@ -418,24 +420,7 @@ func (q *query) match(r row, c condition) bool {
 		}
 		return strings.Compare(strings.ToLower(as), strings.ToLower(bs))
 	}
-	list := func() []any {
-		switch x := c.value.(type) {
-		case []any:
-			if len(x) == 0 {
-				return []any{""}
-			}
-			return x
-		case string:
-			var out []any
-			for _, p := range strings.Split(x, ",") {
-				out = append(out, strings.TrimSpace(p))
-			}
-			return out
-		case nil:
-			return []any{""}
-		}
-		return []any{c.value}
-	}
+	list := func() []any { return inList(c.value) }
 	switch c.op {
 	case "=":
 		return cmp(v, c.value) == 0
@@ -484,6 +469,154 @@ func (q *query) match(r row, c condition) bool {
 		return q.treeMatch(c, str(v))
 	}
 	return false
+}
+
+// inList is the values an "in" or "not in" condition compares with: a
+// list, or a comma-separated string; an empty one is [""].
+func inList(value any) []any {
+	switch x := value.(type) {
+	case []any:
+		if len(x) == 0 {
+			return []any{""}
+		}
+		return x
+	case string:
+		var out []any
+		for _, p := range strings.Split(x, ",") {
+			out = append(out, strings.TrimSpace(p))
+		}
+		return out
+	case nil:
+		return []any{""}
+	}
+	return []any{value}
+}
+
+// prepared is a condition whose own side is worked out once for a whole
+// list: match's cmp would lower-case (or parse) the condition's value(s)
+// again for every row. It covers the comparisons and in/not in; the other
+// operators go through match.
+type prepared struct {
+	c       condition
+	fast    bool
+	numeric bool
+	nums    []float64 // the values, numeric columns
+	texts   []string  // the values as cmp compares them, other columns
+}
+
+func (q *query) prepare(c condition) prepared {
+	p := prepared{c: c, numeric: floatTypes[c.ref.Type] || intTypes[c.ref.Type]}
+	var vals []any
+	switch c.op {
+	case "=", "!=", "<", ">", "<=", ">=":
+		vals = []any{c.value}
+	case "in", "not in":
+		vals = inList(c.value)
+	default:
+		return p
+	}
+	p.fast = true
+	for _, b := range vals {
+		if p.numeric {
+			p.nums = append(p.nums, toFloat(b))
+			continue
+		}
+		bs := str(b)
+		if c.ref.Type == "Date" {
+			if d, err := parseDate(bs); err == nil {
+				bs = d
+			}
+		}
+		p.texts = append(p.texts, strings.ToLower(bs))
+	}
+	return p
+}
+
+// matchPrepared is match(r, p.c).
+func (q *query) matchPrepared(r row, p prepared) bool {
+	if !p.fast {
+		return q.match(r, p.c)
+	}
+	v := q.get(r, p.c.ref)
+	var x float64
+	var as string
+	if p.numeric {
+		x = toFloat(v)
+	} else {
+		as = str(v)
+		if v == nil {
+			switch p.c.ref.Type {
+			case "Date":
+				as = "0001-01-01"
+			case "Datetime":
+				as = "0001-01-01 00:00:00.000000"
+			}
+		}
+	}
+	cmp := func(i int) int {
+		if p.numeric {
+			y := p.nums[i]
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		}
+		return compareLower(as, p.texts[i])
+	}
+	switch p.c.op {
+	case "=":
+		return cmp(0) == 0
+	case "!=":
+		return cmp(0) != 0
+	case "<":
+		return cmp(0) < 0
+	case ">":
+		return cmp(0) > 0
+	case "<=":
+		return cmp(0) <= 0
+	case ">=":
+		return cmp(0) >= 0
+	}
+	n := len(p.nums) + len(p.texts)
+	found := false
+	for i := range n {
+		if cmp(i) == 0 {
+			found = true
+			break
+		}
+	}
+	return found == (p.c.op == "in")
+}
+
+// compareLower is strings.Compare(strings.ToLower(a), b), without
+// building the lower-cased copy when a is ASCII.
+func compareLower(a, b string) int {
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c >= 0x80 {
+			return strings.Compare(strings.ToLower(a), b)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		switch {
+		case i >= len(b):
+			return 1
+		case c < b[i]:
+			// The rest of a may still hold non-ASCII: ToLower of it cannot
+			// change this prefix, so the order stands.
+			return -1
+		case c > b[i]:
+			return 1
+		}
+	}
+	if len(a) < len(b) {
+		return -1
+	}
+	return 0
 }
 
 // treeMatch evaluates the nested-set operators on Warehouse-like trees
@@ -669,20 +802,31 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 		matched = matched[:a.PageLen]
 	}
 	out := make([]any, 0, len(matched))
-	for _, r := range matched {
-		if a.AsList {
+	if a.AsList {
+		for _, r := range matched {
 			vals := make([]any, len(cols))
 			for i, c := range cols {
 				vals[i] = q.get(r, c.ref)
 			}
 			out = append(out, vals)
-			continue
 		}
-		o := pyjson.NewDict()
-		for _, c := range cols {
-			o.Set(c.alias, q.get(r, c.ref))
+		return out, nil
+	}
+	// Every row has the same keys: the aliases, a repeated one in its first
+	// place with its last column's value (as Dict.Set gives).
+	aliases := make([]string, len(cols))
+	for i, c := range cols {
+		aliases[i] = c.alias
+	}
+	keys, at := pyjson.NewColumns(aliases)
+	vals := make([]any, len(matched)*keys.Len()) // one allocation for every row's values
+	for _, r := range matched {
+		row := vals[:keys.Len():keys.Len()]
+		vals = vals[keys.Len():]
+		for i, c := range cols {
+			row[at[i]] = q.get(r, c.ref)
 		}
-		out = append(out, o)
+		out = append(out, keys.Row(row))
 	}
 	return out, nil
 }
@@ -691,21 +835,29 @@ func (t *tx) getList(a listArgs) ([]any, error) {
 // at least one of orConds, in the store's order.
 func (q *query) matching(parent string, conds, orConds []condition) []row {
 	var matched []row
+	and := make([]prepared, len(conds))
+	for i, c := range conds {
+		and[i] = q.prepare(c)
+	}
+	or := make([]prepared, len(orConds))
+	for i, c := range orConds {
+		or[i] = q.prepare(c)
+	}
 	for _, r := range q.rows(parent) {
 		if !q.t.rowVisible(q.m.Name, r) {
 			continue
 		}
 		ok := true
-		for _, c := range conds {
-			if !q.match(r, c) {
+		for _, c := range and {
+			if !q.matchPrepared(r, c) {
 				ok = false
 				break
 			}
 		}
-		if ok && len(orConds) > 0 {
+		if ok && len(or) > 0 {
 			any := false
-			for _, c := range orConds {
-				if q.match(r, c) {
+			for _, c := range or {
+				if q.matchPrepared(r, c) {
 					any = true
 					break
 				}
@@ -719,21 +871,73 @@ func (q *query) matching(parent string, conds, orConds []condition) []row {
 	return matched
 }
 
+// sortKey is a row's value for one order term as compareValues compares
+// it, worked out once per row rather than once per comparison.
+type sortKey struct {
+	null bool
+	num  float64
+	text string
+}
+
+func compareKeys(a, b *sortKey) int {
+	switch {
+	case a.null && b.null:
+		return 0
+	case a.null:
+		return -1
+	case b.null:
+		return 1
+	case a.num < b.num:
+		return -1
+	case a.num > b.num:
+		return 1
+	}
+	return strings.Compare(a.text, b.text)
+}
+
 // sortRows orders rows by order_by's terms; ties keep the store's order.
+// It is a stable sort by compareValues, on keys worked out once per row.
 func (q *query) sortRows(rows []row, order []orderTerm) {
-	sort.SliceStable(rows, func(i, j int) bool {
-		for _, o := range order {
-			c := compareValues(q.get(rows[i], o.ref), q.get(rows[j], o.ref), o.ref.Type)
+	n := len(order)
+	if n == 0 || len(rows) < 2 {
+		return
+	}
+	keys := make([]sortKey, len(rows)*n)
+	for i, r := range rows {
+		for j, o := range order {
+			k := &keys[i*n+j]
+			switch v := q.get(r, o.ref); {
+			case v == nil:
+				k.null = true
+			case floatTypes[o.ref.Type] || intTypes[o.ref.Type]:
+				k.num = toFloat(v)
+			default:
+				k.text = strings.ToLower(str(v))
+			}
+		}
+	}
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		for j, o := range order {
+			c := compareKeys(&keys[a*n+j], &keys[b*n+j])
 			if c == 0 {
 				continue
 			}
 			if o.desc {
-				return c > 0
+				return -c
 			}
-			return c < 0
+			return c
 		}
-		return false
+		return 0
 	})
+	sorted := make([]row, len(rows))
+	for i, k := range idx {
+		sorted[i] = rows[k]
+	}
+	copy(rows, sorted)
 }
 
 // rowVisible applies permission query conditions: a user without System
@@ -835,22 +1039,26 @@ func (q *query) rows(parent string) []row {
 		}
 		return out
 	}
-	for _, d := range q.t.all(q.m.Name) {
-		combos := []map[string]*document{{}}
+	docs := q.t.all(q.m.Name)
+	if len(q.joins) == 0 {
+		out = make([]row, len(docs))
+		for i, d := range docs {
+			out[i] = row{base: d}
+		}
+		return out
+	}
+	for _, d := range docs {
+		combos := [][]*document{nil}
 		for _, j := range q.joins {
-			var next []map[string]*document
+			var next [][]*document
 			children := d.Tables[j]
 			for _, c := range combos {
 				if len(children) == 0 {
-					n := copyJoin(c)
-					n[j] = nil
-					next = append(next, n)
+					next = append(next, append(c[:len(c):len(c)], nil))
 					continue
 				}
 				for _, ch := range children {
-					n := copyJoin(c)
-					n[j] = ch
-					next = append(next, n)
+					next = append(next, append(c[:len(c):len(c)], ch))
 				}
 			}
 			combos = next
@@ -860,12 +1068,4 @@ func (q *query) rows(parent string) []row {
 		}
 	}
 	return out
-}
-
-func copyJoin(m map[string]*document) map[string]*document {
-	n := make(map[string]*document, len(m)+1)
-	for k, v := range m {
-		n[k] = v
-	}
-	return n
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -232,5 +233,19 @@ func TestChildTableNeedsParent_Ref2_8(t *testing.T) {
 	})
 	if !asError(err, &se) || se.Status != 403 {
 		t.Errorf("Administrator without parent: %v, want 403", err)
+	}
+}
+
+// compareLower orders as strings.Compare(strings.ToLower(a), b) does.
+func TestCompareLower(t *testing.T) {
+	words := []string{"", "a", "A", "ab", "aB", "Ab", "abc", "b", "Z", "z", "SAL-ORD-2026-00001", "sal-ord-2026-00001",
+		"sal-ord-2026-00002", "Café", "cafe", "CAFÉ", "café", "İstanbul", "istanbul", "Straße", "STRASSE", "a\xffb", "[", "_", "@"}
+	for _, a := range words {
+		for _, w := range words {
+			b := strings.ToLower(w)
+			if got, want := compareLower(a, b), strings.Compare(strings.ToLower(a), b); got != want {
+				t.Errorf("compareLower(%q, %q) = %d, want %d", a, b, got, want)
+			}
+		}
 	}
 }

@@ -311,7 +311,11 @@ func (s *Sandbox) resource(method string, segs []string, form map[string]any, us
 	doctype := segs[0]
 	var status = http.StatusOK
 	var out *pyjson.Dict
-	err := s.run(user, func(t *tx) error {
+	txn := s.run
+	if method == http.MethodGet {
+		txn = s.read // GET /api/resource only reads: a list or a document
+	}
+	err := txn(user, func(t *tx) error {
 		if t.s.metas[doctype] == nil {
 			return frappeErr("DoesNotExistError", fmt.Sprintf("DocType %s not found", doctype))
 		}
@@ -451,7 +455,11 @@ func (s *Sandbox) method(verb, cmd string, form map[string]any, user string) (in
 		}
 	}
 	var result any
-	err := s.run(user, func(t *tx) error {
+	txn := s.run
+	if readMethods[cmd] {
+		txn = s.read
+	}
+	err := txn(user, func(t *tx) error {
 		var err error
 		result, err = t.callMethod(cmd, form)
 		return err
@@ -460,6 +468,16 @@ func (s *Sandbox) method(verb, cmd string, form map[string]any, user string) (in
 		return 0, nil, err
 	}
 	return http.StatusOK, kv("message", result), nil
+}
+
+// readMethods only read, whatever the HTTP method: they run under the
+// shared lock, beside each other.
+var readMethods = map[string]bool{
+	"frappe.auth.get_logged_user": true,
+	"frappe.client.get_list":      true,
+	"frappe.client.get_count":     true,
+	"frappe.client.get_value":     true,
+	"frappe.client.get":           true,
 }
 
 // jsonArg decodes a parameter that may be JSON text (from a query string)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,7 +18,11 @@ import (
 // Sandbox is an in-memory ERPNext site. It is an http.Handler serving the
 // Frappe v1 REST API, and offers the same operations in process.
 type Sandbox struct {
-	mu    sync.Mutex // the database lock: one transaction at a time
+	// mu is the database lock: a write transaction holds it alone, reads
+	// share it. A read sees no write half done, the consistent snapshot
+	// MariaDB's REPEATABLE READ gives a SELECT, and reads do not wait for
+	// each other (a site's web workers read side by side).
+	mu    sync.RWMutex
 	metas map[string]*meta
 	// docs holds each doctype's documents keyed by nameKey(name): names
 	// compare without case, as MariaDB's utf8mb4_unicode_ci does.
@@ -32,6 +37,7 @@ type Sandbox struct {
 	// for the current one (listcache.go).
 	version int64
 	lists   listCache
+	orders  orders // each doctype's documents in insertion order
 
 	clockMu sync.Mutex
 	clock   func() time.Time
@@ -192,6 +198,14 @@ func WithWebhookClient(c *http.Client) Option {
 // 1 s, 4 s, 7 s; docs/erpnext.md#timeouts-and-retries), so tests can make it instant.
 func WithWebhookSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(s *Sandbox) { s.hooks.sleep = sleep }
+}
+
+// WithWebhookWorkers sets how many background workers send webhooks
+// (default 1, a bench's default; n < 1 means 1). With more than one,
+// deliveries run side by side and may arrive out of order, as on a site
+// whose background_workers is raised.
+func WithWebhookWorkers(n int) Option {
+	return func(s *Sandbox) { s.hooks.workers = max(n, 1) }
 }
 
 // WithUserRoles sets a user's roles (for the API user: replaces DefaultRoles).
@@ -420,6 +434,9 @@ type tx struct {
 	stamp time.Time
 	undo  []func()
 	queue []queuedHook
+	// readOnly is a read's transaction (Sandbox.read): it holds the lock
+	// shared and must not change the store.
+	readOnly bool
 }
 
 func (s *Sandbox) begin(user string) *tx {
@@ -431,11 +448,23 @@ func (s *Sandbox) begin(user string) *tx {
 		stamp = s.lastStamp.Add(time.Microsecond)
 	}
 	s.lastStamp = stamp
+	return s.newTx(user, stamp)
+}
+
+func (s *Sandbox) newTx(user string, stamp time.Time) *tx {
 	t := &tx{s: s, user: user, stamp: stamp, roles: map[string]bool{"All": true, "Guest": true}}
 	for _, r := range s.roles[user] {
 		t.roles[r] = true
 	}
 	return t
+}
+
+// mustWrite stops a write from a read transaction: reads share the lock,
+// so a write there would race with the other readers.
+func (t *tx) mustWrite() {
+	if t.readOnly {
+		panic("sandbox: a write in a read transaction")
+	}
 }
 
 func (t *tx) rollback() {
@@ -468,6 +497,17 @@ func (s *Sandbox) run(user string, fn func(t *tx) error) error {
 	return nil
 }
 
+// read executes fn as user under the shared lock: fn only reads, so it
+// runs beside other reads and sees no write half done. Its clock is now,
+// without taking a `modified` stamp (a read writes none).
+func (s *Sandbox) read(user string, fn func(t *tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.newTx(user, s.now().Truncate(time.Microsecond))
+	t.readOnly = true
+	return fn(t)
+}
+
 func (t *tx) now() string   { return formatDatetime(t.stamp) }
 func (t *tx) today() string { return t.stamp.Format("2006-01-02") }
 func (t *tx) isAdmin() bool { return t.user == Administrator }
@@ -485,6 +525,7 @@ func (t *tx) get(doctype, name string) *document {
 }
 
 func (t *tx) put(d *document) {
+	t.mustWrite()
 	s := t.s
 	tbl := s.docs[d.DocType]
 	if tbl == nil {
@@ -501,16 +542,19 @@ func (t *tx) put(d *document) {
 		d.seq = prev.seq
 	}
 	tbl[name] = d
+	s.orders.put(d, had)
 	t.undo = append(t.undo, func() {
 		if had {
 			tbl[name] = prev
 		} else {
 			delete(tbl, name)
 		}
+		s.orders.stale(d.DocType)
 	})
 }
 
 func (t *tx) remove(doctype, name string) {
+	t.mustWrite()
 	tbl := t.s.docs[doctype]
 	name = nameKey(name)
 	prev, had := tbl[name]
@@ -519,21 +563,79 @@ func (t *tx) remove(doctype, name string) {
 	}
 	delete(tbl, name)
 	t.s.changed()
-	t.undo = append(t.undo, func() { tbl[name] = prev })
+	t.s.orders.stale(doctype)
+	t.undo = append(t.undo, func() {
+		tbl[name] = prev
+		t.s.orders.stale(doctype)
+	})
 }
 
-// all returns a doctype's documents in insertion order.
+// all returns a doctype's documents in insertion order. The slice is
+// shared: do not change it.
 func (t *tx) all(doctype string) []*document {
-	tbl := t.s.docs[doctype]
-	out := make([]*document, 0, len(tbl))
-	for _, d := range tbl {
-		out = append(out, d)
+	return t.s.orders.of(doctype, t.s.docs[doctype])
+}
+
+// orders keeps each doctype's documents in insertion order, so that a list
+// does not sort the whole table each time. Reads fill it under the shared
+// database lock, hence its own lock. A write keeps it up to date at little
+// cost (an insert appends, a save replaces its document) in a new slice, so
+// a slice handed out earlier never changes; a delete or a rollback drops
+// the doctype's, to be rebuilt by the next read.
+type orders struct {
+	mu     sync.Mutex
+	byType map[string][]*document
+}
+
+func (o *orders) of(doctype string, tbl map[string]*document) []*document {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if docs, ok := o.byType[doctype]; ok {
+		return docs
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	docs := make([]*document, 0, len(tbl))
+	for _, d := range tbl {
+		docs = append(docs, d)
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i].seq < docs[j].seq })
+	if o.byType == nil {
+		o.byType = map[string][]*document{}
+	}
+	o.byType[doctype] = docs
+	return docs
+}
+
+// put records d stored: new (the highest seq, so last) or replacing the
+// document of its name (the same seq).
+func (o *orders) put(d *document, replaced bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	docs, ok := o.byType[d.DocType]
+	if !ok {
+		return
+	}
+	if !replaced {
+		o.byType[d.DocType] = append(docs[:len(docs):len(docs)], d)
+		return
+	}
+	i := sort.Search(len(docs), func(i int) bool { return docs[i].seq >= d.seq })
+	if i == len(docs) || docs[i].seq != d.seq {
+		delete(o.byType, d.DocType)
+		return
+	}
+	docs = slices.Clone(docs)
+	docs[i] = d
+	o.byType[d.DocType] = docs
+}
+
+func (o *orders) stale(doctype string) {
+	o.mu.Lock()
+	delete(o.byType, doctype)
+	o.mu.Unlock()
 }
 
 func (t *tx) nextSeries(prefix string) int {
+	t.mustWrite()
 	prev := t.s.series[prefix]
 	t.s.series[prefix] = prev + 1
 	t.undo = append(t.undo, func() { t.s.series[prefix] = prev })
@@ -541,6 +643,7 @@ func (t *tx) nextSeries(prefix string) int {
 }
 
 func (t *tx) setPassword(key, value string) {
+	t.mustWrite()
 	prev, had := t.s.passwords[key]
 	t.s.passwords[key] = value
 	t.undo = append(t.undo, func() {
@@ -554,6 +657,7 @@ func (t *tx) setPassword(key, value string) {
 
 // setMeta replaces a doctype's meta (custom fields), undone on rollback.
 func (t *tx) setMeta(m *meta) {
+	t.mustWrite()
 	prev := t.s.metas[m.Name]
 	t.s.metas[m.Name] = m
 	t.s.changed()
@@ -562,6 +666,7 @@ func (t *tx) setMeta(m *meta) {
 
 // hash is frappe.generate_hash(length=10): lowercase hex.
 func (t *tx) hash() string {
+	t.mustWrite() // the generator is shared state
 	const hexdigits = "0123456789abcdef"
 	b := make([]byte, 10)
 	for i := range b {

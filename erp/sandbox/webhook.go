@@ -34,6 +34,10 @@ type Delivery struct {
 	Status  int    // HTTP status; 0 when no response
 	Err     string // why the attempt failed, "" on success
 	Attempt int
+	// Queued is when the commit queued the job, Sent when this attempt
+	// began and Answered when it ended, by the real clock (not WithClock's):
+	// Sent - Queued is the job's wait for a worker.
+	Queued, Sent, Answered time.Time
 }
 
 // webhookEvents fire from any save; on_change only outside insert
@@ -55,6 +59,7 @@ func (t *tx) queueWebhooks(d *document, method string, inInsert bool) error {
 	if !webhookEvents[method] && !(method == "on_change" && !inInsert) {
 		return nil
 	}
+	t.mustWrite()
 	for _, w := range t.all("Webhook") {
 		if toInt(w.V["enabled"]) != 1 || str(w.V["webhook_doctype"]) != d.DocType || str(w.V["webhook_docevent"]) != method {
 			continue
@@ -137,7 +142,15 @@ func (l liveDoc) Attr(name string) (any, error) {
 	return nil, fmt.Errorf("AttributeError: '%s' object has no attribute '%s'", strings.ReplaceAll(doc.DocType, " ", ""), name)
 }
 
-// ---- the sender: Frappe's RQ job enqueue_webhook, one worker ----
+// ---- the sender: Frappe's RQ job enqueue_webhook, on N workers ----
+
+// A bench runs one worker on the default queue unless its
+// common_site_config says otherwise (background_workers, default 1; a
+// production bench starts that many `bench worker --queue default`
+// processes). Each worker takes the next job from the queue and runs it to
+// the end, sleeps between attempts included, so with several workers a
+// later job can finish before an earlier one: deliveries arrive out of
+// order, as on such a site.
 
 type hookJob struct {
 	webhook *document
@@ -147,6 +160,7 @@ type hookJob struct {
 	docname string
 	user    string
 	payload *pyjson.Dict // doc.as_dict(convert_dates_to_str=True) at commit
+	queued  time.Time
 }
 
 type hookRunner struct {
@@ -154,6 +168,7 @@ type hookRunner struct {
 	client   *http.Client
 	sleep    func(ctx context.Context, d time.Duration) error
 	loadDemo bool
+	workers  int // background workers taking jobs from the queue
 
 	mu         sync.Mutex
 	queue      []*hookJob
@@ -183,15 +198,19 @@ func newHookRunner(s *Sandbox) *hookRunner {
 				return ctx.Err()
 			}
 		},
-		wake:   make(chan struct{}, 1),
-		ctx:    ctx,
-		cancel: cancel,
+		workers: 1,
+		ctx:     ctx,
+		cancel:  cancel,
 	}
 }
 
 func (r *hookRunner) start() {
-	r.wg.Add(1)
-	go r.loop()
+	// One wake slot per worker: an enqueue of many jobs wakes them all.
+	r.wake = make(chan struct{}, r.workers)
+	for range r.workers {
+		r.wg.Add(1)
+		go r.loop()
+	}
 }
 
 func (r *hookRunner) stop() {
@@ -260,10 +279,16 @@ func (r *hookRunner) enqueue(jobs []*hookJob) {
 		r.idle = make(chan struct{})
 	}
 	r.pending += len(jobs)
+	now := time.Now()
+	for _, j := range jobs {
+		j.queued = now
+	}
 	r.queue = append(r.queue, jobs...)
-	select {
-	case r.wake <- struct{}{}:
-	default:
+	for range min(len(jobs), r.workers) {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -387,12 +412,14 @@ func sign(secret, body string) string {
 func (r *hookRunner) process(job *hookJob) {
 	w := job.webhook
 	base := Delivery{Webhook: w.name(), Event: job.event, DocType: job.doctype, DocName: job.docname,
-		Method: str(w.V["request_method"])}
+		Method: str(w.V["request_method"]), Queued: job.queued}
 	if base.Method == "" {
 		base.Method = http.MethodPost
 	}
 	fail := func(err error) {
 		base.Err = err.Error()
+		base.Sent = time.Now()
+		base.Answered = base.Sent
 		r.record(base)
 		r.logRequest(job, base.URL, nil, nil, "", err.Error())
 		r.s.logger.Warn("webhook payload failed", "webhook", w.name(), "doc", job.docname, "err", err)
@@ -443,7 +470,9 @@ func (r *hookRunner) process(job *hookJob) {
 		d.Attempt = i + 1
 		d.Body = []byte(body)
 		d.Headers = headers.Clone()
+		d.Sent = time.Now()
 		status, respText, readTimeout, err := r.send(base.Method, u, headers, body, timeout)
+		d.Answered = time.Now()
 		d.Status = status
 		if err == nil {
 			r.record(d)

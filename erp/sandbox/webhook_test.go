@@ -2,12 +2,18 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -446,5 +452,140 @@ func TestWebhookSecretIsMaskedPerCharacter(t *testing.T) {
 	}
 	if want := strings.Repeat("*", 10); got["webhook_secret"] != want {
 		t.Errorf("webhook_secret reads back as %q, want %q (one asterisk per character)", got["webhook_secret"], want)
+	}
+}
+
+// flightReceiver answers webhooks after hold returns, counting the
+// requests in flight at once.
+type flightReceiver struct {
+	srv            *httptest.Server
+	mu             sync.Mutex
+	inFlight, peak int
+	names          []string
+}
+
+func newFlightReceiver(t *testing.T, hold func(name string, inFlight int)) *flightReceiver {
+	t.Helper()
+	fr := &flightReceiver{}
+	fr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var doc struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(b, &doc)
+		fr.mu.Lock()
+		fr.inFlight++
+		fr.peak = max(fr.peak, fr.inFlight)
+		fr.names = append(fr.names, doc.Name)
+		n := fr.inFlight
+		fr.mu.Unlock()
+		hold(doc.Name, n)
+		fr.mu.Lock()
+		fr.inFlight--
+		fr.mu.Unlock()
+	}))
+	t.Cleanup(fr.srv.Close)
+	return fr
+}
+
+func (fr *flightReceiver) peakInFlight() int {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	return fr.peak
+}
+
+// WithWebhookWorkers(n): n deliveries are in flight at once and never
+// more, and every one is made; with the default, one at a time.
+func TestWebhookWorkersInFlight(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			full := make(chan struct{})
+			var once sync.Once
+			fr := newFlightReceiver(t, func(_ string, inFlight int) {
+				if inFlight == workers {
+					once.Do(func() { close(full) })
+				}
+				select { // until every worker holds a delivery (a guard, not a timing)
+				case <-full:
+				case <-time.After(10 * time.Second):
+				}
+			})
+			s := MustSite(t, WithWebhookWorkers(workers)).Sandbox
+			MustWebhook(t, s, "cust", "Customer", "after_insert", fr.srv.URL, map[string]any{
+				"request_structure": "JSON", "webhook_json": `{"name": {{ doc.name | tojson }}}`})
+			var want []string
+			for i := range 2 * workers {
+				name := fmt.Sprintf("Customer %d", i)
+				MustInsert(t, s, "Customer", map[string]any{"customer_name": name})
+				want = append(want, name)
+			}
+			MustWait(t, s)
+			if got := fr.peakInFlight(); got != workers {
+				t.Errorf("%d deliveries in flight at once, want %d", got, workers)
+			}
+			var got []string
+			for _, d := range s.WebhookDeliveries() {
+				if d.Status != http.StatusOK || d.Attempt != 1 {
+					t.Errorf("delivery %s: status %d attempt %d", d.DocName, d.Status, d.Attempt)
+				}
+				got = append(got, d.DocName)
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("deliveries (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// With two workers a later job can finish first: the first save's
+// delivery is held until the second's is made, and both are made. With one
+// worker the second waits for the first.
+func TestWebhookWorkersOutOfOrder(t *testing.T) {
+	for _, tc := range []struct {
+		workers int
+		guard   time.Duration // how long First is held at most
+		want    []string
+	}{
+		{1, 200 * time.Millisecond, []string{"First", "Second"}},
+		{2, 10 * time.Second, []string{"Second", "First"}},
+	} {
+		t.Run(strconv.Itoa(tc.workers), func(t *testing.T) {
+			var s *Sandbox
+			secondDone := func() bool {
+				for _, d := range s.WebhookDeliveries() {
+					if d.DocName == "Second" {
+						return true
+					}
+				}
+				return false
+			}
+			fr := newFlightReceiver(t, func(name string, _ int) {
+				if name != "First" {
+					return
+				}
+				// One worker never sends Second while First is held: give up
+				// after a while (a guard, not a timing).
+				for deadline := time.Now().Add(tc.guard); !secondDone() && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+			})
+			s = MustSite(t, WithWebhookWorkers(tc.workers)).Sandbox
+			MustWebhook(t, s, "cust", "Customer", "after_insert", fr.srv.URL, map[string]any{
+				"request_structure": "JSON", "webhook_json": `{"name": {{ doc.name | tojson }}}`})
+			MustInsert(t, s, "Customer", map[string]any{"customer_name": "First"})
+			MustInsert(t, s, "Customer", map[string]any{"customer_name": "Second"})
+			MustWait(t, s)
+			var got []string
+			for _, d := range s.WebhookDeliveries() {
+				got = append(got, d.DocName)
+				if d.Queued.IsZero() || d.Sent.Before(d.Queued) || d.Answered.Before(d.Sent) {
+					t.Errorf("delivery %s: queued %v sent %v answered %v", d.DocName, d.Queued, d.Sent, d.Answered)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("deliveries in the order made (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,9 +57,9 @@ type options struct {
 	latency, duration, drainFor            time.Duration
 	rates                                  []float64
 	runs, orders, lines, items, draftEvery int
-	concurrency                            int
+	concurrency, webhookWorkers            int
 	writeRate                              float64
-	logLevel                               string
+	logLevel, cpuProfile                   string
 }
 
 func main() {
@@ -87,8 +88,10 @@ func run() error {
 	flag.IntVar(&o.items, "items", 200, "items the orders are on")
 	flag.IntVar(&o.draftEvery, "draft-every", 3, "one order in this many is a draft; the saves go to the drafts")
 	flag.IntVar(&o.concurrency, "concurrency", 10, "OTP_WORKER_CONCURRENCY")
+	flag.IntVar(&o.webhookWorkers, "webhook-workers", 1, "the sandbox's background workers sending webhooks (a bench's default is 1)")
 	flag.Float64Var(&o.writeRate, "write-rate", 400, "OTP_WRITE_RATE")
 	flag.StringVar(&o.logLevel, "log-level", "INFO", "otp's LOG_LEVEL")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the sandbox, mostly) over the measured runs to this file")
 	flag.Parse()
 	for _, s := range strings.Split(rates, ",") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -103,8 +106,9 @@ func run() error {
 }
 
 func e2e(ctx context.Context, o options) error {
-	watch := &writes{pending: map[string][]time.Time{}, hookPending: map[string][]time.Time{}}
-	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithWebhookClient(&http.Client{Transport: watch.hooks(http.DefaultTransport)}))
+	watch := &writes{pending: map[string][]time.Time{}, hookPending: map[string][]pendingHook{}}
+	sb := sandbox.New(sandbox.WithDemoData(), sandbox.WithWebhookClient(&http.Client{Transport: watch.hooks(http.DefaultTransport)}),
+		sandbox.WithWebhookWorkers(o.webhookWorkers))
 	defer sb.Close()
 	ln, err := net.Listen("tcp", o.erpAddr)
 	if err != nil {
@@ -164,22 +168,36 @@ func e2e(ctx context.Context, o options) error {
 	}
 	defer work.stop()
 
-	fmt.Printf("erp latency %s, OTP_WORKER_CONCURRENCY=%d, OTP_WRITE_RATE=%g, LOG_LEVEL=%s, %s per run\n",
-		o.latency, o.concurrency, o.writeRate, o.logLevel, o.duration)
+	fmt.Printf("erp latency %s, webhook workers %d, OTP_WORKER_CONCURRENCY=%d, OTP_WRITE_RATE=%g, LOG_LEVEL=%s, %s per run\n",
+		o.latency, o.webhookWorkers, o.concurrency, o.writeRate, o.logLevel, o.duration)
 	// Warm-up: a few seconds of saves, not recorded.
 	s := &saver{sb: sb, drafts: drafts, days: workingDays(200), counts: map[string]int{}}
 	if _, err := measure(ctx, s, watch, 20, 3*time.Second, o.drainFor); err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	for _, rate := range o.rates {
 		for n := 1; n <= o.runs; n++ {
 			load0 := loadavg()
 			sb.ResetCounters()
 			watch.takeBusy()
+			before := len(sb.WebhookDeliveries())
 			r, err := measure(ctx, s, watch, rate, o.duration, o.drainFor)
 			if err != nil {
 				return err
 			}
+			r.deliveries = sb.WebhookDeliveries()[before:]
+			r.webhookWorkers = o.webhookWorkers
 			r.requests = sb.TotalRequests()
 			r.counts = sb.RequestCounts()
 			r.busy = watch.takeBusy()
@@ -303,15 +321,16 @@ func workingDays(n int) []string {
 	return out
 }
 
-// save moves the next draft's delivery date and returns its name.
-func (s *saver) save() (string, error) {
-	name := s.drafts[s.next%len(s.drafts)]
+// save moves the next draft's delivery date and returns its name and the
+// `modified` the save gave it.
+func (s *saver) save() (name, modified string, err error) {
+	name = s.drafts[s.next%len(s.drafts)]
 	s.next++
 	n := s.counts[name]
 	s.counts[name]++
 	doc, err := s.sb.Get("Sales Order", name)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	day := s.days[n%len(s.days)]
 	rows, _ := doc["items"].([]any)
@@ -319,10 +338,12 @@ func (s *saver) save() (string, error) {
 		r.(map[string]any)["delivery_date"] = day
 	}
 	// As the demo sales person: OTP's webhooks skip only its own saves.
-	if _, err := s.sb.SaveAs(sandbox.DemoSalesUser, "Sales Order", name, map[string]any{"items": rows, "delivery_date": day}); err != nil {
-		return "", fmt.Errorf("save %s: %w", name, err)
+	saved, err := s.sb.SaveAs(sandbox.DemoSalesUser, "Sales Order", name, map[string]any{"items": rows, "delivery_date": day})
+	if err != nil {
+		return "", "", fmt.Errorf("save %s: %w", name, err)
 	}
-	return name, nil
+	modified, _ = saved["modified"].(string)
+	return name, modified, nil
 }
 
 // writes times saves until OTP's next successful PUT of the order.
@@ -332,8 +353,24 @@ type writes struct {
 	done    []time.Duration
 	busy    map[string]time.Duration // time in the sandbox, by route
 	// hookPending and hookDone time the saves until their webhook is answered.
-	hookPending map[string][]time.Time
+	hookPending map[string][]pendingHook
 	hookDone    []time.Duration
+	// answered holds each order's answered deliveries, for the saves whose
+	// delivery is answered before the in-process save has returned.
+	answered map[string][]answer
+}
+
+type answer struct {
+	modified string
+	at       time.Time
+}
+
+// pendingHook is a save whose webhook is not answered yet: when the save
+// began and the `modified` it wrote. A delivery carrying that `modified`
+// or a later one is the save's (or holds it).
+type pendingHook struct {
+	began    time.Time
+	modified string
 }
 
 const soPath = "/api/resource/Sales Order/"
@@ -388,21 +425,32 @@ func (wr *writes) served(r *http.Request, d time.Duration) {
 	wr.mu.Unlock()
 }
 
-func (wr *writes) saved(name string, at time.Time) {
+// saved records a save that began at began, returned at at and wrote
+// modified.
+func (wr *writes) saved(name, modified string, began, at time.Time) {
 	wr.mu.Lock()
+	defer wr.mu.Unlock()
 	wr.pending[name] = append(wr.pending[name], at)
-	wr.hookPending[name] = append(wr.hookPending[name], at)
-	wr.mu.Unlock()
+	for _, a := range wr.answered[name] {
+		if modified <= a.modified {
+			wr.hookDone = append(wr.hookDone, a.at.Sub(began))
+			return
+		}
+	}
+	wr.hookPending[name] = append(wr.hookPending[name], pendingHook{began: began, modified: modified})
 }
 
-// hooks times the sandbox's webhook deliveries: a save until OTP answered
-// the first delivery of its order sent after it. The sandbox sends them
-// one at a time, as one Frappe background worker would.
+// hooks times the sandbox's webhook deliveries: from a save's start until
+// OTP answered the first delivery of its order with the save's `modified`
+// or a later one. (A delivery is often sent before the in-process save
+// has returned: matching by send time would take the order's next save's
+// delivery instead.) The sandbox sends them on -webhook-workers
+// background workers, one at a time each.
 func (wr *writes) hooks(next http.RoundTripper) http.RoundTripper {
 	return roundTrip(func(r *http.Request) (*http.Response, error) {
-		sent := time.Now()
 		var doc struct {
-			Name string `json:"name"`
+			Name     string `json:"name"`
+			Modified string `json:"modified"`
 		}
 		if r.Body != nil {
 			body, err := io.ReadAll(r.Body)
@@ -420,12 +468,17 @@ func (wr *writes) hooks(next http.RoundTripper) http.RoundTripper {
 		now := time.Now()
 		wr.mu.Lock()
 		defer wr.mu.Unlock()
+		if wr.answered == nil {
+			wr.answered = map[string][]answer{}
+		}
+		wr.answered[doc.Name] = append(wr.answered[doc.Name], answer{modified: doc.Modified, at: now})
 		kept := wr.hookPending[doc.Name][:0]
-		for _, t := range wr.hookPending[doc.Name] {
-			if t.Before(sent) {
-				wr.hookDone = append(wr.hookDone, now.Sub(t))
+		for _, p := range wr.hookPending[doc.Name] {
+			// `modified` is "YYYY-MM-DD HH:MM:SS.ffffff": text order is time order.
+			if p.modified <= doc.Modified {
+				wr.hookDone = append(wr.hookDone, now.Sub(p.began))
 			} else {
-				kept = append(kept, t)
+				kept = append(kept, p)
 			}
 		}
 		wr.hookPending[doc.Name] = kept
@@ -455,7 +508,7 @@ func (wr *writes) takeHooks() []time.Duration {
 	wr.mu.Lock()
 	defer wr.mu.Unlock()
 	out := wr.hookDone
-	wr.hookDone, wr.hookPending = nil, map[string][]time.Time{}
+	wr.hookDone, wr.hookPending, wr.answered = nil, map[string][]pendingHook{}, nil
 	return out
 }
 
@@ -487,6 +540,8 @@ type result struct {
 	counts           map[string]int
 	busy             map[string]time.Duration
 	latency          time.Duration
+	deliveries       []sandbox.Delivery // the run's webhook attempts
+	webhookWorkers   int
 }
 
 // measure saves at rate for d (on an absolute schedule), then waits up to
@@ -503,11 +558,12 @@ func measure(ctx context.Context, s *saver, wr *writes, rate float64, d, drain t
 			case <-time.After(w):
 			}
 		}
-		name, err := s.save()
+		began := time.Now()
+		name, modified, err := s.save()
 		if err != nil {
 			return r, err
 		}
-		wr.saved(name, time.Now())
+		wr.saved(name, modified, began, time.Now())
 		r.saves++
 	}
 	for deadline := time.Now().Add(drain); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -558,11 +614,33 @@ func (r result) line(rate float64, n int, serve, work *proc, load0 string) strin
 	}
 	return fmt.Sprintf("e2e rate=%g run=%d saves=%d written=%d unwritten=%d p50=%sms p90=%sms p99=%sms max=%dms "+
 		"throughput=%.1f/s erp_requests_per_promise=%s rss_serve=%s rss_work=%s load=%s->%s\n"+
-		"  save → its webhook answered: p50=%sms p99=%sms (the sandbox sends them one at a time)\n"+
+		"  save → its webhook answered: p50=%sms p99=%sms (%d webhook workers); %s\n"+
 		"  requests: %s\n  sandbox ms per request beyond its latency: %s",
 		rate, n, r.saves, written, r.unwritten, pct(0.50), pct(0.90), pct(0.99), last.Milliseconds(),
 		float64(written)/r.elapsed.Seconds(), perPromise, serve.rss(), work.rss(), load0, loadavg(),
-		pctOf(r.hooks, 0.50), pctOf(r.hooks, 0.99), routes(r.counts), r.compute())
+		pctOf(r.hooks, 0.50), pctOf(r.hooks, 0.99), r.webhookWorkers, r.attempts(pctOf), routes(r.counts), r.compute())
+}
+
+// attempts sums up the run's webhook attempts: how many failed, how long
+// a job waited for a worker and how long OTP took to answer.
+func (r result) attempts(pctOf func([]time.Duration, float64) string) string {
+	var wait, answer []time.Duration
+	failed := 0
+	for _, d := range r.deliveries {
+		if d.Err != "" {
+			failed++
+		}
+		if d.Attempt == 1 {
+			wait = append(wait, d.Sent.Sub(d.Queued))
+		}
+		if d.Attempt > 0 {
+			answer = append(answer, d.Answered.Sub(d.Sent))
+		}
+	}
+	slices.Sort(wait)
+	slices.Sort(answer)
+	return fmt.Sprintf("%d attempts, %d failed; wait for a worker p50=%sms p99=%sms; otp serve answered in p50=%sms p99=%sms",
+		len(r.deliveries), failed, pctOf(wait, 0.5), pctOf(wait, 0.99), pctOf(answer, 0.5), pctOf(answer, 0.99))
 }
 
 // compute is the sandbox's own time per request, by route: what its

@@ -17,27 +17,73 @@ import (
 )
 
 // Dict is a JSON object that keeps its keys in insertion order, like a
-// Python dict.
+// Python dict. Keys and values are kept side by side; a Dict with many keys
+// also has an index. Dicts made from one Columns share its keys until one
+// of them gets a key of its own.
 type Dict struct {
-	keys []string
-	vals map[string]any
+	keys   []string
+	vals   []any
+	index  map[string]int // nil while the Dict is small: a scan is faster
+	shared bool           // keys and index belong to a Columns
 }
 
+// indexFrom is how many keys a Dict has before it keeps an index.
+const indexFrom = 16
+
 // NewDict returns an empty Dict.
-func NewDict() *Dict { return &Dict{vals: map[string]any{}} }
+func NewDict() *Dict { return &Dict{} }
+
+func (d *Dict) find(k string) int {
+	if d.index != nil {
+		if i, ok := d.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range d.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
 
 // Set sets k to v; a new key goes last.
 func (d *Dict) Set(k string, v any) {
-	if _, ok := d.vals[k]; !ok {
-		d.keys = append(d.keys, k)
+	if i := d.find(k); i >= 0 {
+		d.vals[i] = v
+		return
 	}
-	d.vals[k] = v
+	if d.shared { // the keys are the Columns': copy them before adding one
+		d.keys = append(make([]string, 0, len(d.keys)+1), d.keys...)
+		if d.index != nil {
+			index := make(map[string]int, len(d.keys)+1)
+			for i, key := range d.keys {
+				index[key] = i
+			}
+			d.index = index
+		}
+		d.shared = false
+	}
+	d.keys = append(d.keys, k)
+	d.vals = append(d.vals, v)
+	switch {
+	case d.index != nil:
+		d.index[k] = len(d.keys) - 1
+	case len(d.keys) > indexFrom:
+		d.index = make(map[string]int, 2*len(d.keys))
+		for i, key := range d.keys {
+			d.index[key] = i
+		}
+	}
 }
 
 // Get returns k's value and whether k is set.
 func (d *Dict) Get(k string) (any, bool) {
-	v, ok := d.vals[k]
-	return v, ok
+	if i := d.find(k); i >= 0 {
+		return d.vals[i], true
+	}
+	return nil, false
 }
 
 // Keys returns the keys in insertion order. The slice is d's own: do not
@@ -46,6 +92,48 @@ func (d *Dict) Keys() []string { return d.keys }
 
 // Len is the number of keys.
 func (d *Dict) Len() int { return len(d.keys) }
+
+// Columns are the keys of many Dicts with the same keys in the same
+// order, such as the rows of a list: each row's Dict shares them.
+type Columns struct {
+	keys  []string
+	index map[string]int
+}
+
+// NewColumns returns the distinct keys in their order of first appearance,
+// and where each of keys is among them: the Dict of Set(keys[i], vals[i])
+// for every i is Row of vals put at those places.
+func NewColumns(keys []string) (*Columns, []int) {
+	c := &Columns{}
+	at := make([]int, len(keys))
+	seen := make(map[string]int, len(keys))
+	for i, k := range keys {
+		j, ok := seen[k]
+		if !ok {
+			j = len(c.keys)
+			seen[k] = j
+			c.keys = append(c.keys, k)
+		}
+		at[i] = j
+	}
+	c.keys = c.keys[:len(c.keys):len(c.keys)]
+	if len(c.keys) > indexFrom {
+		c.index = seen
+	}
+	return c, at
+}
+
+// Len is the number of distinct keys.
+func (c *Columns) Len() int { return len(c.keys) }
+
+// Row returns the Dict of c's keys with vals (one per key, in order); the
+// Dict keeps vals.
+func (c *Columns) Row(vals []any) *Dict {
+	if len(vals) != len(c.keys) {
+		panic(fmt.Sprintf("pyjson: %d values for %d columns", len(vals), len(c.keys)))
+	}
+	return &Dict{keys: c.keys, vals: vals, index: c.index, shared: true}
+}
 
 // BigInt is an integer literal too large for int64, kept verbatim.
 type BigInt string
@@ -102,19 +190,27 @@ func (p Encoder) write(b *strings.Builder, v any, level int) {
 	case float64:
 		b.WriteString(FloatRepr(x))
 	case *Dict:
-		keys := x.keys
-		if p.SortKeys {
-			keys = append([]string(nil), keys...)
-			sort.Strings(keys)
+		if !p.SortKeys {
+			p.writeObject(b, x.keys, func(i int, _ string) any { return x.vals[i] }, level)
+			break
 		}
-		p.writeObject(b, keys, func(k string) any { return x.vals[k] }, level)
+		order := make([]int, len(x.keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(i, j int) bool { return x.keys[order[i]] < x.keys[order[j]] })
+		keys := make([]string, len(order))
+		for i, o := range order {
+			keys[i] = x.keys[o]
+		}
+		p.writeObject(b, keys, func(i int, _ string) any { return x.vals[order[i]] }, level)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		p.writeObject(b, keys, func(k string) any { return x[k] }, level)
+		p.writeObject(b, keys, func(_ int, k string) any { return x[k] }, level)
 	case []any:
 		p.writeArray(b, len(x), func(i int) any { return x[i] }, level)
 	case []*Dict:
@@ -128,7 +224,7 @@ func (p Encoder) write(b *strings.Builder, v any, level int) {
 	}
 }
 
-func (p Encoder) writeObject(b *strings.Builder, keys []string, get func(string) any, level int) {
+func (p Encoder) writeObject(b *strings.Builder, keys []string, get func(i int, k string) any, level int) {
 	if len(keys) == 0 {
 		b.WriteString("{}")
 		return
@@ -142,7 +238,7 @@ func (p Encoder) writeObject(b *strings.Builder, keys []string, get func(string)
 		p.newline(b, level+1)
 		writePyString(b, k)
 		b.WriteString(p.KeySep)
-		p.write(b, get(k), level+1)
+		p.write(b, get(i, k), level+1)
 	}
 	p.newline(b, level)
 	b.WriteByte('}')
@@ -165,10 +261,22 @@ func (p Encoder) writeArray(b *strings.Builder, n int, get func(int) any, level 
 	b.WriteByte(']')
 }
 
-// writePyString writes s as json.dumps(ensure_ascii=True) does.
+// writePyString writes s as json.dumps(ensure_ascii=True) does. Runs of
+// printable ASCII other than " and \\ are copied as they are.
 func writePyString(b *strings.Builder, s string) {
 	b.WriteByte('"')
-	for _, r := range s {
+	for len(s) > 0 {
+		n := 0
+		for n < len(s) && s[n] >= 0x20 && s[n] < 0x80 && s[n] != '"' && s[n] != '\\' {
+			n++
+		}
+		b.WriteString(s[:n])
+		s = s[n:]
+		if len(s) == 0 {
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
 		switch r {
 		case '"':
 			b.WriteString(`\"`)
@@ -188,8 +296,6 @@ func writePyString(b *strings.Builder, s string) {
 			switch {
 			case r < 0x20:
 				fmt.Fprintf(b, `\u%04x`, r)
-			case r < 0x80:
-				b.WriteRune(r)
 			case r > 0xFFFF:
 				r1, r2 := utf16.EncodeRune(r)
 				fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)

@@ -1,6 +1,7 @@
 package pyjson
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -60,5 +61,65 @@ func TestEncoderOptions(t *testing.T) {
 	}
 	if got := d.Keys(); len(got) != 2 || got[0] != "b" || got[1] != "a" || d.Len() != 2 {
 		t.Errorf("keys %v, len %d: want [b a], 2", got, d.Len())
+	}
+}
+
+// Rows of one Columns share its keys: a repeated key is one column (its
+// first place, its last value, as Set gives), and a key added to one row
+// is that row's alone, with or without an index.
+func TestColumnsRows(t *testing.T) {
+	for _, n := range []int{3, indexFrom + 4} {
+		var keys []string
+		for i := range n {
+			keys = append(keys, fmt.Sprintf("k%02d", i))
+		}
+		keys = append(keys, "k01") // a repeat
+		cols, at := NewColumns(keys)
+		if cols.Len() != n || at[len(at)-1] != 1 {
+			t.Fatalf("n=%d: %d columns, repeat at %d", n, cols.Len(), at[len(at)-1])
+		}
+		row := func(tag string) *Dict {
+			vals := make([]any, cols.Len())
+			for i, j := range at {
+				vals[j] = fmt.Sprintf("%s%d", tag, i)
+			}
+			return cols.Row(vals)
+		}
+		a, b := row("a"), row("b")
+		want := NewDict()
+		for i, k := range keys {
+			want.Set(k, fmt.Sprintf("a%d", i))
+		}
+		if got, exp := Dumps.Encode(a), Dumps.Encode(want); got != exp {
+			t.Errorf("n=%d: row %s, want %s", n, got, exp)
+		}
+		a.Set("extra", 1)
+		a.Set("k00", "changed")
+		if _, ok := b.Get("extra"); ok || b.Len() != n {
+			t.Errorf("n=%d: a key set on one row shows on another: %v", n, b.Keys())
+		}
+		if v, _ := b.Get("k00"); v != "b0" {
+			t.Errorf("n=%d: b.k00 = %v", n, v)
+		}
+		if v, ok := a.Get("extra"); !ok || v != 1 || a.Len() != n+1 {
+			t.Errorf("n=%d: a.extra = %v %v, %d keys", n, v, ok, a.Len())
+		}
+	}
+}
+
+// Strings come out as json.dumps(ensure_ascii=True) writes them, escapes
+// among plain runs included.
+func TestStringEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain SAL-ORD-2026-00001": `"plain SAL-ORD-2026-00001"`,
+		`a"b\c`:                    `"a\"b\\c"`,
+		"Café\n\t\x01é":            `"Caf\u00e9\n\t\u0001\u00e9"`,
+		"😀x":                       `"\ud83d\ude00x"`,
+		"\xffz":                    `"\ufffdz"`,
+		"":                         `""`,
+	} {
+		if got := Dumps.Encode(in); got != want {
+			t.Errorf("%q: %s, want %s", in, got, want)
+		}
 	}
 }
