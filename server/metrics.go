@@ -122,12 +122,24 @@ func quiet(route string) bool {
 // webhookLog is what a webhook's handler adds to its request's access log
 // line: one line per delivery, named by what happened to it.
 type webhookLog struct {
-	msg                                string // "webhook queued" or "webhook duplicate"
+	msg                                string // "webhook queued" or "webhook duplicate"; "" when none
 	key, name, modified, taskID, queue string
 }
 
-// webhookLogKey is where the handler leaves its webhookLog in echo.Context.
-const webhookLogKey = "otp.webhook_log"
+// requestContext is the echo.Context observe hands the route: a webhook's
+// handler leaves its webhookLog here (setWebhookLog) rather than in echo's
+// per-request map, which would cost a map a request. observe pools them.
+type requestContext struct {
+	echo.Context
+	webhook webhookLog
+}
+
+// setWebhookLog names the access log line of c's request after w.
+func setWebhookLog(c echo.Context, w webhookLog) {
+	if rc, ok := c.(*requestContext); ok {
+		rc.webhook = w
+	}
+}
 
 // observe is the outermost middleware: it gives the request its id and
 // span, lets the error handler answer, then counts, times and logs the
@@ -150,7 +162,13 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.SetRequest(req.WithContext(ctx))
 
-		err := next(c)
+		rc := s.contexts.Get().(*requestContext)
+		rc.Context = c
+		defer func() {
+			*rc = requestContext{}
+			s.contexts.Put(rc)
+		}()
+		err := next(rc)
 		if err != nil {
 			c.Error(err)
 		}
@@ -166,34 +184,41 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				span.SetStatus(codes.Error, http.StatusText(status))
 			}
 		}
-		elapsed := time.Since(start)
+		now := time.Now()
+		elapsed := now.Sub(start)
 		s.metrics.requests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
 		s.metrics.duration.WithLabelValues(req.Method, route).Observe(elapsed.Seconds())
 		level := slog.LevelInfo
 		if quiet(route) {
 			level = slog.LevelDebug
 		}
-		if !s.log.Enabled(ctx, level) {
+		h := s.log.Handler()
+		if !h.Enabled(ctx, level) {
 			return nil
 		}
 		msg := "http request"
-		attrs := make([]slog.Attr, 0, 13)
-		attrs = append(attrs, slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("route", route),
-			slog.Int("status", status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
-		if w, ok := c.Get(webhookLogKey).(*webhookLog); ok {
+		if w := &rc.webhook; w.msg != "" {
 			msg = w.msg
-			attrs = append(attrs, slog.String(w.key, w.name), slog.String("modified", w.modified), slog.String("task_id", w.taskID))
+		}
+		// A record of our own, straight to the handler: Logger.LogAttrs
+		// would look up its caller's source line for every request, which
+		// no handler of ours prints.
+		r := slog.NewRecord(now, level, msg, 0)
+		r.AddAttrs(slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("route", route),
+			slog.Int("status", status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+		if w := &rc.webhook; w.msg != "" {
+			r.AddAttrs(slog.String(w.key, w.name), slog.String("modified", w.modified), slog.String("task_id", w.taskID))
 			if w.queue != "" {
-				attrs = append(attrs, slog.String("queue", w.queue))
+				r.AddAttrs(slog.String("queue", w.queue))
 			}
 		}
 		if name, ok := c.Get(tokenKey).(string); ok {
-			attrs = append(attrs, slog.String("token", name))
+			r.AddAttrs(slog.String("token", name))
 		}
 		if err != nil {
-			attrs = append(attrs, slog.String("err", err.Error()))
+			r.AddAttrs(slog.String("err", err.Error()))
 		}
-		s.log.LogAttrs(ctx, level, msg, attrs...)
+		_ = h.Handle(ctx, r) // as Logger.LogAttrs does: a handler's error has nowhere to go
 		return nil
 	}
 }

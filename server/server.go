@@ -5,6 +5,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -134,6 +135,10 @@ type Server struct {
 	tracer    trace.Tracer
 	validate  *validator.Validate
 	macs      sync.Pool // of hash.Hash: HMAC-SHA256 keyed with WebhookSecret
+	// bodies are the buffers webhook bodies are read into, so that a
+	// delivery allocates none of its size (readDelivery).
+	bodies   sync.Pool // of *bytes.Buffer
+	contexts sync.Pool // of *requestContext (observe)
 }
 
 // MaxBodyBytes bounds a webhook body (1 MiB); a larger one gets 413.
@@ -188,6 +193,8 @@ func New(d Deps) (*Server, error) {
 	s := &Server{deps: d, log: d.Logger, quote: quote.New(d.Quote), validate: newValidator()}
 	secret := []byte(d.WebhookSecret)
 	s.macs.New = func() any { return hmac.New(sha256.New, secret) }
+	s.bodies.New = func() any { return new(bytes.Buffer) }
+	s.contexts.New = func() any { return new(requestContext) }
 	if d.WebhookSecret == "" {
 		s.log.Warn("OTP_WEBHOOK_SECRET is unset: webhook signatures are not checked (refused in production)")
 	}

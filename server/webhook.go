@@ -165,14 +165,14 @@ func (s *Server) answer(c echo.Context, err error, id, queue, doctype, key, name
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		s.metrics.webhook(doctype, "duplicate")
-		c.Set(webhookLogKey, &webhookLog{msg: "webhook duplicate", key: key, name: name, modified: modified, taskID: id})
+		setWebhookLog(c, webhookLog{msg: "webhook duplicate", key: key, name: name, modified: modified, taskID: id})
 		return c.JSONBlob(http.StatusOK, acceptedJSON("duplicate", id))
 	case err != nil:
 		s.metrics.webhook(doctype, "unavailable")
 		return unavailable("queue unavailable", err)
 	}
 	s.metrics.webhook(doctype, "queued")
-	c.Set(webhookLogKey, &webhookLog{msg: "webhook queued", key: key, name: name, modified: modified, taskID: id, queue: queue})
+	setWebhookLog(c, webhookLog{msg: "webhook queued", key: key, name: name, modified: modified, taskID: id, queue: queue})
 	return c.JSONBlob(http.StatusAccepted, acceptedJSON("queued", id))
 }
 
@@ -190,10 +190,13 @@ func acceptedJSON(status, id string) []byte {
 }
 
 // readDelivery reads, authenticates and decodes a webhook body into v,
-// whose delivery is d.
+// whose delivery is d. The body is read into a pooled buffer, returned
+// before this returns: the decoder copies the strings it keeps.
 func (s *Server) readDelivery(c echo.Context, doctype string, v any, d *delivery) error {
 	req := c.Request()
-	body, err := readWebhookBody(c.Response(), req)
+	buf := s.bodies.Get().(*bytes.Buffer)
+	defer s.putBody(buf)
+	body, err := readWebhookBody(buf, c.Response(), req)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -215,10 +218,22 @@ func (s *Server) readDelivery(c echo.Context, doctype string, v any, d *delivery
 	return nil
 }
 
-// readWebhookBody reads the request body, at most MaxBodyBytes, into one buffer
-// of the announced length.
-func readWebhookBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
+// maxPooledBody bounds the buffers kept in Server.bodies: an occasional
+// large delivery's buffer is left to the collector.
+const maxPooledBody = 64 << 10
+
+// putBody returns a body buffer to the pool.
+func (s *Server) putBody(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	b.Reset()
+	s.bodies.Put(b)
+}
+
+// readWebhookBody reads the request body, at most MaxBodyBytes, into buf,
+// grown once to the announced length.
+func readWebhookBody(buf *bytes.Buffer, w http.ResponseWriter, req *http.Request) ([]byte, error) {
 	if n := req.ContentLength; n > 0 && n <= MaxBodyBytes {
 		buf.Grow(int(n) + 1) // + 1: ReadFrom's last read, the one that sees EOF
 	}

@@ -2,10 +2,10 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -14,15 +14,17 @@ import (
 
 // enqueueAndRecord is a Sales Order delivery's whole intake in one script,
 // so one Redis round trip: asynq's enqueue (its enqueueCmd, and the SADD
-// its client sends before the first one), then recordIfNewer. A script runs
+// its client sends before its first one of a queue; an empty queue name
+// skips it, as the client does once it has sent it), then recordIfNewer. A script runs
 // alone, and nothing in it can fail after the task is written, so either
 // both happen or neither: a version is never recorded for a task that was
 // not queued. The version is recorded on a duplicate delivery too, as the
 // two-step path did: the queued task carries that version.
 //
 // KEYS: task hash, pending list, asynq:queues, the order's version key.
-// ARGV: encoded task message, task id, now (Unix ns), queue name,
-// modified ("" records nothing), the version's TTL (ms).
+// ARGV: encoded task message, task id, now (Unix ns), queue name ("" once
+// it is in asynq:queues), modified ("" records nothing), the version's TTL
+// (ms).
 var enqueueAndRecord = redis.NewScript(`
 local queued = 0
 if redis.call("EXISTS", KEYS[1]) == 0 then
@@ -30,7 +32,9 @@ if redis.call("EXISTS", KEYS[1]) == 0 then
   redis.call("LPUSH", KEYS[2], ARGV[2])
   queued = 1
 end
-redis.call("SADD", KEYS[3], ARGV[4])
+if ARGV[4] ~= "" then
+  redis.call("SADD", KEYS[3], ARGV[4])
+end
 if ARGV[5] ~= "" then
   local cur = redis.call("GET", KEYS[4])
   if (not cur) or ARGV[5] > cur then
@@ -48,20 +52,28 @@ func (v *Versions) EnqueuePromise(ctx context.Context, p PromiseOrder, id string
 	if p.SalesOrder == "" {
 		return fmt.Errorf("%w: sales_order is required", ErrBadPayload)
 	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("tasks: encode %s: %w", TypePromiseOrder, err)
-	}
+	// The payload, on the stack, goes once into the task message.
+	var scratch [512]byte
+	msg := promiseMessage(id, appendPromisePayload(scratch[:0], p))
 	queue := "asynq:{" + QueuePromise + "}:"
-	c := &call{
-		keys: []string{queue + "t:" + id, queue + "pending", "asynq:queues", latestPrefix + p.SalesOrder},
-		args: []any{promiseMessage(id, payload), id, time.Now().UnixNano(), QueuePromise, p.Modified, VersionTTL.Milliseconds()},
+	c := v.calls.Get().(*call)
+	c.keys = append(c.keys[:0], queue+"t:"+id, queue+"pending", "asynq:queues", latestPrefix+p.SalesOrder)
+	publish := QueuePromise
+	if v.published.Load() {
+		publish = ""
 	}
+	c.args = append(c.args[:0], msg, id, time.Now().UnixNano(), publish, p.Modified, VersionTTL.Milliseconds())
 	v.intake.do(ctx, v.rdb, c)
-	if c.err != nil {
-		return fmt.Errorf("tasks: enqueue %s: %w", id, c.err)
+	n, err := c.n, c.err
+	c.reset()
+	v.calls.Put(c)
+	if err == nil {
+		v.published.Store(true)
 	}
-	if c.n == 0 {
+	if err != nil {
+		return fmt.Errorf("tasks: enqueue %s: %w", id, err)
+	}
+	if n == 0 {
 		return fmt.Errorf("tasks: enqueue %s: %w", id, asynq.ErrTaskIDConflict)
 	}
 	return nil
@@ -85,6 +97,9 @@ type batcher struct {
 }
 
 // call is one script call and, once its wake says false, its reply.
+// EnqueuePromise keeps them in a pool: when do returns nothing sends on
+// wake any more, so a call, its channel and its slices can serve the next
+// delivery.
 type call struct {
 	keys []string
 	args []any
@@ -93,9 +108,20 @@ type call struct {
 	wake chan bool // true: send the next batch; false: the reply is in
 }
 
+func newCall() any { return &call{wake: make(chan bool, 1)} }
+
+// reset clears what c held for the pool, keeping its slices and channel.
+func (c *call) reset() {
+	clear(c.keys)
+	clear(c.args)
+	c.keys, c.args, c.n, c.err = c.keys[:0], c.args[:0], 0, nil
+}
+
 // do runs c's script in the next pipeline and returns with its reply.
 func (b *batcher) do(ctx context.Context, rdb redis.UniversalClient, c *call) {
-	c.wake = make(chan bool, 1)
+	if c.wake == nil {
+		c.wake = make(chan bool, 1)
+	}
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
 	if b.busy {
@@ -183,4 +209,78 @@ func promiseMessage(id string, payload []byte) []byte {
 	b = protowire.AppendTag(b, 12, protowire.VarintType) // retention, seconds
 	b = protowire.AppendVarint(b, uint64(Retention/time.Second))
 	return b
+}
+
+// appendPromisePayload appends p as json.Marshal encodes it (the bytes
+// NewPromiseOrderTask's payload holds, TestAppendPromisePayload), without
+// reflection or an allocation of its own.
+func appendPromisePayload(b []byte, p PromiseOrder) []byte {
+	b = append(b, `{"sales_order":`...)
+	b = appendJSONString(b, p.SalesOrder)
+	for _, f := range [...]struct{ key, value string }{
+		{`,"modified":`, p.Modified},
+		{`,"event":`, p.Event},
+		{`,"request_id":`, p.RequestID},
+		{`,"traceparent":`, p.TraceParent},
+		{`,"tracestate":`, p.TraceState},
+	} {
+		if f.value != "" { // all omitempty
+			b = append(b, f.key...)
+			b = appendJSONString(b, f.value)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json writes
+// it: <, > and & escaped for HTML, U+2028 and U+2029 escaped, invalid UTF-8
+// replaced by U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

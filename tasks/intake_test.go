@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -189,4 +190,43 @@ func TestSendWithoutTheScript(t *testing.T) {
 	if n, _ := mr.List("asynq:{promise}:pending"); len(n) != 2 {
 		t.Errorf("pending %v, want 2", n)
 	}
+}
+
+// The payload EnqueuePromise writes is the one json.Marshal writes for
+// NewPromiseOrderTask, whatever the strings hold.
+func TestAppendPromisePayload(t *testing.T) {
+	for _, s := range []string{
+		"", "SAL-ORD-2026-00001", "2026-11-25 10:00:00.123456", `quote " backslash \ slash /`,
+		"<b>&amp;</b>", "tab\tnewline\nreturn\rbell\aback\bfeed\fnul\x00esc\x1b\x7f",
+		"Café Dupont — ünïcødé 日本", "line\u2028para\u2029end", "bad \xff\xfe utf-8 \xc3", "\xe2\x80", "emoji 🙂",
+	} {
+		for _, p := range []PromiseOrder{
+			{SalesOrder: s},
+			{SalesOrder: "SO-1", Modified: s, Event: s},
+			{SalesOrder: s, Modified: "m", Event: "on_submit", Trace: Trace{RequestID: s, TraceParent: s, TraceState: s}},
+			{SalesOrder: "SO-2", Trace: Trace{TraceState: s}},
+		} {
+			want, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendPromisePayload(nil, p); string(got) != string(want) {
+				t.Errorf("%+v:\n got %s\nwant %s", p, got, want)
+			}
+		}
+	}
+}
+
+// go test -fuzz FuzzAppendJSONString ./tasks/ looks for a string the two
+// encode differently.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "SO-1", "<&>\"\\\x00\x1f\u2028\xff", "日本\xe2\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	})
 }

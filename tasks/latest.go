@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,11 +40,17 @@ return 0`)
 // Versions remembers the newest saved version of each order.
 type Versions struct {
 	rdb    redis.UniversalClient
-	intake batcher // EnqueuePromise's
+	intake batcher   // EnqueuePromise's
+	calls  sync.Pool // of *call, EnqueuePromise's
+	// published: the promise queue is in asynq:queues, where EnqueuePromise
+	// adds it once, as asynq's client does.
+	published atomic.Bool
 }
 
 // NewVersions returns a Versions kept in rdb.
-func NewVersions(rdb redis.UniversalClient) *Versions { return &Versions{rdb: rdb} }
+func NewVersions(rdb redis.UniversalClient) *Versions {
+	return &Versions{rdb: rdb, calls: sync.Pool{New: newCall}}
+}
 
 // Record notes that order was saved at modified. It reports whether this is
 // the newest version seen so far.
