@@ -194,6 +194,8 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string, saved []string) (passStats, error) {
 	var st passStats
 	bookAt := time.Now() // real time, as noteSaved's
+	pre := w.prefetch(ctx, log, saved)
+	defer pre.stop()
 	books, err := w.d.Planner.Books(ctx)
 	if errors.Is(err, erp.ErrPermission) {
 		return st, fmt.Errorf("worker: read the order book: %w: %w", err, asynq.SkipRetry)
@@ -240,7 +242,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				fingerprint = planner.Fingerprint(bk.Inputs)
 			}
 			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
-				plan: plan, fingerprint: fingerprint, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
+				written: bk.Written[name], pre: pre.get(name), plan: plan, fingerprint: fingerprint, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
 		}
 	}
 	err = w.writeAll(ctx, log, l, jobs, &st)
@@ -271,13 +273,15 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 
 // writeJob is one order whose promise changed.
 type writeJob struct {
-	name, modified string // modified as the book read it
-	commented      string // the comment marker as the book read it
+	name, modified string          // modified as the book read it
+	commented      string          // the comment marker as the book read it
+	written        planner.Written // the order as the book read it
 	plan           promise.Plan
 	fingerprint    string
-	focus          bool      // the task's own order
-	recheck        bool      // a comment may have been posted that its marker does not name
-	bookAt         time.Time // when the pass began reading the book
+	pre            *prefetched // its reads begun alongside the book's, or nil
+	focus          bool        // the task's own order
+	recheck        bool        // a comment may have been posted that its marker does not name
+	bookAt         time.Time   // when the pass began reading the book
 }
 
 // writeAll writes the jobs, a few at a time and no faster than the write
@@ -325,105 +329,193 @@ const (
 	outcomeSkipped
 )
 
-// writeOne reads the order fresh and brings it to its plan: first the
-// timeline comment when the order's marker says the plan's promise was
-// not commented (ensureComment posts it only when OTP's last comment
-// states another promise), then the fields and the marker in one PUT with
-// `modified`, so a save by someone in between is never overwritten (417:
-// that save's webhook re-allocates). The comment goes first: a marker is
-// never written for a comment that is not there. An order changed, closed
-// or gone since the book was read is left to the pass its change caused.
-// A 429, 5xx, timeout or open breaker on any step fails the job with a
-// retryable error; the retry redoes only what is still missing.
+// writeOne brings the order to its plan: its fields and the comment
+// marker in one PUT with `modified`, so a save by someone in between is
+// never overwritten (417: that save's webhook re-allocates), and, when the
+// marker says the plan's promise was not commented, the timeline comment
+// (ensureComment posts it only when OTP's last comment states another
+// promise). The POST and the PUT go at once: the order is noted as being
+// commented (commentingKey) before either, so a PUT that lands while its
+// POST fails leaves an order that every pass rechecks until its timeline
+// states what its marker names; the job then fails, and the retried pass
+// posts it. An order changed, closed or gone since the book was read is
+// left to the pass its change caused. A 429, 5xx, timeout or open breaker
+// on any step fails the job with a retryable error; the retry redoes only
+// what is still missing.
 //
-// The fresh read and the read of OTP's last comment do not depend on each
-// other: when the book's marker already says a comment is due they go at
-// once, so a promise costs three round trips in a row, not four.
+// The fresh read of the order and the read of OTP's last comment do not
+// depend on each other and go at once (for a saved order, alongside the
+// book's read: prefetch). When nothing but the order's own fields is due
+// (no line changed, its marker names the plan), neither is needed: the
+// PUT carries the book's `modified`. So a promise costs, after the book,
+// one round trip (a saved order, or fields only) or two.
 func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
 	if w.savedSince(ctx, j) {
 		log.InfoContext(ctx, "skipped", "reason", "saved since the book was read")
 		return outcomeSkipped, nil
 	}
 	plan := j.plan
-	var pre chan lastRead
-	if w.needsComment(j.commented, plan) || j.recheck {
-		pre = make(chan lastRead, 1)
-		go func() { // ends with its one request
-			c, err := w.lastComment(ctx, log, j.name)
-			pre <- lastRead{c, err}
-		}()
-	}
-	// takeLast is the comment read begun above, or a read now.
-	takeLast := func() (*erp.Comment, error) {
-		if pre == nil {
-			return w.lastComment(ctx, log, j.name)
+	key := commentKey(plan)
+	if fields, lines := changes(writtenView(j.written), plan); lines == nil && len(fields) > 0 &&
+		j.written.Commented == key && !j.recheck {
+		// The book's list holds every field compared, and it lists only
+		// open orders with a line left: the PUT's `modified` vouches that
+		// none of it changed since.
+		if err := w.writes.wait(ctx); err != nil {
+			return outcomeSkipped, err
 		}
-		r := <-pre
-		pre = nil
-		return r.c, r.err
+		w.stamp(j, fields, nil)
+		return w.put(ctx, log, l, &erp.SalesOrder{Name: j.name, Modified: j.modified, Customer: j.written.Customer}, j, fields, nil, false)
 	}
-	defer func() {
-		if pre != nil {
-			<-pre // not needed after all: let it finish
-		}
-	}()
-	so, err := w.d.ERP.SalesOrder(ctx, j.name)
-	if errors.Is(err, erp.ErrNotFound) {
-		return outcomeSkipped, nil
-	}
-	if err != nil {
-		w.writes.noteLimit(err)
-		return outcomeSkipped, classify(err, "worker: read %s", j.name)
+	so, last, err := w.readForWrite(ctx, log, j)
+	if err != nil || so == nil {
+		return outcomeSkipped, err
 	}
 	if reason := skipReason(so); reason != "" || so.Modified != j.modified {
 		log.InfoContext(ctx, "skipped", "reason", cmpOr(reason, "saved since the book was read"))
 		return outcomeSkipped, nil
 	}
 	fields, lines := changes(orderView(so), plan)
-	key := commentKey(plan)
 	needComment := w.needsComment(so.Commented, plan) || j.recheck
 	if len(fields) == 0 && len(lines) == 0 && !needComment {
 		return outcomeUnchanged, nil
-	}
-	if len(fields) > 0 || len(lines) > 0 {
-		// The promise itself changed, not only its comment's marker.
-		fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
-		fields[erp.FieldFingerprint] = j.fingerprint
 	}
 	// One token of the write rate per order, whatever its requests.
 	if err := w.writes.wait(ctx); err != nil {
 		return outcomeSkipped, err
 	}
-	posted := false
+	post := false
 	if so.Commented != key || j.recheck { // always so without the marker field: the last comment tells
-		last, err := takeLast()
+		c, err := last()
 		if err != nil {
 			return outcomeSkipped, err
 		}
-		if posted, err = w.ensureComment(ctx, log, l, so.Name, plan, last); err != nil {
-			return outcomeSkipped, err
+		if post = !states(c, plan); !post {
+			log.InfoContext(ctx, "comment already on the timeline", "comment", c.Name)
 		}
 	}
-	if so.Commented != key {
-		fields[erp.FieldCommented] = key
-	}
-	if len(fields) == 0 && len(lines) == 0 {
-		// Only the timeline needed checking, and it states the plan now.
-		w.commented(ctx, log, so.Name)
-		if posted {
+	if len(fields) == 0 && len(lines) == 0 && so.Commented == key {
+		// Only the timeline needed checking.
+		if post {
+			if err := w.writes.pause(ctx); err != nil {
+				return outcomeSkipped, err
+			}
+			if err := w.postComment(ctx, l, so.Name, plan); err != nil {
+				return outcomeSkipped, err
+			}
+		}
+		w.commented(ctx, log, so.Name) // it states the plan now
+		if post {
 			log.InfoContext(ctx, "comment posted again", "promise_date", plan.PromiseDate, "confidence", plan.Confidence)
 			return outcomeWritten, nil
 		}
 		return outcomeUnchanged, nil
 	}
+	w.stamp(j, fields, lines)
+	if so.Commented != key {
+		fields[erp.FieldCommented] = key
+	}
+	return w.put(ctx, log, l, so, j, fields, lines, post)
+}
+
+// readForWrite reads the order fresh and returns it with a function that
+// gives OTP's last comment on it; a nil order, with no error, when it is
+// gone. It takes the pass's prefetch when that read the version the book
+// holds, and otherwise reads the order and, when a comment may be due,
+// the last comment at once.
+func (w *Worker) readForWrite(ctx context.Context, log *slog.Logger, j writeJob) (*erp.SalesOrder, func() (*erp.Comment, error), error) {
+	var (
+		so   *erp.SalesOrder
+		last func() (*erp.Comment, error)
+	)
+	var soErr error
+	if j.pre.take(ctx) {
+		// Its failures are the write's, as a read now would be: the
+		// client has retried them already. A version other than the
+		// book's is read again.
+		if so, soErr = j.pre.so, j.pre.soErr; soErr == nil && so.Modified != j.modified {
+			so = nil
+		}
+		c, err := j.pre.last, j.pre.lastErr
+		last = func() (*erp.Comment, error) { return c, err }
+	}
+	if last == nil {
+		last = func() (*erp.Comment, error) { return w.lastComment(ctx, log, j.name) }
+		if so == nil && (w.needsComment(j.commented, j.plan) || j.recheck) {
+			pre := make(chan lastRead, 1)
+			go func() { // ends with its one request
+				c, err := w.lastComment(ctx, log, j.name)
+				pre <- lastRead{c, err}
+			}()
+			var once sync.Once
+			var r lastRead
+			last = func() (*erp.Comment, error) {
+				once.Do(func() { r = <-pre })
+				return r.c, r.err
+			}
+			// Not needed after all (the order was skipped): let it finish.
+			defer func() { _, _ = last() }()
+		}
+	}
+	if so != nil {
+		return so, last, nil
+	}
+	err := soErr
+	if err == nil {
+		so, err = w.d.ERP.SalesOrder(ctx, j.name)
+	}
+	if errors.Is(err, erp.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		w.writes.noteLimit(err)
+		return nil, nil, classify(err, "worker: read %s", j.name)
+	}
+	return so, last, nil
+}
+
+// stamp adds, when the promise itself changed (not only its comment's
+// marker), when it was computed and from what.
+func (w *Worker) stamp(j writeJob, fields map[string]any, lines map[string]map[string]any) {
+	if len(fields) > 0 || len(lines) > 0 {
+		fields[erp.FieldPromisedAt] = w.d.Now().In(w.d.Location).Format(promisedAtLayout)
+		fields[erp.FieldFingerprint] = j.fingerprint
+	}
+}
+
+// put writes fields and lines on so in one PUT with so's `modified` and,
+// when post, posts the plan's comment at the same time (see writeOne).
+func (w *Worker) put(ctx context.Context, log *slog.Logger, l *lock, so *erp.SalesOrder, j writeJob,
+	fields map[string]any, lines map[string]map[string]any, post bool) (writeOutcome, error) {
+	plan, key := j.plan, commentKey(j.plan)
+	if so.Modified == "" {
+		return outcomeSkipped, fmt.Errorf("worker: write promise on %s: no modified to write with", so.Name)
+	}
 	fields["modified"] = so.Modified
 	if err := w.writes.pause(ctx); err != nil {
 		return outcomeSkipped, err
 	}
+	var (
+		posting sync.WaitGroup
+		postErr error
+	)
+	if post {
+		if err := w.noteCommenting(ctx, l, so.Name); err != nil {
+			return outcomeSkipped, err
+		}
+		posting.Add(1)
+		go func() { // ends with its one request
+			defer posting.Done()
+			postErr = w.addComment(ctx, so.Name, plan)
+		}()
+	}
 	updated, err := w.d.ERP.UpdateSalesOrder(ctx, so, fields, lines)
+	posting.Wait()
 	if errors.Is(err, erp.ErrTimestampMismatch) {
-		log.InfoContext(ctx, "skipped", "reason", "saved while it was being written")
-		return outcomeSkipped, nil
+		// A comment posted meanwhile is ahead of the marker: the order is
+		// in commentingKey, and the save's pass rechecks it.
+		log.InfoContext(ctx, "skipped", "reason", "saved while it was being written", "comment_err", postErr)
+		return outcomeSkipped, postErr
 	}
 	if err != nil {
 		w.writes.noteLimit(err)
@@ -435,14 +527,19 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	if err := w.d.Redis.Set(ctx, ownWritePrefix+so.Name, updated.Modified, ownWriteTTL).Err(); err != nil {
 		log.WarnContext(ctx, "worker: own write not noted; its webhook runs a pass that writes nothing", "err", err)
 	}
-	if posted || j.recheck {
+	if postErr != nil {
+		// The fields and the marker are written and the comment is not:
+		// the order stays in commentingKey, and the retried pass posts it.
+		return outcomeSkipped, postErr
+	}
+	if post || j.recheck {
 		w.commented(ctx, log, so.Name) // the marker names it now
 	}
 	if j.focus {
 		notePlan(ctx, so.Name, so.Customer, plan, true)
 	}
 	log.InfoContext(ctx, "promised", "promise_date", plan.PromiseDate, "confidence", plan.Confidence,
-		"status", plan.Status, "fields", len(fields), "lines", len(lines), "commented", posted)
+		"status", plan.Status, "fields", len(fields), "lines", len(lines), "commented", post)
 	return outcomeWritten, nil
 }
 

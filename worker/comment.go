@@ -101,9 +101,6 @@ func (w *Worker) lastComment(ctx context.Context, log *slog.Logger, order string
 // does not. It reports whether it posted. A failure is returned
 // classified: a 429, a 5xx or an open breaker fails the pass, which is
 // retried.
-// The read and the POST are not atomic: two passes at once could both
-// post. Passes hold the book's lock, and the lock is checked right before
-// the POST, so a pass whose lock expired (a stalled worker) fails instead.
 func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, order string, plan promise.Plan, last *erp.Comment) (bool, error) {
 	if states(last, plan) {
 		log.InfoContext(ctx, "comment already on the timeline", "comment", last.Name)
@@ -112,19 +109,45 @@ func (w *Worker) ensureComment(ctx context.Context, log *slog.Logger, l *lock, o
 	if err := w.writes.pause(ctx); err != nil {
 		return false, err
 	}
-	if err := l.held(ctx); err != nil {
+	if err := w.postComment(ctx, l, order, plan); err != nil {
 		return false, err
 	}
-	// Noted before the POST: whatever becomes of it, the next passes read
-	// the last comment again until the marker names it.
-	if err := w.d.Redis.SAdd(ctx, commentingKey, order).Err(); err != nil {
-		return false, fmt.Errorf("worker: note the comment on %s: %w", order, err)
+	return true, nil
+}
+
+// postComment notes the order as being commented and posts plan's comment.
+func (w *Worker) postComment(ctx context.Context, l *lock, order string, plan promise.Plan) error {
+	if err := w.noteCommenting(ctx, l, order); err != nil {
+		return err
 	}
+	return w.addComment(ctx, order, plan)
+}
+
+// noteCommenting adds the order to commentingKey, once it has made sure
+// the pass still holds the book. The read of the last comment and the
+// POST are not atomic: two passes at once could both post. Passes hold
+// the book's lock, and the lock is checked right before the POST, so a
+// pass whose lock expired (a stalled worker) fails instead. Noted before
+// the POST (and the PUT that goes with it): whatever becomes of either,
+// the next passes read the last comment again until the marker names it.
+func (w *Worker) noteCommenting(ctx context.Context, l *lock, order string) error {
+	if err := l.held(ctx); err != nil {
+		return err
+	}
+	if err := w.d.Redis.SAdd(ctx, commentingKey, order).Err(); err != nil {
+		return fmt.Errorf("worker: note the comment on %s: %w", order, err)
+	}
+	return nil
+}
+
+// addComment posts plan's comment on the order's timeline; a failure is
+// returned classified.
+func (w *Worker) addComment(ctx context.Context, order string, plan promise.Plan) error {
 	if err := w.d.ERP.AddComment(ctx, "Sales Order", order, comment(plan)); err != nil {
 		w.writes.noteLimit(err)
-		return false, classify(err, "worker: comment on %s", order)
+		return classify(err, "worker: comment on %s", order)
 	}
-	return true, nil
+	return nil
 }
 
 // userCache holds OTP's API user once ERPNext has named it.
