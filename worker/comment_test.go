@@ -294,7 +294,7 @@ func TestCommentRestatedAfterAPromiseTakenBack(t *testing.T) {
 		}
 	}
 	// The stock leaves: a later promise, whose comment commits and fails
-	// (so its PUT is never sent).
+	// (its PUT, sent at the same time, lands: the order stays in the set).
 	stock("Material Issue", "s_warehouse")
 	s.sb.FailAfterCommit(1, "POST /api/resource/Comment", http.StatusBadGateway)
 	if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
