@@ -51,6 +51,8 @@ return 0`)
 // passStats is what one pass of the book did.
 type passStats struct {
 	orders, written, unchanged, skipped, failed int
+	// How long the pass read the book, allocated it and wrote.
+	read, allocate, write time.Duration
 }
 
 // savedKey holds the Sales Orders saved since the last pass began: a pass
@@ -183,7 +185,8 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 	}
 	log.InfoContext(ctx, "book allocated", "generation", start, "orders", st.orders, "written", st.written,
 		"unchanged", st.unchanged, "skipped", st.skipped, "failed", st.failed, "saved", len(saved),
-		"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "err", err)
+		"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "read_ms", st.read.Milliseconds(),
+		"allocate_ms", st.allocate.Milliseconds(), "write_ms", st.write.Milliseconds(), "err", err)
 	return err
 }
 
@@ -196,7 +199,8 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 	bookAt := time.Now() // real time, as noteSaved's
 	pre := w.prefetch(ctx, log, saved)
 	defer pre.stop()
-	books, err := w.d.Planner.Books(ctx)
+	books, err := w.d.Planner.Books(ctx, saved)
+	st.read = time.Since(bookAt)
 	if errors.Is(err, erp.ErrPermission) {
 		return st, fmt.Errorf("worker: read the order book: %w: %w", err, asynq.SkipRetry)
 	}
@@ -245,7 +249,10 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				written: bk.Written[name], pre: pre.get(name), plan: plan, fingerprint: fingerprint, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
 		}
 	}
+	writeAt := time.Now()
+	st.allocate = writeAt.Sub(bookAt) - st.read
 	err = w.writeAll(ctx, log, l, jobs, &st)
+	st.write = time.Since(writeAt)
 	var gone []any // left the book: their timeline no longer matters
 	for _, name := range unsure {
 		if !inBook[name] {
