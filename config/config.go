@@ -554,5 +554,8 @@ func (c Config) Planner() planner.Config {
 		Rules:              c.Rules(),
 		Weekend:            c.Weekend(),
 		SupplierWindowDays: c.SupplierWindowDays,
+		// The sweep re-allocates the whole book; a worker's kept book is
+		// read whole as often.
+		BookRefresh: c.ReconcileInterval,
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // SalesOrder reads one Sales Order with its lines (GET /api/resource/Sales Order/{name}).
@@ -357,6 +359,71 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 	if pageSize <= 0 {
 		pageSize = DefaultBookPage
 	}
+	q := bookQuery(
+		[]any{"docstatus", "in", []int{0, 1}},
+		[]any{"status", "not in", closedSalesOrderStatuses},
+	)
+	rows, err := pages[wireSOLine](ctx, c, "Sales Order", q, pageSize, func(r wireSOLine) string { return r.Line })
+	if err != nil {
+		return nil, err
+	}
+	return bookLines(rows), nil
+}
+
+// OrderBookChanges reads, as OpenOrderBook does, the lines of every Sales
+// Order modified at or after since (a `modified` as ERPNext writes it; ""
+// for none) and of every order named in names, whatever their status now:
+// a cancelled, closed or completed order is how the caller learns that it
+// left the book (SalesOrderLine.InBook). The two lists are read at once,
+// each one request of at most limit rows; complete is false when either
+// filled its limit, and the caller then reads the whole book instead.
+func (c *Client) OrderBookChanges(ctx context.Context, since string, names []string, limit int) (lines []SalesOrderLine, complete bool, err error) {
+	if limit <= 0 {
+		limit = DefaultBookPage
+	}
+	var byModified, byName []wireSOLine
+	g, gctx := errgroup.WithContext(ctx)
+	read := func(dst *[]wireSOLine, filter []any) {
+		g.Go(func() error {
+			q := bookQuery(filter)
+			q.Limit = limit
+			return c.list(gctx, "Sales Order", q, dst)
+		})
+	}
+	if since != "" {
+		read(&byModified, []any{"modified", ">=", since})
+	}
+	if len(names) > 0 {
+		read(&byName, []any{"name", "in", names})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, false, err
+	}
+	if len(byModified) >= limit || len(byName) >= limit {
+		return nil, false, nil
+	}
+	rows := byModified
+	seen := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		seen[r.Line] = true
+	}
+	for _, r := range byName {
+		if !seen[r.Line] {
+			rows = append(rows, r)
+		}
+	}
+	return bookLines(rows), true, nil
+}
+
+// InBook reports whether the line's order is in the order book: a draft
+// or a submitted order that still ships. OpenOrderBook asks ERPNext for
+// these.
+func (l SalesOrderLine) InBook() bool {
+	return (l.DocStatus == 0 || l.DocStatus == 1) && SalesOrderOpen(l.Status)
+}
+
+// bookQuery is the order book's list with filters.
+func bookQuery(filters ...[]any) ListQuery {
 	q := ListQuery{
 		Fields: []string{
 			"name", "status", "docstatus", "creation", "customer", "company", "delivery_date as order_delivery_date",
@@ -370,16 +437,16 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 			"items." + FieldLinePromiseDate + " as line_promise_date",
 			"items." + FieldLineConfidence + " as line_confidence",
 		},
-		Filters: []any{
-			[]any{"docstatus", "in", []int{0, 1}},
-			[]any{"status", "not in", closedSalesOrderStatuses},
-		},
 		OrderBy: "`tabSales Order`.name asc, `tabSales Order Item`.idx asc",
 	}
-	rows, err := pages[wireSOLine](ctx, c, "Sales Order", q, pageSize, func(r wireSOLine) string { return r.Line })
-	if err != nil {
-		return nil, err
+	for _, f := range filters {
+		q.Filters = append(q.Filters, f)
 	}
+	return q
+}
+
+// bookLines converts the book's rows, ordered by order and line.
+func bookLines(rows []wireSOLine) []SalesOrderLine {
 	lines := make([]SalesOrderLine, 0, len(rows))
 	for _, r := range rows {
 		lines = append(lines, SalesOrderLine{
@@ -416,7 +483,7 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 	slices.SortStableFunc(lines, func(a, b SalesOrderLine) int {
 		return cmp.Or(cmp.Compare(a.SalesOrder, b.SalesOrder), cmp.Compare(a.Idx, b.Idx))
 	})
-	return lines, nil
+	return lines
 }
 
 type wireItem struct {

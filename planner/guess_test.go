@@ -61,7 +61,7 @@ func TestBooksReadSupplyAlongsideTheBook(t *testing.T) {
 	f := newReader()
 	p := newTestPlanner(f, cfg, WithClock(func() time.Time { return now }))
 	ctx := context.Background()
-	if _, err := p.Books(ctx); err != nil {
+	if _, err := p.Books(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The book changes: A leaves it, C comes.
@@ -84,7 +84,7 @@ func TestBooksReadSupplyAlongsideTheBook(t *testing.T) {
 	for len(guessed) > 0 {
 		<-guessed
 	}
-	got, err := p.Books(ctx)
+	got, err := p.Books(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestBooksReadSupplyAlongsideTheBook(t *testing.T) {
 	}
 	// A planner with no book read before reads after the book: the same inputs.
 	cold := newTestPlanner(newReader(), cfg, WithClock(func() time.Time { return now }))
-	want, err := cold.Books(ctx)
+	want, err := cold.Books(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

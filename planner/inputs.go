@@ -139,7 +139,7 @@ func (p *Planner) ForQuote(ctx context.Context, q Quote) (Inputs, error) {
 // read, the supply of its items (and order's) is read at the same time as
 // the book, and only items new to it wait for the book (see prefetch).
 func (p *Planner) gather(ctx context.Context, company string, order promise.Order, rules promise.Rules) (Inputs, *site, error) {
-	book, pre, err := p.readBookAndGuess(ctx, map[string][]promise.Line{company: order.Lines})
+	book, pre, err := p.readBookAndGuess(ctx, map[string][]promise.Line{company: order.Lines}, p.openOrderBook)
 	if err != nil {
 		return Inputs{}, nil, err
 	}
@@ -169,7 +169,7 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 // no guess, and neither does any while the ERPNext client's breaker is
 // not closed: half-open, it lets only a few probes through, and the book's
 // read is the one that must go.
-func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promise.Line) (openBook, map[string]*supplyRows, error) {
+func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promise.Line, read func(context.Context) ([]erp.SalesOrderLine, error)) (openBook, map[string]*supplyRows, error) {
 	p.mu.Lock()
 	guess := map[string][]string{}
 	for c, items := range p.bookItems {
@@ -188,7 +188,7 @@ func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promi
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		book, err = p.readBook(gctx)
+		book, err = p.readBook(gctx, read)
 		return err
 	})
 	for c, items := range guess {
@@ -239,9 +239,14 @@ type Book struct {
 // Books reads the whole order book and the supply of its items: one Book
 // per company (OTP_COMPANY, when set, takes every order). The requests are
 // the book's pages, then bins, purchase orders and items at once, plus the
-// cached calendar: they do not grow with the number of orders.
-func (p *Planner) Books(ctx context.Context) ([]Book, error) {
-	ob, pre, err := p.readBookAndGuess(ctx, nil)
+// cached calendar: they do not grow with the number of orders. The book is
+// kept for the next call, which reads only the orders changed since and
+// those in saved (the orders the caller was told were saved; see
+// bookLines).
+func (p *Planner) Books(ctx context.Context, saved []string) ([]Book, error) {
+	ob, pre, err := p.readBookAndGuess(ctx, nil, func(ctx context.Context) ([]erp.SalesOrderLine, error) {
+		return p.bookLines(ctx, saved)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -264,10 +269,15 @@ func (p *Planner) Books(ctx context.Context) ([]Book, error) {
 	return books, nil
 }
 
-// readBook reads every open Sales Order line (paged) and groups them into
+// openOrderBook reads every open Sales Order line, paged.
+func (p *Planner) openOrderBook(ctx context.Context) ([]erp.SalesOrderLine, error) {
+	return p.r.OpenOrderBook(ctx, p.cfg.BookPage)
+}
+
+// readBook reads the open Sales Order lines with read and groups them into
 // orders by company. A refused read is a warning, not an error.
-func (p *Planner) readBook(ctx context.Context) (openBook, error) {
-	lines, err := p.r.OpenOrderBook(ctx, p.cfg.BookPage)
+func (p *Planner) readBook(ctx context.Context, read func(context.Context) ([]erp.SalesOrderLine, error)) (openBook, error) {
+	lines, err := read(ctx)
 	if isPermission(err) {
 		p.warnOnce(ctx, "sales-orders", "planner: sales orders not readable; promises are LOW", "err", err)
 		return openBook{warning: WarningSalesOrders}, nil

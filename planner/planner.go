@@ -32,6 +32,7 @@ type Reader interface {
 	Bins(ctx context.Context, items, warehouses []string) ([]erp.Bin, error)
 	OpenPurchaseOrderLines(ctx context.Context, items []string) ([]erp.PurchaseOrderLine, error)
 	OpenOrderBook(ctx context.Context, pageSize int) ([]erp.SalesOrderLine, error)
+	OrderBookChanges(ctx context.Context, since string, names []string, limit int) ([]erp.SalesOrderLine, bool, error)
 	Items(ctx context.Context, codes []string) ([]erp.Item, error)
 	Warehouses(ctx context.Context, company string) ([]erp.Warehouse, error)
 	CompanyHolidayList(ctx context.Context, company string) (string, error)
@@ -58,6 +59,9 @@ type Config struct {
 	// BookPage is how many order lines one request of the book reads;
 	// 0 means erp.DefaultBookPage.
 	BookPage int
+	// BookRefresh is how long Books works from the book it keeps before
+	// it reads the whole book again; 0 means DefaultBookRefresh.
+	BookRefresh time.Duration
 	// SupplierWindowDays is the trailing window of the suppliers' records
 	// (history mode); 0 means accuracy.DefaultSupplierWindowDays.
 	SupplierWindowDays int
@@ -91,6 +95,7 @@ type Planner struct {
 	// bookItems are the items of each company's book as last read: the
 	// supply read alongside the next book's (readBookAndGuess).
 	bookItems map[string][]string
+	kept      keptBook // the book as Books last read it
 }
 
 // New returns a Planner reading from r.
@@ -103,6 +108,9 @@ func New(r Reader, cfg Config, opts ...Option) *Planner {
 	}
 	if cfg.CalendarTTL <= 0 {
 		cfg.CalendarTTL = DefaultCalendarTTL
+	}
+	if cfg.BookRefresh <= 0 {
+		cfg.BookRefresh = DefaultBookRefresh
 	}
 	p := &Planner{
 		r:       r,

@@ -233,7 +233,7 @@ func verifyBook(ctx context.Context, tb testing.TB, a *app) verdict {
 	}
 	cfg := a.m.Config
 	pl := planner.New(client, cfg.Planner(), planner.WithClock(a.m.Now))
-	books, err := pl.Books(ctx)
+	books, err := pl.Books(ctx, nil)
 	if err != nil {
 		tb.Fatalf("read the book: %v", err)
 	}

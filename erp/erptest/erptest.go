@@ -22,10 +22,12 @@ type ERP struct {
 	BinsFn                   func(ctx context.Context, items, warehouses []string) ([]erp.Bin, error)
 	OpenPurchaseOrderLinesFn func(ctx context.Context, items []string) ([]erp.PurchaseOrderLine, error)
 	OpenOrderBookFn          func(ctx context.Context, pageSize int) ([]erp.SalesOrderLine, error)
-	ItemsFn                  func(ctx context.Context, codes []string) ([]erp.Item, error)
-	WarehousesFn             func(ctx context.Context, company string) ([]erp.Warehouse, error)
-	CompanyHolidayListFn     func(ctx context.Context, company string) (string, error)
-	HolidayListFn            func(ctx context.Context, name string) (*erp.HolidayList, error)
+	// OrderBookChangesFn unset answers "incomplete": the planner reads the whole book.
+	OrderBookChangesFn   func(ctx context.Context, since string, names []string, limit int) ([]erp.SalesOrderLine, bool, error)
+	ItemsFn              func(ctx context.Context, codes []string) ([]erp.Item, error)
+	WarehousesFn         func(ctx context.Context, company string) ([]erp.Warehouse, error)
+	CompanyHolidayListFn func(ctx context.Context, company string) (string, error)
+	HolidayListFn        func(ctx context.Context, name string) (*erp.HolidayList, error)
 
 	// The quote API's reads and writes.
 	CompaniesFn             func(ctx context.Context) ([]string, error)
@@ -96,6 +98,14 @@ func (f *ERP) OpenOrderBook(ctx context.Context, pageSize int) ([]erp.SalesOrder
 		return nil, nil
 	}
 	return f.OpenOrderBookFn(ctx, pageSize)
+}
+
+func (f *ERP) OrderBookChanges(ctx context.Context, since string, names []string, limit int) ([]erp.SalesOrderLine, bool, error) {
+	f.count("OrderBookChanges")
+	if f.OrderBookChangesFn == nil {
+		return nil, false, nil
+	}
+	return f.OrderBookChangesFn(ctx, since, names, limit)
 }
 
 func (f *ERP) Items(ctx context.Context, codes []string) ([]erp.Item, error) {
