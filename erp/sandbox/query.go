@@ -843,12 +843,33 @@ func (q *query) matching(parent string, conds, orConds []condition) []row {
 	for i, c := range orConds {
 		or[i] = q.prepare(c)
 	}
-	for _, r := range q.rows(parent) {
+	// A condition on the document's own fields decides before its child
+	// rows are joined: a list with child columns filtered by the parent's
+	// fields (the order book's changes) then joins only the documents it
+	// returns, as the database's index on the parent would.
+	var own, joined []prepared
+	for _, c := range and {
+		if c.c.ref.Table == "" && !q.isRows {
+			own = append(own, c)
+		} else {
+			joined = append(joined, c)
+		}
+	}
+	keep := func(d *document) bool {
+		r := row{base: d}
+		for _, c := range own {
+			if !q.matchPrepared(r, c) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range q.rows(parent, keep) {
 		if !q.t.rowVisible(q.m.Name, r) {
 			continue
 		}
 		ok := true
-		for _, c := range and {
+		for _, c := range joined {
 			if !q.matchPrepared(r, c) {
 				ok = false
 				break
@@ -1021,9 +1042,9 @@ func compareValues(a, b any, typ string) int {
 	return strings.Compare(strings.ToLower(str(a)), strings.ToLower(str(b)))
 }
 
-// rows builds the joined row set: parents × their joined child rows (left
-// join), or the child rows themselves for a child doctype.
-func (q *query) rows(parent string) []row {
+// rows builds the joined row set: parents keep accepts × their joined child
+// rows (left join), or the child rows themselves for a child doctype.
+func (q *query) rows(parent string, keep func(*document) bool) []row {
 	var out []row
 	if q.isRows {
 		pm := q.t.s.metas[parent]
@@ -1041,13 +1062,18 @@ func (q *query) rows(parent string) []row {
 	}
 	docs := q.t.all(q.m.Name)
 	if len(q.joins) == 0 {
-		out = make([]row, len(docs))
-		for i, d := range docs {
-			out[i] = row{base: d}
+		out = make([]row, 0, len(docs))
+		for _, d := range docs {
+			if keep(d) {
+				out = append(out, row{base: d})
+			}
 		}
 		return out
 	}
 	for _, d := range docs {
+		if !keep(d) {
+			continue
+		}
 		combos := [][]*document{nil}
 		for _, j := range q.joins {
 			var next [][]*document
