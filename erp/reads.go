@@ -374,24 +374,29 @@ func (c *Client) OpenOrderBook(ctx context.Context, pageSize int) ([]SalesOrderL
 // Order modified at or after since (a `modified` as ERPNext writes it; ""
 // for none) and of every order named in names, whatever their status now:
 // a cancelled, closed or completed order is how the caller learns that it
-// left the book (SalesOrderLine.InBook). The two lists are read at once,
-// each one request of at most limit rows; complete is false when either
-// filled its limit, and the caller then reads the whole book instead.
+// left the book (SalesOrderLine.InBook). The two lists, the first without
+// the orders the second names, are read at once, each one request of at
+// most limit rows; complete is false when either filled its limit, and the
+// caller then reads the whole book instead.
 func (c *Client) OrderBookChanges(ctx context.Context, since string, names []string, limit int) (lines []SalesOrderLine, complete bool, err error) {
 	if limit <= 0 {
 		limit = DefaultBookPage
 	}
 	var byModified, byName []wireSOLine
 	g, gctx := errgroup.WithContext(ctx)
-	read := func(dst *[]wireSOLine, filter []any) {
+	read := func(dst *[]wireSOLine, filters ...[]any) {
 		g.Go(func() error {
-			q := bookQuery(filter)
+			q := bookQuery(filters...)
 			q.Limit = limit
 			return c.list(gctx, "Sales Order", q, dst)
 		})
 	}
 	if since != "" {
-		read(&byModified, []any{"modified", ">=", since})
+		if len(names) > 0 {
+			read(&byModified, []any{"modified", ">=", since}, []any{"name", "not in", names})
+		} else {
+			read(&byModified, []any{"modified", ">=", since})
+		}
 	}
 	if len(names) > 0 {
 		read(&byName, []any{"name", "in", names})
@@ -402,17 +407,7 @@ func (c *Client) OrderBookChanges(ctx context.Context, since string, names []str
 	if len(byModified) >= limit || len(byName) >= limit {
 		return nil, false, nil
 	}
-	rows := byModified
-	seen := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		seen[r.Line] = true
-	}
-	for _, r := range byName {
-		if !seen[r.Line] {
-			rows = append(rows, r)
-		}
-	}
-	return bookLines(rows), true, nil
+	return bookLines(append(byModified, byName...)), true, nil
 }
 
 // InBook reports whether the line's order is in the order book: a draft

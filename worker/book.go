@@ -223,6 +223,10 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 		if err != nil {
 			return st, fmt.Errorf("worker: allocate the book of %q: %w: %w", bk.Company, err, asynq.SkipRetry)
 		}
+		// The fingerprint hashes the whole book: it is worked out on the
+		// other core while the plans are compared.
+		fp := make(chan string, 1)
+		go func() { fp <- planner.Fingerprint(bk.Inputs) }() // ends with the hash
 		var fingerprint string
 		for _, name := range a.Names() {
 			st.orders++
@@ -243,7 +247,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				continue
 			}
 			if fingerprint == "" {
-				fingerprint = planner.Fingerprint(bk.Inputs)
+				fingerprint = <-fp
 			}
 			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
 				written: bk.Written[name], pre: pre.get(name), plan: plan, fingerprint: fingerprint, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
