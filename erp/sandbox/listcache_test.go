@@ -146,3 +146,74 @@ func TestListCacheKeyValues(t *testing.T) {
 		seen[b.String()] = v
 	}
 }
+
+// A list filtered by a text field equal to a value (a timeline's comments)
+// reads an index of that field: it follows inserts, saves that change the
+// field, deletes and rollbacks, compares case-insensitively as the list
+// does, and finds what a scan finds.
+func TestListByEqualFieldFollowsWrites(t *testing.T) {
+	st := MustSite(t, WithDemoData())
+	byRef := func(ref string) []string {
+		t.Helper()
+		var out []string
+		err := st.read(Administrator, func(tx *tx) error {
+			rows, err := tx.getList(listArgs{Doctype: "Comment", Fields: `["name"]`, OrderBy: "creation asc",
+				Filters: `[["reference_doctype","=","Item"],["reference_name","=","` + ref + `"]]`})
+			for _, r := range rows {
+				v, _ := r.(*pyjson.Dict).Get("name")
+				out = append(out, str(v))
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	comment := func(ref, text string) string {
+		t.Helper()
+		d, err := st.Insert("Comment", map[string]any{"comment_type": "Comment", "reference_doctype": "Item",
+			"reference_name": ref, "content": text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d["name"].(string)
+	}
+	if got := byRef("SKU-001"); len(got) != 0 {
+		t.Fatalf("comments before any: %v", got)
+	}
+	a := comment("SKU-001", "a")
+	b := comment("SKU-002", "b")
+	if diff := cmp.Diff([]string{a}, byRef("sku-001")); diff != "" {
+		t.Errorf("after the first insert, asked in lower case (-want +got):\n%s", diff)
+	}
+	c := comment("SKU-001", "c")
+	if diff := cmp.Diff([]string{a, c}, byRef("SKU-001")); diff != "" {
+		t.Errorf("after an insert into the index (-want +got):\n%s", diff)
+	}
+	if _, err := st.Update("Comment", b, map[string]any{"reference_name": "SKU-001"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{a, b, c}, byRef("SKU-001")); diff != "" {
+		t.Errorf("after a save moved a comment to it (-want +got):\n%s", diff)
+	}
+	if err := st.Delete("Comment", a); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("fails after the insert")
+	if err := st.run(Administrator, func(tx *tx) error {
+		if _, err := tx.insert("Comment", map[string]any{"comment_type": "Comment", "reference_doctype": "Item",
+			"reference_name": "SKU-001", "content": "rolled back"}); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("run: %v", err)
+	}
+	if diff := cmp.Diff([]string{b, c}, byRef("SKU-001")); diff != "" {
+		t.Errorf("after a delete and a rollback (-want +got):\n%s", diff)
+	}
+	if got := byRef("SKU-002"); len(got) != 0 {
+		t.Errorf("SKU-002's comments: %v, want none: its one moved", got)
+	}
+}

@@ -864,7 +864,23 @@ func (q *query) matching(parent string, conds, orConds []condition) []row {
 		}
 		return true
 	}
-	for _, r := range q.rows(parent, keep) {
+	// A condition that a text field equals a value reads only the
+	// documents with that value; of several, the one that leaves fewest.
+	var from []*document
+	indexed := false
+	for _, c := range own {
+		if c.c.op == "=" && c.fast && !c.numeric && c.c.ref.Type != "Date" && c.c.ref.Type != "Datetime" &&
+			len(c.texts) == 1 && c.texts[0] != "" {
+			docs := q.t.s.orders.equal(q.m.Name, c.c.ref.Field, c.texts[0], q.t.s.docs[q.m.Name])
+			if !indexed || len(docs) < len(from) {
+				from, indexed = docs, true
+			}
+		}
+	}
+	if !indexed {
+		from = q.t.all(q.m.Name)
+	}
+	for _, r := range q.rows(parent, from, keep) {
 		if !q.t.rowVisible(q.m.Name, r) {
 			continue
 		}
@@ -1042,9 +1058,10 @@ func compareValues(a, b any, typ string) int {
 	return strings.Compare(strings.ToLower(str(a)), strings.ToLower(str(b)))
 }
 
-// rows builds the joined row set: parents keep accepts × their joined child
-// rows (left join), or the child rows themselves for a child doctype.
-func (q *query) rows(parent string, keep func(*document) bool) []row {
+// rows builds the joined row set: the documents of docs keep accepts ×
+// their joined child rows (left join), or the child rows themselves for a
+// child doctype (docs unused).
+func (q *query) rows(parent string, docs []*document, keep func(*document) bool) []row {
 	var out []row
 	if q.isRows {
 		pm := q.t.s.metas[parent]
@@ -1060,7 +1077,6 @@ func (q *query) rows(parent string, keep func(*document) bool) []row {
 		}
 		return out
 	}
-	docs := q.t.all(q.m.Name)
 	if len(q.joins) == 0 {
 		out = make([]row, 0, len(docs))
 		for _, d := range docs {

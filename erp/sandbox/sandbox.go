@@ -582,9 +582,15 @@ func (t *tx) all(doctype string) []*document {
 // cost (an insert appends, a save replaces its document) in a new slice, so
 // a slice handed out earlier never changes; a delete or a rollback drops
 // the doctype's, to be rebuilt by the next read.
+//
+// It also keeps, for a field a list asked to equal a value, the documents
+// by that field's value (lower-cased, as the list compares): a timeline's
+// comments are found among thousands as an index finds them. An insert
+// adds to it; a save, a delete or a rollback drops the doctype's.
 type orders struct {
-	mu     sync.Mutex
-	byType map[string][]*document
+	mu      sync.Mutex
+	byType  map[string][]*document
+	byField map[[2]string]map[string][]*document // by doctype and field, then value
 }
 
 func (o *orders) of(doctype string, tbl map[string]*document) []*document {
@@ -616,8 +622,15 @@ func (o *orders) put(d *document, replaced bool) {
 	}
 	if !replaced {
 		o.byType[d.DocType] = append(docs[:len(docs):len(docs)], d)
+		for k, idx := range o.byField {
+			if k[0] == d.DocType {
+				v := strings.ToLower(str(d.V[k[1]]))
+				idx[v] = append(idx[v][:len(idx[v]):len(idx[v])], d)
+			}
+		}
 		return
 	}
+	o.dropFields(d.DocType)
 	i := sort.Search(len(docs), func(i int) bool { return docs[i].seq >= d.seq })
 	if i == len(docs) || docs[i].seq != d.seq {
 		delete(o.byType, d.DocType)
@@ -631,7 +644,39 @@ func (o *orders) put(d *document, replaced bool) {
 func (o *orders) stale(doctype string) {
 	o.mu.Lock()
 	delete(o.byType, doctype)
+	o.dropFields(doctype)
 	o.mu.Unlock()
+}
+
+// dropFields forgets doctype's field indexes; o.mu is held.
+func (o *orders) dropFields(doctype string) {
+	for k := range o.byField {
+		if k[0] == doctype {
+			delete(o.byField, k)
+		}
+	}
+}
+
+// equal returns doctype's documents whose field, lower-cased, is value, in
+// insertion order. The slice is never changed afterwards.
+func (o *orders) equal(doctype, field, value string, tbl map[string]*document) []*document {
+	docs := o.of(doctype, tbl)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := [2]string{doctype, field}
+	idx, ok := o.byField[k]
+	if !ok {
+		idx = map[string][]*document{}
+		for _, d := range docs {
+			v := strings.ToLower(str(d.V[field]))
+			idx[v] = append(idx[v], d)
+		}
+		if o.byField == nil {
+			o.byField = map[[2]string]map[string][]*document{}
+		}
+		o.byField[k] = idx
+	}
+	return idx[value]
 }
 
 func (t *tx) nextSeries(prefix string) int {
