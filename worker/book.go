@@ -224,10 +224,11 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			return st, fmt.Errorf("worker: allocate the book of %q: %w: %w", bk.Company, err, asynq.SkipRetry)
 		}
 		// The fingerprint hashes the whole book: it is worked out on the
-		// other core while the plans are compared.
+		// other core while the plans are compared, and given to the jobs
+		// after.
 		fp := make(chan string, 1)
 		go func() { fp <- planner.Fingerprint(bk.Inputs) }() // ends with the hash
-		var fingerprint string
+		first := len(jobs)
 		for _, name := range a.Names() {
 			st.orders++
 			inBook[name] = true
@@ -246,11 +247,12 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 				st.unchanged++
 				continue
 			}
-			if fingerprint == "" {
-				fingerprint = <-fp
-			}
 			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
-				written: bk.Written[name], pre: pre.get(name), plan: plan, fingerprint: fingerprint, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
+				written: bk.Written[name], pre: pre.get(name), plan: plan, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
+		}
+		fingerprint := <-fp
+		for i := first; i < len(jobs); i++ {
+			jobs[i].fingerprint = fingerprint
 		}
 	}
 	writeAt := time.Now()
