@@ -392,11 +392,11 @@ func (c *Client) OrderBookChanges(ctx context.Context, since string, names []str
 		})
 	}
 	if since != "" {
+		filters := [][]any{{"modified", ">=", since}}
 		if len(names) > 0 {
-			read(&byModified, []any{"modified", ">=", since}, []any{"name", "not in", names})
-		} else {
-			read(&byModified, []any{"modified", ">=", since})
+			filters = append(filters, []any{"name", "not in", names})
 		}
+		read(&byModified, filters...)
 	}
 	if len(names) > 0 {
 		read(&byName, []any{"name", "in", names})

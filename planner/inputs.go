@@ -172,8 +172,9 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promise.Line, read func(context.Context) ([]erp.SalesOrderLine, error)) (openBook, map[string]*supplyRows, error) {
 	p.mu.Lock()
 	guess := map[string][]string{}
+	closed := p.breakerClosed()
 	for c, items := range p.bookItems {
-		if b, ok := p.r.(breakerState); ok && b.BreakerState() != erp.BreakerClosed {
+		if !closed {
 			break
 		}
 		if _, ok := extra[c]; ok || extra == nil {
@@ -575,18 +576,14 @@ func receipt(l erp.PurchaseOrderLine) (promise.Receipt, bool) {
 // each line its own); submitted orders book, drafts do not.
 func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
 	var out []promise.Order
-	for i := 0; i < len(lines); {
-		j := i
-		for j < len(lines) && lines[j].SalesOrder == lines[i].SalesOrder {
-			j++
-		}
-		first := lines[i]
+	for rows := range byOrder(lines) {
+		first := rows[0]
 		o := promise.Order{Name: first.SalesOrder, Confirm: true, Submitted: first.DocStatus == 1,
 			Created: parseCreation(first.Creation)}
 		if d, err := promise.ParseDate(first.OrderDeliveryDate); err == nil {
 			o.DesiredDate = d
 		}
-		for _, l := range lines[i:j] {
+		for _, l := range rows {
 			qty := remainingStockQty(erp.SalesOrderItem{Qty: l.Qty, StockQty: l.StockQty,
 				ConversionFactor: l.ConversionFactor, DeliveredQty: l.DeliveredQty})
 			if qty <= qtyEpsilon || l.DeliveredBySupplier {
@@ -605,7 +602,6 @@ func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
 		if len(o.Lines) > 0 {
 			out = append(out, o)
 		}
-		i = j
 	}
 	return out
 }
@@ -613,12 +609,8 @@ func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
 // parseCreation reads ERPNext's creation Datetime; only the order of two
 // creations matters, so the site's timezone does not.
 func parseCreation(s string) time.Time {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999", time.DateTime} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
+	t, _ := parseDatetime(s)
+	return t
 }
 
 // remainingStockQty is a line's stock quantity not yet delivered, ≥ 0.

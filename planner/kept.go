@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"sync"
 	"time"
@@ -41,9 +42,7 @@ func (p *Planner) bookLines(ctx context.Context, saved []string) ([]erp.SalesOrd
 	k := &p.kept
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b, ok := p.r.(breakerState)
-	closed := !ok || b.BreakerState() == erp.BreakerClosed
-	if closed && k.orders != nil && !k.newest.IsZero() && p.now().Sub(k.fullAt) < p.cfg.BookRefresh {
+	if p.breakerClosed() && k.orders != nil && !k.newest.IsZero() && p.now().Sub(k.fullAt) < p.cfg.BookRefresh {
 		since := formatModified(k.newest.Add(-changeMargin))
 		changed, complete, err := p.r.OrderBookChanges(ctx, since, saved, p.cfg.BookPage)
 		if err != nil {
@@ -70,22 +69,17 @@ func (p *Planner) bookLines(ctx context.Context, saved []string) ([]erp.SalesOrd
 // and so is one of saved that was not read (deleted).
 func (k *keptBook) apply(changed []erp.SalesOrderLine, saved []string) {
 	read := map[string]bool{}
-	for i := 0; i < len(changed); {
-		j := i
-		for j < len(changed) && changed[j].SalesOrder == changed[i].SalesOrder {
-			j++
-		}
-		first := changed[i]
+	for rows := range byOrder(changed) {
+		first := rows[0]
 		read[first.SalesOrder] = true
 		if first.InBook() {
-			k.orders[first.SalesOrder] = slices.Clone(changed[i:j])
+			k.orders[first.SalesOrder] = slices.Clone(rows)
 		} else {
 			delete(k.orders, first.SalesOrder)
 		}
-		if m, ok := parseModified(first.Modified); ok && m.After(k.newest) {
+		if m, ok := parseDatetime(first.Modified); ok && m.After(k.newest) {
 			k.newest = m
 		}
-		i = j
 	}
 	for _, name := range saved {
 		if !read[name] {
@@ -111,12 +105,37 @@ func (k *keptBook) lines() []erp.SalesOrderLine {
 	return out
 }
 
-// modifiedLayout is how ERPNext writes a Datetime: Python's str(datetime),
-// whose microseconds are left out when they are zero.
-const modifiedLayout = "2006-01-02 15:04:05.999999"
+// byOrder yields the lines of each order in turn: lines are ordered by
+// order, as the book's reads return them.
+func byOrder(lines []erp.SalesOrderLine) iter.Seq[[]erp.SalesOrderLine] {
+	return func(yield func([]erp.SalesOrderLine) bool) {
+		for i := 0; i < len(lines); {
+			j := i
+			for j < len(lines) && lines[j].SalesOrder == lines[i].SalesOrder {
+				j++
+			}
+			if !yield(lines[i:j]) {
+				return
+			}
+			i = j
+		}
+	}
+}
 
-func parseModified(s string) (time.Time, bool) {
-	t, err := time.Parse(modifiedLayout, s)
+// breakerClosed reports whether the ERPNext client's breaker lets every
+// request through (a reader without one always does).
+func (p *Planner) breakerClosed() bool {
+	b, ok := p.r.(breakerState)
+	return !ok || b.BreakerState() == erp.BreakerClosed
+}
+
+// datetimeLayout is how ERPNext writes a Datetime: Python's str(datetime),
+// whose microseconds are left out when they are zero (the layout's
+// fraction is optional when parsing).
+const datetimeLayout = "2006-01-02 15:04:05.999999"
+
+func parseDatetime(s string) (time.Time, bool) {
+	t, err := time.Parse(datetimeLayout, s)
 	return t, err == nil
 }
 
