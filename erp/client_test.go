@@ -275,7 +275,9 @@ func TestTimeouts(t *testing.T) {
 
 	t.Run("client timeout is ErrTimeout, retried, not the caller's deadline", func(t *testing.T) {
 		before := len(f.requests())
-		c := MustClient(t, f.URL, erp.WithTimeout(30*time.Millisecond), erp.WithRetry(2, time.Millisecond, time.Millisecond))
+		// Long enough for each attempt to reach the server on a loaded
+		// machine (-race, two cores): only then does it time out there.
+		c := MustClient(t, f.URL, erp.WithTimeout(300*time.Millisecond), erp.WithRetry(2, time.Millisecond, time.Millisecond))
 		_, err := c.Companies(testContext(t))
 		if !errors.Is(err, erp.ErrTimeout) || !erp.IsRetryable(err) {
 			t.Errorf("error = %v, want retryable ErrTimeout", err)
@@ -290,7 +292,7 @@ func TestTimeouts(t *testing.T) {
 	t.Run("caller's deadline is returned as context.DeadlineExceeded, not retried", func(t *testing.T) {
 		before := len(f.requests())
 		c := MustClient(t, f.URL, erp.WithTimeout(10*time.Second))
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond) // as above
 		defer cancel()
 		_, err := c.Companies(ctx)
 		var e *erp.Error
