@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -194,10 +195,15 @@ func Fingerprint(in Inputs) string {
 		Supply:      sortedSupply(in.Supply),
 		Calendar:    in.Calendar,
 	}
-	// fmt prints maps sorted by key and Dates through their String method,
-	// so equal inputs print the same.
+	// JSON writes maps sorted by key and follows pointers (a supplier's
+	// record is read anew each pass), so equal inputs encode the same.
 	h := sha256.New()
-	fmt.Fprintf(h, "%+v", canon)
+	if err := json.NewEncoder(h).Encode(canon); err != nil {
+		// Only a NaN or infinite quantity, which no ERPNext JSON holds:
+		// fmt prints those too.
+		h.Reset()
+		fmt.Fprintf(h, "%+v", canon)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 

@@ -664,7 +664,19 @@ func TestFingerprint(t *testing.T) {
 	slices.Reverse(reordered.Supply.Stock)
 	laterSameMorning := base
 	laterSameMorning.Now = pinned.Add(3 * time.Hour) // 13:00, still before the 14:00 cutoff
+	withRecord := func(late ...int) Inputs {
+		in := base
+		in.Supply.Receipts = slices.Clone(base.Supply.Receipts)
+		in.Supply.Receipts[0].History = &promise.SupplierHistory{WindowDays: 90, LateDays: late}
+		return in
+	}
+	record := withRecord(0, 3)
 	same := map[string]Inputs{"supply listed in another order": reordered, "later, same side of the cutoff": laterSameMorning}
+	// A supplier's record is read anew every pass: an equal record at
+	// another address is the same input.
+	if got, want := Fingerprint(withRecord(0, 3)), Fingerprint(record); got != want {
+		t.Errorf("an equal supplier record: fingerprint %s, want %s", got, want)
+	}
 	for name, in := range same {
 		if got := Fingerprint(in); got != fp {
 			t.Errorf("%s: fingerprint %s, want %s", name, got, fp)
@@ -683,6 +695,7 @@ func TestFingerprint(t *testing.T) {
 	otherZone.Rules.Location = time.FixedZone("UTC+14", 14*3600)
 	different := map[string]Inputs{
 		"quantity": moreQty, "after the cutoff": afterCutoff, "another day": tomorrow, "rules": otherRules, "zone": otherZone,
+		"a supplier's record": record,
 	}
 	for name, in := range different {
 		if got := Fingerprint(in); got == fp {

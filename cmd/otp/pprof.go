@@ -1,9 +1,9 @@
 //go:build pprof
 
-// Built with -tags pprof (deploy/load/run.sh intake-profile), `otp serve`
-// and `otp all` also serve net/http/pprof on OTP_PPROF_ADDR, a listener of
-// its own so that the profiler is never on the public port. Release builds
-// leave it out.
+// Built with -tags pprof (deploy/load/run.sh intake-profile), `otp serve`,
+// `otp work` and `otp all` also serve net/http/pprof on OTP_PPROF_ADDR, a
+// listener of its own so that the profiler is never on the public port.
+// Release builds leave it out.
 package main
 
 import (
@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	for _, name := range []string{"serve", "all"} {
+	for _, name := range []string{"serve", "work", "all"} {
 		cmd := commands[name]
 		inner := cmd.run
 		cmd.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
