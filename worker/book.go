@@ -51,8 +51,9 @@ return 0`)
 // passStats is what one pass of the book did.
 type passStats struct {
 	orders, written, unchanged, skipped, failed int
-	// How long the pass read the book, allocated it and wrote.
-	read, allocate, write time.Duration
+	// How long the pass read the book, allocated it, waited for the pass
+	// before to write, and wrote.
+	read, allocate, wait, write time.Duration
 }
 
 // savedKey holds the Sales Orders saved since the last pass began: a pass
@@ -67,13 +68,14 @@ return m`)
 
 // reallocate notes a change to the book and makes sure a pass covers it.
 // focus is the order whose save the task carries ("" for the sweep and
-// supply changes). When no pass is running, this task runs passes until
-// the book is current. When one is, it returns at once: the worker running
-// it reads the generation again after it lets go of the book and runs
-// another pass for the changes that came meanwhile, and a follow-up task,
-// due once the book's lock would have expired, runs one should that worker
-// die. A task never waits for another's pass, so a burst of saves neither
-// fills the worker slots nor runs a pass each.
+// supply changes). When no pass holds the book, this task runs passes
+// until the book is current. When one does, it returns at once: the worker
+// running it reads the generation again after its pass has written and
+// runs another pass for the changes that came meanwhile, and a follow-up
+// task, due once the book's lock would have expired, runs one should that
+// worker die. A task waits for another's pass only to write after it
+// (passOnce), so a burst of saves neither fills the worker slots nor runs
+// a pass each.
 func (w *Worker) reallocate(ctx context.Context, log *slog.Logger, focus string) error {
 	if focus != "" {
 		if err := w.d.Redis.SAdd(ctx, savedKey, focus).Err(); err != nil {
@@ -154,14 +156,28 @@ func (w *Worker) HandleSettleBook(ctx context.Context, _ *asynq.Task) error {
 	return w.drain(ctx, w.log.With("event", "follow-up"), "")
 }
 
-// passOnce runs one pass while holding the book, and lets go of it.
+// passOnce runs one pass: it reads and allocates the book while holding
+// the book's lock, takes the write stage once the pass before it has
+// written, and lets go of the book before it writes, so the next pass reads
+// while this one writes. Passes write in the order they read: a pass's
+// writes never land before those of a pass that read an older book.
 func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus string) error {
-	defer l.release()
+	held := true
+	letGo := func() {
+		if held {
+			held = false
+			l.release()
+		}
+	}
+	defer letGo()
 	// Let the rest of a burst note its changes first: one pass covers them all.
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(w.d.PassGather):
+	}
+	if err := w.awaitWriteTail(ctx); err != nil {
+		return err
 	}
 	start, err := w.d.Redis.Get(ctx, GenKey).Int64()
 	if err != nil {
@@ -172,7 +188,18 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 		return fmt.Errorf("worker: read the saved orders: %w", err)
 	}
 	t0 := w.d.Now()
-	st, err := w.pass(ctx, log, l, focus, saved)
+	var st passStats
+	a, err := w.allocate(ctx, log, focus, saved, &st)
+	defer a.pre.stop()
+	var wl *lock
+	if err == nil {
+		wl, err = w.writeStage(ctx)
+	}
+	letGo()
+	if err == nil {
+		err = w.writePass(ctx, log, wl, a, &st)
+		w.leaveWriteStage(wl)
+	}
 	notePass(ctx, &st)
 	if err == nil {
 		err = setMaxScript.Run(context.WithoutCancel(ctx), w.d.Redis, []string{DoneKey}, strconv.FormatInt(start, 10)).Err()
@@ -186,82 +213,123 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 	log.InfoContext(ctx, "book allocated", "generation", start, "orders", st.orders, "written", st.written,
 		"unchanged", st.unchanged, "skipped", st.skipped, "failed", st.failed, "saved", len(saved),
 		"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "read_ms", st.read.Milliseconds(),
-		"allocate_ms", st.allocate.Milliseconds(), "write_ms", st.write.Milliseconds(), "err", err)
+		"allocate_ms", st.allocate.Milliseconds(), "wait_ms", st.wait.Milliseconds(),
+		"write_ms", st.write.Milliseconds(), "err", err)
 	return err
 }
 
-// pass allocates every company's book and writes back exactly the orders
-// whose promise differs from what they hold, or whose promise is not yet
-// on their timeline (see needsComment); then it tells each saved order the
-// book does not hold why it is not promised.
-func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus string, saved []string) (passStats, error) {
-	var st passStats
-	bookAt := time.Now() // real time, as noteSaved's
-	pre := w.prefetch(ctx, log, saved)
-	defer pre.stop()
+// allocation is a pass's book, read and allocated: each order's plan and
+// what its fields held when the book was read.
+type allocation struct {
+	focus   string
+	saved   []string
+	planned []planned
+	inBook  map[string]bool
+	pre     *prefetches
+	bookAt  time.Time // when the pass began reading the book
+	doneAt  time.Time // when it had allocated it
+}
+
+// planned is one order's plan.
+type planned struct {
+	name        string
+	written     planner.Written
+	plan        promise.Plan
+	fingerprint string
+}
+
+// allocate reads every company's book (and begins the saved orders' reads
+// for their writes: prefetch) and plans each order.
+func (w *Worker) allocate(ctx context.Context, log *slog.Logger, focus string, saved []string, st *passStats) (*allocation, error) {
+	a := &allocation{focus: focus, saved: saved, inBook: map[string]bool{}, bookAt: time.Now()} // real time, as noteSaved's
+	a.pre = w.prefetch(ctx, saved)
 	books, err := w.d.Planner.Books(ctx, saved)
-	st.read = time.Since(bookAt)
+	st.read = time.Since(a.bookAt)
 	if errors.Is(err, erp.ErrPermission) {
-		return st, fmt.Errorf("worker: read the order book: %w: %w", err, asynq.SkipRetry)
+		return a, fmt.Errorf("worker: read the order book: %w: %w", err, asynq.SkipRetry)
 	}
 	if err != nil {
-		return st, classify(err, "worker: read the order book")
+		return a, classify(err, "worker: read the order book")
 	}
-	// Orders whose last comment may not be the one their marker names.
-	unsure, err := w.d.Redis.SMembers(ctx, commentingKey).Result()
-	if err != nil {
-		return st, fmt.Errorf("worker: read the orders being commented: %w", err)
-	}
-	recheck := make(map[string]bool, len(unsure))
-	for _, name := range unsure {
-		recheck[name] = true
-	}
-	inBook := map[string]bool{}
-	var jobs []writeJob
 	for _, bk := range books {
-		a, err := w.d.Planner.Allocate(bk.Inputs)
+		al, err := w.d.Planner.Allocate(bk.Inputs)
 		if err != nil {
-			return st, fmt.Errorf("worker: allocate the book of %q: %w: %w", bk.Company, err, asynq.SkipRetry)
+			return a, fmt.Errorf("worker: allocate the book of %q: %w: %w", bk.Company, err, asynq.SkipRetry)
 		}
 		// The fingerprint hashes the whole book: it is worked out on the
-		// other core while the plans are compared, and given to the jobs
-		// after.
+		// other core while the orders are planned, and given to them after.
 		fp := make(chan string, 1)
 		go func() { fp <- planner.Fingerprint(bk.Inputs) }() // ends with the hash
-		first := len(jobs)
-		for _, name := range a.Names() {
+		first := len(a.planned)
+		for _, name := range al.Names() {
 			st.orders++
-			inBook[name] = true
-			plan, err := a.Plan(name)
+			a.inBook[name] = true
+			plan, err := al.Plan(name)
 			if err != nil {
 				// The order's own data cannot be promised; the rest of the book can.
 				log.WarnContext(ctx, "order not promised", "sales_order", name, "err", err)
 				st.skipped++
 				continue
 			}
-			fields, lines := changes(writtenView(bk.Written[name]), plan)
-			if name == focus {
-				notePlan(ctx, name, bk.Written[name].Customer, plan, false)
-			}
-			if len(fields) == 0 && len(lines) == 0 && !w.needsComment(bk.Written[name].Commented, plan) && !recheck[name] {
-				st.unchanged++
-				continue
-			}
-			jobs = append(jobs, writeJob{name: name, modified: bk.Written[name].Modified, commented: bk.Written[name].Commented,
-				written: bk.Written[name], pre: pre.get(name), plan: plan, focus: name == focus, recheck: recheck[name], bookAt: bookAt})
+			a.planned = append(a.planned, planned{name: name, written: bk.Written[name], plan: plan})
 		}
 		fingerprint := <-fp
-		for i := first; i < len(jobs); i++ {
-			jobs[i].fingerprint = fingerprint
+		for i := first; i < len(a.planned); i++ {
+			a.planned[i].fingerprint = fingerprint
 		}
 	}
+	a.doneAt = time.Now()
+	st.allocate = a.doneAt.Sub(a.bookAt) - st.read
+	return a, nil
+}
+
+// writePass writes back exactly the orders whose promise differs from what
+// they hold, or whose promise is not yet on their timeline (see
+// needsComment); then it tells each saved order the book does not hold why
+// it is not promised. It runs in the write stage: what the pass before
+// wrote after this one read the book is what the orders hold (ownWrites).
+func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *allocation, st *passStats) error {
 	writeAt := time.Now()
-	st.allocate = writeAt.Sub(bookAt) - st.read
-	err = w.writeAll(ctx, log, l, jobs, &st)
+	st.wait = writeAt.Sub(a.doneAt)
+	// Orders whose last comment may not be the one their marker names.
+	unsure, err := w.d.Redis.SMembers(ctx, commentingKey).Result()
+	if err != nil {
+		return fmt.Errorf("worker: read the orders being commented: %w", err)
+	}
+	recheck := make(map[string]bool, len(unsure))
+	for _, name := range unsure {
+		recheck[name] = true
+	}
+	earlier := w.own.take()
+	var jobs []writeJob
+	for _, p := range a.planned {
+		name, written := p.name, p.written
+		var doc *erp.SalesOrder
+		if rec, ok := earlier[name]; ok && rec.base == written.Modified {
+			// Written by the pass before, after this one read it: only
+			// OTP's fields changed, and the plan still holds.
+			doc, written = rec.doc, writtenOf(rec.doc)
+		}
+		fields, lines := changes(writtenView(written), p.plan)
+		if name == a.focus {
+			notePlan(ctx, name, written.Customer, p.plan, false)
+		}
+		if len(fields) == 0 && len(lines) == 0 && !w.needsComment(written.Commented, p.plan) && !recheck[name] {
+			st.unchanged++
+			continue
+		}
+		j := writeJob{name: name, modified: written.Modified, commented: written.Commented, written: written,
+			doc: doc, plan: p.plan, fingerprint: p.fingerprint, focus: name == a.focus, recheck: recheck[name], bookAt: a.bookAt}
+		if doc == nil {
+			j.pre = a.pre.get(name)
+		}
+		jobs = append(jobs, j)
+	}
+	err = w.writeAll(ctx, log, l, jobs, st)
 	st.write = time.Since(writeAt)
 	var gone []any // left the book: their timeline no longer matters
 	for _, name := range unsure {
-		if !inBook[name] {
+		if !a.inBook[name] {
 			gone = append(gone, name)
 		}
 	}
@@ -270,8 +338,8 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			log.WarnContext(ctx, "worker: orders that left the book still noted as being commented", "err", serr)
 		}
 	}
-	for _, name := range saved {
-		if inBook[name] {
+	for _, name := range a.saved {
+		if a.inBook[name] {
 			continue
 		}
 		if merr := w.markNotPromised(ctx, log.With("sales_order", name), name); merr != nil {
@@ -281,7 +349,7 @@ func (w *Worker) pass(ctx context.Context, log *slog.Logger, l *lock, focus stri
 			}
 		}
 	}
-	return st, err
+	return err
 }
 
 // writeJob is one order whose promise changed.
@@ -289,11 +357,13 @@ type writeJob struct {
 	name, modified string          // modified as the book read it
 	commented      string          // the comment marker as the book read it
 	written        planner.Written // the order as the book read it
+	doc            *erp.SalesOrder // the order as OTP's last write left it, or nil
 	plan           promise.Plan
 	fingerprint    string
 	pre            *prefetched // its reads begun alongside the book's, or nil
 	focus          bool        // the task's own order
 	recheck        bool        // a comment may have been posted that its marker does not name
+	fresh          bool        // read the order afresh, whatever the book and the pass before read
 	bookAt         time.Time   // when the pass began reading the book
 }
 
@@ -308,8 +378,10 @@ func (w *Worker) writeAll(ctx context.Context, log *slog.Logger, l *lock, jobs [
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.d.WriteConcurrency)
+	w.unwritten.Add(int64(len(jobs)))
 	for _, j := range jobs {
 		g.Go(func() error {
+			defer w.unwritten.Add(-1)
 			outcome, err := w.writeOne(gctx, log.With("sales_order", j.name), l, j)
 			mu.Lock()
 			defer mu.Unlock()
@@ -362,15 +434,37 @@ const (
 // (no line changed, its marker names the plan), neither is needed: the
 // PUT carries the book's `modified`. So a promise costs, after the book,
 // one round trip (a saved order, or fields only) or two.
+//
+// A write refused because the order changed since its version was read is
+// made once more on the order read afresh: when the change is the pass
+// before's write (ownVersion), this pass's plan is written over it.
 func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
 	if w.savedSince(ctx, j) {
 		log.InfoContext(ctx, "skipped", "reason", "saved since the book was read")
 		return outcomeSkipped, nil
 	}
+	out, err := w.writeFrom(ctx, log, l, j)
+	if !errors.Is(err, errStale) {
+		return out, err
+	}
+	// A comment may have been posted alongside the refused PUT: the order
+	// is in commentingKey, and its timeline is read again.
+	j.pre, j.doc, j.fresh, j.recheck = nil, nil, true, true
+	out, err = w.writeFrom(ctx, log, l, j)
+	if errors.Is(err, errStale) {
+		// The save's own pass writes it.
+		log.InfoContext(ctx, "skipped", "reason", "saved while it was being written")
+		return outcomeSkipped, nil
+	}
+	return out, err
+}
+
+// writeFrom is one attempt of writeOne, from the job's reads.
+func (w *Worker) writeFrom(ctx context.Context, log *slog.Logger, l *lock, j writeJob) (writeOutcome, error) {
 	plan := j.plan
 	key := commentKey(plan)
 	if fields, lines := changes(writtenView(j.written), plan); lines == nil && len(fields) > 0 &&
-		j.written.Commented == key && !j.recheck {
+		j.written.Commented == key && !j.recheck && !j.fresh {
 		// The book's list holds every field compared, and it lists only
 		// open orders with a line left: the PUT's `modified` vouches that
 		// none of it changed since.
@@ -384,7 +478,7 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 	if err != nil || so == nil {
 		return outcomeSkipped, err
 	}
-	if reason := skipReason(so); reason != "" || so.Modified != j.modified {
+	if reason := skipReason(so); reason != "" || (so.Modified != j.modified && !w.ownVersion(ctx, so)) {
 		log.InfoContext(ctx, "skipped", "reason", cmpOr(reason, "saved since the book was read"))
 		return outcomeSkipped, nil
 	}
@@ -398,7 +492,11 @@ func (w *Worker) writeOne(ctx context.Context, log *slog.Logger, l *lock, j writ
 		return outcomeSkipped, err
 	}
 	post := false
-	if so.Commented != key || j.recheck { // always so without the marker field: the last comment tells
+	switch {
+	case so.Commented == key && !j.recheck:
+	case !w.readsTimeline(so.Commented, j.recheck):
+		post = true // the marker names OTP's last comment, and it states another promise
+	default:
 		c, err := last()
 		if err != nil {
 			return outcomeSkipped, err
@@ -441,6 +539,10 @@ func (w *Worker) readForWrite(ctx context.Context, log *slog.Logger, j writeJob)
 		so   *erp.SalesOrder
 		last func() (*erp.Comment, error)
 	)
+	last = func() (*erp.Comment, error) { return w.lastComment(ctx, log, j.name) }
+	if j.doc != nil {
+		return j.doc, last, nil
+	}
 	var soErr error
 	if j.pre.take(ctx) {
 		// Its failures are the write's, as a read now would be: the
@@ -449,26 +551,22 @@ func (w *Worker) readForWrite(ctx context.Context, log *slog.Logger, j writeJob)
 		if so, soErr = j.pre.so, j.pre.soErr; soErr == nil && so.Modified != j.modified {
 			so = nil
 		}
-		c, err := j.pre.last, j.pre.lastErr
-		last = func() (*erp.Comment, error) { return c, err }
 	}
-	if last == nil {
-		last = func() (*erp.Comment, error) { return w.lastComment(ctx, log, j.name) }
-		if so == nil && (w.needsComment(j.commented, j.plan) || j.recheck) {
-			pre := make(chan lastRead, 1)
-			go func() { // ends with its one request
-				c, err := w.lastComment(ctx, log, j.name)
-				pre <- lastRead{c, err}
-			}()
-			var once sync.Once
-			var r lastRead
-			last = func() (*erp.Comment, error) {
-				once.Do(func() { r = <-pre })
-				return r.c, r.err
-			}
-			// Not needed after all (the order was skipped): let it finish.
-			defer func() { _, _ = last() }()
+	if so == nil && soErr == nil && (w.needsComment(j.commented, j.plan) || j.recheck) && w.readsTimeline(j.commented, j.recheck) {
+		// The order is read now: its last comment at the same time.
+		pre := make(chan lastRead, 1)
+		go func() { // ends with its one request
+			c, err := w.lastComment(ctx, log, j.name)
+			pre <- lastRead{c, err}
+		}()
+		var once sync.Once
+		var r lastRead
+		last = func() (*erp.Comment, error) {
+			once.Do(func() { r = <-pre })
+			return r.c, r.err
 		}
+		// Not needed after all (the order was skipped): let it finish.
+		defer func() { _, _ = last() }()
 	}
 	if so != nil {
 		return so, last, nil
@@ -526,9 +624,8 @@ func (w *Worker) put(ctx context.Context, log *slog.Logger, l *lock, so *erp.Sal
 	posting.Wait()
 	if errors.Is(err, erp.ErrTimestampMismatch) {
 		// A comment posted meanwhile is ahead of the marker: the order is
-		// in commentingKey, and the save's pass rechecks it.
-		log.InfoContext(ctx, "skipped", "reason", "saved while it was being written", "comment_err", postErr)
-		return outcomeSkipped, postErr
+		// in commentingKey, and writeOne reads its timeline again.
+		return outcomeSkipped, errStale
 	}
 	if err != nil {
 		w.writes.noteLimit(err)
@@ -537,6 +634,7 @@ func (w *Worker) put(ctx context.Context, log *slog.Logger, l *lock, so *erp.Sal
 	if _, ok := fields[erp.FieldCommented]; ok && updated.Commented != key && !w.noMarker.Swap(true) {
 		log.ErrorContext(ctx, "worker: Sales Order has no "+erp.FieldCommented+": run `otp migrate up`; until then a comment lost to a fault is not posted again")
 	}
+	w.own.note(so.Modified, updated)
 	if err := w.d.Redis.Set(ctx, ownWritePrefix+so.Name, updated.Modified, ownWriteTTL).Err(); err != nil {
 		log.WarnContext(ctx, "worker: own write not noted; its webhook runs a pass that writes nothing", "err", err)
 	}

@@ -56,6 +56,19 @@ func (w *Worker) needsComment(marker string, plan promise.Plan) bool {
 	return marker != commentKey(plan) && !w.noMarker.Load()
 }
 
+// readsTimeline reports whether a comment due by the order's marker is
+// posted only once OTP's last comment on the timeline is read: when a pass
+// may have posted one the marker does not name (recheck: the order is in
+// commentingKey), and when the marker is empty (never commented, or the
+// site lacks the field). Otherwise the marker names OTP's last comment,
+// for a comment is posted only with the order noted in commentingKey, and
+// the order leaves it once its marker names that comment. The read is made
+// when the write is, never before: the pass before may have commented
+// meanwhile.
+func (w *Worker) readsTimeline(marker string, recheck bool) bool {
+	return recheck || marker == "" || w.noMarker.Load()
+}
+
 // states reports whether c, OTP's last comment on an order, states plan's
 // promise: its text starts as plan's comment does, whatever explanation
 // follows (the explanation alone changing makes no new comment).
@@ -125,9 +138,9 @@ func (w *Worker) postComment(ctx context.Context, l *lock, order string, plan pr
 
 // noteCommenting adds the order to commentingKey, once it has made sure
 // the pass still holds the book. The read of the last comment and the
-// POST are not atomic: two passes at once could both post. Passes hold
-// the book's lock, and the lock is checked right before the POST, so a
-// pass whose lock expired (a stalled worker) fails instead. Noted before
+// POST are not atomic: two passes at once could both post. A pass writes
+// holding the write stage's lock, and the lock is checked right before the
+// POST, so a pass whose lock expired (a stalled worker) fails instead. Noted before
 // the POST (and the PUT that goes with it): whatever becomes of either,
 // the next passes read the last comment again until the marker names it.
 func (w *Worker) noteCommenting(ctx context.Context, l *lock, order string) error {
@@ -176,20 +189,20 @@ func (w *Worker) apiUser(ctx context.Context) (string, error) {
 	return name, nil
 }
 
-// ErrLockLost is returned by a pass that no longer holds the book's lock
-// (it expired while the worker stalled): another pass may be running, so
-// this one stops before posting a comment; the task is retried.
-var ErrLockLost = errors.New("worker: the book's lock expired during the pass")
+// ErrLockLost is returned by a pass that no longer holds the write
+// stage's lock (it expired while the worker stalled): another pass may be
+// writing, so this one stops before posting a comment; the task is retried.
+var ErrLockLost = errors.New("worker: the write stage's lock expired during the pass")
 
-// held reports, as an error, whether the book's lock still holds l's
-// token; a nil lock (no pass) is always held.
+// held reports, as an error, whether l's key still holds its token; a nil
+// lock (no pass) is always held.
 func (l *lock) held(ctx context.Context) error {
 	if l == nil {
 		return nil
 	}
 	token, err := l.w.d.Redis.Get(ctx, l.key).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("worker: check the book's lock: %w", err)
+		return fmt.Errorf("worker: check the lock %s: %w", l.key, err)
 	}
 	if token != l.token {
 		return ErrLockLost

@@ -323,3 +323,28 @@ func TestCommentRestatedAfterAPromiseTakenBack(t *testing.T) {
 		t.Errorf("the sweep after (-want +got):\n%s", diff)
 	}
 }
+
+// A promise that moves on an order whose marker names its last comment
+// posts the new comment without reading the timeline: no pass is
+// commenting on the order (commentingKey), so the marker is the timeline.
+func TestCommentDueByTheMarkerReadsNoTimeline(t *testing.T) {
+	s := MustSettledSite(t)
+	s.MustItem(t, "W", 10, 10)
+	a := s.MustOrder(t, "2026-12-02", true, "W", 5)
+	s.settle(t)
+	// Stock leaves: a waits for the lead time now.
+	if _, err := s.sb.Insert("Stock Entry", map[string]any{"stock_entry_type": "Material Issue", "company": sandbox.DemoCompany,
+		"items":     []any{map[string]any{"item_code": "W", "qty": 8.0, "s_warehouse": sandbox.DemoStores, "basic_rate": 10.0}},
+		"docstatus": 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.sb.ResetCounters()
+	s.settle(t)
+	if diff := cmp.Diff([]string{"Promise: 2026-12-02 (HIGH)", "Promise: 2026-12-09 (LOW)"}, heads(s.comments(t, a))); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"PUT /api/resource/Sales Order": 1, "POST /api/resource/Comment": 1},
+		pick(s.sb.RequestCounts(), "PUT /api/resource/Sales Order", "GET /api/resource/Comment", "POST /api/resource/Comment")); diff != "" {
+		t.Errorf("requests to move the promise (-want +got):\n%s", diff)
+	}
+}

@@ -2,19 +2,19 @@ package worker
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 
 	"github.com/erpnext-otp/otp/erp"
 )
 
-// A saved order is the one a pass most likely writes, and what writing it
-// reads (the order itself and OTP's last comment on it) does not depend on
-// the book: a pass reads both for its saved orders while it reads the
-// book, so the promise of a save costs the book's round trip and then the
-// writes, not a round trip more in between. A read the pass does not use
-// (the save changed nothing OTP writes) is the price: two requests.
+// A saved order is the one a pass most likely writes, and the fresh read
+// its write needs does not depend on the book: a pass reads its saved
+// orders while it reads the book, so the promise of a save costs the
+// book's round trip and then the write, not a round trip more in between.
+// A read the pass does not use (the save changed nothing OTP writes) is
+// the price: one request. OTP's last comment is not read ahead: the pass
+// before may comment while this one reads the book (readsTimeline).
 
 // prefetched is what a pass read of one saved order alongside the book.
 type prefetched struct {
@@ -23,10 +23,8 @@ type prefetched struct {
 	state atomic.Int32
 	done  chan struct{} // closed when the reads are over, or were never made
 
-	so      *erp.SalesOrder
-	soErr   error
-	last    *erp.Comment
-	lastErr error
+	so    *erp.SalesOrder
+	soErr error
 }
 
 // take returns the reads once they are over, or ok false when they were
@@ -68,12 +66,11 @@ func (ps *prefetches) stop() {
 	ps.wg.Wait()
 }
 
-// prefetch begins, for each saved order, the fresh read of the order and
-// of OTP's last comment on it, as many orders at once as the pass writes.
-// None while the ERPNext client's breaker is not closed: half-open, it
-// lets only a few probes through, and the book's read is the one that
-// must go. Every read ends by stop.
-func (w *Worker) prefetch(ctx context.Context, log *slog.Logger, saved []string) *prefetches {
+// prefetch begins, for each saved order, the fresh read of the order, as
+// many orders at once as the pass writes. None while the ERPNext client's
+// breaker is not closed: half-open, it lets only a few probes through, and
+// the book's read is the one that must go. Every read ends by stop.
+func (w *Worker) prefetch(ctx context.Context, saved []string) *prefetches {
 	if len(saved) == 0 {
 		return nil
 	}
@@ -87,7 +84,7 @@ func (w *Worker) prefetch(ctx context.Context, log *slog.Logger, saved []string)
 		p := &prefetched{done: make(chan struct{})}
 		ps.byName[name] = p
 		ps.wg.Add(1)
-		go func() { // ends with its two requests, or when stop cancels it
+		go func() { // ends with its request, or when stop cancels it
 			defer ps.wg.Done()
 			defer close(p.done)
 			select {
@@ -99,14 +96,7 @@ func (w *Worker) prefetch(ctx context.Context, log *slog.Logger, saved []string)
 			if !p.state.CompareAndSwap(0, 1) {
 				return // the write reads itself
 			}
-			var rd sync.WaitGroup
-			rd.Add(1)
-			go func() {
-				defer rd.Done()
-				p.last, p.lastErr = w.lastComment(ctx, log, name)
-			}()
 			p.so, p.soErr = w.d.ERP.SalesOrder(ctx, name)
-			rd.Wait()
 		}()
 	}
 	return ps

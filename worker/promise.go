@@ -95,14 +95,7 @@ type current struct {
 	lines                                                          map[string]planner.WrittenLine // by row name
 }
 
-func orderView(so *erp.SalesOrder) current {
-	c := current{promiseDate: so.PromiseDate, confidence: so.Confidence, status: so.PromiseStatus,
-		explanation: so.Explanation, firstPromiseDate: so.FirstPromiseDate, lines: map[string]planner.WrittenLine{}}
-	for _, it := range so.Items {
-		c.lines[it.Name] = planner.WrittenLine{PromiseDate: it.LinePromiseDate, Confidence: it.LineConfidence}
-	}
-	return c
-}
+func orderView(so *erp.SalesOrder) current { return writtenView(writtenOf(so)) }
 
 func writtenView(w planner.Written) current {
 	return current{promiseDate: w.PromiseDate, confidence: w.Confidence, status: w.Status,

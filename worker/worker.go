@@ -35,7 +35,8 @@ type Enqueuer interface {
 
 // Defaults for the Deps fields that may be left zero.
 const (
-	// DefaultLockTTL is how long the book's lock lives unless renewed
+	// DefaultLockTTL is how long the book's lock (and the write stage's)
+	// lives unless renewed
 	// (every third of it, while a pass runs). It is how long a worker
 	// killed mid-pass holds up every other pass: 30 s kept the book stale
 	// that long after a kill -9; 10 s leaves a renewal two tries to get
@@ -64,7 +65,7 @@ type Deps struct {
 	APIUser string
 
 	// LockTTL bounds how long a crashed worker can hold the book's lock
-	// (a live one renews it).
+	// or the write stage's (a live one renews them).
 	LockTTL time.Duration
 	// WriteRate is the most orders a second a worker process writes back
 	// (one PUT each, its comment and fresh read not counted), and
@@ -89,6 +90,13 @@ type Worker struct {
 	noMarker atomic.Bool
 	// noCommentRead is set once ERPNext refuses OTP a read of Comments.
 	noCommentRead atomic.Bool
+	// stage is this worker's write stage (writeStage); own what its last
+	// pass wrote there.
+	stage chan struct{}
+	own   ownWrites
+	// unwritten counts the jobs of the pass in the write stage not yet
+	// written (awaitWriteTail).
+	unwritten atomic.Int64
 }
 
 // New returns a Worker; zero settings in d get their defaults.
@@ -117,7 +125,7 @@ func New(d Deps) *Worker {
 	if d.PassBudget <= 0 {
 		d.PassBudget = DefaultPassBudget
 	}
-	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate), user: userCache{name: d.APIUser}}
+	return &Worker{d: d, log: d.Logger, writes: newWriteGate(d.WriteRate), user: userCache{name: d.APIUser}, stage: make(chan struct{}, 1)}
 }
 
 // Register routes OTP's task types to w's handlers.

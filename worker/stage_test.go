@@ -1,0 +1,165 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/erpnext-otp/otp/erp/sandbox"
+	"github.com/erpnext-otp/otp/promise"
+	"github.com/erpnext-otp/otp/tasks"
+)
+
+// A pass reads the book while the pass before writes (passOnce). These
+// tests play that overlap step by step: pass 1 reads, the supply changes,
+// pass 2 reads (the order as it was before pass 1 wrote it), pass 1 writes,
+// then pass 2. Item W: 10 on hand and lead time 10 days; the order wants 20.
+func TestPassReadBeforeThePassBeforeWrote(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	cases := []struct {
+		name string
+		// otherWorker: pass 2 runs in another worker process, which does
+		// not know what pass 1 wrote but through Redis.
+		otherWorker bool
+		// userSave: a sales person saves the order after pass 1 wrote it.
+		userSave bool
+		// Pass 2's PUTs, refused ones included, and reads of the order:
+		// the same worker knows what its last pass wrote and reads nothing.
+		wantPuts, wantReads int
+	}{
+		{name: "same worker", wantPuts: 1, wantReads: 0},
+		{name: "another worker", otherWorker: true, wantPuts: 1, wantReads: 1},
+		{name: "saved by a user in between", userSave: true, wantPuts: 1, wantReads: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := MustSettledSite(t)
+			ctx := context.Background()
+			s.MustItem(t, "W", 10, 10)
+			order := s.MustOrder(t, "2026-11-25", true, "W", 20)
+			s.settle(t)
+			first := s.promise(t, order)
+
+			w1, w2 := s.w, s.w
+			if tc.otherWorker {
+				w2, _ = s.newWorker(t, s.client)
+			}
+			s.MustPO(t, "W", 10, "2026-12-01")
+			var st passStats
+			a1, err := w1.allocate(ctx, quiet, "", nil, &st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.sb.Insert("Stock Entry", map[string]any{"stock_entry_type": "Material Receipt", "company": sandbox.DemoCompany,
+				"items":     []any{map[string]any{"item_code": "W", "qty": 10.0, "t_warehouse": sandbox.DemoStores, "basic_rate": 10.0}},
+				"docstatus": 1}); err != nil {
+				t.Fatal(err)
+			}
+			a2, err := w2.allocate(ctx, quiet, "", nil, &st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p1, p2 := planOf(t, a1, order), planOf(t, a2, order)
+			if p1.PromiseDate == p2.PromiseDate || p1.PromiseDate.String() == first.Date {
+				t.Fatalf("promises %s (written), %s (pass 1), %s (pass 2): the case needs three different ones",
+					first.Date, p1.PromiseDate, p2.PromiseDate)
+			}
+
+			writePass(t, w1, a1)
+			if got := s.promise(t, order).Date; got != p1.PromiseDate.String() {
+				t.Fatalf("after pass 1: promise %s, want %s", got, p1.PromiseDate)
+			}
+			if tc.userSave {
+				if _, err := s.sb.Update("Sales Order", order, map[string]any{"po_no": "CUST-PO-9"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, reads := s.puts(), s.sb.Requests("GET /api/resource/Sales Order")
+			writePass(t, w2, a2)
+			if got := s.puts() - before; got != tc.wantPuts {
+				t.Errorf("pass 2 PUTs = %d, want %d", got, tc.wantPuts)
+			}
+			if got := s.sb.Requests("GET /api/resource/Sales Order") - reads; got != tc.wantReads {
+				t.Errorf("pass 2 reads of the order = %d, want %d", got, tc.wantReads)
+			}
+			want := p2.PromiseDate.String()
+			if tc.userSave {
+				// Never written over a sales person's save: that save's pass
+				// writes the order.
+				want = p1.PromiseDate.String()
+			}
+			if got := s.promise(t, order).Date; got != want {
+				t.Errorf("after pass 2: promise %s, want %s", got, want)
+			}
+
+			// Whatever is still to do, the passes the webhooks cause do it,
+			// and the order ends with the book's promise.
+			s.settle(t)
+			if err := s.w.HandleReconcile(ctx, tasks.NewReconcileTask()); err != nil {
+				t.Fatal(err)
+			}
+			before = s.puts()
+			s.settle(t)
+			if got := s.promise(t, order).Date; got != p2.PromiseDate.String() {
+				t.Errorf("settled: promise %s, want %s", got, p2.PromiseDate)
+			}
+			if got := s.puts() - before; got != 0 {
+				t.Errorf("settled, yet a sweep wrote %d orders", got)
+			}
+		})
+	}
+}
+
+func planOf(tb testing.TB, a *allocation, order string) promise.Plan {
+	tb.Helper()
+	for _, p := range a.planned {
+		if p.name == order {
+			return p.plan
+		}
+	}
+	tb.Fatalf("%s not in the pass's book", order)
+	return promise.Plan{}
+}
+
+// writePass runs a's write stage on w.
+func writePass(tb testing.TB, w *Worker, a *allocation) {
+	tb.Helper()
+	ctx := context.Background()
+	l, err := w.writeStage(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.leaveWriteStage(l)
+	var st passStats
+	if err := w.writePass(ctx, slog.New(slog.DiscardHandler), l, a, &st); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// One pass writes at a time, whichever worker runs it: the next waits for
+// the write stage until the one in it leaves.
+func TestWriteStageIsOneAtATime(t *testing.T) {
+	s := MustSite(t, pinned)
+	other, _ := s.newWorker(t, s.client)
+	ctx := context.Background()
+	for _, second := range []*Worker{s.w, other} {
+		l, err := s.w.writeStage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err = second.writeStage(short)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a second pass took the write stage while one held it: err %v", err)
+		}
+		s.w.leaveWriteStage(l)
+		l2, err := second.writeStage(ctx)
+		if err != nil {
+			t.Fatalf("the write stage after the first left: %v", err)
+		}
+		second.leaveWriteStage(l2)
+	}
+}
