@@ -11,9 +11,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"log/slog"
 	"slices"
 	"strings"
@@ -198,7 +198,7 @@ func Fingerprint(in Inputs) string {
 	// JSON writes maps sorted by key and follows pointers (a supplier's
 	// record is read anew each pass), so equal inputs encode the same.
 	h := sha256.New()
-	if err := json.NewEncoder(h).Encode(canon); err != nil {
+	if err := gojson.NewEncoder(h).Encode(canon); err != nil {
 		// Only a NaN or infinite quantity, which no ERPNext JSON holds:
 		// fmt prints those too.
 		h.Reset()
