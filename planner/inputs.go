@@ -84,11 +84,10 @@ func (p *Planner) orderOf(so *erp.SalesOrder) promise.Order {
 			DeliveryDate: it.DeliveryDate, DeliveredBySupplier: it.DeliveredBySupplier,
 		})
 	}
-	orders := p.bookOrders(lines)
-	if len(orders) == 0 {
+	if len(lines) == 0 {
 		return promise.Order{Name: so.Name, Confirm: true, Submitted: so.DocStatus == 1}
 	}
-	return orders[0]
+	return p.orderOfLines(lines)
 }
 
 // ForQuote gathers the inputs for a quote. Item codes and warehouses are
@@ -169,7 +168,7 @@ func (p *Planner) gather(ctx context.Context, company string, order promise.Orde
 // no guess, and neither does any while the ERPNext client's breaker is
 // not closed: half-open, it lets only a few probes through, and the book's
 // read is the one that must go.
-func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promise.Line, read func(context.Context) ([]erp.SalesOrderLine, error)) (openBook, map[string]*supplyRows, error) {
+func (p *Planner) readBookAndGuess(ctx context.Context, extra map[string][]promise.Line, read func(context.Context) ([]*bookEntry, error)) (openBook, map[string]*supplyRows, error) {
 	p.mu.Lock()
 	guess := map[string][]string{}
 	closed := p.breakerClosed()
@@ -245,8 +244,8 @@ type Book struct {
 // those in saved (the orders the caller was told were saved; see
 // bookLines).
 func (p *Planner) Books(ctx context.Context, saved []string) ([]Book, error) {
-	ob, pre, err := p.readBookAndGuess(ctx, nil, func(ctx context.Context) ([]erp.SalesOrderLine, error) {
-		return p.bookLines(ctx, saved)
+	ob, pre, err := p.readBookAndGuess(ctx, nil, func(ctx context.Context) ([]*bookEntry, error) {
+		return p.bookEntries(ctx, saved)
 	})
 	if err != nil {
 		return nil, err
@@ -271,14 +270,15 @@ func (p *Planner) Books(ctx context.Context, saved []string) ([]Book, error) {
 }
 
 // openOrderBook reads every open Sales Order line, paged.
-func (p *Planner) openOrderBook(ctx context.Context) ([]erp.SalesOrderLine, error) {
-	return p.r.OpenOrderBook(ctx, p.cfg.BookPage)
+func (p *Planner) openOrderBook(ctx context.Context) ([]*bookEntry, error) {
+	lines, err := p.r.OpenOrderBook(ctx, p.cfg.BookPage)
+	return p.entries(lines), err
 }
 
-// readBook reads the open Sales Order lines with read and groups them into
-// orders by company. A refused read is a warning, not an error.
-func (p *Planner) readBook(ctx context.Context, read func(context.Context) ([]erp.SalesOrderLine, error)) (openBook, error) {
-	lines, err := read(ctx)
+// readBook reads the open orders with read and groups them by company. A
+// refused read is a warning, not an error.
+func (p *Planner) readBook(ctx context.Context, read func(context.Context) ([]*bookEntry, error)) (openBook, error) {
+	entries, err := read(ctx)
 	if isPermission(err) {
 		p.warnOnce(ctx, "sales-orders", "planner: sales orders not readable; promises are LOW", "err", err)
 		return openBook{warning: WarningSalesOrders}, nil
@@ -286,25 +286,47 @@ func (p *Planner) readBook(ctx context.Context, read func(context.Context) ([]er
 	if err != nil {
 		return openBook{}, wrap(err, "open sales order lines")
 	}
-	b := openBook{orders: map[string][]promise.Order{}, written: map[string]Written{}}
-	orders := p.bookOrders(lines)
-	company := map[string]string{}
-	for _, l := range lines {
-		company[l.SalesOrder] = cmp.Or(p.cfg.Company, l.Company)
-		w, ok := b.written[l.SalesOrder]
-		if !ok {
-			w = Written{Modified: l.Modified, Customer: l.Customer, PromiseDate: l.PromiseDate, Confidence: l.Confidence,
-				Status: l.PromiseStatus, Explanation: l.Explanation, FirstPromiseDate: l.FirstPromiseDate,
-				Commented: l.Commented, Lines: map[string]WrittenLine{}}
+	b := openBook{orders: map[string][]promise.Order{}, written: make(map[string]Written, len(entries))}
+	for _, e := range entries {
+		b.written[e.order.Name] = e.written
+		if len(e.order.Lines) > 0 {
+			b.orders[e.company] = append(b.orders[e.company], e.order)
 		}
-		w.Lines[l.Name] = WrittenLine{PromiseDate: l.LinePromiseDate, Confidence: l.LineConfidence}
-		b.written[l.SalesOrder] = w
-	}
-	for _, o := range orders {
-		c := company[o.Name]
-		b.orders[c] = append(b.orders[c], o)
 	}
 	return b, nil
+}
+
+// bookEntry is one order of the book as the allocation and the write-back
+// see it: its company, the engine's order (no lines when none is left to
+// ship) and what OTP's fields on it hold. A kept book shares its entries
+// with every pass that reads it, so nothing changes one once made (the
+// engine copies what it sorts, and canonicalLines clones).
+type bookEntry struct {
+	company string
+	order   promise.Order
+	written Written
+}
+
+// entries turns open order lines (sorted by order, then line) into the
+// book's entries, in the same order.
+func (p *Planner) entries(lines []erp.SalesOrderLine) []*bookEntry {
+	var out []*bookEntry
+	for rows := range byOrder(lines) {
+		out = append(out, p.entryOf(rows))
+	}
+	return out
+}
+
+// entryOf is the entry of one order's lines.
+func (p *Planner) entryOf(rows []erp.SalesOrderLine) *bookEntry {
+	first := rows[0]
+	w := Written{Modified: first.Modified, Customer: first.Customer, PromiseDate: first.PromiseDate, Confidence: first.Confidence,
+		Status: first.PromiseStatus, Explanation: first.Explanation, FirstPromiseDate: first.FirstPromiseDate,
+		Commented: first.Commented, Lines: make(map[string]WrittenLine, len(rows))}
+	for _, l := range rows {
+		w.Lines[l.Name] = WrittenLine{PromiseDate: l.LinePromiseDate, Confidence: l.LineConfidence}
+	}
+	return &bookEntry{company: cmp.Or(p.cfg.Company, first.Company), order: p.orderOfLines(rows), written: w}
 }
 
 // Written is what OTP's fields on an order say now.
@@ -568,42 +590,36 @@ func receipt(l erp.PurchaseOrderLine) (promise.Receipt, bool) {
 	return promise.Receipt{ItemCode: l.ItemCode, Warehouse: l.Warehouse, Qty: qty, Date: date, PurchaseOrder: l.PurchaseOrder}, true
 }
 
-// bookOrders groups open order lines (sorted by order, then line) into the
-// engine's orders: each line asks for its stock quantity not yet delivered,
-// from its warehouse, else the order's set_warehouse, else the configured
-// default; drop-ship and fully delivered lines are left out, and so are
-// orders with no line left. Every order confirms its delivery_date (and
-// each line its own); submitted orders book, drafts do not.
-func (p *Planner) bookOrders(lines []erp.SalesOrderLine) []promise.Order {
-	var out []promise.Order
-	for rows := range byOrder(lines) {
-		first := rows[0]
-		o := promise.Order{Name: first.SalesOrder, Confirm: true, Submitted: first.DocStatus == 1,
-			Created: parseCreation(first.Creation)}
-		if d, err := promise.ParseDate(first.OrderDeliveryDate); err == nil {
-			o.DesiredDate = d
-		}
-		for _, l := range rows {
-			qty := remainingStockQty(erp.SalesOrderItem{Qty: l.Qty, StockQty: l.StockQty,
-				ConversionFactor: l.ConversionFactor, DeliveredQty: l.DeliveredQty})
-			if qty <= qtyEpsilon || l.DeliveredBySupplier {
-				continue
-			}
-			line := promise.Line{ID: l.Name, ItemCode: l.ItemCode, Qty: qty,
-				Warehouse: cmp.Or(l.Warehouse, l.SetWarehouse, p.cfg.DefaultWarehouse)}
-			if d, err := promise.ParseDate(l.DeliveryDate); err == nil {
-				line.RequestedDate = d
-			}
-			if l.UOM != "" && l.ConversionFactor > 0 && math.Abs(l.ConversionFactor-1) > qtyEpsilon {
-				line.UOM, line.UOMFactor = l.UOM, l.ConversionFactor
-			}
-			o.Lines = append(o.Lines, line)
-		}
-		if len(o.Lines) > 0 {
-			out = append(out, o)
-		}
+// orderOfLines is the engine's order of one order's lines (sorted by line):
+// each line asks for its stock quantity not yet delivered, from its
+// warehouse, else the order's set_warehouse, else the configured default;
+// drop-ship and fully delivered lines are left out. Every order confirms
+// its delivery_date (and each line its own); submitted orders book, drafts
+// do not.
+func (p *Planner) orderOfLines(rows []erp.SalesOrderLine) promise.Order {
+	first := rows[0]
+	o := promise.Order{Name: first.SalesOrder, Confirm: true, Submitted: first.DocStatus == 1,
+		Created: parseCreation(first.Creation)}
+	if d, err := promise.ParseDate(first.OrderDeliveryDate); err == nil {
+		o.DesiredDate = d
 	}
-	return out
+	for _, l := range rows {
+		qty := remainingStockQty(erp.SalesOrderItem{Qty: l.Qty, StockQty: l.StockQty,
+			ConversionFactor: l.ConversionFactor, DeliveredQty: l.DeliveredQty})
+		if qty <= qtyEpsilon || l.DeliveredBySupplier {
+			continue
+		}
+		line := promise.Line{ID: l.Name, ItemCode: l.ItemCode, Qty: qty,
+			Warehouse: cmp.Or(l.Warehouse, l.SetWarehouse, p.cfg.DefaultWarehouse)}
+		if d, err := promise.ParseDate(l.DeliveryDate); err == nil {
+			line.RequestedDate = d
+		}
+		if l.UOM != "" && l.ConversionFactor > 0 && math.Abs(l.ConversionFactor-1) > qtyEpsilon {
+			line.UOM, line.UOMFactor = l.UOM, l.ConversionFactor
+		}
+		o.Lines = append(o.Lines, line)
+	}
+	return o
 }
 
 // parseCreation reads ERPNext's creation Datetime; only the order of two

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,20 +26,21 @@ const changeMargin = 2 * time.Second
 // keptBook is the order book as the last pass read it, so that the next
 // one reads only the orders that changed (erp OrderBookChanges).
 type keptBook struct {
-	mu     sync.Mutex                      // one read of the book at a time
-	orders map[string][]erp.SalesOrderLine // the book's orders' lines, by order; nil: none kept
-	newest time.Time                       // the newest `modified` read
-	fullAt time.Time                       // when the whole book was last read
+	mu     sync.Mutex            // one read of the book at a time
+	orders map[string]*bookEntry // the book's orders, by name; nil: none kept
+	newest time.Time             // the newest `modified` read
+	fullAt time.Time             // when the whole book was last read
 }
 
-// bookLines reads the open order book's lines, ordered by order and line.
-// With a kept book younger than Config.BookRefresh it reads only the
-// orders modified since (less changeMargin) and those in saved, and
-// brings the kept book up to date; otherwise, or when those do not fit one
-// request, it reads the whole book and keeps it. So it does too while the
-// ERPNext client's breaker is not closed: half-open, it lets only a few
-// probes through, and the changes can take two requests.
-func (p *Planner) bookLines(ctx context.Context, saved []string) ([]erp.SalesOrderLine, error) {
+// bookEntries reads the open order book, ordered by order name. With a
+// kept book younger than Config.BookRefresh it reads only the orders
+// modified since (less changeMargin) and those in saved, and brings the
+// kept book up to date, turning only those into entries; otherwise, or
+// when those do not fit one request, it reads the whole book and keeps
+// it. So it does too while the ERPNext client's breaker is not closed:
+// half-open, it lets only a few probes through, and the changes can take
+// two requests.
+func (p *Planner) bookEntries(ctx context.Context, saved []string) ([]*bookEntry, error) {
 	k := &p.kept
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -49,31 +51,31 @@ func (p *Planner) bookLines(ctx context.Context, saved []string) ([]erp.SalesOrd
 			return nil, err
 		}
 		if complete {
-			k.apply(changed, saved)
-			return k.lines(), nil
+			k.apply(p, changed, saved)
+			return k.entries(), nil
 		}
 	}
 	lines, err := p.r.OpenOrderBook(ctx, p.cfg.BookPage)
 	if err != nil {
 		return nil, err
 	}
-	k.orders = map[string][]erp.SalesOrderLine{}
+	k.orders = map[string]*bookEntry{}
 	k.newest = time.Time{}
-	k.apply(lines, nil)
+	k.apply(p, lines, nil)
 	k.fullAt = p.now()
-	return lines, nil
+	return k.entries(), nil
 }
 
 // apply brings the kept book up to date with the lines of changed orders:
 // an order that left the book (cancelled, closed, completed) is dropped,
 // and so is one of saved that was not read (deleted).
-func (k *keptBook) apply(changed []erp.SalesOrderLine, saved []string) {
+func (k *keptBook) apply(p *Planner, changed []erp.SalesOrderLine, saved []string) {
 	read := map[string]bool{}
 	for rows := range byOrder(changed) {
 		first := rows[0]
 		read[first.SalesOrder] = true
 		if first.InBook() {
-			k.orders[first.SalesOrder] = slices.Clone(rows)
+			k.orders[first.SalesOrder] = p.entryOf(rows)
 		} else {
 			delete(k.orders, first.SalesOrder)
 		}
@@ -88,20 +90,14 @@ func (k *keptBook) apply(changed []erp.SalesOrderLine, saved []string) {
 	}
 }
 
-// lines returns the kept book's lines, ordered by order and line as
-// OpenOrderBook returns them.
-func (k *keptBook) lines() []erp.SalesOrderLine {
-	names := make([]string, 0, len(k.orders))
-	n := 0
-	for name, ls := range k.orders {
-		names = append(names, name)
-		n += len(ls)
+// entries returns the kept book's orders in name order, as a whole read
+// gives them.
+func (k *keptBook) entries() []*bookEntry {
+	out := make([]*bookEntry, 0, len(k.orders))
+	for _, e := range k.orders {
+		out = append(out, e)
 	}
-	slices.Sort(names)
-	out := make([]erp.SalesOrderLine, 0, n)
-	for _, name := range names {
-		out = append(out, k.orders[name]...)
-	}
+	slices.SortFunc(out, func(a, b *bookEntry) int { return strings.Compare(a.order.Name, b.order.Name) })
 	return out
 }
 
