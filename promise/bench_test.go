@@ -189,3 +189,22 @@ func BenchmarkAllocateAndPlanAll(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAllocateAndSummarizeAll is BenchmarkAllocateAndPlanAll with
+// every order's Summary, what the worker's pass asks for.
+func BenchmarkAllocateAndSummarizeAll(b *testing.B) {
+	now, bk := benchBook(b, 20000, 2000, 5000, false)
+	cal, rules := satSun(), DefaultRules()
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := Allocate(now, bk, cal, rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range bk.Orders {
+			if _, err := a.Summary(o.Name); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -622,3 +622,35 @@ func TestRadixSortOrdersAsCompare(t *testing.T) {
 		}
 	}
 }
+
+// A Summary is its order's Plan without what only a quote shows (reasons,
+// blockers, options), and fails as the Plan does.
+func TestPropertySummaryIsThePlansPromise(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	orders, differ := 0, 0
+	for run := range bookRuns {
+		now, bk, cal, rules := genBook(t, r)
+		a, err := Allocate(now, bk, cal, rules)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		for _, o := range bk.Orders {
+			full, ferr := a.Plan(o.Name)
+			sum, serr := a.Summary(o.Name)
+			if (ferr == nil) != (serr == nil) {
+				t.Fatalf("run %d, %s: Plan err %v, Summary err %v", run, o.Name, ferr, serr)
+			}
+			if len(full.Reasons)+len(full.Options)+len(full.Blockers) > 0 {
+				differ++
+			}
+			full.Reasons, full.Blockers, full.Options = nil, nil, nil
+			if diff := cmp.Diff(full, sum); diff != "" {
+				t.Fatalf("run %d, %s: Summary differs from the Plan's promise (-plan +summary):\n%s", run, o.Name, diff)
+			}
+			orders++
+		}
+	}
+	if differ == 0 {
+		t.Fatalf("no plan of %d had reasons or options: the test compares nothing Summary leaves out", orders)
+	}
+}

@@ -44,6 +44,7 @@ type engine struct {
 	from, to int        // and where they are
 	rank     int32      // its position in the sequence
 	booked   bool
+	brief    bool // the explanation only: no reasons, blockers, procurement or options (Summary)
 
 	lines []LinePlan
 	parts [][]string // per line: how it is covered, for reasons and the explanation
@@ -53,10 +54,10 @@ type engine struct {
 	history []string
 }
 
-func (b *book) plan(oi int) (Plan, error) {
+func (b *book) plan(oi int, brief bool) (Plan, error) {
 	o := &b.orders[oi]
 	e := &engine{book: b, order: *b.source(o), ls: b.lines[o.from:o.to], from: o.from, to: o.to,
-		rank: o.rank, booked: o.booked}
+		rank: o.rank, booked: o.booked, brief: brief}
 	if err := e.linePlans(); err != nil {
 		return Plan{}, err
 	}

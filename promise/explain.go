@@ -17,6 +17,12 @@ func (e *engine) explain() error {
 	if p.Procurement, err = e.procurement(); err != nil {
 		return err
 	}
+	if e.brief {
+		// The explanation names what procurement suggests, nothing else
+		// of a quote's.
+		p.Explanation = e.explanation()
+		return nil
+	}
 	p.Reasons = e.reasons()
 	p.Blockers = e.blockers()
 	alt := e.alternateWarehouses()

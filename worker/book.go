@@ -264,7 +264,7 @@ func (w *Worker) allocate(ctx context.Context, log *slog.Logger, focus string, s
 		for _, name := range al.Names() {
 			st.orders++
 			a.inBook[name] = true
-			plan, err := al.Plan(name)
+			plan, err := al.Summary(name) // all the order's fields hold
 			if err != nil {
 				// The order's own data cannot be promised; the rest of the book can.
 				log.WarnContext(ctx, "order not promised", "sales_order", name, "err", err)
