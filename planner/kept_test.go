@@ -342,3 +342,49 @@ func mustUpdate(t *testing.T, s *keptSite, name string, fields map[string]any) {
 		t.Fatalf("update %s: %v", name, err)
 	}
 }
+
+// A save that commits late (stamped before the newest `modified` the kept
+// book holds) and whose webhook is lost is missed by the reads that begin
+// at the newest stamp, and read by the next that reaches back, within
+// a second.
+func TestKeptBookReachesBackEverySecond(t *testing.T) {
+	ctx := context.Background()
+	s := mustKeptSite(t, planner.Config{Company: sandbox.DemoCompany, DefaultWarehouse: sandbox.DemoStores,
+		Rules: promise.DefaultRules(), BookRefresh: time.Hour})
+	s.mustMatchWholeRead(t, ctx, nil, "first pass")
+	s.advance(2 * time.Second)
+	mustUpdate(t, s, s.sb.Demo().DraftSO2, map[string]any{"delivery_date": "2026-12-21"})
+	s.mustMatchWholeRead(t, ctx, []string{s.sb.Demo().DraftSO2}, "the pass of a save")
+
+	late := s.sb.Demo().DraftSO
+	at := s.now
+	s.advance(-1500 * time.Millisecond)
+	mustUpdate(t, s, late, map[string]any{"customer": sandbox.DemoCustomer3})
+	s.now = at
+	s.sb.SetNow(at)
+	s.advance(200 * time.Millisecond)
+	if got := keptCustomer(t, ctx, s, late); got == sandbox.DemoCustomer3 {
+		t.Fatalf("a read 200 ms after the last that reached back found the late save: it reaches back every pass")
+	}
+	s.advance(time.Second)
+	s.mustMatchWholeRead(t, ctx, nil, "a second later")
+	if got := keptCustomer(t, ctx, s, late); got != sandbox.DemoCustomer3 {
+		t.Errorf("the late save's customer in the kept book = %q, want %q", got, sandbox.DemoCustomer3)
+	}
+}
+
+// keptCustomer is order's customer in the kept planner's next books.
+func keptCustomer(t *testing.T, ctx context.Context, s *keptSite, order string) string {
+	t.Helper()
+	books, err := s.kept.Books(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bk := range books {
+		if w, ok := bk.Written[order]; ok {
+			return w.Customer
+		}
+	}
+	t.Fatalf("%s not in the kept book", order)
+	return ""
+}
