@@ -16,33 +16,25 @@ import (
 const DefaultBookRefresh = 10 * time.Minute
 
 // changeMargin is how far before the newest `modified` a kept book holds
-// a read of changes reaches back (every marginEvery). ERPNext stamps
-// `modified` when a save begins and the save is seen once it commits: a
-// save that commits up to this long after a later one began is still
-// read. The orders a pass was told were saved are read by name whatever
-// their stamp, and the whole book is read every Config.BookRefresh.
+// the next read of changes begins. ERPNext stamps `modified` when a save
+// begins and the save is seen once it commits: a save that commits up to
+// this long after a later one began is still read. The orders a pass was
+// told were saved are read by name whatever their stamp, and the whole
+// book is read every Config.BookRefresh.
 const changeMargin = 2 * time.Second
-
-// marginEvery is how often a read of the changes reaches back
-// changeMargin; the reads in between begin at the newest `modified` held.
-// A save that commits late and whose webhook is lost is then read within
-// this long, and a pass under load reads a few orders, not every order
-// saved or written in the last changeMargin.
-const marginEvery = time.Second
 
 // keptBook is the order book as the last pass read it, so that the next
 // one reads only the orders that changed (erp OrderBookChanges).
 type keptBook struct {
-	mu       sync.Mutex            // one read of the book at a time
-	orders   map[string]*bookEntry // the book's orders, by name; nil: none kept
-	newest   time.Time             // the newest `modified` read
-	fullAt   time.Time             // when the whole book was last read
-	marginAt time.Time             // when the last read that reached back changeMargin began
+	mu     sync.Mutex            // one read of the book at a time
+	orders map[string]*bookEntry // the book's orders, by name; nil: none kept
+	newest time.Time             // the newest `modified` read
+	fullAt time.Time             // when the whole book was last read
 }
 
 // bookEntries reads the open order book, ordered by order name. With a
 // kept book younger than Config.BookRefresh it reads only the orders
-// modified since (less changeMargin every marginEvery) and those in saved, and brings the
+// modified since (less changeMargin) and those in saved, and brings the
 // kept book up to date, turning only those into entries; otherwise, or
 // when those do not fit one request, it reads the whole book and keeps
 // it. So it does too while the ERPNext client's breaker is not closed:
@@ -52,21 +44,14 @@ func (p *Planner) bookEntries(ctx context.Context, saved []string) ([]*bookEntry
 	k := &p.kept
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	at := p.now()
-	if p.breakerClosed() && k.orders != nil && !k.newest.IsZero() && at.Sub(k.fullAt) < p.cfg.BookRefresh {
-		since, reach := k.newest, at.Sub(k.marginAt) >= marginEvery
-		if reach {
-			since = since.Add(-changeMargin)
-		}
-		changed, complete, err := p.r.OrderBookChanges(ctx, formatModified(since), saved, p.cfg.BookPage)
+	if p.breakerClosed() && k.orders != nil && !k.newest.IsZero() && p.now().Sub(k.fullAt) < p.cfg.BookRefresh {
+		since := formatModified(k.newest.Add(-changeMargin))
+		changed, complete, err := p.r.OrderBookChanges(ctx, since, saved, p.cfg.BookPage)
 		if err != nil {
 			return nil, err
 		}
 		if complete {
 			k.apply(p, changed, saved)
-			if reach {
-				k.marginAt = at
-			}
 			return k.entries(), nil
 		}
 	}
@@ -77,7 +62,7 @@ func (p *Planner) bookEntries(ctx context.Context, saved []string) ([]*bookEntry
 	k.orders = map[string]*bookEntry{}
 	k.newest = time.Time{}
 	k.apply(p, lines, nil)
-	k.fullAt, k.marginAt = at, at
+	k.fullAt = p.now()
 	return k.entries(), nil
 }
 
