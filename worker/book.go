@@ -197,6 +197,7 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 	}
 	letGo()
 	if err == nil {
+		w.handOn(ctx, log, start)
 		err = w.writePass(ctx, log, wl, a, &st)
 		w.leaveWriteStage(wl)
 	}
@@ -216,6 +217,25 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 		"allocate_ms", st.allocate.Milliseconds(), "wait_ms", st.wait.Milliseconds(),
 		"write_ms", st.write.Milliseconds(), "err", err)
 	return err
+}
+
+// handOn queues a pass of the book, to read it while this pass writes,
+// when changes came while this pass read it: their tasks found the book
+// held and ended, and this task runs the next pass only once it has
+// written. A save arriving later finds the book free and runs it itself.
+// The task keeps no record once done (its id is the generation read).
+func (w *Worker) handOn(ctx context.Context, log *slog.Logger, start int64) {
+	if w.d.Enqueuer == nil {
+		return
+	}
+	gen, err := w.d.Redis.Get(ctx, GenKey).Int64()
+	if err == nil && gen > start {
+		err = w.enqueueSettle(ctx, tasks.NewSettleBookTask(w.d.Now(),
+			asynq.TaskID("book:next:"+strconv.FormatInt(start, 10)), asynq.Retention(0)))
+	}
+	if err != nil {
+		log.WarnContext(ctx, "worker: the next pass not queued; this task runs it once it has written", "err", err)
+	}
 }
 
 // allocation is a pass's book, read and allocated: each order's plan and

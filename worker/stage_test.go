@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/erpnext-otp/otp/erp/sandbox"
 	"github.com/erpnext-otp/otp/promise"
 	"github.com/erpnext-otp/otp/tasks"
@@ -161,5 +163,26 @@ func TestWriteStageIsOneAtATime(t *testing.T) {
 			t.Fatalf("the write stage after the first left: %v", err)
 		}
 		second.leaveWriteStage(l2)
+	}
+}
+
+// A pass that lets go of the book while changes noted during its read are
+// uncovered queues the next pass at once, to read while it writes; with
+// none, it queues nothing.
+func TestPassHandsOnChangesNotedWhileItRead(t *testing.T) {
+	s := MustSite(t, pinned)
+	rec := &recordingEnqueuer{}
+	s.w.d.Enqueuer = rec
+	ctx := context.Background()
+	if err := s.rdb.Set(ctx, GenKey, 5, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	s.w.handOn(ctx, quiet, 5) // read at the newest generation
+	s.w.handOn(ctx, quiet, 4) // a change came while it read
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if diff := cmp.Diff([]string{tasks.TypeSettleBook}, rec.types); diff != "" {
+		t.Errorf("tasks queued (-want +got):\n%s", diff)
 	}
 }
