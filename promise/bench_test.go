@@ -173,26 +173,13 @@ func BenchmarkAllocate5kLinesOneItem(b *testing.B)  { benchAllocate(b, 5000, 1, 
 
 // BenchmarkAllocateAndPlanAll adds every order's Plan (explanation,
 // options) to the allocation: what a whole-book pass of the worker costs.
-func BenchmarkAllocateAndPlanAll(b *testing.B) {
-	now, bk := benchBook(b, 20000, 2000, 5000, false)
-	cal, rules := satSun(), DefaultRules()
-	b.ReportAllocs()
-	for b.Loop() {
-		a, err := Allocate(now, bk, cal, rules)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, o := range bk.Orders {
-			if _, err := a.Plan(o.Name); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
+func BenchmarkAllocateAndPlanAll(b *testing.B) { benchAllocateAndPlan(b, (*Allocation).Plan) }
 
 // BenchmarkAllocateAndSummarizeAll is BenchmarkAllocateAndPlanAll with
 // every order's Summary, what the worker's pass asks for.
-func BenchmarkAllocateAndSummarizeAll(b *testing.B) {
+func BenchmarkAllocateAndSummarizeAll(b *testing.B) { benchAllocateAndPlan(b, (*Allocation).Summary) }
+
+func benchAllocateAndPlan(b *testing.B, plan func(*Allocation, string) (Plan, error)) {
 	now, bk := benchBook(b, 20000, 2000, 5000, false)
 	cal, rules := satSun(), DefaultRules()
 	b.ReportAllocs()
@@ -202,7 +189,7 @@ func BenchmarkAllocateAndSummarizeAll(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, o := range bk.Orders {
-			if _, err := a.Summary(o.Name); err != nil {
+			if _, err := plan(a, o.Name); err != nil {
 				b.Fatal(err)
 			}
 		}
