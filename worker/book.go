@@ -515,6 +515,11 @@ func (w *Worker) writeFrom(ctx context.Context, log *slog.Logger, l *lock, j wri
 	switch {
 	case so.Commented == key && !j.recheck:
 	case !w.readsTimeline(so.Commented, j.recheck):
+		if w.writtenSince(ctx, so) {
+			// The pass before wrote the order, and maybe its comment,
+			// after this one read it: read both afresh.
+			return outcomeSkipped, errStale
+		}
 		post = true // the marker names OTP's last comment, and it states another promise
 	default:
 		c, err := last()

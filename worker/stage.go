@@ -110,6 +110,16 @@ func (w *Worker) ownVersion(ctx context.Context, so *erp.SalesOrder) bool {
 	return err == nil && v == so.Modified
 }
 
+// writtenSince reports whether OTP wrote the order after the version so
+// is: a pass of another worker, before this one, wrote it while this pass
+// read the book. Its marker and timeline may then be newer than so's, and
+// a comment posted on so's marker would repeat that pass's. Frappe's
+// `modified` strings order as the times they name.
+func (w *Worker) writtenSince(ctx context.Context, so *erp.SalesOrder) bool {
+	v, err := w.d.Redis.Get(ctx, ownWritePrefix+so.Name).Result()
+	return err == nil && v > so.Modified
+}
+
 // writtenOf is what OTP's fields on so hold, as the book lists them.
 func writtenOf(so *erp.SalesOrder) planner.Written {
 	w := planner.Written{Modified: so.Modified, Customer: so.Customer, PromiseDate: so.PromiseDate,

@@ -27,6 +27,9 @@ func TestPassReadBeforeThePassBeforeWrote(t *testing.T) {
 		otherWorker bool
 		// userSave: a sales person saves the order after pass 1 wrote it.
 		userSave bool
+		// samePlan: nothing changes between the two reads, so pass 2 plans
+		// what pass 1 wrote, from the order as it was before.
+		samePlan bool
 		// Pass 2's PUTs, refused ones included, and reads of the order:
 		// the same worker knows what its last pass wrote and reads nothing.
 		wantPuts, wantReads int
@@ -34,6 +37,8 @@ func TestPassReadBeforeThePassBeforeWrote(t *testing.T) {
 		{name: "same worker", wantPuts: 1, wantReads: 0},
 		{name: "another worker", otherWorker: true, wantPuts: 1, wantReads: 1},
 		{name: "saved by a user in between", userSave: true, wantPuts: 1, wantReads: 1},
+		// Its comment too: pass 2 must not post it again on the old marker.
+		{name: "another worker, the same plan", otherWorker: true, samePlan: true, wantPuts: 0, wantReads: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,17 +59,25 @@ func TestPassReadBeforeThePassBeforeWrote(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.sb.Insert("Stock Entry", map[string]any{"stock_entry_type": "Material Receipt", "company": sandbox.DemoCompany,
-				"items":     []any{map[string]any{"item_code": "W", "qty": 10.0, "t_warehouse": sandbox.DemoStores, "basic_rate": 10.0}},
-				"docstatus": 1}); err != nil {
-				t.Fatal(err)
+			if !tc.samePlan {
+				if _, err := s.sb.Insert("Stock Entry", map[string]any{"stock_entry_type": "Material Receipt", "company": sandbox.DemoCompany,
+					"items":     []any{map[string]any{"item_code": "W", "qty": 10.0, "t_warehouse": sandbox.DemoStores, "basic_rate": 10.0}},
+					"docstatus": 1}); err != nil {
+					t.Fatal(err)
+				}
 			}
-			a2, err := w2.allocate(ctx, quiet, "", nil, &st)
+			var saved []string
+			if tc.samePlan {
+				// Saved meanwhile: pass 2 reads the order with the book,
+				// before pass 1 writes it.
+				saved = []string{order}
+			}
+			a2, err := w2.allocate(ctx, quiet, "", saved, &st)
 			if err != nil {
 				t.Fatal(err)
 			}
 			p1, p2 := planOf(t, a1, order), planOf(t, a2, order)
-			if p1.PromiseDate == p2.PromiseDate || p1.PromiseDate.String() == first.Date {
+			if (p1.PromiseDate == p2.PromiseDate) != tc.samePlan || p1.PromiseDate.String() == first.Date {
 				t.Fatalf("promises %s (written), %s (pass 1), %s (pass 2): the case needs three different ones",
 					first.Date, p1.PromiseDate, p2.PromiseDate)
 			}
@@ -94,6 +107,9 @@ func TestPassReadBeforeThePassBeforeWrote(t *testing.T) {
 			}
 			if got := s.promise(t, order).Date; got != want {
 				t.Errorf("after pass 2: promise %s, want %s", got, want)
+			}
+			if cs := heads(s.comments(t, order)); len(cs) >= 2 && cs[len(cs)-1] == cs[len(cs)-2] {
+				t.Errorf("after pass 2: %q commented twice in a row: %q", cs[len(cs)-1], cs)
 			}
 
 			// Whatever is still to do, the passes the webhooks cause do it,
