@@ -171,10 +171,8 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 	}
 	defer letGo()
 	// Let the rest of a burst note its changes first: one pass covers them all.
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(w.d.PassGather):
+	if err := sleep(ctx, w.d.PassGather); err != nil {
+		return err
 	}
 	if err := w.awaitWriteTail(ctx); err != nil {
 		return err
@@ -338,8 +336,7 @@ func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *al
 			st.unchanged++
 			continue
 		}
-		j := writeJob{name: name, modified: written.Modified, commented: written.Commented, written: written,
-			doc: doc, plan: p.plan, fingerprint: p.fingerprint, focus: name == a.focus, recheck: recheck[name], bookAt: a.bookAt}
+		j := writeJob{name: name, written: written, doc: doc, plan: p.plan, fingerprint: p.fingerprint, focus: name == a.focus, recheck: recheck[name], bookAt: a.bookAt}
 		if doc == nil {
 			j.pre = a.pre.get(name)
 		}
@@ -374,17 +371,16 @@ func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *al
 
 // writeJob is one order whose promise changed.
 type writeJob struct {
-	name, modified string          // modified as the book read it
-	commented      string          // the comment marker as the book read it
-	written        planner.Written // the order as the book read it
-	doc            *erp.SalesOrder // the order as OTP's last write left it, or nil
-	plan           promise.Plan
-	fingerprint    string
-	pre            *prefetched // its reads begun alongside the book's, or nil
-	focus          bool        // the task's own order
-	recheck        bool        // a comment may have been posted that its marker does not name
-	fresh          bool        // read the order afresh, whatever the book and the pass before read
-	bookAt         time.Time   // when the pass began reading the book
+	name        string
+	written     planner.Written // the order as the book read it (its modified, its comment marker)
+	doc         *erp.SalesOrder // the order as OTP's last write left it, or nil
+	plan        promise.Plan
+	fingerprint string
+	pre         *prefetched // its reads begun alongside the book's, or nil
+	focus       bool        // the task's own order
+	recheck     bool        // a comment may have been posted that its marker does not name
+	fresh       bool        // read the order afresh, whatever the book and the pass before read
+	bookAt      time.Time   // when the pass began reading the book
 }
 
 // writeAll writes the jobs, a few at a time and no faster than the write
@@ -492,13 +488,13 @@ func (w *Worker) writeFrom(ctx context.Context, log *slog.Logger, l *lock, j wri
 			return outcomeSkipped, err
 		}
 		w.stamp(j, fields, nil)
-		return w.put(ctx, log, l, &erp.SalesOrder{Name: j.name, Modified: j.modified, Customer: j.written.Customer}, j, fields, nil, false)
+		return w.put(ctx, log, l, &erp.SalesOrder{Name: j.name, Modified: j.written.Modified, Customer: j.written.Customer}, j, fields, nil, false)
 	}
 	so, last, err := w.readForWrite(ctx, log, j)
 	if err != nil || so == nil {
 		return outcomeSkipped, err
 	}
-	if reason := skipReason(so); reason != "" || (so.Modified != j.modified && !w.ownVersion(ctx, so)) {
+	if reason := skipReason(so); reason != "" || (so.Modified != j.written.Modified && !w.ownVersion(ctx, so)) {
 		log.InfoContext(ctx, "skipped", "reason", cmpOr(reason, "saved since the book was read"))
 		return outcomeSkipped, nil
 	}
@@ -560,11 +556,8 @@ func (w *Worker) writeFrom(ctx context.Context, log *slog.Logger, l *lock, j wri
 // holds, and otherwise reads the order and, when a comment may be due,
 // the last comment at once.
 func (w *Worker) readForWrite(ctx context.Context, log *slog.Logger, j writeJob) (*erp.SalesOrder, func() (*erp.Comment, error), error) {
-	var (
-		so   *erp.SalesOrder
-		last func() (*erp.Comment, error)
-	)
-	last = func() (*erp.Comment, error) { return w.lastComment(ctx, log, j.name) }
+	var so *erp.SalesOrder
+	last := func() (*erp.Comment, error) { return w.lastComment(ctx, log, j.name) }
 	if j.doc != nil {
 		return j.doc, last, nil
 	}
@@ -573,11 +566,11 @@ func (w *Worker) readForWrite(ctx context.Context, log *slog.Logger, j writeJob)
 		// Its failures are the write's, as a read now would be: the
 		// client has retried them already. A version other than the
 		// book's is read again.
-		if so, soErr = j.pre.so, j.pre.soErr; soErr == nil && so.Modified != j.modified {
+		if so, soErr = j.pre.so, j.pre.soErr; soErr == nil && so.Modified != j.written.Modified {
 			so = nil
 		}
 	}
-	if so == nil && soErr == nil && (w.needsComment(j.commented, j.plan) || j.recheck) && w.readsTimeline(j.commented, j.recheck) {
+	if so == nil && soErr == nil && (w.needsComment(j.written.Commented, j.plan) || j.recheck) && w.readsTimeline(j.written.Commented, j.recheck) {
 		// The order is read now: its last comment at the same time.
 		pre := make(chan lastRead, 1)
 		go func() { // ends with its one request
@@ -694,7 +687,7 @@ func (w *Worker) savedSince(ctx context.Context, j writeJob) bool {
 	// Only a save seen after the pass began, of a version the book does
 	// not hold: whatever that webhook said, the next pass begins after it
 	// and writes the order.
-	return err == nil && nanos > j.bookAt.UnixNano() && modified != j.modified
+	return err == nil && nanos > j.bookAt.UnixNano() && modified != j.written.Modified
 }
 
 // noteSaved records a save's `modified` for savedSince, with the real time
@@ -747,13 +740,20 @@ func (g *writeGate) pause(ctx context.Context) error {
 	g.mu.Lock()
 	pause := time.Until(g.notBefore)
 	g.mu.Unlock()
-	if pause <= 0 {
+	return sleep(ctx, pause)
+}
+
+// sleep waits d, or until ctx ends; a d of zero or less does not wait.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
 		return nil
 	}
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(pause):
+	case <-t.C:
 		return nil
 	}
 }

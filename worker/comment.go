@@ -137,12 +137,13 @@ func (w *Worker) postComment(ctx context.Context, l *lock, order string, plan pr
 }
 
 // noteCommenting adds the order to commentingKey, once it has made sure
-// the pass still holds the book. The read of the last comment and the
-// POST are not atomic: two passes at once could both post. A pass writes
-// holding the write stage's lock, and the lock is checked right before the
-// POST, so a pass whose lock expired (a stalled worker) fails instead. Noted before
-// the POST (and the PUT that goes with it): whatever becomes of either,
-// the next passes read the last comment again until the marker names it.
+// the pass still holds the write stage. The read of the last comment and
+// the POST are not atomic: two passes at once could both post. A pass
+// writes holding the write stage's lock, and the lock is checked right
+// before the POST, so a pass whose lock expired (a stalled worker) fails
+// instead. Noted before the POST (and the PUT that goes with it): whatever
+// becomes of either, the next passes read the last comment again until
+// the marker names it.
 func (w *Worker) noteCommenting(ctx context.Context, l *lock, order string) error {
 	if err := l.held(ctx); err != nil {
 		return err

@@ -2,12 +2,10 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
@@ -45,8 +43,8 @@ func (w *Worker) HandlePromiseOrder(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	if p.Modified != "" {
-		ours, err := w.d.Redis.Get(ctx, ownWritePrefix+p.SalesOrder).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
+		ours, err := w.ownMark(ctx, p.SalesOrder)
+		if err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 		if ours == p.Modified {

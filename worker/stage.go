@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/erpnext-otp/otp/erp"
 	"github.com/erpnext-otp/otp/planner"
 )
@@ -31,18 +33,18 @@ func (w *Worker) writeStage(ctx context.Context) (*lock, error) {
 	}
 	for {
 		l, err := w.tryLock(ctx, writeLockKey)
-		if err != nil || l != nil {
-			if err != nil {
-				<-w.stage
+		switch {
+		case err != nil:
+		case l != nil:
+			return l, nil
+		default: // another worker's pass writes
+			if err = sleep(ctx, stagePoll); err == nil {
+				continue
 			}
-			return l, err
+			err = fmt.Errorf("worker: wait for the pass before to write: %w", err)
 		}
-		select {
-		case <-ctx.Done():
-			<-w.stage
-			return nil, fmt.Errorf("worker: wait for the pass before to write: %w", ctx.Err())
-		case <-time.After(stagePoll):
-		}
+		<-w.stage
+		return nil, err
 	}
 }
 
@@ -52,10 +54,8 @@ func (w *Worker) writeStage(ctx context.Context) (*lock, error) {
 // by then, and their writes left to the next pass.
 func (w *Worker) awaitWriteTail(ctx context.Context) error {
 	for w.unwritten.Load() > int64(2*w.d.WriteConcurrency) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(stagePoll):
+		if err := sleep(ctx, stagePoll); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -106,7 +106,7 @@ func (o *ownWrites) take() map[string]ownWrite {
 // order they read, and a pass's writes are made on the versions it read.
 // Only OTP's fields changed, so this pass's plan still holds.
 func (w *Worker) ownVersion(ctx context.Context, so *erp.SalesOrder) bool {
-	v, err := w.d.Redis.Get(ctx, ownWritePrefix+so.Name).Result()
+	v, err := w.ownMark(ctx, so.Name)
 	return err == nil && v == so.Modified
 }
 
@@ -116,8 +116,18 @@ func (w *Worker) ownVersion(ctx context.Context, so *erp.SalesOrder) bool {
 // a comment posted on so's marker would repeat that pass's. Frappe's
 // `modified` strings order as the times they name.
 func (w *Worker) writtenSince(ctx context.Context, so *erp.SalesOrder) bool {
-	v, err := w.d.Redis.Get(ctx, ownWritePrefix+so.Name).Result()
+	v, err := w.ownMark(ctx, so.Name)
 	return err == nil && v > so.Modified
+}
+
+// ownMark is the `modified` of OTP's last write of order, "" when Redis
+// holds none (ownWritePrefix).
+func (w *Worker) ownMark(ctx context.Context, order string) (string, error) {
+	v, err := w.d.Redis.Get(ctx, ownWritePrefix+order).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return v, err
 }
 
 // writtenOf is what OTP's fields on so hold, as the book lists them.

@@ -36,8 +36,7 @@ type Enqueuer interface {
 // Defaults for the Deps fields that may be left zero.
 const (
 	// DefaultLockTTL is how long the book's lock (and the write stage's)
-	// lives unless renewed
-	// (every third of it, while a pass runs). It is how long a worker
+	// lives unless renewed (every third of it, while a pass runs). It is how long a worker
 	// killed mid-pass holds up every other pass: 30 s kept the book stale
 	// that long after a kill -9; 10 s leaves a renewal two tries to get
 	// through a Redis blip.

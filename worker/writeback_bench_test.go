@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/erpnext-otp/otp/erp"
+	"github.com/erpnext-otp/otp/planner"
 	"github.com/erpnext-otp/otp/promise"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkWriteBack(b *testing.B) {
 				WriteRate: 100000, WriteConcurrency: width})
 			jobs := make([]writeJob, orders)
 			for i := range jobs {
-				jobs[i] = writeJob{name: fmt.Sprintf("SO-%05d", i), modified: "m0", plan: plan, fingerprint: "f"}
+				jobs[i] = writeJob{name: fmt.Sprintf("SO-%05d", i), written: planner.Written{Modified: "m0"}, plan: plan, fingerprint: "f"}
 			}
 			ctx := context.Background()
 			var elapsed time.Duration
