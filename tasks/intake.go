@@ -82,18 +82,25 @@ func (v *Versions) EnqueuePromise(ctx context.Context, p PromiseOrder, id string
 // maxBatch bounds the scripts one pipeline carries.
 const maxBatch = 128
 
+// maxInFlight is how many pipelines may be in flight at once, each on a
+// connection of its own: while Redis runs one batch, the next is encoded
+// and sent, and the replies of the one before are read. With one, Redis
+// and the callers took turns and a quarter of the CPU stood idle at
+// saturation (docs/performance-history.md).
+const maxInFlight = 4
+
 // batcher joins the enqueueAndRecord calls of concurrent deliveries into
-// one pipeline: one write to Redis, one read of its replies, however many
-// deliveries wait (a group commit). There is no goroutine of its own: the
-// caller that finds no pipeline in flight sends one with every call
-// waiting, then hands the next batch to the oldest call that arrived
-// meanwhile. Alone, a call goes out at once; under load it waits for at
-// most the pipeline in flight. Each call still gets its own reply: a 202
-// means its script ran.
+// pipelines: one write to Redis, one read of its replies, however many
+// deliveries wait (a group commit). There is no goroutine of its own: a
+// caller that finds fewer than maxInFlight pipelines in flight sends its
+// call at once; the others wait, and a caller whose pipeline has come back
+// hands every call waiting (up to maxBatch) to the oldest of them to send,
+// then tells its own batch their replies are in. Each call still gets its
+// own reply: a 202 means its script ran.
 type batcher struct {
 	mu      sync.Mutex
-	pending []*call
-	busy    bool // a caller is sending a pipeline, or has been told to
+	pending []*call // waiting for a pipeline; only while sending == maxInFlight
+	sending int     // pipelines in flight, or handed to a caller to send
 }
 
 // call is one script call and, once its wake says false, its reply.
@@ -101,11 +108,12 @@ type batcher struct {
 // wake any more, so a call, its channel and its slices can serve the next
 // delivery.
 type call struct {
-	keys []string
-	args []any
-	n    int64
-	err  error
-	wake chan bool // true: send the next batch; false: the reply is in
+	keys  []string
+	args  []any
+	n     int64
+	err   error
+	batch []*call   // the calls this one sends, itself first
+	wake  chan bool // true: send batch; false: the reply is in
 }
 
 func newCall() any { return &call{wake: make(chan bool, 1)} }
@@ -114,45 +122,49 @@ func newCall() any { return &call{wake: make(chan bool, 1)} }
 func (c *call) reset() {
 	clear(c.keys)
 	clear(c.args)
-	c.keys, c.args, c.n, c.err = c.keys[:0], c.args[:0], 0, nil
+	clear(c.batch)
+	c.keys, c.args, c.batch, c.n, c.err = c.keys[:0], c.args[:0], c.batch[:0], 0, nil
 }
 
-// do runs c's script in the next pipeline and returns with its reply.
+// do runs c's script in a pipeline and returns with its reply.
 func (b *batcher) do(ctx context.Context, rdb redis.UniversalClient, c *call) {
 	if c.wake == nil {
 		c.wake = make(chan bool, 1)
 	}
 	b.mu.Lock()
-	b.pending = append(b.pending, c)
-	if b.busy {
+	if b.sending == maxInFlight {
+		b.pending = append(b.pending, c)
 		b.mu.Unlock()
 		if !<-c.wake {
 			return
 		}
-		b.mu.Lock()
+	} else {
+		b.sending++
+		b.mu.Unlock()
+		c.batch = append(c.batch[:0], c)
 	}
-	b.busy = true
-	batch := b.pending[:min(len(b.pending), maxBatch)]
-	b.pending = b.pending[len(batch):]
-	b.mu.Unlock()
 
 	// The batch is not only this request's: its cancellation must not
 	// fail the others (go-redis's read and write timeouts still bound it).
-	send(context.WithoutCancel(ctx), rdb, batch)
-	for _, o := range batch {
-		if o != c {
-			o.wake <- false
-		}
-	}
+	send(context.WithoutCancel(ctx), rdb, c.batch)
 	b.mu.Lock()
-	if len(b.pending) == 0 {
-		b.busy, b.pending = false, nil
-		b.mu.Unlock()
-		return
+	var next *call
+	if n := min(len(b.pending), maxBatch); n > 0 {
+		next = b.pending[0]
+		next.batch = append(next.batch[:0], b.pending[:n]...)
+		left := copy(b.pending, b.pending[n:])
+		clear(b.pending[left:])
+		b.pending = b.pending[:left]
+	} else {
+		b.sending--
 	}
-	next := b.pending[0]
 	b.mu.Unlock()
-	next.wake <- true
+	if next != nil {
+		next.wake <- true // the next pipeline goes out before this one's callers wake
+	}
+	for _, o := range c.batch[1:] {
+		o.wake <- false
+	}
 }
 
 // send runs the batch's scripts in one pipeline and sets each reply. A

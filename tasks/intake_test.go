@@ -1,12 +1,14 @@
 package tasks
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
@@ -166,6 +168,70 @@ func TestEnqueuePromiseConcurrent(t *testing.T) {
 		if n, _ := mr.List("asynq:{promise}:pending"); len(n) != orders*(round+1) {
 			t.Errorf("round %d: %d pending, want %d", round, len(n), orders*(round+1))
 		}
+	}
+}
+
+// inFlight counts the pipelines and lone calls of scripts in flight,
+// holding each a moment so that concurrent deliveries meet. (A new
+// connection's handshake is a pipeline too: not counted.)
+type inFlight struct {
+	now, most, sends atomic.Int64
+}
+
+func (f *inFlight) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f *inFlight) hold(first redis.Cmder, next func() error) error {
+	if first.Name() != "evalsha" && first.Name() != "eval" {
+		return next()
+	}
+	f.sends.Add(1)
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+	}
+	time.Sleep(2 * time.Millisecond)
+	return next()
+}
+
+func (f *inFlight) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		return f.hold(cmd, func() error { return next(ctx, cmd) })
+	}
+}
+
+func (f *inFlight) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		return f.hold(cmds[0], func() error { return next(ctx, cmds) })
+	}
+}
+
+// Under load, deliveries go in several pipelines at once, never more than
+// maxInFlight, and still join into batches: each call is queued once.
+func TestEnqueuePromisePipelinesInFlight(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), PoolSize: 2 * maxInFlight})
+	var f inFlight
+	rdb.AddHook(&f)
+	v := NewVersions(rdb)
+	const deliveries = 400
+	var wg sync.WaitGroup
+	for i := range deliveries {
+		wg.Go(func() {
+			so := fmt.Sprintf("SAL-ORD-%04d", i)
+			if err := v.EnqueuePromise(t.Context(), PromiseOrder{SalesOrder: so}, PromiseOrderID(so, "v")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := mr.List("asynq:{promise}:pending"); len(n) != deliveries {
+		t.Errorf("%d pending, want %d", len(n), deliveries)
+	}
+	if most := f.most.Load(); most < 2 || most > maxInFlight {
+		t.Errorf("at most %d pipelines in flight at once, want 2 to %d", most, maxInFlight)
+	}
+	if sends := f.sends.Load(); sends >= deliveries/4 {
+		t.Errorf("%d pipelines for %d deliveries: they did not join", sends, deliveries)
 	}
 }
 
