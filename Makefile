@@ -4,6 +4,7 @@ BIN := bin/otp
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOTESTSUM := gotest.tools/gotestsum@v1.13.0
 
 .PHONY: run test test-deploy build lint lint-deploy bench sandbox
 
@@ -11,9 +12,11 @@ run: build
 	./$(BIN) all
 
 # deploy/check is a module of its own (Kubernetes, Compose and PromQL
-# libraries stay out of OTP's go.mod); `make test` runs it too.
+# libraries stay out of OTP's go.mod); `make test` runs it too. gotestsum
+# runs `go test` and ends with the failed tests and their output, so a
+# failure is not buried under the other packages' logs.
 test: test-deploy
-	$(GO) test -race -count=1 ./...
+	$(GO) run $(GOTESTSUM) --format pkgname-and-test-fails -- -race -count=1 ./...
 
 test-deploy:
 	cd deploy/check && $(GO) test -count=1 ./...
