@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -342,6 +343,7 @@ func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *al
 		}
 		jobs = append(jobs, j)
 	}
+	savedFirst(jobs, a.saved)
 	err = w.writeAll(ctx, log, l, jobs, st)
 	st.write = time.Since(writeAt)
 	var gone []any // left the book: their timeline no longer matters
@@ -367,6 +369,29 @@ func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *al
 		}
 	}
 	return err
+}
+
+// savedFirst puts the jobs of the orders saved since the last pass (and the
+// task's own) first, each group in its order: someone is looking at those,
+// while the other orders a pass writes are what the saves moved. When a
+// pass has more to write than WriteConcurrency at once, the saved orders
+// go in its first round.
+func savedFirst(jobs []writeJob, saved []string) {
+	first := make(map[string]bool, len(saved))
+	for _, name := range saved {
+		first[name] = true
+	}
+	isFirst := func(j writeJob) bool { return j.focus || first[j.name] }
+	slices.SortStableFunc(jobs, func(a, b writeJob) int {
+		switch fa, fb := isFirst(a), isFirst(b); {
+		case fa == fb:
+			return 0
+		case fa:
+			return -1
+		default:
+			return 1
+		}
+	})
 }
 
 // writeJob is one order whose promise changed.

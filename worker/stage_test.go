@@ -1,9 +1,13 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,4 +205,73 @@ func TestPassHandsOnChangesNotedWhileItRead(t *testing.T) {
 	if diff := cmp.Diff([]string{tasks.TypeSettleBook}, rec.types); diff != "" {
 		t.Errorf("tasks queued (-want +got):\n%s", diff)
 	}
+}
+
+// A pass with more orders to write than it writes at once writes the
+// orders saved since the last pass in its first round: the one whose
+// save the sales person waits on is not behind the orders it moved. Five
+// orders share item W; a purchase order moves all their promises, and the
+// last of them, by name (the order the book plans in), is saved.
+func TestPassWritesSavedOrdersFirst(t *testing.T) {
+	s := MustSettledSite(t)
+	ctx := context.Background()
+	s.MustItem(t, "W", 30, 0)
+	var orders []string
+	for range 5 {
+		orders = append(orders, s.MustOrder(t, "2026-11-25", true, "W", 5))
+	}
+	s.settle(t)
+	s.MustPO(t, "W", 100, "2026-12-01")
+	saved := orders[len(orders)-1]
+	s.w.d.WriteConcurrency = 1 // one at a time: the log's order is the PUTs'
+
+	var st passStats
+	a, err := s.w.allocate(ctx, slog.New(slog.DiscardHandler), "", []string{saved}, &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	l, err := s.w.writeStage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.w.writePass(ctx, slog.New(slog.NewJSONHandler(&logs, nil)), l, a, &st)
+	s.w.leaveWriteStage(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written []string
+	for line := range strings.Lines(logs.String()) {
+		var rec struct {
+			Msg        string `json:"msg"`
+			SalesOrder string `json:"sales_order"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "promised" {
+			written = append(written, rec.SalesOrder)
+		}
+	}
+	if len(written) != len(orders) {
+		t.Fatalf("promises written on %q, want all of %q", written, orders)
+	}
+	if written[0] != saved {
+		t.Errorf("written in the order %q, want the saved %s first", written, saved)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer the write goroutines may log to at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
