@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -381,17 +382,13 @@ func savedFirst(jobs []writeJob, saved []string) {
 	for _, name := range saved {
 		first[name] = true
 	}
-	isFirst := func(j writeJob) bool { return j.focus || first[j.name] }
-	slices.SortStableFunc(jobs, func(a, b writeJob) int {
-		switch fa, fb := isFirst(a), isFirst(b); {
-		case fa == fb:
+	rank := func(j writeJob) int {
+		if j.focus || first[j.name] {
 			return 0
-		case fa:
-			return -1
-		default:
-			return 1
 		}
-	})
+		return 1
+	}
+	slices.SortStableFunc(jobs, func(a, b writeJob) int { return cmp.Compare(rank(a), rank(b)) })
 }
 
 // writeJob is one order whose promise changed.
