@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -640,6 +641,76 @@ func TestRequestCountDoesNotGrowWithLines(t *testing.T) {
 			t.Errorf("%d lines: calls for a cold and a warm promise (-want +got):\n%s", n, diff)
 		}
 	}
+}
+
+// Every field of a book's order and of its lines enters the fingerprint,
+// and the order the book lists them in does not. A field added to
+// promise.Order or promise.Line fails this test until the fingerprint
+// writes it (appendOrder) and the test knows how to change it.
+func TestFingerprintBook(t *testing.T) {
+	order := func(name string) promise.Order {
+		return promise.Order{Name: name, DesiredDate: MustDate(t, "2026-12-10"), DesiredDateMode: promise.LatestAcceptable,
+			Confirm: true, Submitted: true, Created: pinned.Add(-time.Hour),
+			Lines: []promise.Line{{ID: "r1", ItemCode: "A", Warehouse: "W", Qty: 2, RequestedDate: MustDate(t, "2026-12-09"), UOM: "Box", UOMFactor: 12}}}
+	}
+	base := Inputs{Now: pinned, Rules: promise.DefaultRules(), Book: []promise.Order{order("SO-1"), order("SO-2")}}
+	fp := Fingerprint(base)
+	listed := base
+	listed.Book = []promise.Order{base.Book[1], base.Book[0]}
+	if got := Fingerprint(listed); got != fp {
+		t.Errorf("the book listed in another order: fingerprint %s, want %s", got, fp)
+	}
+	// changed returns base with f applied to a copy of its first order.
+	changed := func(f func(o *promise.Order)) Inputs {
+		in := base
+		in.Book = slices.Clone(base.Book)
+		o := in.Book[0]
+		o.Lines = slices.Clone(o.Lines)
+		f(&o)
+		in.Book[0] = o
+		return in
+	}
+	check := func(what string, in Inputs) {
+		t.Helper()
+		if got := Fingerprint(in); got == fp {
+			t.Errorf("%s changed but the fingerprint did not", what)
+		}
+	}
+	change := func(t *testing.T, what string, v reflect.Value) {
+		switch {
+		case v.Type() == reflect.TypeFor[time.Time]():
+			v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(time.Nanosecond)))
+		case v.Kind() == reflect.String:
+			v.SetString(v.String() + "x")
+		case v.Kind() == reflect.Bool:
+			v.SetBool(!v.Bool())
+		case v.CanInt():
+			v.SetInt(v.Int() + 1)
+		case v.CanFloat():
+			v.SetFloat(v.Float() + 0.5)
+		default:
+			t.Fatalf("%s: a %s, which this test cannot change", what, v.Type())
+		}
+	}
+	orderType := reflect.TypeFor[promise.Order]()
+	for i := range orderType.NumField() {
+		f := orderType.Field(i)
+		if f.Name == "Lines" {
+			check("another line", changed(func(o *promise.Order) { o.Lines = append(o.Lines, o.Lines[0]) }))
+			continue
+		}
+		check("Order."+f.Name, changed(func(o *promise.Order) { change(t, "Order."+f.Name, reflect.ValueOf(o).Elem().Field(i)) }))
+	}
+	lineType := reflect.TypeFor[promise.Line]()
+	for i := range lineType.NumField() {
+		name := "Line." + lineType.Field(i).Name
+		check(name, changed(func(o *promise.Order) { change(t, name, reflect.ValueOf(&o.Lines[0]).Elem().Field(i)) }))
+	}
+	// Strings are written with their lengths: moving a character from one
+	// field to the next is a change.
+	check("a character moved between fields", changed(func(o *promise.Order) {
+		o.Lines[0].ItemCode, o.Lines[0].Warehouse = "AW", ""
+	}))
 }
 
 func TestFingerprint(t *testing.T) {
