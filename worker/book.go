@@ -1,12 +1,10 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,9 +51,10 @@ return 0`)
 // passStats is what one pass of the book did.
 type passStats struct {
 	orders, written, unchanged, skipped, failed int
-	// How long the pass read the book, allocated it, waited for the pass
-	// before to write, and wrote.
-	read, allocate, wait, write time.Duration
+	// How long the pass read the book, allocated it and planned its saved
+	// orders, waited for the pass before to write, and wrote; planRest is
+	// how long it planned the other orders, meanwhile.
+	read, allocate, wait, write, planRest time.Duration
 }
 
 // savedKey holds the Sales Orders saved since the last pass began: a pass
@@ -215,7 +214,7 @@ func (w *Worker) passOnce(ctx context.Context, log *slog.Logger, l *lock, focus 
 		"unchanged", st.unchanged, "skipped", st.skipped, "failed", st.failed, "saved", len(saved),
 		"duration_ms", w.d.Now().Sub(t0).Milliseconds(), "read_ms", st.read.Milliseconds(),
 		"allocate_ms", st.allocate.Milliseconds(), "wait_ms", st.wait.Milliseconds(),
-		"write_ms", st.write.Milliseconds(), "err", err)
+		"write_ms", st.write.Milliseconds(), "plan_rest_ms", st.planRest.Milliseconds(), "err", err)
 	return err
 }
 
@@ -238,16 +237,35 @@ func (w *Worker) handOn(ctx context.Context, log *slog.Logger, start int64) {
 	}
 }
 
-// allocation is a pass's book, read and allocated: each order's plan and
-// what its fields held when the book was read.
+// allocation is a pass's book, read and allocated, and its orders' plans
+// with what their fields held when the book was read. The orders saved
+// since the last pass (and the task's own) are planned first, the others
+// while the pass waits for the write stage and writes those (planRest): a
+// sales person waits on a saved order's promise, not on the plans of the
+// thousand orders it did not move.
 type allocation struct {
-	focus   string
-	saved   []string
-	planned []planned
-	inBook  map[string]bool
-	pre     *prefetches
-	bookAt  time.Time // when the pass began reading the book
-	doneAt  time.Time // when it had allocated it
+	focus string
+	saved []string
+	books []allocatedBook
+	first []planned // the saved orders' plans
+	// The other orders' plans, how many of them could not be promised and
+	// how long planning them took, once restDone is closed.
+	rest        []planned
+	restSkipped int
+	restTook    time.Duration
+	restDone    chan struct{}
+	inBook      map[string]bool
+	pre         *prefetches
+	bookAt      time.Time // when the pass began reading the book
+	doneAt      time.Time // when it had planned the saved orders
+}
+
+// allocatedBook is one company's book, allocated.
+type allocatedBook struct {
+	al          *promise.Allocation
+	names       []string // in the allocation's sequence
+	written     map[string]planner.Written
+	fingerprint string
 }
 
 // planned is one order's plan.
@@ -259,7 +277,7 @@ type planned struct {
 }
 
 // allocate reads every company's book (and begins the saved orders' reads
-// for their writes: prefetch) and plans each order.
+// for their writes: prefetch), allocates it and plans the saved orders.
 func (w *Worker) allocate(ctx context.Context, log *slog.Logger, focus string, saved []string, st *passStats) (*allocation, error) {
 	a := &allocation{focus: focus, saved: saved, inBook: map[string]bool{}, bookAt: time.Now()} // real time, as noteSaved's
 	a.pre = w.prefetch(ctx, saved)
@@ -271,43 +289,93 @@ func (w *Worker) allocate(ctx context.Context, log *slog.Logger, focus string, s
 	if err != nil {
 		return a, classify(err, "worker: read the order book")
 	}
-	for _, bk := range books {
+	fps := make([]chan string, len(books))
+	for i, bk := range books {
+		// The fingerprint hashes the whole book: it is worked out on the
+		// other core while the book is allocated.
+		fps[i] = make(chan string, 1)
+		go func() { fps[i] <- planner.Fingerprint(bk.Inputs) }() // ends with the hash
 		al, err := w.d.Planner.Allocate(bk.Inputs)
 		if err != nil {
 			return a, fmt.Errorf("worker: allocate the book of %q: %w: %w", bk.Company, err, asynq.SkipRetry)
 		}
-		// The fingerprint hashes the whole book: it is worked out on the
-		// other core while the orders are planned, and given to them after.
-		fp := make(chan string, 1)
-		go func() { fp <- planner.Fingerprint(bk.Inputs) }() // ends with the hash
-		first := len(a.planned)
-		for _, name := range al.Names() {
-			st.orders++
+		ab := allocatedBook{al: al, names: al.Names(), written: bk.Written}
+		for _, name := range ab.names {
 			a.inBook[name] = true
-			plan, err := al.Summary(name) // all the order's fields hold
-			if err != nil {
-				// The order's own data cannot be promised; the rest of the book can.
-				log.WarnContext(ctx, "order not promised", "sales_order", name, "err", err)
-				st.skipped++
-				continue
-			}
-			a.planned = append(a.planned, planned{name: name, written: bk.Written[name], plan: plan})
 		}
-		fingerprint := <-fp
-		for i := first; i < len(a.planned); i++ {
-			a.planned[i].fingerprint = fingerprint
+		st.orders += len(ab.names)
+		a.books = append(a.books, ab)
+	}
+	first := a.firstNames()
+	for i := range a.books {
+		ab := &a.books[i]
+		ab.fingerprint = <-fps[i]
+		for _, name := range ab.names {
+			if first[name] {
+				a.first = a.planOrder(ctx, log, ab, name, a.first, func() { st.skipped++ })
+			}
 		}
 	}
 	a.doneAt = time.Now()
 	st.allocate = a.doneAt.Sub(a.bookAt) - st.read
+	a.restDone = make(chan struct{})
+	go a.planRest(ctx, log, first) // ends with the book's plans
 	return a, nil
+}
+
+// firstNames are the orders planned and written first: the saved ones
+// and the task's own.
+func (a *allocation) firstNames() map[string]bool {
+	first := make(map[string]bool, len(a.saved)+1)
+	for _, name := range a.saved {
+		first[name] = true
+	}
+	if a.focus != "" {
+		first[a.focus] = true
+	}
+	return first
+}
+
+// planRest plans the orders that are not first, while the pass waits for
+// the write stage and writes those; waitRest returns their plans.
+func (a *allocation) planRest(ctx context.Context, log *slog.Logger, first map[string]bool) {
+	defer close(a.restDone)
+	t0 := time.Now()
+	for i := range a.books {
+		ab := &a.books[i]
+		for _, name := range ab.names {
+			if !first[name] {
+				a.rest = a.planOrder(ctx, log, ab, name, a.rest, func() { a.restSkipped++ })
+			}
+		}
+	}
+	a.restTook = time.Since(t0)
+}
+
+// waitRest returns the plans of planRest once it is done.
+func (a *allocation) waitRest() []planned {
+	<-a.restDone
+	return a.rest
+}
+
+// planOrder appends the plan of ab's order name to to.
+func (a *allocation) planOrder(ctx context.Context, log *slog.Logger, ab *allocatedBook, name string, to []planned, skipped func()) []planned {
+	plan, err := ab.al.Summary(name) // all the order's fields hold
+	if err != nil {
+		// The order's own data cannot be promised; the rest of the book can.
+		log.WarnContext(ctx, "order not promised", "sales_order", name, "err", err)
+		skipped()
+		return to
+	}
+	return append(to, planned{name: name, written: ab.written[name], plan: plan, fingerprint: ab.fingerprint})
 }
 
 // writePass writes back exactly the orders whose promise differs from what
 // they hold, or whose promise is not yet on their timeline (see
-// needsComment); then it tells each saved order the book does not hold why
-// it is not promised. It runs in the write stage: what the pass before
-// wrote after this one read the book is what the orders hold (ownWrites).
+// needsComment), the saved orders first; then it tells each saved order
+// the book does not hold why it is not promised. It runs in the write
+// stage: what the pass before wrote after this one read the book is what
+// the orders hold (ownWrites).
 func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *allocation, st *passStats) error {
 	writeAt := time.Now()
 	st.wait = writeAt.Sub(a.doneAt)
@@ -321,31 +389,41 @@ func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *al
 		recheck[name] = true
 	}
 	earlier := w.own.take()
-	var jobs []writeJob
-	for _, p := range a.planned {
-		name, written := p.name, p.written
-		var doc *erp.SalesOrder
-		if rec, ok := earlier[name]; ok && rec.base == written.Modified {
-			// Written by the pass before, after this one read it: only
-			// OTP's fields changed, and the plan still holds.
-			doc, written = rec.doc, writtenOf(rec.doc)
+	ws := w.startWrites(ctx, log, l, st)
+	// jobs returns the write jobs of ps, counting the orders left as they are.
+	jobs := func(ps []planned) []writeJob {
+		var out []writeJob
+		unchanged := 0
+		for _, p := range ps {
+			name, written := p.name, p.written
+			var doc *erp.SalesOrder
+			if rec, ok := earlier[name]; ok && rec.base == written.Modified {
+				// Written by the pass before, after this one read it: only
+				// OTP's fields changed, and the plan still holds.
+				doc, written = rec.doc, writtenOf(rec.doc)
+			}
+			fields, lines := changes(writtenView(written), p.plan)
+			if name == a.focus {
+				notePlan(ctx, name, written.Customer, p.plan, false)
+			}
+			if len(fields) == 0 && len(lines) == 0 && !w.needsComment(written.Commented, p.plan) && !recheck[name] {
+				unchanged++
+				continue
+			}
+			j := writeJob{name: name, written: written, doc: doc, plan: p.plan, fingerprint: p.fingerprint, focus: name == a.focus, recheck: recheck[name], bookAt: a.bookAt}
+			if doc == nil {
+				j.pre = a.pre.get(name)
+			}
+			out = append(out, j)
 		}
-		fields, lines := changes(writtenView(written), p.plan)
-		if name == a.focus {
-			notePlan(ctx, name, written.Customer, p.plan, false)
-		}
-		if len(fields) == 0 && len(lines) == 0 && !w.needsComment(written.Commented, p.plan) && !recheck[name] {
-			st.unchanged++
-			continue
-		}
-		j := writeJob{name: name, written: written, doc: doc, plan: p.plan, fingerprint: p.fingerprint, focus: name == a.focus, recheck: recheck[name], bookAt: a.bookAt}
-		if doc == nil {
-			j.pre = a.pre.get(name)
-		}
-		jobs = append(jobs, j)
+		ws.count(func(st *passStats) { st.unchanged += unchanged })
+		return out
 	}
-	savedFirst(jobs, a.saved)
-	err = w.writeAll(ctx, log, l, jobs, st)
+	ws.add(jobs(a.first))
+	rest := a.waitRest()
+	ws.count(func(st *passStats) { st.skipped += a.restSkipped; st.planRest = a.restTook })
+	ws.add(jobs(rest))
+	err = ws.wait()
 	st.write = time.Since(writeAt)
 	var gone []any // left the book: their timeline no longer matters
 	for _, name := range unsure {
@@ -372,25 +450,6 @@ func (w *Worker) writePass(ctx context.Context, log *slog.Logger, l *lock, a *al
 	return err
 }
 
-// savedFirst puts the jobs of the orders saved since the last pass (and the
-// task's own) first, each group in its order: someone is looking at those,
-// while the other orders a pass writes are what the saves moved. When a
-// pass has more to write than WriteConcurrency at once, the saved orders
-// go in its first round.
-func savedFirst(jobs []writeJob, saved []string) {
-	first := make(map[string]bool, len(saved))
-	for _, name := range saved {
-		first[name] = true
-	}
-	rank := func(j writeJob) int {
-		if j.focus || first[j.name] {
-			return 0
-		}
-		return 1
-	}
-	slices.SortStableFunc(jobs, func(a, b writeJob) int { return cmp.Compare(rank(a), rank(b)) })
-}
-
 // writeJob is one order whose promise changed.
 type writeJob struct {
 	name        string
@@ -405,43 +464,69 @@ type writeJob struct {
 	bookAt      time.Time   // when the pass began reading the book
 }
 
-// writeAll writes the jobs, a few at a time and no faster than the write
-// rate. A retryable failure of one order does not stop the others; the pass
-// then fails so the task is retried, and the retry writes only what is
-// still different.
-func (w *Worker) writeAll(ctx context.Context, log *slog.Logger, l *lock, jobs []writeJob, st *passStats) error {
-	var (
-		mu       sync.Mutex
-		firstErr error
-	)
+// passWrites writes a pass's jobs as they are added, a few at a time and
+// no faster than the write rate. A retryable failure of one order does not
+// stop the others; the pass then fails so the task is retried, and the
+// retry writes only what is still different.
+type passWrites struct {
+	w    *Worker
+	ctx  context.Context
+	gctx context.Context
+	log  *slog.Logger
+	l    *lock
+	g    *errgroup.Group
+
+	mu       sync.Mutex // guards st and firstErr
+	st       *passStats
+	firstErr error
+}
+
+func (w *Worker) startWrites(ctx context.Context, log *slog.Logger, l *lock, st *passStats) *passWrites {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.d.WriteConcurrency)
+	return &passWrites{w: w, ctx: ctx, gctx: gctx, log: log, l: l, g: g, st: st}
+}
+
+// add starts writing jobs; it waits while WriteConcurrency writes run.
+func (ws *passWrites) add(jobs []writeJob) {
+	w := ws.w
 	w.unwritten.Add(int64(len(jobs)))
 	for _, j := range jobs {
-		g.Go(func() error {
+		ws.g.Go(func() error {
 			defer w.unwritten.Add(-1)
-			outcome, err := w.writeOne(gctx, log.With("sales_order", j.name), l, j)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				st.failed++
-				log.WarnContext(ctx, "promise not written", "sales_order", j.name, "err", err)
-				if firstErr == nil {
-					firstErr = err
+			outcome, err := w.writeOne(ws.gctx, ws.log.With("sales_order", j.name), ws.l, j)
+			ws.count(func(st *passStats) {
+				switch {
+				case err != nil:
+					st.failed++
+					ws.log.WarnContext(ws.ctx, "promise not written", "sales_order", j.name, "err", err)
+					if ws.firstErr == nil {
+						ws.firstErr = err
+					}
+				case outcome == outcomeWritten:
+					st.written++
+				case outcome == outcomeUnchanged:
+					st.unchanged++
+				default:
+					st.skipped++
 				}
-			case outcome == outcomeWritten:
-				st.written++
-			case outcome == outcomeUnchanged:
-				st.unchanged++
-			default:
-				st.skipped++
-			}
+			})
 			return nil
 		})
 	}
-	_ = g.Wait() // the jobs report through firstErr
-	return firstErr
+}
+
+// count changes the pass's stats while writes may run.
+func (ws *passWrites) count(f func(*passStats)) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	f(ws.st)
+}
+
+// wait waits for the writes added and returns the first failure.
+func (ws *passWrites) wait() error {
+	_ = ws.g.Wait() // the jobs report through firstErr
+	return ws.firstErr
 }
 
 type writeOutcome int

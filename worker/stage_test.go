@@ -136,7 +136,7 @@ func TestPassReadBeforeThePassBeforeWrote(t *testing.T) {
 
 func planOf(tb testing.TB, a *allocation, order string) promise.Plan {
 	tb.Helper()
-	for _, p := range a.planned {
+	for _, p := range append(a.first, a.waitRest()...) {
 		if p.name == order {
 			return p.plan
 		}
@@ -208,8 +208,9 @@ func TestPassHandsOnChangesNotedWhileItRead(t *testing.T) {
 }
 
 // A pass with more orders to write than it writes at once writes the
-// orders saved since the last pass in its first round: the one whose
-// save the sales person waits on is not behind the orders it moved. Five
+// orders saved since the last pass in its first round, planned before the
+// others: the one whose save the sales person waits on is not behind the
+// orders it moved. Five
 // orders share item W; a purchase order moves all their promises, and the
 // last of them, by name (the order the book plans in), is saved.
 func TestPassWritesSavedOrdersFirst(t *testing.T) {
@@ -229,6 +230,15 @@ func TestPassWritesSavedOrdersFirst(t *testing.T) {
 	a, err := s.w.allocate(ctx, slog.New(slog.DiscardHandler), "", []string{saved}, &st)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Its write does not wait for the plans of the orders it moved: those
+	// are worked out while it is written.
+	if len(a.first) != 1 || a.first[0].name != saved {
+		var first []string
+		for _, p := range a.first {
+			first = append(first, p.name)
+		}
+		t.Fatalf("planned before the pass writes: %q, want only the saved %s", first, saved)
 	}
 	var logs lockedBuffer
 	l, err := s.w.writeStage(ctx)

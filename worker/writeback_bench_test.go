@@ -88,7 +88,9 @@ func BenchmarkWriteBack(b *testing.B) {
 				}
 				var st passStats
 				t0 := time.Now()
-				err = w.writeAll(ctx, quiet, l, jobs, &st)
+				ws := w.startWrites(ctx, quiet, l, &st)
+				ws.add(jobs)
+				err = ws.wait()
 				elapsed += time.Since(t0)
 				l.release()
 				if err != nil || st.written != orders {
