@@ -203,6 +203,11 @@ func e2e(ctx context.Context, o options) error {
 			r.busy = watch.takeBusy()
 			r.latency = o.latency
 			fmt.Println(r.line(rate, n, serve, work, load0))
+			if bd, err := logBreakdown(o.logDir, r.saved, r.began, r.began.Add(r.elapsed)); err != nil {
+				fmt.Printf("  no breakdown from otp's logs: %v\n", err)
+			} else {
+				fmt.Println("  " + bd.String())
+			}
 		}
 	}
 	return nil
@@ -535,7 +540,9 @@ type result struct {
 	saves, unwritten int
 	lat              []time.Duration
 	hooks            []time.Duration // save → its webhook answered by otp serve
-	elapsed          time.Duration   // first save → last write
+	began            time.Time
+	elapsed          time.Duration // first save → last write
+	saved            []savedAt
 	requests         int
 	counts           map[string]int
 	busy             map[string]time.Duration
@@ -550,6 +557,7 @@ func measure(ctx context.Context, s *saver, wr *writes, rate float64, d, drain t
 	var r result
 	every := time.Duration(float64(time.Second) / rate)
 	begin := time.Now()
+	r.began = begin
 	for next := begin; next.Before(begin.Add(d)); next = next.Add(every) {
 		if w := time.Until(next); w > 0 {
 			select {
@@ -563,7 +571,9 @@ func measure(ctx context.Context, s *saver, wr *writes, rate float64, d, drain t
 		if err != nil {
 			return r, err
 		}
-		wr.saved(name, modified, began, time.Now())
+		at := time.Now()
+		wr.saved(name, modified, began, at)
+		r.saved = append(r.saved, savedAt{name: name, modified: modified, at: at})
 		r.saves++
 	}
 	for deadline := time.Now().Add(drain); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
