@@ -306,16 +306,13 @@ func (w *Worker) allocate(ctx context.Context, log *slog.Logger, focus string, s
 		st.orders += len(ab.names)
 		a.books = append(a.books, ab)
 	}
-	first := a.firstNames()
 	for i := range a.books {
-		ab := &a.books[i]
-		ab.fingerprint = <-fps[i]
-		for _, name := range ab.names {
-			if first[name] {
-				a.first = a.planOrder(ctx, log, ab, name, a.first, func() { st.skipped++ })
-			}
-		}
+		a.books[i].fingerprint = <-fps[i]
 	}
+	first := a.firstNames()
+	var skipped int
+	a.first, skipped = a.plan(ctx, log, func(name string) bool { return first[name] })
+	st.skipped += skipped
 	a.doneAt = time.Now()
 	st.allocate = a.doneAt.Sub(a.bookAt) - st.read
 	a.restDone = make(chan struct{})
@@ -341,14 +338,7 @@ func (a *allocation) firstNames() map[string]bool {
 func (a *allocation) planRest(ctx context.Context, log *slog.Logger, first map[string]bool) {
 	defer close(a.restDone)
 	t0 := time.Now()
-	for i := range a.books {
-		ab := &a.books[i]
-		for _, name := range ab.names {
-			if !first[name] {
-				a.rest = a.planOrder(ctx, log, ab, name, a.rest, func() { a.restSkipped++ })
-			}
-		}
-	}
+	a.rest, a.restSkipped = a.plan(ctx, log, func(name string) bool { return !first[name] })
 	a.restTook = time.Since(t0)
 }
 
@@ -358,16 +348,25 @@ func (a *allocation) waitRest() []planned {
 	return a.rest
 }
 
-// planOrder appends the plan of ab's order name to to.
-func (a *allocation) planOrder(ctx context.Context, log *slog.Logger, ab *allocatedBook, name string, to []planned, skipped func()) []planned {
-	plan, err := ab.al.Summary(name) // all the order's fields hold
-	if err != nil {
-		// The order's own data cannot be promised; the rest of the book can.
-		log.WarnContext(ctx, "order not promised", "sales_order", name, "err", err)
-		skipped()
-		return to
+// plan plans the books' orders for which want is true, in the books'
+// sequence, and counts those that cannot be promised.
+func (a *allocation) plan(ctx context.Context, log *slog.Logger, want func(name string) bool) (ps []planned, skipped int) {
+	for _, ab := range a.books {
+		for _, name := range ab.names {
+			if !want(name) {
+				continue
+			}
+			plan, err := ab.al.Summary(name) // all the order's fields hold
+			if err != nil {
+				// The order's own data cannot be promised; the rest of the book can.
+				log.WarnContext(ctx, "order not promised", "sales_order", name, "err", err)
+				skipped++
+				continue
+			}
+			ps = append(ps, planned{name: name, written: ab.written[name], plan: plan, fingerprint: ab.fingerprint})
+		}
 	}
-	return append(to, planned{name: name, written: ab.written[name], plan: plan, fingerprint: ab.fingerprint})
+	return ps, skipped
 }
 
 // writePass writes back exactly the orders whose promise differs from what
